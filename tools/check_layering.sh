@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Checks that every #include "<layer>/..." in src/ points the allowed way (DESIGN.md):
+#   base <- net <- core <- {sched, fwd} <- {dataplane, ctl, sync, health} <- {daemon, cli};
+#   io depends only on net and base; cli never on core, dataplane or io.
+# Prints each violation as file:line and exits 1 if there is any.
+set -u
+src=${1:-$(dirname "$0")/../src}
+declare -A allowed=(
+  [base]="base"
+  [net]="base net"
+  [core]="base net core"
+  [sched]="base net core sched"
+  [fwd]="base net core fwd"
+  [io]="base net io"
+  [dataplane]="base net core sched fwd io dataplane"
+  [ctl]="base net core sched ctl"
+  [sync]="base net core sync"
+  [health]="base net ctl health"
+  [daemon]="base net core sched fwd io dataplane ctl sync health daemon"
+  [cli]="base net ctl cli"
+)
+status=0
+while IFS= read -r -d '' f; do
+  layer=${f#"$src"/}
+  layer=${layer%%/*}
+  ok=${allowed[$layer]:-}
+  [ -n "$ok" ] || { echo "$f: unknown layer '$layer'"; status=1; continue; }
+  while IFS=: read -r line inc; do
+    target=$(sed -E 's/.*#include "([a-z_]+)\/.*/\1/' <<<"$inc")
+    case " $ok " in *" $target "*) ;; *) echo "$f:$line: layer '$layer' must not include '$target/'"; status=1 ;; esac
+  done < <(grep -n '^#include "[a-z_]*/' "$f" || true)
+done < <(find "$src" \( -name '*.h' -o -name '*.cc' \) -print0)
+[ $status -eq 0 ] && echo "layering: ok"
+exit $status
