@@ -14,7 +14,7 @@ constexpr uint32_t kSctpDefaults[kSctpStateCount] = {
     2, 4, 61, 61, 61, 61, 61, 61, 15 * 60, 61, 61, 61, 4, 61, 2,
 };
 constexpr const char* kSctpNames[kSctpStateCount] = {
-    "NONE", "INIT1", "INIT", "C-SENT", "C-REPLIED", "C-WAIT", "C", "C-ECHOED", "ESTABLISHED",
+    "NONE", "INIT1", "INIT", "C-SENT", "C-REPLIED", "C-WAIT", "COOKIE", "C-ECHOED", "ESTABLISHED",
     "S-SENT", "S-RECEIVED", "S-ACK-SENT", "REJECTED", "CLOSED", "BUG!",
 };
 }  // namespace

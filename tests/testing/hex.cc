@@ -59,7 +59,7 @@ std::string DiffDump(const std::vector<uint8_t>& expected, const std::vector<uin
       if (i < actual.size()) { std::snprintf(b, sizeof b, "%02x ", actual[i]); a += b; } else { a += "   "; }
       if (i >= expected.size() || i >= actual.size() || expected[i] != actual[i]) differs = true;
     }
-    char head[16];
+    char head[24];
     std::snprintf(head, sizeof head, "%c%05zx  ", differs ? '*' : ' ', row);
     out += head + e + " " + a + "\n";
   }

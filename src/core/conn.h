@@ -1,0 +1,65 @@
+// File: core/conn.h
+//
+// ConnEntry is one IPVS connection (or persistence template), as kernel IPVS's struct
+// ip_vs_conn: (protocol, client ip:port, virtual ip:port) -> (real server ip:port), with its
+// state, flags and expiry. It is a fixed-size, pointer-light record that lives in a worker's
+// ConnTable; links to other entries are 32-bit indices into that table. 112 bytes; with the
+// table's two bucket heads an entry costs 120 bytes.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "base/clock.h"
+#include "core/dest.h"
+#include "net/ip_addr.h"
+
+namespace ipvsd::core {
+
+// Connection flags with the kernel's IP_VS_CONN_F_* values (the sync protocol carries them).
+inline constexpr uint16_t kConnFwdMask = 0x0007;    // a FwdMethod
+inline constexpr uint16_t kConnSync = 0x0020;       // installed by the sync protocol
+inline constexpr uint16_t kConnHashed = 0x0040;     // findable in the table
+inline constexpr uint16_t kConnNoOutput = 0x0080;   // replies bypass the director (DR, TUN)
+inline constexpr uint16_t kConnInactive = 0x0100;   // counted in the dest's inactconns
+inline constexpr uint16_t kConnNoCport = 0x0800;    // client port unknown yet (templates of FTP)
+inline constexpr uint16_t kConnTemplate = 0x1000;   // a persistence template
+inline constexpr uint16_t kConnOnePacket = 0x2000;  // -o: forwarded once, then freed
+inline constexpr uint16_t kConnInUse = 0x8000;      // ipvsd's own: allocated in its table
+
+inline constexpr uint32_t kNoIndex = 0xffffffffu;
+
+struct ConnEntry {
+  net::RawAddr caddr;  // client
+  net::RawAddr vaddr;  // virtual address (for fwmark templates: the mark, as the kernel does)
+  net::RawAddr daddr;  // real server
+  uint16_t cport = 0;  // host order
+  uint16_t vport = 0;
+  uint16_t dport = 0;
+  net::Family af = net::Family::kUnspec;   // family of client and virtual address
+  net::Family daf = net::Family::kUnspec;  // family of the real server (differs only for TUN)
+  uint8_t protocol = 0;
+  uint8_t state = 0;   // TcpState / SctpState / kUdpStateNormal
+  uint16_t flags = 0;  // kConn*
+  uint32_t in_next = kNoIndex;     // chain of the client-side hash
+  uint32_t out_next = kNoIndex;    // chain of the real-server-side hash (NAT replies)
+  uint32_t timer_prev = kNoIndex;  // timer wheel slot list
+  uint32_t timer_next = kNoIndex;
+  Ticks expires = 0;      // when the entry dies unless traffic renews it
+  Ticks timer_slot = 0;   // the wheel slot it is linked in (expires may move later lazily)
+  uint32_t control = kNoIndex;  // the template that placed this connection
+  uint32_t n_control = 0;       // templates: connections they control
+  uint32_t timeout_s = 0;       // templates: the persistence timeout in seconds
+  uint32_t in_pkts = 0;         // packets from the client (the sync protocol's threshold)
+  uint32_t fwmark = 0;          // the service's firewall mark, 0 for address services
+  Dest* dest = nullptr;         // kept alive by the ServiceManager's trash while bound
+
+  FwdMethod fwd() const { return static_cast<FwdMethod>(flags & kConnFwdMask); }
+  bool is_template() const { return flags & kConnTemplate; }
+  bool inactive() const { return flags & kConnInactive; }
+};
+
+static_assert(std::is_trivially_copyable_v<ConnEntry>);
+static_assert(sizeof(ConnEntry) <= 112, "a connection must stay within 112 bytes");
+
+}  // namespace ipvsd::core

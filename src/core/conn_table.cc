@@ -1,0 +1,209 @@
+#include "core/conn_table.h"
+
+#include <sys/mman.h>
+
+#include <bit>
+#include <new>
+
+#include "base/hash.h"
+
+namespace ipvsd::core {
+namespace {
+
+uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+void* MapZeroed(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+ConnTable::ConnTable(uint32_t capacity, uint64_t seed, Ticks now)
+    : capacity_(std::bit_ceil(capacity < 64 ? 64u : capacity)),
+      mask_(capacity_ - 1),
+      seed_(Mix64(seed)),
+      wheel_now_(now) {
+  entries_bytes_ = size_t{capacity_} * sizeof(ConnEntry);
+  entries_ = static_cast<ConnEntry*>(MapZeroed(entries_bytes_));
+  in_heads_ = new uint32_t[capacity_];
+  out_heads_ = new uint32_t[capacity_];
+  std::memset(in_heads_, 0xff, size_t{capacity_} * sizeof(uint32_t));
+  std::memset(out_heads_, 0xff, size_t{capacity_} * sizeof(uint32_t));
+  for (uint32_t& s : slots_) s = kNoIndex;
+}
+
+ConnTable::~ConnTable() {
+  munmap(entries_, entries_bytes_);
+  delete[] in_heads_;
+  delete[] out_heads_;
+}
+
+uint64_t ConnTable::HashIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                           const net::RawAddr& vaddr, uint16_t vport, bool is_template) const {
+  const uint8_t* c = caddr.bytes.data();
+  const uint8_t* v = vaddr.bytes.data();
+  uint64_t x = Load64(c) * 0x9e3779b97f4a7c15ull ^ Load64(v);
+  if (af == net::Family::kInet6) x = HashCombine(x, Load64(c + 8) ^ std::rotl(Load64(v + 8), 31));
+  uint64_t ports = uint64_t{cport} << 32 | uint64_t{vport} << 16 | uint64_t{proto} << 1 | (is_template ? 1 : 0);
+  return Mix64(x ^ seed_ ^ std::rotl(ports, 23));
+}
+
+ConnEntry* ConnTable::FindIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                             const net::RawAddr& vaddr, uint16_t vport) const {
+  uint32_t idx = in_heads_[HashIn(af, proto, caddr, cport, vaddr, vport, false) & mask_];
+  while (idx != kNoIndex) {
+    ConnEntry* e = &entries_[idx];
+    if (e->cport == cport && e->vport == vport && e->protocol == proto && e->caddr == caddr && e->vaddr == vaddr &&
+        e->af == af && !(e->flags & kConnTemplate)) {
+      return e;
+    }
+    idx = e->in_next;
+  }
+  return nullptr;
+}
+
+void ConnTable::PrefetchIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                           const net::RawAddr& vaddr, uint16_t vport) const {
+  const uint32_t* head = &in_heads_[HashIn(af, proto, caddr, cport, vaddr, vport, false) & mask_];
+  __builtin_prefetch(head);
+  uint32_t idx = *head;
+  if (idx != kNoIndex) __builtin_prefetch(&entries_[idx]);
+}
+
+ConnEntry* ConnTable::FindOut(net::Family af, uint8_t proto, const net::RawAddr& daddr, uint16_t dport,
+                              const net::RawAddr& caddr, uint16_t cport) const {
+  uint32_t idx = out_heads_[HashIn(af, proto, daddr, dport, caddr, cport, false) & mask_];
+  while (idx != kNoIndex) {
+    ConnEntry* e = &entries_[idx];
+    if (e->dport == dport && e->cport == cport && e->protocol == proto && e->daddr == daddr && e->caddr == caddr &&
+        e->daf == af) {
+      return e;
+    }
+    idx = e->out_next;
+  }
+  return nullptr;
+}
+
+ConnEntry* ConnTable::FindTemplate(net::Family af, uint8_t proto, const net::RawAddr& snet, const net::RawAddr& vaddr,
+                                   uint16_t vport) const {
+  uint32_t idx = in_heads_[HashIn(af, proto, snet, 0, vaddr, vport, true) & mask_];
+  while (idx != kNoIndex) {
+    ConnEntry* e = &entries_[idx];
+    if (e->vport == vport && e->protocol == proto && e->caddr == snet && e->vaddr == vaddr && e->af == af &&
+        (e->flags & kConnTemplate)) {
+      return e;
+    }
+    idx = e->in_next;
+  }
+  return nullptr;
+}
+
+ConnEntry* ConnTable::Allocate() {
+  uint32_t idx;
+  if (free_head_ != kNoIndex) {
+    idx = free_head_;
+    free_head_ = entries_[idx].in_next;
+  } else if (high_water_ < capacity_) {
+    idx = high_water_++;
+  } else {
+    return nullptr;
+  }
+  ConnEntry* e = &entries_[idx];
+  *e = ConnEntry{};
+  e->flags = kConnInUse;
+  ++size_;
+  return e;
+}
+
+void ConnTable::Insert(ConnEntry* e) {
+  uint32_t idx = IndexOf(e);
+  bool is_template = e->flags & kConnTemplate;
+  uint32_t& in_head = in_heads_[HashIn(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_];
+  e->in_next = in_head;
+  in_head = idx;
+  if (!is_template && e->fwd() == FwdMethod::kMasq) {
+    uint32_t& out_head = out_heads_[HashIn(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_];
+    e->out_next = out_head;
+    out_head = idx;
+  }
+  e->flags |= kConnHashed;
+  if (is_template) ++templates_;
+  LinkTimer(e);
+}
+
+namespace {
+// Removes idx from a singly linked chain threaded through the member `next`.
+template <uint32_t ConnEntry::*Next>
+void UnlinkChain(uint32_t* head, uint32_t idx, ConnEntry* entries) {
+  while (*head != kNoIndex) {
+    if (*head == idx) {
+      *head = entries[idx].*Next;
+      entries[idx].*Next = kNoIndex;
+      return;
+    }
+    head = &(entries[*head].*Next);
+  }
+}
+}  // namespace
+
+void ConnTable::Unhash(ConnEntry* e) {
+  if (!(e->flags & kConnHashed)) return;
+  uint32_t idx = IndexOf(e);
+  bool is_template = e->flags & kConnTemplate;
+  UnlinkChain<&ConnEntry::in_next>(
+      &in_heads_[HashIn(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_], idx,
+      entries_);
+  if (!is_template && e->fwd() == FwdMethod::kMasq) {
+    UnlinkChain<&ConnEntry::out_next>(
+        &out_heads_[HashIn(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_], idx,
+        entries_);
+  }
+  e->flags &= static_cast<uint16_t>(~kConnHashed);
+  if (is_template) --templates_;
+}
+
+void ConnTable::Free(ConnEntry* e) {
+  Unhash(e);
+  e->flags = 0;
+  e->in_next = free_head_;
+  free_head_ = IndexOf(e);
+  --size_;
+}
+
+void ConnTable::LinkTimer(ConnEntry* e) {
+  // The first tick the wheel will run that is not before `expires`, or the slot's next
+  // visit when `expires` lies more than one revolution ahead.
+  Ticks due = static_cast<int32_t>(e->expires - wheel_now_) > 0 ? e->expires : wheel_now_ + 1;
+  uint32_t slot = due % kWheelSlots;
+  e->timer_slot = wheel_now_ + 1 + ((slot - (wheel_now_ + 1)) % kWheelSlots);
+  uint32_t idx = IndexOf(e);
+  e->timer_prev = kNoIndex;
+  e->timer_next = slots_[slot];
+  if (slots_[slot] != kNoIndex) entries_[slots_[slot]].timer_prev = idx;
+  slots_[slot] = idx;
+}
+
+void ConnTable::UnlinkTimer(ConnEntry* e) {
+  if (e->timer_prev != kNoIndex) {
+    entries_[e->timer_prev].timer_next = e->timer_next;
+  } else {
+    uint32_t slot = e->timer_slot % kWheelSlots;
+    if (slots_[slot] == IndexOf(e)) slots_[slot] = e->timer_next;
+  }
+  if (e->timer_next != kNoIndex) entries_[e->timer_next].timer_prev = e->timer_prev;
+  e->timer_prev = e->timer_next = kNoIndex;
+}
+
+void ConnTable::Rearm(ConnEntry* e) {
+  if (static_cast<int32_t>(e->expires - e->timer_slot) >= 0) return;  // the wheel will see it in time
+  UnlinkTimer(e);
+  LinkTimer(e);
+}
+
+}  // namespace ipvsd::core

@@ -1,0 +1,134 @@
+// File: core/conn_table.h
+//
+// ConnTable is one worker's shard of the connection table: a fixed-capacity pool of
+// ConnEntry records, two chained hash indexes over it (client side, for every packet from
+// clients; real-server side, for NAT replies and ICMP errors from real servers) and a timer
+// wheel that expires entries. Only its worker touches it, so nothing here locks.
+//
+// Capacity is fixed at start-up (a power of two); when it is full, Allocate() returns
+// nullptr and the caller counts a "table full" drop. Entry memory is mapped lazily, so an
+// idle table costs only its bucket heads (8 bytes per entry).
+//
+// Timers are lazy: traffic only moves `expires` later; the wheel notices when it reaches the
+// entry's slot and relinks it. Moving `expires` earlier (a state with a shorter timeout,
+// expire-now) needs Rearm(). The wheel has kWheelSlots slots of one Tick; entries further
+// away than one revolution are revisited once per revolution.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "core/conn.h"
+
+namespace ipvsd::core {
+
+class ConnTable {
+ public:
+  static constexpr uint32_t kWheelSlots = 4096;
+
+  // capacity is rounded up to a power of two; seed keys the hash (random in production).
+  ConnTable(uint32_t capacity, uint64_t seed, Ticks now);
+  ~ConnTable();
+  ConnTable(const ConnTable&) = delete;
+  ConnTable& operator=(const ConnTable&) = delete;
+
+  uint32_t capacity() const { return capacity_; }
+  uint32_t size() const { return size_; }
+  uint32_t templates() const { return templates_; }
+
+  // Lookups. FindIn: a connection (not a template) by its client side; FindOut: a NAT
+  // connection by its real-server side; FindTemplate: a persistence template by
+  // (protocol, masked client address, virtual address or mark, virtual port or 0).
+  ConnEntry* FindIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                    const net::RawAddr& vaddr, uint16_t vport) const;
+  ConnEntry* FindOut(net::Family af, uint8_t proto, const net::RawAddr& daddr, uint16_t dport,
+                     const net::RawAddr& caddr, uint16_t cport) const;
+  ConnEntry* FindTemplate(net::Family af, uint8_t proto, const net::RawAddr& snet, const net::RawAddr& vaddr,
+                          uint16_t vport) const;
+  // Pulls the client-side bucket of a key into cache ahead of FindIn (batch pipelining).
+  void PrefetchIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                  const net::RawAddr& vaddr, uint16_t vport) const;
+
+  // A zeroed entry not yet in any index, or nullptr when the table is full.
+  ConnEntry* Allocate();
+  // Makes an allocated entry findable (client side always; real-server side for NAT
+  // connections) and arms its timer at e->expires.
+  void Insert(ConnEntry* e);
+  // Removes an entry from the indexes (it can no longer be found) but leaves it on its timer
+  // so that the wheel frees it; used to replace a connection by a new one at once.
+  void Unhash(ConnEntry* e);
+  // Returns an allocated entry that was never inserted (a one-packet connection).
+  void Discard(ConnEntry* e) { Free(e); }
+  // Call after moving e->expires earlier than before.
+  void Rearm(ConnEntry* e);
+
+  // Runs the wheel up to `now`. For every entry whose time has come, on_expire(entry) is
+  // called: it returns true to free the entry (after doing its own accounting), or false
+  // after setting a later e->expires to keep it. Returns the number of entries freed.
+  template <typename OnExpire>
+  uint32_t Expire(Ticks now, OnExpire&& on_expire);
+
+  ConnEntry* At(uint32_t index) const { return &entries_[index]; }
+  uint32_t IndexOf(const ConnEntry* e) const { return static_cast<uint32_t>(e - entries_); }
+  // Every entry that is in use (hashed or waiting on its timer), in index order.
+  template <typename F>
+  void ForEach(F&& f) const;
+
+ private:
+  uint64_t HashIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport, const net::RawAddr& vaddr,
+                  uint16_t vport, bool is_template) const;
+  void Free(ConnEntry* e);
+  void LinkTimer(ConnEntry* e);
+  void UnlinkTimer(ConnEntry* e);
+
+  uint32_t capacity_;
+  uint32_t mask_;
+  uint64_t seed_;
+  ConnEntry* entries_;         // capacity_ entries, mapped lazily
+  size_t entries_bytes_;
+  uint32_t* in_heads_;         // capacity_ bucket heads
+  uint32_t* out_heads_;
+  uint32_t high_water_ = 0;    // entries [0, high_water_) have been handed out at least once
+  uint32_t free_head_ = kNoIndex;
+  uint32_t size_ = 0;
+  uint32_t templates_ = 0;
+  uint32_t slots_[kWheelSlots];
+  Ticks wheel_now_;            // every slot up to this tick has been run
+};
+
+template <typename OnExpire>
+uint32_t ConnTable::Expire(Ticks now, OnExpire&& on_expire) {
+  uint32_t freed = 0;
+  uint32_t steps = now - wheel_now_ > kWheelSlots ? kWheelSlots : now - wheel_now_;
+  for (uint32_t step = 0; step < steps; ++step) {
+    Ticks tick = wheel_now_ + 1;
+    wheel_now_ = tick;
+    uint32_t idx = slots_[tick % kWheelSlots];
+    slots_[tick % kWheelSlots] = kNoIndex;
+    while (idx != kNoIndex) {
+      ConnEntry* e = &entries_[idx];
+      idx = e->timer_next;
+      e->timer_prev = e->timer_next = kNoIndex;
+      if (static_cast<int32_t>(e->expires - now) <= 0 && on_expire(e)) {
+        Free(e);
+        ++freed;
+        continue;
+      }
+      // Renewed by traffic, or kept by on_expire: wait again.
+      if (static_cast<int32_t>(e->expires - now) <= 0) e->expires = now + 1;
+      LinkTimer(e);
+    }
+  }
+  if (static_cast<int32_t>(now - wheel_now_) > 0) wheel_now_ = now;
+  return freed;
+}
+
+template <typename F>
+void ConnTable::ForEach(F&& f) const {
+  for (uint32_t i = 0; i < high_water_; ++i) {
+    const ConnEntry& e = entries_[i];
+    if (e.flags & kConnInUse) f(e);
+  }
+}
+
+}  // namespace ipvsd::core
