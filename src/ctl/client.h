@@ -1,0 +1,75 @@
+// File: ctl/client.h
+//
+// A blocking client of the control protocol, for ipvsadm and ipvs-healthd. One Client is one
+// connection; requests are sent one at a time and each waits for its reply. Errors come back
+// as Error values whose code is the errno the daemon (or the kernel, for kernel IPVS) reports,
+// so a tool can print the same text ipvsadm prints.
+//
+//   auto client = Client::Connect("/run/ipvsd/ipvsd.sock");
+//   if (!client) return Fail(client.error());
+//   Status st = client->AddService(spec);
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "ctl/codec.h"
+#include "ctl/proto.h"
+
+namespace ipvsd::ctl {
+
+inline constexpr const char* kDefaultSocketPath = "/run/ipvsd/ipvsd.sock";
+
+class Client {
+ public:
+  // Connects; errno of socket()/connect() on failure (ENOENT, ECONNREFUSED, EACCES, ...).
+  static Result<Client> Connect(const std::string& path);
+
+  Client(Client&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Client& operator=(Client&& other) noexcept;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client();
+
+  Result<InfoReply> GetInfo() { return Call<InfoReply>(MsgType::kGetInfo, Empty{}); }
+  Status AddService(const ServiceSpec& s) { return Done(Call<Empty>(MsgType::kAddService, s)); }
+  Status EditService(const ServiceSpec& s) { return Done(Call<Empty>(MsgType::kEditService, s)); }
+  Status DelService(const ServiceKey& k) { return Done(Call<Empty>(MsgType::kDelService, k)); }
+  Status Flush() { return Done(Call<Empty>(MsgType::kFlush, Empty{})); }
+  Status AddDest(const DestRequest& r) { return Done(Call<Empty>(MsgType::kAddDest, r)); }
+  Status EditDest(const DestRequest& r) { return Done(Call<Empty>(MsgType::kEditDest, r)); }
+  Status DelDest(const DestRequest& r) { return Done(Call<Empty>(MsgType::kDelDest, r)); }
+  Status Zero(const ZeroRequest& r) { return Done(Call<Empty>(MsgType::kZero, r)); }
+  Result<ServiceList> GetServices() { return Call<ServiceList>(MsgType::kGetServices, Empty{}); }
+  Result<ServiceEntry> GetService(const ServiceKey& k) { return Call<ServiceEntry>(MsgType::kGetService, k); }
+  Result<TimeoutsMsg> GetTimeouts() { return Call<TimeoutsMsg>(MsgType::kGetTimeouts, Empty{}); }
+  Status SetTimeouts(const TimeoutsMsg& t) { return Done(Call<Empty>(MsgType::kSetTimeouts, t)); }
+  Status StartDaemon(const DaemonConfig& c) { return Done(Call<Empty>(MsgType::kStartDaemon, c)); }
+  Status StopDaemon(const DaemonStop& s) { return Done(Call<Empty>(MsgType::kStopDaemon, s)); }
+  Result<DaemonList> GetDaemons() { return Call<DaemonList>(MsgType::kGetDaemons, Empty{}); }
+  Result<ConnList> GetConns() { return Call<ConnList>(MsgType::kGetConns, Empty{}); }
+
+  // Sends one frame and returns the reply's payload, or the reply's error.
+  Result<std::vector<uint8_t>> Exchange(MsgType type, const std::vector<uint8_t>& frame);
+
+ private:
+  explicit Client(int fd) : fd_(fd) {}
+
+  template <typename Rep, typename Req>
+  Result<Rep> Call(MsgType type, const Req& req) {
+    auto payload = Exchange(type, EncodeRequest(type, req));
+    if (!payload) return payload.error();
+    return DecodePayload<Rep>(*payload);
+  }
+  static Status Done(const Result<Empty>& r) { return r ? Ok() : Status(r.error()); }
+
+  Status WriteAll(std::span<const uint8_t> bytes);
+  Status ReadAll(std::span<uint8_t> bytes);
+
+  int fd_ = -1;
+};
+
+}  // namespace ipvsd::ctl

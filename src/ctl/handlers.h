@@ -1,0 +1,76 @@
+// File: ctl/handlers.h
+//
+// Handlers turn decoded control requests into calls on the engine's control-plane objects
+// (ServiceManager, Timeouts) and encode the replies. They are the one place where the
+// protocol's value types (proto.h) meet core's types.
+//
+// Every change is all-or-nothing: a request is decoded and range-checked completely before
+// anything is called, and ServiceManager itself validates before it publishes a new table,
+// so a request that fails changes nothing. Errors travel as the errno values the kernel
+// gives ipvsadm (ESRCH, EEXIST, ENOENT, ERANGE, EINVAL, ...).
+//
+// The sync daemon requests (--start-daemon/--stop-daemon/-L --daemon) store and report the
+// configuration only; the sync protocol itself is not implemented yet.
+//
+//   Handlers h(manager, timeouts, 1 << 20, [&] { return dataplane.ListConns(); });
+//   UnixServer server(options, [&](uint16_t t, auto p) { return h.Handle(t, p); });
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "base/result.h"
+#include "core/service_manager.h"
+#include "core/timeouts.h"
+#include "ctl/proto.h"
+
+namespace ipvsd::ctl {
+
+// Lists the live connections and templates (the data plane's workers); may be empty.
+using ConnLister = std::function<std::vector<ConnRecord>()>;
+
+class Handlers {
+ public:
+  Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size, ConnLister conns);
+
+  // A reply frame for a request of a known type (see IsKnownRequest) and its payload.
+  std::vector<uint8_t> Handle(uint16_t type, std::span<const uint8_t> payload);
+
+ private:
+  Result<InfoReply> GetInfo(const Empty&);
+  Result<Empty> AddService(const ServiceSpec& spec);
+  Result<Empty> EditService(const ServiceSpec& spec);
+  Result<Empty> DelService(const ServiceKey& key);
+  Result<Empty> Flush(const Empty&);
+  Result<Empty> AddDest(const DestRequest& req);
+  Result<Empty> EditDest(const DestRequest& req);
+  Result<Empty> DelDest(const DestRequest& req);
+  Result<Empty> Zero(const ZeroRequest& req);
+  Result<ServiceList> GetServices(const Empty&);
+  Result<ServiceEntry> GetService(const ServiceKey& key);
+  Result<TimeoutsMsg> GetTimeouts(const Empty&);
+  Result<Empty> SetTimeouts(const TimeoutsMsg& t);
+  Result<Empty> StartDaemon(const DaemonConfig& config);
+  Result<Empty> StopDaemon(const DaemonStop& stop);
+  Result<DaemonList> GetDaemons(const Empty&);
+  Result<ConnList> GetConns(const Empty&);
+
+  core::ServiceManager& services_;
+  core::Timeouts& timeouts_;
+  uint32_t conn_tab_size_;
+  ConnLister conns_;
+  std::optional<DaemonConfig> master_;
+  std::optional<DaemonConfig> backup_;
+};
+
+// Conversions between the wire types and core's, exposed for tests.
+core::ServiceKey ToCore(const ServiceKey& key);
+core::ServiceConfig ToCore(const ServiceSpec& spec);
+core::DestConfig ToCore(const DestSpec& spec);
+ServiceSpec FromCore(const core::ServiceConfig& config);
+DestSpec FromCore(const core::DestConfig& config);
+
+}  // namespace ipvsd::ctl

@@ -1,0 +1,205 @@
+#include "ctl/handlers.h"
+
+#include <gtest/gtest.h>
+
+#include "ctl/codec.h"
+
+namespace ipvsd::ctl {
+namespace {
+
+// The handlers do not care how a scheduler picks; a stand-in keeps the test within ctl + core.
+class FakeScheduler : public core::Scheduler {
+ public:
+  explicit FakeScheduler(std::string_view name) : name_(name) {}
+  std::string_view name() const override { return name_; }
+  void OnDestsChanged(std::span<core::Dest* const>) override {}
+  core::Dest* Pick(const core::FlowKey&, Ticks) override { return nullptr; }
+
+ private:
+  std::string name_;
+};
+
+Result<std::unique_ptr<core::Scheduler>> FakeFactory(std::string_view name, uint32_t) {
+  if (name != "wlc" && name != "rr" && name != "sh") return MakeError(ENOENT, "no scheduler");
+  return std::unique_ptr<core::Scheduler>(std::make_unique<FakeScheduler>(name));
+}
+
+class HandlersTest : public ::testing::Test {
+ protected:
+  HandlersTest() : manager_(FakeFactory), handlers_(manager_, timeouts_, 4096, [this] { return conns_; }) {}
+
+  // Sends a request through Handle() and returns (errcode, payload).
+  template <typename Req>
+  std::pair<uint32_t, std::vector<uint8_t>> Call(MsgType type, const Req& req) {
+    Writer w;
+    Put(w, req);
+    auto frame = handlers_.Handle(static_cast<uint16_t>(type), w.buffer());
+    auto h = DecodeHeader(frame, kMaxReplyPayload);
+    EXPECT_TRUE(h.ok());
+    EXPECT_EQ(h->type, static_cast<uint16_t>(type) | kReplyBit);
+    return {h->errcode, std::vector<uint8_t>(frame.begin() + kHeaderSize, frame.end())};
+  }
+
+  template <typename Rep, typename Req>
+  Rep Get(MsgType type, const Req& req) {
+    auto [err, payload] = Call(type, req);
+    EXPECT_EQ(err, 0u);
+    auto r = DecodePayload<Rep>(payload);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : Rep{};
+  }
+
+  static ServiceSpec Tcp(const char* addr, uint16_t port, const char* sched = "wlc") {
+    ServiceSpec s;
+    s.key.protocol = 6;
+    s.key.addr = net::IpAddr::Parse(addr)->raw;
+    s.key.port = port;
+    s.sched_name = sched;
+    return s;
+  }
+  static DestRequest Dest(const ServiceSpec& svc, const char* addr, uint16_t port, int weight = 1) {
+    DestRequest r;
+    r.service = svc.key;
+    r.dest.addr = *net::IpAddr::Parse(addr);
+    r.dest.port = port;
+    r.dest.fwd = Fwd::kMasq;
+    r.dest.weight = weight;
+    return r;
+  }
+
+  core::Timeouts timeouts_;
+  core::ServiceManager manager_;
+  std::vector<ConnRecord> conns_;
+  Handlers handlers_;
+};
+
+TEST_F(HandlersTest, AddListDeleteService) {
+  ServiceSpec s = Tcp("198.18.0.1", 80);
+  EXPECT_EQ(Call(MsgType::kAddService, s).first, 0u);
+  EXPECT_EQ(Call(MsgType::kAddService, s).first, static_cast<uint32_t>(EEXIST));
+  EXPECT_EQ(Call(MsgType::kAddDest, Dest(s, "198.18.1.1", 8080)).first, 0u);
+  EXPECT_EQ(Call(MsgType::kAddDest, Dest(s, "198.18.1.2", 8080, 3)).first, 0u);
+  EXPECT_EQ(Call(MsgType::kAddDest, Dest(s, "198.18.1.2", 8080)).first, static_cast<uint32_t>(EEXIST));
+
+  auto list = Get<ServiceList>(MsgType::kGetServices, Empty{});
+  ASSERT_EQ(list.services.size(), 1u);
+  EXPECT_EQ(list.services[0].spec.key, s.key);
+  EXPECT_EQ(list.services[0].spec.sched_name, "wlc");
+  ASSERT_EQ(list.services[0].dests.size(), 2u);
+  // Newest first, as the kernel lists them.
+  EXPECT_EQ(list.services[0].dests[0].spec.addr, *net::IpAddr::Parse("198.18.1.2"));
+  EXPECT_EQ(list.services[0].dests[0].spec.weight, 3);
+  EXPECT_EQ(list.services[0].dests[0].spec.fwd, Fwd::kMasq);
+
+  auto one = Get<ServiceEntry>(MsgType::kGetService, s.key);
+  EXPECT_EQ(one, list.services[0]);
+
+  auto info = Get<InfoReply>(MsgType::kGetInfo, Empty{});
+  EXPECT_EQ(info.conn_tab_size, 4096u);
+  EXPECT_EQ(info.num_services, 1u);
+  EXPECT_EQ(info.version_code, 0x010201u);
+
+  EXPECT_EQ(Call(MsgType::kDelService, s.key).first, 0u);
+  EXPECT_EQ(Call(MsgType::kDelService, s.key).first, static_cast<uint32_t>(ESRCH));
+  EXPECT_EQ(Call(MsgType::kGetService, s.key).first, static_cast<uint32_t>(ESRCH));
+}
+
+TEST_F(HandlersTest, KernelErrnoValues) {
+  ServiceSpec s = Tcp("198.18.0.1", 80);
+  EXPECT_EQ(Call(MsgType::kAddService, Tcp("198.18.0.1", 80, "nope")).first, static_cast<uint32_t>(ENOENT));
+  EXPECT_EQ(Call(MsgType::kEditService, s).first, static_cast<uint32_t>(ESRCH));
+  EXPECT_EQ(Call(MsgType::kAddDest, Dest(s, "198.18.1.1", 80)).first, static_cast<uint32_t>(ESRCH));
+  ASSERT_EQ(Call(MsgType::kAddService, s).first, 0u);
+  EXPECT_EQ(Call(MsgType::kEditDest, Dest(s, "198.18.1.1", 80)).first, static_cast<uint32_t>(ENOENT));
+  EXPECT_EQ(Call(MsgType::kDelDest, Dest(s, "198.18.1.1", 80)).first, static_cast<uint32_t>(ENOENT));
+  DestRequest bad = Dest(s, "198.18.1.1", 80);
+  bad.dest.l_threshold = 10;  // -y without -x
+  EXPECT_EQ(Call(MsgType::kAddDest, bad).first, static_cast<uint32_t>(ERANGE));
+  EXPECT_EQ(Call(MsgType::kAddDest, Dest(s, "0.0.0.0", 80)).first, static_cast<uint32_t>(EINVAL));
+  ZeroRequest z{0, Tcp("198.18.0.9", 80).key};
+  EXPECT_EQ(Call(MsgType::kZero, z).first, static_cast<uint32_t>(ESRCH));
+  EXPECT_EQ(Call(MsgType::kZero, ZeroRequest{1, {}}).first, 0u);
+}
+
+TEST_F(HandlersTest, FailedRequestChangesNothing) {
+  ServiceSpec s = Tcp("198.18.0.1", 80);
+  ASSERT_EQ(Call(MsgType::kAddService, s).first, 0u);
+  ASSERT_EQ(Call(MsgType::kAddDest, Dest(s, "198.18.1.1", 80)).first, 0u);
+  auto before = Get<ServiceList>(MsgType::kGetServices, Empty{});
+  ServiceSpec edit = s;
+  edit.sched_name = "nope";
+  EXPECT_EQ(Call(MsgType::kEditService, edit).first, static_cast<uint32_t>(ENOENT));
+  DestRequest bad = Dest(s, "198.18.1.1", 80, 5);
+  bad.dest.l_threshold = 10;
+  EXPECT_EQ(Call(MsgType::kEditDest, bad).first, static_cast<uint32_t>(ERANGE));
+  EXPECT_EQ(Get<ServiceList>(MsgType::kGetServices, Empty{}), before);
+}
+
+TEST_F(HandlersTest, MalformedPayloadsAreRejected) {
+  auto frame = handlers_.Handle(static_cast<uint16_t>(MsgType::kAddService), std::vector<uint8_t>{1, 2, 3});
+  EXPECT_EQ(DecodeHeader(frame, kMaxReplyPayload)->errcode, static_cast<uint32_t>(EBADMSG));
+  frame = handlers_.Handle(static_cast<uint16_t>(MsgType::kFlush), std::vector<uint8_t>{0});
+  EXPECT_EQ(DecodeHeader(frame, kMaxReplyPayload)->errcode, static_cast<uint32_t>(EBADMSG));
+  frame = handlers_.Handle(999, {});
+  EXPECT_EQ(DecodeHeader(frame, kMaxReplyPayload)->errcode, static_cast<uint32_t>(EBADRQC));
+  EXPECT_TRUE(manager_.table()->services().empty());
+}
+
+TEST_F(HandlersTest, FwmarkServicesAreKeyedByMarkAndFamily) {
+  ServiceSpec s;
+  s.key.fwmark = 7;
+  s.key.protocol = 6;  // ipvsadm sends TCP for fwmark services; it is not part of the key
+  s.sched_name = "rr";
+  ASSERT_EQ(Call(MsgType::kAddService, s).first, 0u);
+  ServiceSpec v6 = s;
+  v6.key.family = net::Family::kInet6;
+  v6.netmask = 128;
+  ASSERT_EQ(Call(MsgType::kAddService, v6).first, 0u);
+  ServiceKey lookup;
+  lookup.fwmark = 7;
+  EXPECT_EQ(Call(MsgType::kGetService, lookup).first, 0u);
+  EXPECT_EQ(Get<ServiceList>(MsgType::kGetServices, Empty{}).services.size(), 2u);
+}
+
+TEST_F(HandlersTest, Timeouts) {
+  EXPECT_EQ(Get<TimeoutsMsg>(MsgType::kGetTimeouts, Empty{}), (TimeoutsMsg{900, 120, 300}));
+  EXPECT_EQ(Call(MsgType::kSetTimeouts, TimeoutsMsg{100, 0, 50}).first, 0u);
+  EXPECT_EQ(Get<TimeoutsMsg>(MsgType::kGetTimeouts, Empty{}), (TimeoutsMsg{100, 120, 50}));
+}
+
+TEST_F(HandlersTest, SyncDaemonConfigurationIsStored) {
+  DaemonConfig m;
+  m.state = kStateMaster;
+  m.mcast_ifn = "eth0";
+  m.syncid = 5;
+  EXPECT_EQ(Call(MsgType::kStartDaemon, m).first, 0u);
+  EXPECT_EQ(Call(MsgType::kStartDaemon, m).first, static_cast<uint32_t>(EEXIST));
+  auto list = Get<DaemonList>(MsgType::kGetDaemons, Empty{});
+  ASSERT_EQ(list.daemons.size(), 1u);
+  EXPECT_EQ(list.daemons[0].mcast_ifn, "eth0");
+  EXPECT_EQ(list.daemons[0].sync_maxlen, 1472);
+  EXPECT_EQ(list.daemons[0].mcast_port, 8848);
+  EXPECT_EQ(list.daemons[0].mcast_ttl, 1);
+  EXPECT_EQ(list.daemons[0].mcast_group, net::IpAddr::V4(0xe0000051));
+  EXPECT_EQ(Call(MsgType::kStopDaemon, DaemonStop{kStateBackup}).first, static_cast<uint32_t>(ESRCH));
+  EXPECT_EQ(Call(MsgType::kStopDaemon, DaemonStop{kStateMaster}).first, 0u);
+  EXPECT_TRUE(Get<DaemonList>(MsgType::kGetDaemons, Empty{}).daemons.empty());
+}
+
+TEST_F(HandlersTest, ConnectionListComesFromTheHook) {
+  EXPECT_TRUE(Get<ConnList>(MsgType::kGetConns, Empty{}).conns.empty());
+  ConnRecord c;
+  c.protocol = 6;
+  c.client = {*net::IpAddr::Parse("198.18.1.1"), 40000};
+  c.vaddr = {*net::IpAddr::Parse("198.18.0.1"), 80};
+  c.dest = {*net::IpAddr::Parse("198.18.2.1"), 80};
+  c.state = "ESTABLISHED";
+  c.expires = 899;
+  conns_ = {c, c};
+  auto list = Get<ConnList>(MsgType::kGetConns, Empty{});
+  ASSERT_EQ(list.conns.size(), 2u);
+  EXPECT_EQ(list.conns[0], c);
+}
+
+}  // namespace
+}  // namespace ipvsd::ctl

@@ -1,0 +1,244 @@
+// File: ctl/proto.h
+//
+// The ipvsd control protocol (docs/ctl-protocol.md is the normative description): every
+// message is a 16-byte header followed by a payload, both in network byte order.
+//
+//   offset 0  uint32 magic    kMagic ("IPVD")
+//   offset 4  uint16 version  kVersion
+//   offset 6  uint16 type     a MsgType; replies set kReplyBit
+//   offset 8  uint32 length   payload bytes that follow
+//   offset 12 uint32 errcode  0 in requests; an errno value in replies (0 = success)
+//
+// Payloads are encoded field by field by codec.h, never as raw structs: integers big-endian,
+// strings as uint16 length + bytes, addresses as uint8 family + 16 bytes, lists as uint32
+// count + elements. The message ids below are part of the wire format and never move; new
+// messages take new numbers.
+//
+// The structs here are the protocol's own value types. ipvsadm and ipvs-healthd see only
+// these (never core's types), so the tools stay independent of the engine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "net/ip_addr.h"
+
+namespace ipvsd::ctl {
+
+inline constexpr uint32_t kMagic = 0x49505644;  // "IPVD"
+inline constexpr uint16_t kVersion = 1;
+inline constexpr size_t kHeaderSize = 16;
+inline constexpr uint16_t kReplyBit = 0x8000;
+// Requests are small (the largest is a service with two names); anything bigger is an attack
+// or a bug, and the server drops the connection before buffering it.
+inline constexpr uint32_t kMaxRequestPayload = 64 * 1024;
+// Replies carry whole tables (the connection list of a full table); the client refuses more.
+inline constexpr uint32_t kMaxReplyPayload = 512u << 20;
+// Longest scheduler / persistence-engine / interface names, as the kernel's
+// IP_VS_SCHEDNAME_MAXLEN, IP_VS_PENAME_MAXLEN and IP_VS_IFNAME_MAXLEN (including the NUL).
+inline constexpr size_t kSchedNameMax = 16;
+inline constexpr size_t kPeNameMax = 16;
+inline constexpr size_t kIfNameMax = 16;
+
+// IPVS version reported by kGetInfo, as the kernel's IP_VS_VERSION_CODE (1.2.1).
+inline constexpr uint32_t kIpvsVersionCode = 0x010201;
+
+enum class MsgType : uint16_t {
+  kGetInfo = 1,       // Empty -> InfoReply
+  kAddService = 2,    // ServiceSpec -> Empty
+  kEditService = 3,   // ServiceSpec -> Empty
+  kDelService = 4,    // ServiceKey -> Empty
+  kFlush = 5,         // Empty -> Empty
+  kAddDest = 6,       // DestRequest -> Empty
+  kEditDest = 7,      // DestRequest -> Empty
+  kDelDest = 8,       // DestRequest -> Empty
+  kZero = 9,          // ZeroRequest -> Empty
+  kGetServices = 10,  // Empty -> ServiceList
+  kGetService = 11,   // ServiceKey -> ServiceEntry
+  kGetTimeouts = 12,  // Empty -> TimeoutsMsg
+  kSetTimeouts = 13,  // TimeoutsMsg -> Empty
+  kStartDaemon = 14,  // DaemonConfig -> Empty
+  kStopDaemon = 15,   // DaemonStop -> Empty
+  kGetDaemons = 16,   // Empty -> DaemonList
+  kGetConns = 17,     // Empty -> ConnList
+};
+inline constexpr uint16_t kFirstMsgType = 1;
+inline constexpr uint16_t kLastMsgType = 17;
+
+struct Header {
+  uint32_t magic = kMagic;
+  uint16_t version = kVersion;
+  uint16_t type = 0;
+  uint32_t length = 0;
+  uint32_t errcode = 0;
+};
+
+struct Empty {
+  friend bool operator==(const Empty&, const Empty&) = default;
+};
+
+// Service identity: a firewall mark (fwmark != 0; protocol, addr and port are 0) or
+// (protocol, address, port). Ports are in host order.
+struct ServiceKey {
+  uint32_t fwmark = 0;
+  net::Family family = net::Family::kInet;
+  uint8_t protocol = 0;
+  net::RawAddr addr;
+  uint16_t port = 0;
+  friend bool operator==(const ServiceKey&, const ServiceKey&) = default;
+};
+
+// Service flags, with the kernel's IP_VS_SVC_F_* values.
+inline constexpr uint32_t kSvcPersistent = 0x0001;
+inline constexpr uint32_t kSvcHashed = 0x0002;
+inline constexpr uint32_t kSvcOnePacket = 0x0004;
+inline constexpr uint32_t kSvcSched1 = 0x0008;
+inline constexpr uint32_t kSvcSched2 = 0x0010;
+inline constexpr uint32_t kSvcSched3 = 0x0020;
+
+struct ServiceSpec {
+  ServiceKey key;
+  std::string sched_name;
+  uint32_t flags = 0;
+  uint32_t timeout = 0;            // persistence timeout, seconds
+  uint32_t netmask = 0xffffffffu;  // IPv4: mask in host order; IPv6: prefix length
+  std::string pe_name;
+  friend bool operator==(const ServiceSpec&, const ServiceSpec&) = default;
+};
+
+// Forwarding methods with the kernel's IP_VS_CONN_F_* values.
+enum class Fwd : uint8_t { kMasq = 0, kLocal = 1, kTunnel = 2, kRoute = 3 };
+inline constexpr uint8_t kFwdMax = 3;
+// --tun-type: IP_VS_CONN_F_TUNNEL_TYPE_*.
+enum class TunType : uint8_t { kIpip = 0, kGue = 1, kGre = 2 };
+inline constexpr uint8_t kTunTypeMax = 2;
+// --tun-nocsum / --tun-csum / --tun-remcsum: IP_VS_TUNNEL_ENCAP_FLAG_*.
+enum class TunCsum : uint8_t { kNoCsum = 0, kCsum = 1, kRemCsum = 2 };
+inline constexpr uint8_t kTunCsumMax = 2;
+
+struct DestSpec {
+  net::IpAddr addr;
+  uint16_t port = 0;
+  Fwd fwd = Fwd::kRoute;
+  int32_t weight = 1;
+  uint32_t u_threshold = 0;
+  uint32_t l_threshold = 0;
+  TunType tun_type = TunType::kIpip;
+  uint16_t tun_port = 0;
+  TunCsum tun_csum = TunCsum::kNoCsum;
+  friend bool operator==(const DestSpec&, const DestSpec&) = default;
+};
+
+struct DestRequest {
+  ServiceKey service;
+  DestSpec dest;
+  friend bool operator==(const DestRequest&, const DestRequest&) = default;
+};
+
+// Zero one service's counters, or (all != 0) every service's and the totals.
+struct ZeroRequest {
+  uint8_t all = 0;
+  ServiceKey service;
+  friend bool operator==(const ZeroRequest&, const ZeroRequest&) = default;
+};
+
+// Counters since the last zeroing and the estimator's rates, as ipvsadm's stats64.
+struct StatsBlock {
+  uint64_t conns = 0;
+  uint64_t inpkts = 0;
+  uint64_t outpkts = 0;
+  uint64_t inbytes = 0;
+  uint64_t outbytes = 0;
+  uint64_t cps = 0;
+  uint64_t inpps = 0;
+  uint64_t outpps = 0;
+  uint64_t inbps = 0;
+  uint64_t outbps = 0;
+  friend bool operator==(const StatsBlock&, const StatsBlock&) = default;
+};
+
+struct DestEntry {
+  DestSpec spec;
+  uint32_t activeconns = 0;
+  uint32_t inactconns = 0;
+  uint32_t persistconns = 0;
+  StatsBlock stats;
+  friend bool operator==(const DestEntry&, const DestEntry&) = default;
+};
+
+// A service with its destinations in the daemon's list order (newest first).
+struct ServiceEntry {
+  ServiceSpec spec;
+  StatsBlock stats;
+  std::vector<DestEntry> dests;
+  friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
+};
+
+// Services in the daemon's table order (the order they were added).
+struct ServiceList {
+  std::vector<ServiceEntry> services;
+  friend bool operator==(const ServiceList&, const ServiceList&) = default;
+};
+
+struct InfoReply {
+  uint32_t version_code = kIpvsVersionCode;
+  uint32_t conn_tab_size = 0;
+  uint32_t num_services = 0;
+  friend bool operator==(const InfoReply&, const InfoReply&) = default;
+};
+
+// ipvsadm --set / -L --timeout, seconds; 0 in a set request keeps the current value.
+struct TimeoutsMsg {
+  uint32_t tcp = 0;
+  uint32_t tcp_fin = 0;
+  uint32_t udp = 0;
+  friend bool operator==(const TimeoutsMsg&, const TimeoutsMsg&) = default;
+};
+
+// Sync daemon states (IP_VS_STATE_*).
+inline constexpr uint32_t kStateMaster = 1;
+inline constexpr uint32_t kStateBackup = 2;
+
+// A sync daemon's configuration. Zero / kUnspec fields ask for the defaults, which the
+// daemon fills in and reports back.
+struct DaemonConfig {
+  uint32_t state = 0;
+  std::string mcast_ifn;
+  uint32_t syncid = 0;
+  uint16_t sync_maxlen = 0;
+  net::IpAddr mcast_group;  // family kUnspec = default group
+  uint16_t mcast_port = 0;
+  uint8_t mcast_ttl = 0;
+  friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
+};
+
+struct DaemonStop {
+  uint32_t state = 0;
+  friend bool operator==(const DaemonStop&, const DaemonStop&) = default;
+};
+
+struct DaemonList {
+  std::vector<DaemonConfig> daemons;  // at most one master and one backup
+  friend bool operator==(const DaemonList&, const DaemonList&) = default;
+};
+
+// One connection (or persistence template) as /proc/net/ip_vs_conn shows it.
+struct ConnRecord {
+  uint8_t protocol = 0;  // IP protocol number; 0 for fwmark templates
+  net::Endpoint client;
+  net::Endpoint vaddr;
+  net::Endpoint dest;
+  std::string state;     // "ESTABLISHED", "UDP", "NONE", ...
+  uint32_t expires = 0;  // seconds left
+  std::string pe_name;   // empty without a persistence engine
+  std::string pe_data;
+  friend bool operator==(const ConnRecord&, const ConnRecord&) = default;
+};
+
+struct ConnList {
+  std::vector<ConnRecord> conns;
+  friend bool operator==(const ConnList&, const ConnList&) = default;
+};
+
+}  // namespace ipvsd::ctl
