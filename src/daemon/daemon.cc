@@ -1,0 +1,104 @@
+#include "daemon/daemon.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "core/estimator.h"
+#include "sched/registry.h"
+
+namespace ipvsd::daemon {
+namespace {
+
+// The signal handler can only touch a lock-free flag; it is the one global of the daemon.
+volatile sig_atomic_t g_stop_signal = 0;
+
+void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// mkdir -p with mode 0755 for the directories that do not exist yet.
+Status MakeParentDirs(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return Ok();
+  std::string dir = path.substr(0, slash);
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    std::string prefix = dir.substr(0, pos);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return MakeError(errno, "mkdir " + prefix + ": " + std::strerror(errno));
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Daemon::Daemon(Options options)
+    : options_(std::move(options)),
+      services_(sched::MakeScheduler),
+      handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }),
+      server_(ctl::ServerOptions{options_.socket_path},
+              [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {}
+
+std::vector<ctl::ConnRecord> Daemon::ListConns() {
+  if (!data_plane_) return {};
+  return data_plane_->ListConns();
+}
+
+void Daemon::EstimatorTick() {
+  services_.EstimatorTick();
+  // Without a data plane no worker can hold a deleted destination, so the current generation
+  // is the oldest in use.
+  services_.PurgeTrash(data_plane_ ? data_plane_->OldestGeneration() : services_.generation());
+}
+
+Status Daemon::Start() {
+  if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
+  if (Status st = server_.Listen(); !st) return st;
+  Log(LogLevel::kInfo, "control socket %s, connection table size %u%s", options_.socket_path.c_str(),
+      options_.conn_max, data_plane_ ? "" : ", control plane only (no data plane attached)");
+  return Ok();
+}
+
+Status Daemon::Run() {
+  using Clock = std::chrono::steady_clock;
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  // The stop signals stay blocked except inside ppoll(), so one that arrives between two
+  // polls is delivered by the next one instead of being missed.
+  sigset_t stop_signals, wait_mask;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  ::sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask);
+  sigdelset(&wait_mask, SIGTERM);
+  sigdelset(&wait_mask, SIGINT);
+
+  const auto interval = std::chrono::seconds(core::RateEstimator::kIntervalSeconds);
+  auto next_tick = Clock::now() + interval;
+  Status result = Ok();
+  while (g_stop_signal == 0) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count();
+    if (Status st = server_.PollOnce(static_cast<int>(std::max<int64_t>(wait, 0)), &wait_mask); !st) {
+      result = st;
+      break;
+    }
+    if (Clock::now() >= next_tick) {
+      EstimatorTick();
+      next_tick += interval;
+    }
+  }
+  if (g_stop_signal != 0) Log(LogLevel::kInfo, "signal %d: shutting down", static_cast<int>(g_stop_signal));
+  server_.Close();
+  ::sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  return result;
+}
+
+}  // namespace ipvsd::daemon

@@ -1,0 +1,83 @@
+// File: daemon/daemon.h
+//
+// Daemon is ipvsd: it owns the control-plane model (ServiceManager with the scheduler
+// registry, Timeouts), the control socket and the 2-second rate estimator, and runs them on
+// one control thread until SIGTERM or SIGINT.
+//
+// The data plane (workers and their packet I/O) is attached through the DataPlane interface:
+// the daemon asks it for the connection list (ipvsadm -Lc) and for the oldest table generation
+// a worker still uses (to free deleted destinations safely). Without one attached, ipvsd is a
+// control plane only: the table is served and kept, no packet is forwarded, no connection
+// exists.
+//
+//   auto options = ParseOptions(argc, argv);
+//   Daemon daemon(*options);
+//   if (Status st = daemon.Start(); !st) ...
+//   daemon.Run();  // returns after SIGTERM/SIGINT, socket file removed
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "base/result.h"
+#include "core/service_manager.h"
+#include "core/timeouts.h"
+#include "ctl/handlers.h"
+#include "ctl/server.h"
+
+namespace ipvsd::daemon {
+
+inline constexpr uint32_t kDefaultConnMax = 1u << 20;
+
+enum class IoMode { kAuto, kAfXdp, kAfPacket };
+
+struct Options {
+  std::string socket_path;
+  std::vector<std::string> ifaces;  // empty: every UP non-loopback interface
+  IoMode io = IoMode::kAuto;
+  int workers = 0;                  // 0: one per core
+  uint32_t conn_max = kDefaultConnMax;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// What the daemon needs from the data plane. Called on the control thread.
+class DataPlane {
+ public:
+  virtual ~DataPlane() = default;
+  // Every connection and persistence template of every worker.
+  virtual std::vector<ctl::ConnRecord> ListConns() = 0;
+  // The oldest ServiceTable generation any worker may still be using.
+  virtual uint64_t OldestGeneration() = 0;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(Options options);
+
+  const Options& options() const { return options_; }
+  core::ServiceManager& services() { return services_; }
+  core::Timeouts& timeouts() { return timeouts_; }
+  // Connects a data plane built on services() and timeouts(); before Start().
+  void AttachDataPlane(DataPlane* data_plane) { data_plane_ = data_plane; }
+
+  // Creates the socket's directory (0755) if needed and starts listening.
+  Status Start();
+  // Serves until SIGTERM or SIGINT, then closes the socket and removes its file.
+  Status Run();
+
+ private:
+  std::vector<ctl::ConnRecord> ListConns();
+  void EstimatorTick();
+
+  Options options_;
+  core::ServiceManager services_;
+  core::Timeouts timeouts_;
+  DataPlane* data_plane_ = nullptr;
+  ctl::Handlers handlers_;
+  ctl::UnixServer server_;
+};
+
+}  // namespace ipvsd::daemon

@@ -1,0 +1,30 @@
+// ipvsd: the IP Virtual Server director daemon. Everything happens in Daemon; main() only
+// reads the command line and maps failures to exit codes (2 for usage errors, 1 otherwise).
+#include <cstdio>
+
+#include "daemon/daemon.h"
+#include "daemon/options.h"
+
+int main(int argc, char** argv) {
+  using namespace ipvsd;
+  auto cl = daemon::ParseCommandLine(argc, argv);
+  if (!cl) {
+    std::fprintf(stderr, "ipvsd: %s\nTry 'ipvsd --help' for more information.\n", cl.error().message.c_str());
+    return 2;
+  }
+  if (cl->help) {
+    std::fputs(daemon::Usage(argv[0]).c_str(), stdout);
+    return 0;
+  }
+  SetLogLevel(cl->options.log_level);
+  daemon::Daemon d(cl->options);
+  if (Status st = d.Start(); !st) {
+    std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  if (Status st = d.Run(); !st) {
+    std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,112 @@
+#include "daemon/options.h"
+
+#include <getopt.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "core/stats.h"
+#include "ctl/client.h"
+
+namespace ipvsd::daemon {
+namespace {
+
+constexpr uint32_t kMinConnMax = 1u << 8;
+constexpr uint32_t kMaxConnMax = 1u << 30;
+
+// A whole-string decimal number in [min, max].
+bool ParseNumber(const char* text, long min, long max, long* out) {
+  errno = 0;
+  char* end = nullptr;
+  long v = std::strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+std::string Usage(const char* program) {
+  std::string p = program;
+  return "Usage: " + p +
+         " [options]\n"
+         "IP Virtual Server director daemon: data plane and control socket for ipvsadm.\n"
+         "\n"
+         "  --socket PATH        control socket (default " +
+         ctl::kDefaultSocketPath +
+         ")\n"
+         "  --iface IF           attach to IF (repeatable; default: every UP non-loopback interface)\n"
+         "  --io MODE            packet I/O: auto, afxdp or afpacket (default auto)\n"
+         "  --workers N          data-plane workers, 1.." +
+         std::to_string(core::kMaxWorkers) +
+         " (default: one per core)\n"
+         "  --conn-max N         connection table size, a power of two (default 1048576)\n"
+         "  --log-level LEVEL    debug, info, warning, error or off (default info)\n"
+         "  --help               show this help\n";
+}
+
+Result<CommandLine> ParseCommandLine(int argc, char** argv) {
+  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kHelp };
+  static const option kLongOptions[] = {
+      {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
+      {"io", required_argument, nullptr, kIo},             {"workers", required_argument, nullptr, kWorkers},
+      {"conn-max", required_argument, nullptr, kConnMax},  {"log-level", required_argument, nullptr, kLogLevel},
+      {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
+  };
+  CommandLine cl;
+  cl.options.socket_path = ctl::kDefaultSocketPath;
+  opterr = 0;  // we word the errors ourselves
+  optind = 1;
+  for (;;) {
+    int longindex = 0;
+    int c = getopt_long(argc, argv, ":", kLongOptions, &longindex);
+    if (c == -1) break;
+    long n = 0;
+    switch (c) {
+      case kSocket:
+        if (optarg[0] == '\0') return MakeError(EINVAL, "--socket needs a path");
+        cl.options.socket_path = optarg;
+        break;
+      case kIface:
+        cl.options.ifaces.push_back(optarg);
+        break;
+      case kIo:
+        if (std::string_view(optarg) == "auto") cl.options.io = IoMode::kAuto;
+        else if (std::string_view(optarg) == "afxdp") cl.options.io = IoMode::kAfXdp;
+        else if (std::string_view(optarg) == "afpacket") cl.options.io = IoMode::kAfPacket;
+        else return MakeError(EINVAL, std::string("--io must be auto, afxdp or afpacket, not '") + optarg + "'");
+        break;
+      case kWorkers:
+        if (!ParseNumber(optarg, 1, core::kMaxWorkers, &n)) {
+          return MakeError(EINVAL, "--workers must be a number from 1 to " + std::to_string(core::kMaxWorkers) +
+                                       ", not '" + optarg + "'");
+        }
+        cl.options.workers = static_cast<int>(n);
+        break;
+      case kConnMax:
+        if (!ParseNumber(optarg, kMinConnMax, kMaxConnMax, &n) || (n & (n - 1)) != 0) {
+          return MakeError(EINVAL, "--conn-max must be a power of two from " + std::to_string(kMinConnMax) + " to " +
+                                       std::to_string(kMaxConnMax) + ", not '" + optarg + "'");
+        }
+        cl.options.conn_max = static_cast<uint32_t>(n);
+        break;
+      case kLogLevel:
+        if (!ParseLogLevel(optarg, &cl.options.log_level)) {
+          return MakeError(EINVAL, std::string("--log-level must be debug, info, warning, error or off, not '") +
+                                       optarg + "'");
+        }
+        break;
+      case kHelp:
+        cl.help = true;
+        break;
+      case ':':
+        return MakeError(EINVAL, std::string("option '") + argv[optind - 1] + "' needs an argument");
+      default:
+        return MakeError(EINVAL, std::string("unknown option '") + argv[optind - 1] + "'");
+    }
+  }
+  if (optind < argc) return MakeError(EINVAL, std::string("unexpected argument '") + argv[optind] + "'");
+  return cl;
+}
+
+}  // namespace ipvsd::daemon

@@ -1,0 +1,24 @@
+// File: daemon/options.h
+//
+// ipvsd's command line (DESIGN.md): --socket PATH, --iface IF (repeatable), --io
+// auto|afxdp|afpacket, --workers N, --conn-max N, --log-level LEVEL, --help. Parsed with
+// getopt_long; every error names the option and the reason, and main() exits 2 on it.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "daemon/daemon.h"
+
+namespace ipvsd::daemon {
+
+struct CommandLine {
+  Options options;
+  bool help = false;  // --help: print Usage() and exit 0
+};
+
+Result<CommandLine> ParseCommandLine(int argc, char** argv);
+
+std::string Usage(const char* program);
+
+}  // namespace ipvsd::daemon

@@ -1,0 +1,53 @@
+#include "daemon/options.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace ipvsd::daemon {
+namespace {
+
+Result<CommandLine> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "ipvsd");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return ParseCommandLine(static_cast<int>(args.size()), argv.data());
+}
+
+TEST(OptionsTest, Defaults) {
+  auto cl = Parse({});
+  ASSERT_TRUE(cl.ok());
+  EXPECT_EQ(cl->options.socket_path, "/run/ipvsd/ipvsd.sock");
+  EXPECT_EQ(cl->options.conn_max, 1u << 20);
+  EXPECT_EQ(cl->options.io, IoMode::kAuto);
+  EXPECT_TRUE(cl->options.ifaces.empty());
+  EXPECT_FALSE(cl->help);
+}
+
+TEST(OptionsTest, EveryOption) {
+  auto cl = Parse({"--socket", "/tmp/x.sock", "--iface", "eth0", "--iface=eth1", "--io", "afpacket", "--workers",
+                   "4", "--conn-max", "4096", "--log-level", "debug"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->options.socket_path, "/tmp/x.sock");
+  EXPECT_EQ(cl->options.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
+  EXPECT_EQ(cl->options.io, IoMode::kAfPacket);
+  EXPECT_EQ(cl->options.workers, 4);
+  EXPECT_EQ(cl->options.conn_max, 4096u);
+  EXPECT_EQ(cl->options.log_level, LogLevel::kDebug);
+}
+
+TEST(OptionsTest, Errors) {
+  EXPECT_EQ(Parse({"--conn-max", "1000"}).error().message,
+            "--conn-max must be a power of two from 256 to 1073741824, not '1000'");
+  EXPECT_FALSE(Parse({"--workers", "0"}).ok());
+  EXPECT_FALSE(Parse({"--io", "dpdk"}).ok());
+  EXPECT_FALSE(Parse({"--log-level", "loud"}).ok());
+  EXPECT_EQ(Parse({"--bogus"}).error().message, "unknown option '--bogus'");
+  EXPECT_EQ(Parse({"--socket"}).error().message, "option '--socket' needs an argument");
+  EXPECT_EQ(Parse({"extra"}).error().message, "unexpected argument 'extra'");
+  EXPECT_TRUE(Parse({"--help"})->help);
+}
+
+}  // namespace
+}  // namespace ipvsd::daemon
