@@ -62,9 +62,11 @@ class ConnTable {
   // Call after moving e->expires earlier than before.
   void Rearm(ConnEntry* e);
 
-  // Runs the wheel up to `now`. For every entry whose time has come, on_expire(entry) is
-  // called: it returns true to free the entry (after doing its own accounting), or false
-  // after setting a later e->expires to keep it. Returns the number of entries freed.
+  // Runs the wheel up to `now`. For every entry whose time has come, on_expire(entry, at) is
+  // called with the tick it came due (ordering within a catch-up is kept): it returns true to
+  // free the entry (after doing its own accounting), or false after setting a later
+  // e->expires to keep it. Returns the number of entries freed. A worker that stalled for
+  // more than one revolution catches up in one pass at `now`.
   template <typename OnExpire>
   uint32_t Expire(Ticks now, OnExpire&& on_expire);
 
@@ -99,23 +101,25 @@ class ConnTable {
 template <typename OnExpire>
 uint32_t ConnTable::Expire(Ticks now, OnExpire&& on_expire) {
   uint32_t freed = 0;
-  uint32_t steps = now - wheel_now_ > kWheelSlots ? kWheelSlots : now - wheel_now_;
+  bool stalled = now - wheel_now_ > kWheelSlots;
+  uint32_t steps = stalled ? kWheelSlots : now - wheel_now_;
   for (uint32_t step = 0; step < steps; ++step) {
     Ticks tick = wheel_now_ + 1;
     wheel_now_ = tick;
+    Ticks at = stalled ? now : tick;
     uint32_t idx = slots_[tick % kWheelSlots];
     slots_[tick % kWheelSlots] = kNoIndex;
     while (idx != kNoIndex) {
       ConnEntry* e = &entries_[idx];
       idx = e->timer_next;
       e->timer_prev = e->timer_next = kNoIndex;
-      if (static_cast<int32_t>(e->expires - now) <= 0 && on_expire(e)) {
+      if (static_cast<int32_t>(e->expires - at) <= 0 && on_expire(e, at)) {
         Free(e);
         ++freed;
         continue;
       }
       // Renewed by traffic, or kept by on_expire: wait again.
-      if (static_cast<int32_t>(e->expires - now) <= 0) e->expires = now + 1;
+      if (static_cast<int32_t>(e->expires - at) <= 0) e->expires = at + 1;
       LinkTimer(e);
     }
   }

@@ -41,6 +41,12 @@ void Dest::Update(const DestConfig& c) {
   tun_csum_.store(static_cast<uint8_t>(c.tun_csum), std::memory_order_relaxed);
 }
 
+void Dest::set_service_stats(std::shared_ptr<Stats> s) {
+  if (s.get() == service_stats()) return;
+  service_stats_.store(s.get(), std::memory_order_release);
+  owned_service_stats_.push_back(std::move(s));
+}
+
 void Dest::SetAvailable(bool on) {
   if (on) {
     flags_.fetch_or(kDestAvailable);

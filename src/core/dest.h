@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "core/stats.h"
 #include "net/ip_addr.h"
@@ -87,6 +88,11 @@ class Dest {
 
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
+  // The counters of the service this destination belongs to (packets count for both).
+  // Workers may still be reading the previous one when a trashed destination is revived
+  // into a re-created service, so previous counters are retired, not freed.
+  Stats* service_stats() const { return service_stats_.load(std::memory_order_acquire); }
+  void set_service_stats(std::shared_ptr<Stats> s);
 
  private:
   void UpdateOverloadOnUnbind();
@@ -106,6 +112,8 @@ class Dest {
   std::atomic<int> inactconns_{0};
   std::atomic<int> persistconns_{0};
   Stats stats_;
+  std::atomic<Stats*> service_stats_{nullptr};
+  std::vector<std::shared_ptr<Stats>> owned_service_stats_;
 };
 
 using DestPtr = std::shared_ptr<Dest>;

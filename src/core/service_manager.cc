@@ -164,6 +164,7 @@ Status ServiceManager::AddDest(const ServiceKey& key, const DestConfig& dest) {
     d = std::make_shared<Dest>(dest);
   }
   d->SetAvailable(true);
+  d->set_service_stats((*it)->stats);
   auto s = CopyOf(**it);
   s->dests.insert(s->dests.begin(), d);  // list_add_rcu: newest first
   NotifyScheduler(*s);

@@ -1,0 +1,53 @@
+# ipvsd — the two set-up commands are `make demo` and `make test`; both install what a fresh
+# Debian 12 machine lacks first (`make deps`).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages the build, the tests and the demo need (README.md says why each is there).
+DEPS := build-essential cmake ninja-build pkg-config \
+        libgtest-dev libgmock-dev libbenchmark-dev \
+        libpopt-dev nlohmann-json3-dev \
+        iproute2 procps
+
+.PHONY: all deps build test unit-test asan-test bench demo clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS)
+
+# Every test: unit, golden and end-to-end suites, then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory asan-test
+
+asan-test: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DIPVSD_SANITIZE=ON -DIPVSD_BENCH=OFF >/dev/null
+	ninja -C $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/bin/engine_bench
+
+demo: build
+	$(BUILD)/bin/engine_demo
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

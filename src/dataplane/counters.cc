@@ -1,0 +1,19 @@
+#include "dataplane/counters.h"
+
+namespace ipvsd::dataplane {
+
+const char* DropReasonName(DropReason r) {
+  static constexpr const char* kNames[kDropReasonCount] = {
+      "truncated", "bad_ip_header", "bad_l4_header", "fragment", "no_dest", "table_full", "not_new_conn",
+      "dest_unavailable", "no_route", "ttl_exceeded", "too_big", "no_headroom", "unsupported",
+  };
+  return kNames[static_cast<int>(r)];
+}
+
+uint64_t WorkerCounters::total_drops() const {
+  uint64_t n = 0;
+  for (const auto& d : drops) n += d.load(std::memory_order_relaxed);
+  return n;
+}
+
+}  // namespace ipvsd::dataplane

@@ -1,0 +1,48 @@
+// File: dataplane/counters.h
+//
+// What a worker did with the frames it saw, by verdict and drop reason. Per worker, written
+// by that worker only (relaxed single-writer stores), summed by the control thread. The
+// packet path counts every drop here instead of logging.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace ipvsd::dataplane {
+
+enum class DropReason : uint8_t {
+  kTruncated = 0,      // shorter than a header or length says
+  kBadIpHeader,
+  kBadL4Header,
+  kFragment,           // IP fragments (ipvsd does not reassemble)
+  kNoDest,             // no available real server (an ICMP port unreachable went back)
+  kTableFull,          // the connection table is full
+  kNotNewConn,         // a packet that may not start a connection (e.g. TCP without SYN)
+  kDestUnavailable,    // the connection's real server was deleted
+  kNoRoute,            // no route or unresolved neighbour towards the next hop
+  kTtlExceeded,        // (an ICMP time exceeded went back)
+  kTooBig,             // (an ICMP fragmentation needed / packet too big went back)
+  kNoHeadroom,
+  kUnsupported,
+  kCount
+};
+inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);
+const char* DropReasonName(DropReason r);
+
+struct WorkerCounters {
+  std::atomic<uint64_t> rx{0};
+  std::atomic<uint64_t> tx{0};
+  std::atomic<uint64_t> passed{0};
+  std::atomic<uint64_t> icmp_sent{0};
+  std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
+
+  static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void Drop(DropReason r) { Bump(drops[static_cast<int>(r)]); }
+  uint64_t drops_of(DropReason r) const { return drops[static_cast<int>(r)].load(std::memory_order_relaxed); }
+  uint64_t total_drops() const;
+};
+
+}  // namespace ipvsd::dataplane
