@@ -1,0 +1,300 @@
+#include "dataplane/worker.h"
+
+#include <cstring>
+
+#include "core/conn_setup.h"
+#include "core/proto_state.h"
+#include "fwd/dr.h"
+#include "fwd/nat.h"
+#include "fwd/tun.h"
+#include "net/headers.h"
+#include "net/icmp_error.h"
+
+namespace ipvsd::dataplane {
+namespace {
+
+DropReason DropOf(net::ParseStatus s) {
+  switch (s) {
+    case net::ParseStatus::kTruncated: return DropReason::kTruncated;
+    case net::ParseStatus::kBadIpHeader: return DropReason::kBadIpHeader;
+    case net::ParseStatus::kBadL4Header: return DropReason::kBadL4Header;
+    default: return DropReason::kFragment;
+  }
+}
+
+bool IsV6(net::Family f) { return f == net::Family::kInet6; }
+
+}  // namespace
+
+Worker::Worker(const Options& options, const Env& env)
+    : id_(options.id),
+      env_(env),
+      conns_(options.conn_capacity, options.hash_seed ^ static_cast<uint64_t>(options.id), env.clock->NowTicks()) {
+  RefreshTable();
+}
+
+void Worker::RefreshTable() {
+  if (table_ && env_.services->generation() == table_->generation()) return;
+  table_ = env_.services->table();
+  seen_generation_.store(table_->generation(), std::memory_order_release);
+}
+
+size_t Worker::Poll(io::PacketIo& io) {
+  net::Frame frames[net::kMaxBurst];
+  Verdict verdicts[net::kMaxBurst];
+  size_t n = io.Receive(frames);
+  if (n > 0) {
+    Process(std::span(frames, n), std::span(verdicts, n));
+    net::Frame tx[net::kMaxBurst], pass[net::kMaxBurst], drop[net::kMaxBurst];
+    size_t ntx = 0, npass = 0, ndrop = 0;
+    for (size_t i = 0; i < n; ++i) {
+      switch (verdicts[i]) {
+        case Verdict::kTx: tx[ntx++] = frames[i]; break;
+        case Verdict::kPass: pass[npass++] = frames[i]; break;
+        case Verdict::kDrop: drop[ndrop++] = frames[i]; break;
+      }
+    }
+    if (ntx) io.Send(std::span(tx, ntx));
+    if (npass) io.Pass(std::span(pass, npass));
+    if (ndrop) io.Drop(std::span(drop, ndrop));
+  }
+  RunTimers(env_.clock->NowTicks());
+  if (has_tasks_.load(std::memory_order_acquire)) RunTasks();
+  return n;
+}
+
+void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) {
+  RefreshTable();
+  Ticks now = env_.clock->NowTicks();
+  net::PacketView views[net::kMaxBurst];
+  net::ParseStatus status[net::kMaxBurst];
+  size_t n = frames.size() < net::kMaxBurst ? frames.size() : net::kMaxBurst;
+  // Pass 1: parse everything and start pulling each flow's bucket into cache, so that the
+  // lookups of pass 2 find their cache lines already on the way.
+  for (size_t i = 0; i < n; ++i) {
+    status[i] = net::Parse(frames[i].data(), frames[i].len, &views[i]);
+    if (status[i] == net::ParseStatus::kOk && !views[i].icmp_error) {
+      const net::PacketView& v = views[i];
+      conns_.PrefetchIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
+    }
+  }
+  WorkerCounters::Bump(counters_.rx, n);
+  for (size_t i = 0; i < n; ++i) {
+    Verdict verdict;
+    if (status[i] == net::ParseStatus::kOk) {
+      verdict = Handle(frames[i], views[i], now);
+    } else if (status[i] == net::ParseStatus::kNotIp) {
+      verdict = Verdict::kPass;
+    } else {
+      counters_.Drop(DropOf(status[i]));
+      verdict = Verdict::kDrop;
+    }
+    verdicts[i] = verdict;
+    if (verdict == Verdict::kTx) WorkerCounters::Bump(counters_.tx);
+    if (verdict == Verdict::kPass) WorkerCounters::Bump(counters_.passed);
+  }
+}
+
+Verdict Worker::Handle(net::Frame& f, net::PacketView& v, Ticks now) {
+  if (v.icmp_error) return HandleIcmpError(f, v, now);
+  core::ConnEntry* c = conns_.FindIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
+  if (c) {
+    // conn_reuse_mode / expire_nodest_conn (ip_vs_in): a SYN over a finished connection, or
+    // over one whose real server is gone, starts a new connection instead.
+    int reuse = env_.settings->conn_reuse_mode.load(std::memory_order_relaxed);
+    if (reuse && c->control == core::kNoIndex && core::IsNewConnPacket(v)) {
+      bool dest_gone = c->dest && !c->dest->available() &&
+                       env_.settings->expire_nodest_conn.load(std::memory_order_relaxed);
+      bool finished = false;
+      if (c->protocol == net::kProtoTcp) {
+        auto s = static_cast<core::TcpState>(c->state);
+        finished = s == core::TcpState::kTimeWait || s == core::TcpState::kClose ||
+                   ((reuse & 2) && s == core::TcpState::kFinWait && (c->flags & core::kConnNoOutput));
+      } else if (c->protocol == net::kProtoSctp) {
+        finished = static_cast<core::SctpState>(c->state) == core::SctpState::kClosed;
+      }
+      if (dest_gone || finished) {
+        core::ExpireConnNow(conns_, c, now);
+        return HandleNew(f, v, now);
+      }
+    }
+    return ForwardIn(f, v, c, now, false);
+  }
+  c = conns_.FindOut(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
+  if (c) return ForwardOut(f, v, c, now, false);
+  return HandleNew(f, v, now);
+}
+
+Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, Ticks now) {
+  const core::Service* svc = table_->Find(f.mark, v.family, v.protocol, v.dst, v.dport);
+  if (!svc) return Verdict::kPass;  // not a virtual service: the kernel's business
+  if (!core::MayCreateConn(v, env_.settings->sloppy_tcp.load(std::memory_order_relaxed),
+                           env_.settings->sloppy_sctp.load(std::memory_order_relaxed))) {
+    // ip_vs_in leaves such packets to the local stack, which answers a stray segment itself.
+    counters_.Drop(DropReason::kNotNewConn);
+    return Verdict::kPass;
+  }
+  core::ScheduleResult r = core::ScheduleConn(conns_, *svc, v, *env_.settings, now, id_, *env_.total_stats);
+  if (r.status == core::ScheduleStatus::kTableFull) {
+    counters_.Drop(DropReason::kTableFull);
+    return Verdict::kDrop;
+  }
+  if (r.status == core::ScheduleStatus::kNoDest) {
+    // ip_vs_leave: "the destination is unreachable" as ICMP port unreachable, whatever the
+    // protocol (no TCP socket exists to send a RST).
+    return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6DestUnreach, net::kIcmpv6PortUnreach, 0, DropReason::kNoDest)
+                          : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpPortUnreach, 0, DropReason::kNoDest);
+  }
+  Verdict verdict = ForwardIn(f, v, r.conn, now, false);
+  if (r.conn->flags & core::kConnOnePacket) core::ReleaseOnePacketConn(conns_, r.conn);
+  return verdict;
+}
+
+Verdict Worker::HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now) {
+  const net::InnerPacket& in = v.inner;
+  // An error from the client side about a packet we sent it (a NAT reply, quoted as
+  // vip:vport -> client:cport): it belongs to the connection's client side.
+  core::ConnEntry* c = conns_.FindIn(in.family, in.protocol, in.dst, in.dport, in.src, in.sport);
+  if (c) return ForwardIn(f, v, c, now, true);
+  // An error from the real-server side about a packet the client sent (quoted as
+  // client:cport -> rs:dport).
+  c = conns_.FindOut(in.family, in.protocol, in.dst, in.dport, in.src, in.sport);
+  if (c) return ForwardOut(f, v, c, now, true);
+  return Verdict::kPass;
+}
+
+Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp) {
+  core::Dest* d = c->dest;
+  if (!d || !d->available()) {
+    if (d && env_.settings->expire_nodest_conn.load(std::memory_order_relaxed)) core::ExpireConnNow(conns_, c, now);
+    counters_.Drop(DropReason::kDestUnavailable);
+    return Verdict::kDrop;
+  }
+  if (!icmp) {
+    core::UpdateConnState(*c, core::Direction::kInput, v, *env_.timeouts, now);
+    if (c->flags & core::kConnOnePacket) conns_.Rearm(c);
+    ++c->in_pkts;
+  }
+  d->stats().AddIn(id_, v.l3_len());
+  if (core::Stats* ss = d->service_stats()) ss->AddIn(id_, v.l3_len());
+  env_.total_stats->AddIn(id_, v.l3_len());
+
+  net::NextHop hop;
+  if (!env_.router->Lookup(c->daf, c->daddr, &hop)) {
+    counters_.Drop(DropReason::kNoRoute);
+    return Verdict::kDrop;
+  }
+  uint32_t mtu_report = 0;
+  fwd::FwdStatus st;
+  switch (c->fwd()) {
+    case core::FwdMethod::kMasq:
+      st = icmp ? fwd::NatIcmpIn(v, *c) : fwd::NatIn(v, *c, hop.mtu, &mtu_report);
+      break;
+    case core::FwdMethod::kTunnel:
+      st = fwd::TunXmit(f, v, *c, *d, hop.src_addr, hop.mtu, &mtu_report);
+      break;
+    case core::FwdMethod::kLocal:
+      return Verdict::kPass;
+    case core::FwdMethod::kRoute:
+    default:
+      st = fwd::DrXmit(v, hop.mtu, &mtu_report);
+      break;
+  }
+  switch (st) {
+    case fwd::FwdStatus::kOk:
+      break;
+    case fwd::FwdStatus::kTooBig:
+      return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6PacketTooBig, 0, mtu_report, DropReason::kTooBig)
+                            : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpFragNeeded, mtu_report, DropReason::kTooBig);
+    case fwd::FwdStatus::kTtlExceeded:
+      return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6TimeExceeded, 0, 0, DropReason::kTtlExceeded)
+                            : ReplyIcmp(f, v, net::kIcmpTimeExceeded, 0, 0, DropReason::kTtlExceeded);
+    case fwd::FwdStatus::kNoHeadroom:
+      counters_.Drop(DropReason::kNoHeadroom);
+      return Verdict::kDrop;
+    default:
+      counters_.Drop(DropReason::kUnsupported);
+      return Verdict::kDrop;
+  }
+  return Transmit(f, hop);
+}
+
+Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp) {
+  if (!icmp) core::UpdateConnState(*c, core::Direction::kOutput, v, *env_.timeouts, now);
+  if (c->dest) {
+    c->dest->stats().AddOut(id_, v.l3_len());
+    if (core::Stats* ss = c->dest->service_stats()) ss->AddOut(id_, v.l3_len());
+  }
+  env_.total_stats->AddOut(id_, v.l3_len());
+  net::NextHop hop;
+  if (!env_.router->Lookup(c->af, c->caddr, &hop)) {
+    counters_.Drop(DropReason::kNoRoute);
+    return Verdict::kDrop;
+  }
+  uint32_t mtu_report = 0;
+  fwd::FwdStatus st = icmp ? fwd::NatIcmpOut(v, *c) : fwd::NatOut(v, *c, hop.mtu, &mtu_report);
+  if (st == fwd::FwdStatus::kTooBig) {
+    return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6PacketTooBig, 0, mtu_report, DropReason::kTooBig)
+                          : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpFragNeeded, mtu_report, DropReason::kTooBig);
+  }
+  if (st == fwd::FwdStatus::kTtlExceeded) {
+    return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6TimeExceeded, 0, 0, DropReason::kTtlExceeded)
+                          : ReplyIcmp(f, v, net::kIcmpTimeExceeded, 0, 0, DropReason::kTtlExceeded);
+  }
+  if (st != fwd::FwdStatus::kOk) {
+    counters_.Drop(DropReason::kUnsupported);
+    return Verdict::kDrop;
+  }
+  return Transmit(f, hop);
+}
+
+Verdict Worker::Transmit(net::Frame& f, const net::NextHop& hop) {
+  auto* eth = net::HeaderAt<net::EthHdr>(f.data());
+  eth->dst = hop.dst_mac;
+  eth->src = hop.src_mac;
+  f.ifindex = hop.ifindex;
+  return Verdict::kTx;
+}
+
+Verdict Worker::ReplyIcmp(net::Frame& f, const net::PacketView& v, uint8_t type, uint8_t code, uint32_t mtu,
+                          DropReason reason) {
+  counters_.Drop(reason);
+  if (!net::BuildIcmpError(f, v, type, code, mtu)) return Verdict::kDrop;
+  WorkerCounters::Bump(counters_.icmp_sent);
+  return Verdict::kTx;  // back out of the interface it came in on, MACs swapped
+}
+
+void Worker::RunTimers(Ticks now) {
+  conns_.Expire(now, [&](core::ConnEntry* e, Ticks at) { return core::OnConnExpire(conns_, e, at); });
+}
+
+void Worker::Post(std::function<void(Worker&)> f) {
+  std::lock_guard lock(tasks_mu_);
+  tasks_.push_back(std::move(f));
+  has_tasks_.store(true, std::memory_order_release);
+}
+
+void Worker::RunTasks() {
+  std::vector<std::function<void(Worker&)>> tasks;
+  {
+    std::lock_guard lock(tasks_mu_);
+    tasks.swap(tasks_);
+    has_tasks_.store(false, std::memory_order_release);
+  }
+  for (auto& t : tasks) t(*this);
+}
+
+std::vector<ConnSnapshot> Worker::ListConns(Ticks now) const {
+  std::vector<ConnSnapshot> out;
+  out.reserve(conns_.size());
+  conns_.ForEach([&](const core::ConnEntry& e) {
+    if (!(e.flags & core::kConnHashed)) return;
+    Ticks left = static_cast<int32_t>(e.expires - now) > 0 ? e.expires - now : 0;
+    out.push_back(ConnSnapshot{e.protocol, e.is_template(), e.af, e.daf, e.caddr, e.vaddr, e.daddr, e.cport,
+                               e.vport, e.dport, e.is_template() ? "NONE" : core::ConnStateName(e),
+                               TicksToSecondsCeil(left)});
+  });
+  return out;
+}
+
+}  // namespace ipvsd::dataplane

@@ -1,0 +1,108 @@
+// File: dataplane/worker.h
+//
+// Worker is one data-plane thread's pipeline, DPDK l3fwd's run-to-completion loop as an
+// object: receive a burst, parse every frame, look its connection up (client side, then
+// real-server side for NAT replies), on a miss find the virtual service and schedule a new
+// connection, apply the state machine and counters, rewrite by forwarding method, fill in
+// the next hop's MAC addresses, and hand the burst back as transmit / pass / drop.
+// Each worker owns its ConnTable shard and timers; the I/O layer steers both directions of a
+// flow to the same worker (by client address), so nothing here takes a lock on the
+// established path. Configuration arrives as ServiceTable snapshots, checked once per burst.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "base/clock.h"
+#include "core/conn_table.h"
+#include "core/service_manager.h"
+#include "core/settings.h"
+#include "core/timeouts.h"
+#include "dataplane/counters.h"
+#include "io/packet_io.h"
+#include "net/packet_view.h"
+#include "net/route.h"
+
+namespace ipvsd::dataplane {
+
+enum class Verdict : uint8_t { kTx, kPass, kDrop };
+
+// One connection as `ipvsadm -Lnc` shows it.
+struct ConnSnapshot {
+  uint8_t protocol;  // 0 for fwmark templates
+  bool is_template;
+  net::Family af;
+  net::Family daf;
+  net::RawAddr caddr, vaddr, daddr;
+  uint16_t cport, vport, dport;
+  const char* state;
+  uint32_t expires_s;  // seconds left
+};
+
+class Worker {
+ public:
+  struct Options {
+    int id = 0;                       // 0 .. core::kMaxWorkers-1: the stats shard it writes
+    uint32_t conn_capacity = 1u << 16;
+    uint64_t hash_seed = 0x1ee7;
+  };
+  struct Env {
+    const core::ServiceManager* services;
+    const core::Timeouts* timeouts;
+    const core::Settings* settings;
+    core::Stats* total_stats;
+    net::Router* router;
+    const Clock* clock;
+  };
+
+  Worker(const Options& options, const Env& env);
+
+  // One poll: receive up to a burst from io, process it, return every frame to io, run the
+  // timers, run posted tasks. Returns the number of frames received.
+  size_t Poll(io::PacketIo& io);
+  // Processes a burst in place: each frame gets a verdict, frames to transmit are rewritten
+  // (with ifindex set to the output interface). Exposed for tests and benchmarks.
+  void Process(std::span<net::Frame> frames, std::span<Verdict> verdicts);
+  // Runs connection timers up to `now`.
+  void RunTimers(Ticks now);
+
+  // Runs f on this worker's thread at its next poll (listing, flushing, ...).
+  void Post(std::function<void(Worker&)> f);
+  // Connections of this shard; call on the worker's thread (through Post) or when stopped.
+  std::vector<ConnSnapshot> ListConns(Ticks now) const;
+
+  core::ConnTable& conns() { return conns_; }
+  const WorkerCounters& counters() const { return counters_; }
+  // The ServiceTable generation this worker has loaded (ServiceManager::PurgeTrash).
+  uint64_t seen_generation() const { return seen_generation_.load(std::memory_order_acquire); }
+  int id() const { return id_; }
+
+ private:
+  Verdict Handle(net::Frame& f, net::PacketView& v, Ticks now);
+  Verdict HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now);
+  Verdict HandleNew(net::Frame& f, net::PacketView& v, Ticks now);
+  Verdict ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
+  Verdict ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
+  // Sets the next hop's Ethernet addresses and the output interface.
+  Verdict Transmit(net::Frame& f, const net::NextHop& hop);
+  // Turns the frame into an ICMP error back to its sender.
+  Verdict ReplyIcmp(net::Frame& f, const net::PacketView& v, uint8_t type, uint8_t code, uint32_t mtu,
+                    DropReason reason);
+  void RefreshTable();
+  void RunTasks();
+
+  const int id_;
+  Env env_;
+  core::ConnTable conns_;
+  std::shared_ptr<const core::ServiceTable> table_;
+  std::atomic<uint64_t> seen_generation_{0};
+  WorkerCounters counters_;
+  std::atomic<bool> has_tasks_{false};
+  std::mutex tasks_mu_;
+  std::vector<std::function<void(Worker&)>> tasks_;
+};
+
+}  // namespace ipvsd::dataplane
