@@ -73,7 +73,13 @@ struct IpAddr {
   bool is_v6() const { return family == Family::kInet6; }
 
   friend bool operator==(const IpAddr&, const IpAddr&) = default;
-  friend auto operator<=>(const IpAddr&, const IpAddr&) = default;
+  // Family first, then the address bytes (numeric order): every IPv4 address sorts before
+  // every IPv6 one, as ipvsadm's ipvs_cmp_services orders them. A defaulted <=> would compare
+  // the bytes first, because raw is the first member.
+  friend std::strong_ordering operator<=>(const IpAddr& a, const IpAddr& b) {
+    if (auto c = a.family <=> b.family; c != 0) return c;
+    return a.raw <=> b.raw;
+  }
 };
 static_assert(std::is_trivially_copyable_v<IpAddr>);
 

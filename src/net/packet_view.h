@@ -20,7 +20,9 @@ enum class ParseStatus : uint8_t {
   kOk = 0,
   kNotIp,         // ARP, LLDP, anything not IPv4/IPv6: the kernel's business
   kTruncated,     // frame shorter than a header or a length field says
-  kBadIpHeader,   // wrong version, header length, total length or TTL/options overrun
+  kBadIpHeader,   // wrong version, header length or total length; IPv4 options or IPv6
+                  // extension headers that overrun the packet (the TTL is reported, not judged:
+                  // answering TTL expiry is the forwarder's job)
   kBadL4Header,   // TCP data offset, UDP length, SCTP chunk or ICMP layout is impossible
   kFragment,      // an IPv4 or IPv6 fragment (ipvsd does not reassemble)
 };
@@ -72,6 +74,11 @@ struct PacketView {
 };
 
 // Parses a frame. Never reads outside [data, data + len), never allocates, never writes.
+// On kOk every offset lies within the frame and l3_offset <= l4_offset <= l3_end <= len; for
+// an ICMP error the quoted packet lies within [l4_offset + 8, l3_end) with at least 8 bytes
+// from inner.l4_offset. On kFragment and kBadL4Header the L3 fields (family, addresses,
+// protocol, ttl, df, l3_offset, l3_end) are valid too, l4_offset being where the fragment's
+// data or the bad L4 header starts; after any other status only data and len are meaningful.
 ParseStatus Parse(uint8_t* data, uint32_t len, PacketView* out);
 
 }  // namespace ipvsd::net
