@@ -6,8 +6,9 @@
 //   1. decrement_ttl(): TTL / hop limit <= 1 -> ICMP time exceeded, drop; else decrement.
 //   2. ensure_mtu_is_adequate(): IPv4 with DF (not an ICMP error being relayed) or any IPv6
 //      packet longer than the path MTU -> ICMP fragmentation needed / packet too big, drop.
-// Replies in NAT (NatOut, NatIcmpOut) meet the same two checks in the kernel's ip_forward()
-// before IPVS sees them, so they share these helpers.
+// Replies in NAT (NatOut) meet the same two checks in the kernel's ip_forward() before IPVS
+// sees them, so they share these helpers. ICMP errors being translated (NatIcmpIn/Out) get
+// the TTL check only: at most 576 / 1280 bytes, they fit every path.
 //
 // The checks only read the packet; DecrementTtl writes it and is called once the packet is
 // known to go out, so that a refused packet is quoted unchanged in the ICMP error.
