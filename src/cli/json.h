@@ -1,0 +1,23 @@
+// File: cli/json.h
+//
+// ipvsd's one extension to ipvsadm: `ipvsadm -L --json` prints what -L would show as JSON for
+// scripts (with -c, --timeout and --daemon too). The table is the same one -L prints: same
+// services, same sort order (or daemon order with --nosort), every counter exact, addresses
+// always numeric.
+//
+//   {"version": "1.2.1", "conn_tab_size": 4096, "services": [{"protocol": "tcp", ...}]}
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ctl/proto.h"
+
+namespace ipvsd::cli {
+
+std::string ServicesJson(const ctl::InfoReply& info, const std::vector<ctl::ServiceEntry>& services);
+std::string TimeoutJson(const ctl::TimeoutsMsg& t);
+std::string DaemonsJson(const ctl::DaemonList& list);
+std::string ConnsJson(const ctl::ConnList& list);
+
+}  // namespace ipvsd::cli

@@ -1,0 +1,96 @@
+#include "cli/parse.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/format.h"
+#include "cli/ipvsadm.h"
+
+namespace ipvsd::cli {
+namespace {
+
+ParseOutcome Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "ipvsadm");
+  return ParseCommand(args);
+}
+
+TEST(ParseTest, AddServiceDefaults) {
+  auto p = Parse({"-A", "-t", "198.18.0.1:80"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.cmd, Cmd::kAdd);
+  EXPECT_EQ(p.command.svc.sched_name, "wlc");
+  EXPECT_EQ(p.command.svc.key.protocol, 6);
+  EXPECT_EQ(p.command.svc.key.port, 80);
+  EXPECT_EQ(p.command.svc.netmask, 0xffffffffu);
+}
+
+TEST(ParseTest, PersistentWithoutValueIs360) {
+  auto p = Parse({"-A", "-t", "198.18.0.1:80", "-p"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.timeout, 360u);
+  p = Parse({"-A", "-t", "198.18.0.1:80", "-p", "-s", "rr"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.timeout, 360u);
+  EXPECT_EQ(p.command.svc.sched_name, "rr");
+}
+
+TEST(ParseTest, DestPortRules) {
+  // DR forces the service port; NAT keeps its own; no port means the service's.
+  auto p = Parse({"-a", "-t", "198.18.0.1:80", "-r", "198.18.1.1:8080"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.dest.port, 80);
+  p = Parse({"-a", "-t", "198.18.0.1:80", "-r", "198.18.1.1:8080", "-m"});
+  EXPECT_EQ(p.command.dest.port, 8080);
+  p = Parse({"-a", "-t", "198.18.0.1:80", "-r", "198.18.1.1", "-m"});
+  EXPECT_EQ(p.command.dest.port, 80);
+}
+
+TEST(ParseTest, BracketedIpv4LosesItsPortAsIpvsadmDoes) {
+  auto p = Parse({"-A", "-t", "[198.18.0.1]:80", "-p"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.key.port, 0);
+}
+
+TEST(ParseTest, ExitStatuses) {
+  EXPECT_EQ(Parse({"-A", "-t", "198.18.0.1:0"}).status, 2);
+  EXPECT_EQ(Parse({"-t", "198.18.0.1:80"}).status, 255);
+  auto h = Parse({"-h"});
+  EXPECT_EQ(h.kind, ParseOutcome::kExit);
+  EXPECT_EQ(h.status, 0);
+  EXPECT_EQ(h.out.substr(0, 61), "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)");
+  auto popt = Parse({"-A", "-t"});
+  EXPECT_EQ(popt.kind, ParseOutcome::kReturn);
+  EXPECT_EQ(popt.err, "-t: missing argument\n");
+  EXPECT_EQ(Parse({"-L", "-c", "-t", "198.18.0.1:80"}).err,
+            "The option 'service-address' conflicts with the 'connection' option in the 'list' command\n");
+}
+
+TEST(ParseTest, SchedFlags) {
+  auto p = Parse({"-A", "-t", "198.18.0.1:80", "-s", "sh", "-b", "sh-fallback,sh-port"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.flags, ctl::kSvcSched1 | ctl::kSvcSched2);
+  EXPECT_EQ(Parse({"-A", "-t", "198.18.0.1:80", "-b", ","}).err, "invalid scheduler flag `,'\n");
+}
+
+TEST(SocketPathTest, OptionAnywhereThenEnvironmentThenDefault) {
+  std::vector<std::string> a = {"ipvsadm", "-Ln", "--socket", "/tmp/a.sock", "-t", "x"};
+  auto c = ExtractSocketPath(a, "/tmp/env.sock");
+  EXPECT_EQ(c.path, "/tmp/a.sock");
+  EXPECT_EQ(a, (std::vector<std::string>{"ipvsadm", "-Ln", "-t", "x"}));
+  std::vector<std::string> b = {"ipvsadm", "--socket=/tmp/b.sock"};
+  EXPECT_EQ(ExtractSocketPath(b, nullptr).path, "/tmp/b.sock");
+  std::vector<std::string> e = {"ipvsadm"};
+  EXPECT_EQ(ExtractSocketPath(e, "/tmp/env.sock").path, "/tmp/env.sock");
+  EXPECT_EQ(ExtractSocketPath(e, nullptr).path, "/run/ipvsd/ipvsd.sock");
+  std::vector<std::string> bad = {"ipvsadm", "--socket"};
+  EXPECT_FALSE(ExtractSocketPath(bad, nullptr).error.empty());
+}
+
+TEST(InitFailureTest, IpvsadmsTwoLines) {
+  EXPECT_EQ(InitFailureText(ENOENT),
+            "Can't initialize ipvs: No such file or directory\n"
+            "Are you sure that IP Virtual Server is built in the kernel or as module?\n");
+  EXPECT_EQ(InitFailureText(EPERM).substr(0, 59), "Can't initialize ipvs: Permission denied (you must be root)");
+}
+
+}  // namespace
+}  // namespace ipvsd::cli

@@ -1,0 +1,4 @@
+ipvsadm -h
+ipvsadm --help
+ipvsadm -v
+ipvsadm --version
