@@ -1,0 +1,216 @@
+// Engine benchmarks (google-benchmark), in memory on one core through the real Worker and
+// the loopback frames: established NAT forwarding with 1 000 000 live connections, new
+// connection set-up per scheduler, and the memory one connection costs. The run ends with
+// the summary line `engine: nat_established_ns_per_pkt=... new_conn_per_s=... bytes_per_conn=...`.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/service_manager.h"
+#include "dataplane/worker.h"
+#include "net/headers.h"
+#include "sched/registry.h"
+#include "tests/testing/packet_builder.h"
+
+namespace ipvsd {
+namespace {
+
+constexpr uint32_t kLiveConns = 1'000'000;
+constexpr int kBurst = net::kMaxBurst;
+
+net::IpAddr Ip(const char* s) { return *net::IpAddr::Parse(s); }
+
+// A director with one NAT service over three real servers and a worker, as in the tests.
+struct Engine {
+  explicit Engine(const char* sched, uint32_t capacity, uint8_t proto = net::kProtoTcp)
+      : services(&sched::MakeScheduler) {
+    net::StaticRouter::Route r;
+    r.prefix = Ip("198.18.0.0");
+    r.prefix_len = 15;
+    r.hop.ifindex = 2;
+    router.AddRoute(r);
+    core::ServiceConfig c;
+    c.key.protocol = proto;
+    c.key.addr = Ip("198.19.0.1").raw;
+    c.key.port = 80;
+    c.sched_name = sched;
+    if (!services.AddService(c).ok()) std::abort();
+    for (const char* a : {"198.18.1.1", "198.18.1.2", "198.18.1.3"}) {
+      core::DestConfig d;
+      d.addr = Ip(a);
+      d.port = 8080;
+      d.fwd = core::FwdMethod::kMasq;
+      if (!services.AddDest(c.key, d).ok()) std::abort();
+    }
+    dataplane::Worker::Env env{&services, &timeouts, &settings, &services.total_stats(), &router, &clock};
+    dataplane::Worker::Options o;
+    o.conn_capacity = capacity;
+    worker = std::make_unique<dataplane::Worker>(o, env);
+  }
+  core::ServiceManager services;
+  core::Timeouts timeouts;
+  core::Settings settings;
+  net::StaticRouter router;
+  FakeClock clock{1'000'000'000};
+  std::unique_ptr<dataplane::Worker> worker;
+};
+
+// Frames of client i (address 198.18.(i>>16).(i>>8), port from i) with the given flags.
+std::vector<uint8_t> ClientFrame(uint32_t i, uint8_t flags) {
+  char src[32];
+  std::snprintf(src, sizeof src, "198.18.%u.%u", 64 + ((i >> 16) & 0x3f), (i >> 8) & 0xff);
+  return testing::PacketBuilder()
+      .Eth("02:00:00:00:00:01", "02:00:00:00:00:d1")
+      .Ipv4(src, "198.19.0.1")
+      .Tcp(static_cast<uint16_t>(1024 + (i & 0xff) * 251 % 60000), 80, flags)
+      .Build();
+}
+
+// A batch of frame buffers with headroom, refilled from templates before each Process().
+struct Burst {
+  std::vector<uint8_t> memory = std::vector<uint8_t>(kBurst * 2048);
+  net::Frame frames[kBurst];
+  dataplane::Verdict verdicts[kBurst];
+  void Load(const std::vector<uint8_t>* templates[kBurst]) {
+    for (int i = 0; i < kBurst; ++i) {
+      net::Frame& f = frames[i];
+      f.buffer = memory.data() + i * 2048;
+      f.capacity = 2048;
+      f.offset = net::kFrameHeadroom;
+      f.len = static_cast<uint32_t>(templates[i]->size());
+      std::memcpy(f.data(), templates[i]->data(), f.len);
+    }
+  }
+};
+
+size_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+double g_bytes_per_conn = 0;
+
+// Established NAT traffic spread over 1 000 000 live connections (random order, so nearly
+// every lookup misses the CPU caches), batches of 64. Includes refilling the 64 frames.
+void BM_NatEstablished(benchmark::State& state) {
+  size_t before = ResidentBytes();
+  Engine e("wlc", 1u << 20);
+  std::vector<std::vector<uint8_t>> syn(1), ack;
+  ack.reserve(kLiveConns);
+  Burst b;
+  const std::vector<uint8_t>* tpl[kBurst];
+  for (uint32_t base = 0; base < kLiveConns; base += kBurst) {
+    std::vector<std::vector<uint8_t>> syns;
+    for (int i = 0; i < kBurst; ++i) syns.push_back(ClientFrame(base + static_cast<uint32_t>(i), net::kTcpSyn));
+    for (int i = 0; i < kBurst; ++i) tpl[i] = &syns[static_cast<size_t>(i)];
+    b.Load(tpl);
+    e.worker->Process(b.frames, b.verdicts);
+  }
+  size_t live = e.worker->conns().size();
+  g_bytes_per_conn = static_cast<double>(ResidentBytes() - before) / static_cast<double>(live);
+  for (uint32_t i = 0; i < kLiveConns; ++i) ack.push_back(ClientFrame(i, net::kTcpAck));
+  std::vector<uint32_t> order(kLiveConns);
+  uint64_t x = 88172645463325252ull;
+  for (uint32_t i = 0; i < kLiveConns; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    order[i] = static_cast<uint32_t>(x % kLiveConns);
+  }
+  uint32_t next = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kBurst; ++i) tpl[i] = &ack[order[next++ % kLiveConns]];
+    b.Load(tpl);
+    e.worker->Process(b.frames, b.verdicts);
+    benchmark::DoNotOptimize(b.verdicts[0]);
+  }
+  state.SetItemsProcessed(state.iterations() * kBurst);
+  state.counters["live_conns"] = static_cast<double>(live);
+  state.counters["bytes_per_conn"] = g_bytes_per_conn;
+  if (e.worker->counters().tx.load() < static_cast<uint64_t>(state.iterations()) * kBurst) {
+    state.SkipWithError("frames were not forwarded");
+  }
+}
+BENCHMARK(BM_NatEstablished)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+
+// New connections: every frame a SYN of a flow never seen (lookup miss + service lookup +
+// schedule + insert + NAT rewrite), batches of 64, per scheduler.
+void BM_NewConn(benchmark::State& state, const char* sched) {
+  constexpr uint32_t kCapacity = 1u << 21;
+  std::vector<std::vector<uint8_t>> syns;
+  syns.reserve(kCapacity);
+  for (uint32_t i = 0; i < kCapacity; ++i) syns.push_back(ClientFrame(i, net::kTcpSyn));
+  auto e = std::make_unique<Engine>(sched, kCapacity);
+  Burst b;
+  const std::vector<uint8_t>* tpl[kBurst];
+  uint32_t next = 0;
+  for (auto _ : state) {
+    if (next + kBurst > kCapacity) {
+      state.PauseTiming();
+      e = std::make_unique<Engine>(sched, kCapacity);
+      next = 0;
+      state.ResumeTiming();
+    }
+    for (int i = 0; i < kBurst; ++i) tpl[i] = &syns[next++];
+    b.Load(tpl);
+    e->worker->Process(b.frames, b.verdicts);
+    benchmark::DoNotOptimize(b.verdicts[0]);
+  }
+  state.SetItemsProcessed(state.iterations() * kBurst);
+}
+BENCHMARK_CAPTURE(BM_NewConn, rr, "rr")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, wrr, "wrr")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, lc, "lc")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, wlc, "wlc")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, sed, "sed")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, nq, "nq")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, dh, "dh")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, sh, "sh")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, lblc, "lblc")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, lblcr, "lblcr")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, mh, "mh")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, fo, "fo")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, ovf, "ovf")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_NewConn, twos, "twos")->Unit(benchmark::kMicrosecond);
+
+// Collects the results while printing them as usual, for the summary line.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      if (r.error_occurred || r.iterations == 0) continue;
+      auto items = r.counters.find("items_per_second");
+      if (items != r.counters.end()) items_per_second[r.benchmark_name()] = items->second.value;
+    }
+  }
+  std::map<std::string, double> items_per_second;
+};
+
+}  // namespace
+}  // namespace ipvsd
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  ipvsd::SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  auto find = [&](const std::string& prefix) {
+    for (const auto& [name, v] : reporter.items_per_second) {
+      if (name.rfind(prefix, 0) == 0) return v;
+    }
+    return 0.0;
+  };
+  double nat_pps = find("BM_NatEstablished");
+  double new_conn = find("BM_NewConn/wlc");
+  std::printf("engine: nat_established_ns_per_pkt=%.1f new_conn_per_s=%.0f bytes_per_conn=%.0f\n",
+              nat_pps > 0 ? 1e9 / nat_pps : 0.0, new_conn, ipvsd::g_bytes_per_conn);
+  benchmark::Shutdown();
+  return 0;
+}
