@@ -56,6 +56,22 @@ void Daemon::EstimatorTick() {
 }
 
 Status Daemon::Start() {
+  // Signals first, so that a SIGTERM during start-up still ends in a clean exit. The stop
+  // signals stay blocked except inside ppoll(), so one that arrives between two polls is
+  // delivered by the next one instead of being missed.
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  ::sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask_);
+  sigdelset(&wait_mask_, SIGTERM);
+  sigdelset(&wait_mask_, SIGINT);
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
   Log(LogLevel::kInfo, "control socket %s, connection table size %u%s", options_.socket_path.c_str(),
@@ -65,28 +81,12 @@ Status Daemon::Start() {
 
 Status Daemon::Run() {
   using Clock = std::chrono::steady_clock;
-  struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  // The stop signals stay blocked except inside ppoll(), so one that arrives between two
-  // polls is delivered by the next one instead of being missed.
-  sigset_t stop_signals, wait_mask;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  ::sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask);
-  sigdelset(&wait_mask, SIGTERM);
-  sigdelset(&wait_mask, SIGINT);
-
   const auto interval = std::chrono::seconds(core::RateEstimator::kIntervalSeconds);
   auto next_tick = Clock::now() + interval;
   Status result = Ok();
   while (g_stop_signal == 0) {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count();
-    if (Status st = server_.PollOnce(static_cast<int>(std::max<int64_t>(wait, 0)), &wait_mask); !st) {
+    if (Status st = server_.PollOnce(static_cast<int>(std::max<int64_t>(wait, 0)), &wait_mask_); !st) {
       result = st;
       break;
     }
@@ -97,7 +97,7 @@ Status Daemon::Run() {
   }
   if (g_stop_signal != 0) Log(LogLevel::kInfo, "signal %d: shutting down", static_cast<int>(g_stop_signal));
   server_.Close();
-  ::sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+  ::sigprocmask(SIG_SETMASK, &wait_mask_, nullptr);
   return result;
 }
 

@@ -16,6 +16,8 @@
 //   daemon.Run();  // returns after SIGTERM/SIGINT, socket file removed
 #pragma once
 
+#include <signal.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -63,7 +65,8 @@ class Daemon {
   // Connects a data plane built on services() and timeouts(); before Start().
   void AttachDataPlane(DataPlane* data_plane) { data_plane_ = data_plane; }
 
-  // Creates the socket's directory (0755) if needed and starts listening.
+  // Takes over SIGTERM/SIGINT, creates the socket's directory (0755) if needed and starts
+  // listening.
   Status Start();
   // Serves until SIGTERM or SIGINT, then closes the socket and removes its file.
   Status Run();
@@ -76,6 +79,7 @@ class Daemon {
   core::ServiceManager services_;
   core::Timeouts timeouts_;
   DataPlane* data_plane_ = nullptr;
+  sigset_t wait_mask_{};  // the signal mask while waiting: the stop signals unblocked
   ctl::Handlers handlers_;
   ctl::UnixServer server_;
 };
