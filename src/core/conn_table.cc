@@ -16,9 +16,13 @@ uint64_t Load64(const uint8_t* p) {
   return v;
 }
 
+// Zeroed memory, mapped on first touch, on transparent huge pages where the kernel allows:
+// lookups land on random entries of a large table, and with 4 KiB pages nearly every one of
+// them would also miss the TLB (doubly expensive under virtualisation).
 void* MapZeroed(size_t bytes) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
+  madvise(p, bytes, MADV_HUGEPAGE);
   return p;
 }
 
@@ -31,8 +35,8 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t seed, Ticks now)
       wheel_now_(now) {
   entries_bytes_ = size_t{capacity_} * sizeof(ConnEntry);
   entries_ = static_cast<ConnEntry*>(MapZeroed(entries_bytes_));
-  in_heads_ = new uint32_t[capacity_];
-  out_heads_ = new uint32_t[capacity_];
+  in_heads_ = static_cast<uint32_t*>(MapZeroed(size_t{capacity_} * sizeof(uint32_t)));
+  out_heads_ = static_cast<uint32_t*>(MapZeroed(size_t{capacity_} * sizeof(uint32_t)));
   std::memset(in_heads_, 0xff, size_t{capacity_} * sizeof(uint32_t));
   std::memset(out_heads_, 0xff, size_t{capacity_} * sizeof(uint32_t));
   for (uint32_t& s : slots_) s = kNoIndex;
@@ -40,11 +44,11 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t seed, Ticks now)
 
 ConnTable::~ConnTable() {
   munmap(entries_, entries_bytes_);
-  delete[] in_heads_;
-  delete[] out_heads_;
+  munmap(in_heads_, size_t{capacity_} * sizeof(uint32_t));
+  munmap(out_heads_, size_t{capacity_} * sizeof(uint32_t));
 }
 
-uint64_t ConnTable::HashIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+uint64_t ConnTable::HashKey(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                            const net::RawAddr& vaddr, uint16_t vport, bool is_template) const {
   const uint8_t* c = caddr.bytes.data();
   const uint8_t* v = vaddr.bytes.data();
@@ -56,7 +60,12 @@ uint64_t ConnTable::HashIn(net::Family af, uint8_t proto, const net::RawAddr& ca
 
 ConnEntry* ConnTable::FindIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                              const net::RawAddr& vaddr, uint16_t vport) const {
-  uint32_t idx = in_heads_[HashIn(af, proto, caddr, cport, vaddr, vport, false) & mask_];
+  return FindIn(HashKey(af, proto, caddr, cport, vaddr, vport, false), af, proto, caddr, cport, vaddr, vport);
+}
+
+ConnEntry* ConnTable::FindIn(uint64_t hash, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                             const net::RawAddr& vaddr, uint16_t vport) const {
+  uint32_t idx = in_heads_[hash & mask_];
   while (idx != kNoIndex) {
     ConnEntry* e = &entries_[idx];
     if (e->cport == cport && e->vport == vport && e->protocol == proto && e->caddr == caddr && e->vaddr == vaddr &&
@@ -68,17 +77,9 @@ ConnEntry* ConnTable::FindIn(net::Family af, uint8_t proto, const net::RawAddr& 
   return nullptr;
 }
 
-void ConnTable::PrefetchIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
-                           const net::RawAddr& vaddr, uint16_t vport) const {
-  const uint32_t* head = &in_heads_[HashIn(af, proto, caddr, cport, vaddr, vport, false) & mask_];
-  __builtin_prefetch(head);
-  uint32_t idx = *head;
-  if (idx != kNoIndex) __builtin_prefetch(&entries_[idx]);
-}
-
 ConnEntry* ConnTable::FindOut(net::Family af, uint8_t proto, const net::RawAddr& daddr, uint16_t dport,
                               const net::RawAddr& caddr, uint16_t cport) const {
-  uint32_t idx = out_heads_[HashIn(af, proto, daddr, dport, caddr, cport, false) & mask_];
+  uint32_t idx = out_heads_[HashKey(af, proto, daddr, dport, caddr, cport, false) & mask_];
   while (idx != kNoIndex) {
     ConnEntry* e = &entries_[idx];
     if (e->dport == dport && e->cport == cport && e->protocol == proto && e->daddr == daddr && e->caddr == caddr &&
@@ -92,7 +93,7 @@ ConnEntry* ConnTable::FindOut(net::Family af, uint8_t proto, const net::RawAddr&
 
 ConnEntry* ConnTable::FindTemplate(net::Family af, uint8_t proto, const net::RawAddr& snet, const net::RawAddr& vaddr,
                                    uint16_t vport) const {
-  uint32_t idx = in_heads_[HashIn(af, proto, snet, 0, vaddr, vport, true) & mask_];
+  uint32_t idx = in_heads_[HashKey(af, proto, snet, 0, vaddr, vport, true) & mask_];
   while (idx != kNoIndex) {
     ConnEntry* e = &entries_[idx];
     if (e->vport == vport && e->protocol == proto && e->caddr == snet && e->vaddr == vaddr && e->af == af &&
@@ -124,11 +125,11 @@ ConnEntry* ConnTable::Allocate() {
 void ConnTable::Insert(ConnEntry* e) {
   uint32_t idx = IndexOf(e);
   bool is_template = e->flags & kConnTemplate;
-  uint32_t& in_head = in_heads_[HashIn(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_];
+  uint32_t& in_head = in_heads_[HashKey(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_];
   e->in_next = in_head;
   in_head = idx;
   if (!is_template && e->fwd() == FwdMethod::kMasq) {
-    uint32_t& out_head = out_heads_[HashIn(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_];
+    uint32_t& out_head = out_heads_[HashKey(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_];
     e->out_next = out_head;
     out_head = idx;
   }
@@ -157,11 +158,11 @@ void ConnTable::Unhash(ConnEntry* e) {
   uint32_t idx = IndexOf(e);
   bool is_template = e->flags & kConnTemplate;
   UnlinkChain<&ConnEntry::in_next>(
-      &in_heads_[HashIn(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_], idx,
+      &in_heads_[HashKey(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_], idx,
       entries_);
   if (!is_template && e->fwd() == FwdMethod::kMasq) {
     UnlinkChain<&ConnEntry::out_next>(
-        &out_heads_[HashIn(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_], idx,
+        &out_heads_[HashKey(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_], idx,
         entries_);
   }
   e->flags &= static_cast<uint16_t>(~kConnHashed);

@@ -68,21 +68,27 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
   Ticks now = env_.clock->NowTicks();
   net::PacketView views[net::kMaxBurst];
   net::ParseStatus status[net::kMaxBurst];
+  uint64_t hashes[net::kMaxBurst];
   size_t n = frames.size() < net::kMaxBurst ? frames.size() : net::kMaxBurst;
-  // Pass 1: parse everything and start pulling each flow's bucket into cache, so that the
-  // lookups of pass 2 find their cache lines already on the way.
+  // The connection lookups of a burst go in stages so that their cache misses overlap:
+  // parse and hash every frame, prefetching its bucket; then prefetch every bucket's first
+  // entry; then handle each frame, whose lines are by now on their way or in cache.
   for (size_t i = 0; i < n; ++i) {
     status[i] = net::Parse(frames[i].data(), frames[i].len, &views[i]);
     if (status[i] == net::ParseStatus::kOk && !views[i].icmp_error) {
       const net::PacketView& v = views[i];
-      conns_.PrefetchIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
+      hashes[i] = conns_.HashIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
+      conns_.PrefetchBucket(hashes[i]);
     }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (status[i] == net::ParseStatus::kOk && !views[i].icmp_error) conns_.PrefetchEntry(hashes[i]);
   }
   WorkerCounters::Bump(counters_.rx, n);
   for (size_t i = 0; i < n; ++i) {
     Verdict verdict;
     if (status[i] == net::ParseStatus::kOk) {
-      verdict = Handle(frames[i], views[i], now);
+      verdict = Handle(frames[i], views[i], hashes[i], now);
     } else if (status[i] == net::ParseStatus::kNotIp) {
       verdict = Verdict::kPass;
     } else {
@@ -95,9 +101,9 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
   }
 }
 
-Verdict Worker::Handle(net::Frame& f, net::PacketView& v, Ticks now) {
+Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint64_t hash, Ticks now) {
   if (v.icmp_error) return HandleIcmpError(f, v, now);
-  core::ConnEntry* c = conns_.FindIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
+  core::ConnEntry* c = conns_.FindIn(hash, v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
   if (c) {
     // conn_reuse_mode / expire_nodest_conn (ip_vs_in): a SYN over a finished connection, or
     // over one whose real server is gone, starts a new connection instead.

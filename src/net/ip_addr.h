@@ -56,7 +56,15 @@ struct RawAddr {
     for (uint8_t b : bytes) if (b) return false;
     return true;
   }
-  friend bool operator==(const RawAddr&, const RawAddr&) = default;
+  // Two 64-bit compares: this runs on every connection lookup.
+  friend bool operator==(const RawAddr& a, const RawAddr& b) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.bytes.data(), 8);
+    std::memcpy(&a1, a.bytes.data() + 8, 8);
+    std::memcpy(&b0, b.bytes.data(), 8);
+    std::memcpy(&b1, b.bytes.data() + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
   friend auto operator<=>(const RawAddr&, const RawAddr&) = default;
 };
 static_assert(std::is_trivially_copyable_v<RawAddr> && sizeof(RawAddr) == 16);
