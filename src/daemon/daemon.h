@@ -25,7 +25,9 @@
 
 #include "base/log.h"
 #include "base/result.h"
+#include "base/clock.h"
 #include "core/service_manager.h"
+#include "core/settings.h"
 #include "core/timeouts.h"
 #include "ctl/handlers.h"
 #include "ctl/server.h"
@@ -64,6 +66,8 @@ class Daemon {
   core::Timeouts& timeouts() { return timeouts_; }
   // Connects a data plane built on services() and timeouts(); before Start().
   void AttachDataPlane(DataPlane* data_plane) { data_plane_ = data_plane; }
+  core::Settings& settings() { return settings_; }
+  const Clock& clock() const { return clock_; }
 
   // Takes over SIGTERM/SIGINT, creates the socket's directory (0755) if needed and starts
   // listening.
@@ -78,6 +82,8 @@ class Daemon {
   Options options_;
   core::ServiceManager services_;
   core::Timeouts timeouts_;
+  core::Settings settings_;
+  MonotonicClock clock_;
   DataPlane* data_plane_ = nullptr;
   sigset_t wait_mask_{};  // the signal mask while waiting: the stop signals unblocked
   ctl::Handlers handlers_;

@@ -1,9 +1,11 @@
 // ipvsd: the IP Virtual Server director daemon. Everything happens in Daemon; main() only
 // reads the command line and maps failures to exit codes (2 for usage errors, 1 otherwise).
 #include <cstdio>
+#include <memory>
 
 #include "daemon/daemon.h"
 #include "daemon/options.h"
+#include "daemon/worker_pool.h"
 
 int main(int argc, char** argv) {
   using namespace ipvsd;
@@ -18,11 +20,16 @@ int main(int argc, char** argv) {
   }
   SetLogLevel(cl->options.log_level);
   daemon::Daemon d(cl->options);
+  std::unique_ptr<daemon::WorkerPool> workers = daemon::MakeLoopbackWorkerPool(d);
+  d.AttachDataPlane(workers.get());
   if (Status st = d.Start(); !st) {
     std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
     return 1;
   }
-  if (Status st = d.Run(); !st) {
+  workers->Start();  // after Start(): the workers inherit its signal mask
+  Status run = d.Run();
+  workers->Stop();
+  if (Status st = run; !st) {
     std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
     return 1;
   }

@@ -25,6 +25,9 @@ class PacketIo {
   virtual void Pass(std::span<const net::Frame> frames) = 0;
   // Frees frames that are dropped.
   virtual void Drop(std::span<const net::Frame> frames) = 0;
+  // Blocks until frames may be waiting or timeout_ms passes; a worker calls it after finding
+  // nothing to do for a while, so that an idle data plane does not spin.
+  virtual void WaitForFrames(int timeout_ms) = 0;
 };
 
 }  // namespace ipvsd::io

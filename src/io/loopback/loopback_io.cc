@@ -1,6 +1,8 @@
 #include "io/loopback/loopback_io.h"
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace ipvsd::io {
 
@@ -59,6 +61,10 @@ void LoopbackIo::Pass(std::span<const net::Frame> frames) {
 void LoopbackIo::Drop(std::span<const net::Frame> frames) {
   for (const net::Frame& f : frames) Recycle(f);
   dropped_count_ += frames.size();
+}
+
+void LoopbackIo::WaitForFrames(int timeout_ms) {
+  if (rx_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
 }
 
 }  // namespace ipvsd::io

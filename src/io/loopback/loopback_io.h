@@ -34,6 +34,8 @@ class LoopbackIo final : public PacketIo {
   void Send(std::span<const net::Frame> frames) override;
   void Pass(std::span<const net::Frame> frames) override;
   void Drop(std::span<const net::Frame> frames) override;
+  // Nothing arrives on its own: just sleeps.
+  void WaitForFrames(int timeout_ms) override;
 
   std::vector<Packet>& sent() { return sent_; }
   std::vector<Packet>& passed() { return passed_; }

@@ -1,0 +1,105 @@
+#include "daemon/worker_pool.h"
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "io/loopback/loopback_io.h"
+
+namespace ipvsd::daemon {
+namespace {
+
+// Polls without a frame before a worker waits on its I/O (long enough to ride out the gaps
+// of a busy link without sleeping, short enough to idle quickly).
+constexpr int kIdlePollsBeforeWait = 256;
+constexpr int kIdleWaitMs = 1;
+// A worker that does not answer a listing within this time is skipped, not waited for.
+constexpr auto kTaskTimeout = std::chrono::seconds(2);
+
+ctl::ConnRecord ToRecord(const dataplane::ConnSnapshot& s) {
+  ctl::ConnRecord r;
+  r.protocol = s.protocol;
+  r.client = net::Endpoint{net::IpAddr{s.caddr, s.af}, s.cport};
+  r.vaddr = net::Endpoint{net::IpAddr{s.vaddr, s.af}, s.vport};
+  r.dest = net::Endpoint{net::IpAddr{s.daddr, s.daf}, s.dport};
+  r.state = s.state;
+  r.expires = s.expires_s;
+  return r;
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max,
+                       std::vector<std::unique_ptr<io::PacketIo>> ios)
+    : router_(std::move(router)), ios_(std::move(ios)), clock_(env.clock) {
+  env.router = router_.get();
+  uint32_t per_worker = conn_max / static_cast<uint32_t>(ios_.size() ? ios_.size() : 1);
+  for (size_t i = 0; i < ios_.size(); ++i) {
+    dataplane::Worker::Options o;
+    o.id = static_cast<int>(i);
+    o.conn_capacity = per_worker;
+    o.hash_seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    workers_.push_back(std::make_unique<dataplane::Worker>(o, env));
+  }
+}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Start() {
+  for (size_t i = 0; i < workers_.size(); ++i) threads_.emplace_back([this, i] { Run(i); });
+}
+
+void WorkerPool::Stop() {
+  stop_.store(true, std::memory_order_relaxed);
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+void WorkerPool::Run(size_t index) {
+  dataplane::Worker& w = *workers_[index];
+  io::PacketIo& io = *ios_[index];
+  int idle = 0;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (w.Poll(io) > 0) {
+      idle = 0;
+    } else if (++idle >= kIdlePollsBeforeWait) {
+      io.WaitForFrames(kIdleWaitMs);
+    }
+  }
+}
+
+std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
+  std::vector<std::future<std::vector<dataplane::ConnSnapshot>>> answers;
+  for (auto& w : workers_) {
+    auto promise = std::make_shared<std::promise<std::vector<dataplane::ConnSnapshot>>>();
+    answers.push_back(promise->get_future());
+    Ticks now = clock_->NowTicks();
+    w->Post([promise, now](dataplane::Worker& self) { promise->set_value(self.ListConns(now)); });
+  }
+  std::vector<ctl::ConnRecord> out;
+  for (auto& a : answers) {
+    if (a.wait_for(kTaskTimeout) != std::future_status::ready) continue;
+    for (const dataplane::ConnSnapshot& s : a.get()) out.push_back(ToRecord(s));
+  }
+  return out;
+}
+
+uint64_t WorkerPool::OldestGeneration() {
+  uint64_t oldest = UINT64_MAX;
+  for (auto& w : workers_) oldest = std::min(oldest, w->seen_generation());
+  return oldest;
+}
+
+std::unique_ptr<WorkerPool> MakeLoopbackWorkerPool(Daemon& daemon) {
+  int n = daemon.options().workers;
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n = std::min(n, core::kMaxWorkers);
+  std::vector<std::unique_ptr<io::PacketIo>> ios;
+  for (int i = 0; i < n; ++i) ios.push_back(std::make_unique<io::LoopbackIo>());
+  dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
+                             &daemon.services().total_stats(), nullptr, &daemon.clock()};
+  return std::make_unique<WorkerPool>(env, std::make_unique<net::StaticRouter>(), daemon.options().conn_max,
+                                      std::move(ios));
+}
+
+}  // namespace ipvsd::daemon

@@ -1,0 +1,55 @@
+// File: daemon/worker_pool.h
+//
+// WorkerPool runs the data plane: one Worker per PacketIo (a NIC queue, an AF_PACKET fanout
+// member, or a loopback), each on its own thread, polling in bursts and waiting on its I/O
+// when idle. It answers the daemon's DataPlane questions by posting a task to every worker
+// (Seastar's invoke_on_all, without futures): workers are never read from another thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "core/service_manager.h"
+#include "core/settings.h"
+#include "core/timeouts.h"
+#include "daemon/daemon.h"
+#include "dataplane/worker.h"
+#include "io/packet_io.h"
+#include "net/route.h"
+
+namespace ipvsd::daemon {
+
+class WorkerPool final : public DataPlane {
+ public:
+  // `conn_max` connections in all, split evenly over the workers. env.router is ignored:
+  // the workers use `router`, which the pool owns.
+  WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max,
+             std::vector<std::unique_ptr<io::PacketIo>> ios);
+  ~WorkerPool() override;
+
+  void Start();
+  void Stop();
+
+  std::vector<ctl::ConnRecord> ListConns() override;
+  uint64_t OldestGeneration() override;
+
+  size_t size() const { return workers_.size(); }
+
+ private:
+  void Run(size_t index);
+
+  std::unique_ptr<net::Router> router_;
+  std::vector<std::unique_ptr<io::PacketIo>> ios_;
+  std::vector<std::unique_ptr<dataplane::Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+  const Clock* clock_;
+};
+
+// The daemon's data plane while ipvsd has no packet I/O backend on real interfaces: one
+// worker per core (or --workers) on the in-memory loopback.
+std::unique_ptr<WorkerPool> MakeLoopbackWorkerPool(Daemon& daemon);
+
+}  // namespace ipvsd::daemon
