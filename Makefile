@@ -10,7 +10,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev \
-        iproute2 procps
+        iproute2 procps netbase
 
 .PHONY: all deps build test unit-test asan-test bench demo clean
 
