@@ -27,7 +27,7 @@ size_t LoopbackIo::Receive(std::span<net::Frame> frames) {
     f.capacity = frame_size_;
     f.offset = net::kFrameHeadroom;
     f.len = static_cast<uint32_t>(std::min<size_t>(p.bytes.size(), frame_size_ - net::kFrameHeadroom));
-    std::memcpy(f.data(), p.bytes.data(), f.len);
+    if (f.len > 0) std::memcpy(f.data(), p.bytes.data(), f.len);
     f.ifindex = p.ifindex;
     f.mark = p.mark;
     f.cookie = buf;
