@@ -19,6 +19,7 @@ declare -A allowed=(
   [health]="base net ctl health"
   [daemon]="base net core sched fwd io dataplane ctl sync health daemon"
   [cli]="base net ctl cli"
+  [agent]="base net agent"
 )
 status=0
 while IFS= read -r -d '' f; do
