@@ -55,6 +55,14 @@ void Daemon::EstimatorTick() {
   services_.PurgeTrash(data_plane_ ? data_plane_->OldestGeneration() : services_.generation());
 }
 
+void Daemon::SyncDataPlane() {
+  if (!data_plane_) return;
+  auto table = services_.table();
+  if (table->generation() == data_plane_generation_) return;
+  data_plane_generation_ = table->generation();
+  data_plane_->OnServicesChanged(*table);
+}
+
 Status Daemon::Start() {
   // Signals first, so that a SIGTERM during start-up still ends in a clean exit. The stop
   // signals stay blocked except inside ppoll(), so one that arrives between two polls is
@@ -74,6 +82,7 @@ Status Daemon::Start() {
   sigdelset(&wait_mask_, SIGINT);
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
+  SyncDataPlane();
   Log(LogLevel::kInfo, "control socket %s, connection table size %u%s", options_.socket_path.c_str(),
       options_.conn_max, data_plane_ ? "" : ", control plane only (no data plane attached)");
   if (data_plane_) {
@@ -93,6 +102,7 @@ Status Daemon::Run() {
       result = st;
       break;
     }
+    SyncDataPlane();
     if (Clock::now() >= next_tick) {
       EstimatorTick();
       next_tick += interval;

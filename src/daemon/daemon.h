@@ -55,6 +55,9 @@ class DataPlane {
   virtual std::vector<ctl::ConnRecord> ListConns() = 0;
   // The oldest ServiceTable generation any worker may still be using.
   virtual uint64_t OldestGeneration() = 0;
+  // A new ServiceTable was published (and once at start): the data plane updates what its
+  // packet I/O hands to ipvsd.
+  virtual void OnServicesChanged(const core::ServiceTable& table) = 0;
 };
 
 class Daemon {
@@ -78,6 +81,8 @@ class Daemon {
  private:
   std::vector<ctl::ConnRecord> ListConns();
   void EstimatorTick();
+  // Tells the data plane about a table it has not seen yet.
+  void SyncDataPlane();
 
   Options options_;
   core::ServiceManager services_;
@@ -85,6 +90,7 @@ class Daemon {
   core::Settings settings_;
   MonotonicClock clock_;
   DataPlane* data_plane_ = nullptr;
+  uint64_t data_plane_generation_ = UINT64_MAX;  // the table generation it was last told
   sigset_t wait_mask_{};  // the signal mask while waiting: the stop signals unblocked
   ctl::Handlers handlers_;
   ctl::UnixServer server_;

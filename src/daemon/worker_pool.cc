@@ -4,6 +4,8 @@
 #include <future>
 #include <thread>
 
+#include "base/log.h"
+#include "daemon/traffic_filter_builder.h"
 #include "io/loopback/loopback_io.h"
 
 namespace ipvsd::daemon {
@@ -30,8 +32,8 @@ ctl::ConnRecord ToRecord(const dataplane::ConnSnapshot& s) {
 }  // namespace
 
 WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max,
-                       std::vector<std::unique_ptr<io::PacketIo>> ios)
-    : router_(std::move(router)), ios_(std::move(ios)), clock_(env.clock) {
+                       PacketIoSet io)
+    : router_(std::move(router)), ios_(std::move(io.ios)), set_filter_(std::move(io.set_filter)), clock_(env.clock) {
   env.router = router_.get();
   uint32_t per_worker = conn_max / static_cast<uint32_t>(ios_.size() ? ios_.size() : 1);
   for (size_t i = 0; i < ios_.size(); ++i) {
@@ -84,6 +86,13 @@ std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
   return out;
 }
 
+void WorkerPool::OnServicesChanged(const core::ServiceTable& table) {
+  if (!set_filter_) return;
+  if (Status st = set_filter_(BuildTrafficFilter(table)); !st) {
+    Log(LogLevel::kError, "cannot update the packet filter: %s", st.error().message.c_str());
+  }
+}
+
 uint64_t WorkerPool::OldestGeneration() {
   uint64_t oldest = UINT64_MAX;
   for (auto& w : workers_) oldest = std::min(oldest, w->seen_generation());
@@ -94,12 +103,13 @@ std::unique_ptr<WorkerPool> MakeLoopbackWorkerPool(Daemon& daemon) {
   int n = daemon.options().workers;
   if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n = std::min(n, core::kMaxWorkers);
-  std::vector<std::unique_ptr<io::PacketIo>> ios;
-  for (int i = 0; i < n; ++i) ios.push_back(std::make_unique<io::LoopbackIo>());
+  PacketIoSet io;
+  for (int i = 0; i < n; ++i) io.ios.push_back(std::make_unique<io::LoopbackIo>());
+  io.description = "in-memory loopback";
   dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
                              &daemon.services().total_stats(), nullptr, &daemon.clock()};
   return std::make_unique<WorkerPool>(env, std::make_unique<net::StaticRouter>(), daemon.options().conn_max,
-                                      std::move(ios));
+                                      std::move(io));
 }
 
 }  // namespace ipvsd::daemon

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -17,16 +19,24 @@
 #include "daemon/daemon.h"
 #include "dataplane/worker.h"
 #include "io/packet_io.h"
+#include "io/traffic_filter.h"
 #include "net/route.h"
 
 namespace ipvsd::daemon {
+
+// What a packet-I/O backend gives the pool: one PacketIo per worker (each spanning every
+// attached interface for one queue), and how to tell the backend what to hand over.
+struct PacketIoSet {
+  std::vector<std::unique_ptr<io::PacketIo>> ios;
+  std::function<Status(const io::TrafficFilter&)> set_filter;  // may be empty (loopback)
+  std::string description;                                     // for the log, e.g. "AF_XDP native"
+};
 
 class WorkerPool final : public DataPlane {
  public:
   // `conn_max` connections in all, split evenly over the workers. env.router is ignored:
   // the workers use `router`, which the pool owns.
-  WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max,
-             std::vector<std::unique_ptr<io::PacketIo>> ios);
+  WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max, PacketIoSet io);
   ~WorkerPool() override;
 
   void Start();
@@ -34,6 +44,7 @@ class WorkerPool final : public DataPlane {
 
   std::vector<ctl::ConnRecord> ListConns() override;
   uint64_t OldestGeneration() override;
+  void OnServicesChanged(const core::ServiceTable& table) override;
 
   size_t size() const { return workers_.size(); }
 
@@ -42,6 +53,7 @@ class WorkerPool final : public DataPlane {
 
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<io::PacketIo>> ios_;
+  std::function<Status(const io::TrafficFilter&)> set_filter_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
