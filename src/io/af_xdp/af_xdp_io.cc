@@ -1,0 +1,339 @@
+#include "io/af_xdp/af_xdp_io.h"
+
+#include <net/if.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <xdp/xsk.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+
+#include "io/af_xdp/xdp_maps.h"
+
+namespace ipvsd::io {
+namespace {
+
+// One UMEM chunk per frame. 4 KiB holds a 1500-byte MTU frame after the kernel's headroom
+// with room to spare for tunnel headers and ICMP errors, and matches libxdp's default.
+constexpr uint32_t kChunkSize = XSK_UMEM__DEFAULT_FRAME_SIZE;
+constexpr uint64_t kChunkMask = ~uint64_t{kChunkSize - 1};
+// The kernel places received data XDP_PACKET_HEADROOM (256) bytes into each chunk, in copy and
+// zero-copy mode alike; that covers the headroom the worker needs to push tunnel headers.
+constexpr uint32_t kKernelHeadroom = 256;
+static_assert(net::kFrameHeadroom <= kKernelHeadroom);
+constexpr uint32_t kMinFrames = 512;
+constexpr uint32_t kMaxFrames = 1u << 20;
+// In copy mode one sendto() transmits at most 32 descriptors (the kernel's TX_BATCH_SIZE);
+// this many kicks drain a full burst with margin, and a bounded loop cannot spin.
+constexpr int kMaxTxKicks = 8;
+constexpr uint8_t kNoSocket = 0xff;
+
+std::string ErrnoText(int err) { return std::strerror(err < 0 ? -err : err); }
+
+}  // namespace
+
+struct AfXdpIo::Socket {
+  xsk_socket* xsk = nullptr;
+  xsk_ring_cons rx{};
+  xsk_ring_prod tx{};
+  xsk_ring_prod fill{};
+  xsk_ring_cons comp{};
+  std::string name;
+  uint32_t ifindex = 0;
+  int fd = -1;
+  uint32_t tx_outstanding = 0;  // descriptors submitted to tx and not yet completed
+  bool zero_copy = false;
+};
+
+Result<std::unique_ptr<AfXdpIo>> AfXdpIo::Open(const AfXdpOptions& o) {
+  if (o.ifaces.empty()) return MakeError(EINVAL, "AF_XDP: no interface given");
+  if (o.ifaces.size() > IPVSD_XDP_MAX_IFACES) {
+    return MakeError(EINVAL, "AF_XDP: " + std::to_string(o.ifaces.size()) + " interfaces, at most " +
+                                 std::to_string(IPVSD_XDP_MAX_IFACES));
+  }
+  if (o.queue >= IPVSD_XDP_MAX_QUEUES) {
+    return MakeError(EINVAL, "AF_XDP: queue " + std::to_string(o.queue) + ", at most " +
+                                 std::to_string(IPVSD_XDP_MAX_QUEUES - 1));
+  }
+  if (o.frames < kMinFrames || o.frames > kMaxFrames) {
+    return MakeError(EINVAL, "AF_XDP: " + std::to_string(o.frames) + " UMEM frames, expected " +
+                                 std::to_string(kMinFrames) + ".." + std::to_string(kMaxFrames));
+  }
+  std::vector<XdpProgram::Iface> ifaces;
+  for (const std::string& name : o.ifaces) {
+    if (std::count(o.ifaces.begin(), o.ifaces.end(), name) > 1) {
+      return MakeError(EINVAL, "AF_XDP: interface '" + name + "' given twice");
+    }
+    uint32_t ifindex = if_nametoindex(name.c_str());
+    if (ifindex == 0) {
+      int err = errno;
+      return MakeError(err, "AF_XDP: interface '" + name + "': looking up its index: " + ErrnoText(err));
+    }
+    ifaces.push_back(XdpProgram::Iface{name, ifindex});
+  }
+  Result<std::shared_ptr<XdpProgram>> program = XdpProgram::Acquire(ifaces, o.mode);
+  if (!program) return program.error();
+  std::unique_ptr<AfXdpIo> io(new AfXdpIo());
+  io->program_ = std::move(*program);
+  if (Status s = io->Init(o, ifaces); !s) return s.error();
+  return io;
+}
+
+void AfXdpIo::DetachStale(const std::vector<std::string>& ifaces) { XdpProgram::DetachStale(ifaces); }
+
+Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>& ifaces) {
+  num_sockets_ = static_cast<uint32_t>(ifaces.size());
+  queue_ = o.queue;
+  // Half of the frames stock the fill rings; the other half cover frames in the rx rings, in
+  // the worker's hands, in the tx rings and awaiting completion.
+  fill_target_ = o.frames / (2 * num_sockets_);
+  ring_size_ = std::bit_ceil(fill_target_);
+
+  umem_size_ = size_t{o.frames} * kChunkSize;
+  void* area = mmap(nullptr, umem_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (area == MAP_FAILED) {
+    int err = errno;
+    return MakeError(err, "AF_XDP: mapping " + std::to_string(umem_size_ >> 20) + " MiB of UMEM: " + ErrnoText(err));
+  }
+  umem_area_ = static_cast<uint8_t*>(area);
+  sockets_ = std::make_unique<Socket[]>(num_sockets_);
+
+  xsk_umem_config umem_config{};
+  umem_config.fill_size = ring_size_;
+  umem_config.comp_size = ring_size_;
+  umem_config.frame_size = kChunkSize;
+  umem_config.frame_headroom = 0;
+  umem_config.flags = 0;
+  if (int err = xsk_umem__create(&umem_, umem_area_, umem_size_, &sockets_[0].fill, &sockets_[0].comp, &umem_config)) {
+    umem_ = nullptr;
+    return MakeError(-err, "AF_XDP: registering the UMEM (" + std::to_string(o.frames) + " frames): " + ErrnoText(err));
+  }
+  free_frames_.reserve(o.frames);
+  for (uint32_t i = o.frames; i-- > 0;) free_frames_.push_back(uint64_t{i} * kChunkSize);
+
+  for (uint32_t i = 0; i < num_sockets_; ++i) {
+    Socket& s = sockets_[i];
+    s.name = ifaces[i].name;
+    s.ifindex = ifaces[i].ifindex;
+    const std::string where = "AF_XDP: interface '" + s.name + "' queue " + std::to_string(queue_) + ": ";
+    xsk_socket_config config{};
+    config.rx_size = ring_size_;
+    config.tx_size = ring_size_;
+    // ipvsd's own program is attached; libxdp must not load its default one.
+    config.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+    config.xdp_flags = 0;
+    // Zero-copy where the driver offers it, copy mode otherwise (the kernel falls back by
+    // itself without XDP_ZEROCOPY); the skb-mode program can only feed copy-mode sockets.
+    config.bind_flags = XDP_USE_NEED_WAKEUP | (program_->native(i) ? 0 : XDP_COPY);
+    int err = xsk_socket__create_shared(&s.xsk, s.name.c_str(), queue_, umem_, &s.rx, &s.tx, &s.fill, &s.comp, &config);
+    if (err) {
+      s.xsk = nullptr;
+      std::string hint = err == -EINVAL ? " (is the queue index below the interface's queue count?)" : "";
+      return MakeError(-err, where + "creating the AF_XDP socket: " + ErrnoText(err) + hint);
+    }
+    s.fd = xsk_socket__fd(s.xsk);
+    xdp_options options{};
+    socklen_t len = sizeof(options);
+    if (getsockopt(s.fd, SOL_XDP, XDP_OPTIONS, &options, &len) == 0) s.zero_copy = options.flags & XDP_OPTIONS_ZEROCOPY;
+    if (Status r = program_->RegisterSocket(i, queue_, s.fd); !r) return r;
+    Refill(s);
+  }
+  return Ok();
+}
+
+AfXdpIo::~AfXdpIo() {
+  // Closing a socket removes it from the XSKMAP; the UMEM goes once no socket uses it.
+  for (uint32_t i = 0; i < num_sockets_; ++i) {
+    if (sockets_[i].xsk) xsk_socket__delete(sockets_[i].xsk);
+  }
+  if (umem_) xsk_umem__delete(umem_);
+  if (umem_area_) munmap(umem_area_, umem_size_);
+  program_.reset();
+}
+
+size_t AfXdpIo::Receive(std::span<net::Frame> frames) {
+  size_t n = 0;
+  for (uint32_t k = 0; k < num_sockets_ && n < frames.size(); ++k) {
+    Socket& s = sockets_[(rx_next_ + k) % num_sockets_];
+    uint32_t idx = 0;
+    uint32_t got = xsk_ring_cons__peek(&s.rx, static_cast<uint32_t>(frames.size() - n), &idx);
+    for (uint32_t j = 0; j < got; ++j) {
+      const xdp_desc* desc = xsk_ring_cons__rx_desc(&s.rx, idx + j);
+      uint64_t chunk = desc->addr & kChunkMask;
+      net::Frame& f = frames[n++];
+      f.buffer = umem_area_ + chunk;
+      f.offset = static_cast<uint32_t>(desc->addr - chunk);
+      f.len = desc->len;
+      f.capacity = kChunkSize;
+      f.ifindex = s.ifindex;
+      f.mark = 0;
+      f.cookie = chunk;
+    }
+    if (got) xsk_ring_cons__release(&s.rx, got);
+  }
+  rx_next_ = rx_next_ + 1 == num_sockets_ ? 0 : rx_next_ + 1;
+  for (uint32_t i = 0; i < num_sockets_; ++i) {
+    ReapCompletions(sockets_[i]);
+    Refill(sockets_[i]);
+  }
+  Add(counters_.rx, n);
+  return n;
+}
+
+void AfXdpIo::Send(std::span<const net::Frame> frames) {
+  while (!frames.empty()) {
+    const size_t burst = std::min<size_t>(frames.size(), net::kMaxBurst);
+    std::span<const net::Frame> part = frames.first(burst);
+    frames = frames.subspan(burst);
+
+    uint8_t target[net::kMaxBurst];
+    uint32_t per_socket[IPVSD_XDP_MAX_IFACES] = {};
+    for (size_t i = 0; i < part.size(); ++i) {
+      target[i] = kNoSocket;
+      const net::Frame& f = part[i];
+      const bool fits = f.len != 0 && f.offset + f.len <= kChunkSize;
+      for (uint32_t k = 0; fits && k < num_sockets_; ++k) {
+        if (sockets_[k].ifindex == f.ifindex) {
+          target[i] = static_cast<uint8_t>(k);
+          ++per_socket[k];
+          break;
+        }
+      }
+      if (target[i] == kNoSocket) {
+        free_frames_.push_back(f.cookie & kChunkMask);
+        Add(counters_.tx_unsendable, 1);
+      }
+    }
+    for (uint32_t k = 0; k < num_sockets_; ++k) {
+      if (per_socket[k] == 0) continue;
+      Socket& s = sockets_[k];
+      uint32_t room = xsk_prod_nb_free(&s.tx, per_socket[k]);
+      if (room < per_socket[k]) {
+        // The kernel has not taken what we queued before: push it along, then look again.
+        KickTx(s);
+        room = xsk_prod_nb_free(&s.tx, per_socket[k]);
+      }
+      uint32_t take = std::min(room, per_socket[k]);
+      uint32_t idx = 0;
+      if (take) xsk_ring_prod__reserve(&s.tx, take, &idx);
+      uint32_t queued = 0;
+      for (size_t i = 0; i < part.size(); ++i) {
+        if (target[i] != k) continue;
+        const net::Frame& f = part[i];
+        if (queued < take) {
+          xdp_desc* desc = xsk_ring_prod__tx_desc(&s.tx, idx + queued++);
+          desc->addr = (f.cookie & kChunkMask) + f.offset;
+          desc->len = f.len;
+          desc->options = 0;
+        } else {
+          free_frames_.push_back(f.cookie & kChunkMask);
+        }
+      }
+      if (take) {
+        xsk_ring_prod__submit(&s.tx, take);
+        s.tx_outstanding += take;
+        Add(counters_.tx, take);
+        if (xsk_ring_prod__needs_wakeup(&s.tx)) KickTx(s);
+      }
+      if (take < per_socket[k]) Add(counters_.tx_ring_full, per_socket[k] - take);
+    }
+  }
+  for (uint32_t k = 0; k < num_sockets_; ++k) ReapCompletions(sockets_[k]);
+}
+
+void AfXdpIo::Pass(std::span<const net::Frame> frames) {
+  Recycle(frames);
+  Add(counters_.passed_dropped, frames.size());
+}
+
+void AfXdpIo::Drop(std::span<const net::Frame> frames) {
+  Recycle(frames);
+  Add(counters_.dropped, frames.size());
+}
+
+void AfXdpIo::WaitForFrames(int timeout_ms) {
+  pollfd fds[IPVSD_XDP_MAX_IFACES];
+  for (uint32_t i = 0; i < num_sockets_; ++i) fds[i] = pollfd{sockets_[i].fd, POLLIN, 0};
+  poll(fds, num_sockets_, timeout_ms);
+}
+
+void AfXdpIo::Recycle(std::span<const net::Frame> frames) {
+  for (const net::Frame& f : frames) free_frames_.push_back(f.cookie & kChunkMask);
+}
+
+void AfXdpIo::Refill(Socket& s) {
+  uint32_t stocked = ring_size_ - xsk_prod_nb_free(&s.fill, ring_size_);
+  if (stocked >= fill_target_) return;
+  uint32_t want = fill_target_ - stocked;
+  if (free_frames_.size() < want) {
+    Add(counters_.fill_ring_empty, 1);
+    want = static_cast<uint32_t>(free_frames_.size());
+    if (want == 0) return;
+  }
+  uint32_t idx = 0;
+  if (xsk_ring_prod__reserve(&s.fill, want, &idx) != want) return;
+  for (uint32_t i = 0; i < want; ++i) {
+    *xsk_ring_prod__fill_addr(&s.fill, idx + i) = free_frames_.back();
+    free_frames_.pop_back();
+  }
+  xsk_ring_prod__submit(&s.fill, want);
+  // Zero-copy drivers sleep on an empty fill ring until told; copy mode never sets the flag.
+  if (xsk_ring_prod__needs_wakeup(&s.fill)) recvfrom(s.fd, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+}
+
+void AfXdpIo::ReapCompletions(Socket& s) {
+  if (s.tx_outstanding == 0) return;
+  // Descriptors still in the tx ring wait for a kick (copy mode transmits only from sendto).
+  if (xsk_prod_nb_free(&s.tx, ring_size_) < ring_size_ && xsk_ring_prod__needs_wakeup(&s.tx)) KickTx(s);
+  uint32_t idx = 0;
+  uint32_t done = xsk_ring_cons__peek(&s.comp, s.tx_outstanding, &idx);
+  for (uint32_t i = 0; i < done; ++i) free_frames_.push_back(*xsk_ring_cons__comp_addr(&s.comp, idx + i) & kChunkMask);
+  if (done) {
+    xsk_ring_cons__release(&s.comp, done);
+    s.tx_outstanding -= done;
+  }
+}
+
+void AfXdpIo::KickTx(Socket& s) {
+  for (int i = 0; i < kMaxTxKicks; ++i) {
+    if (sendto(s.fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) return;
+    // EAGAIN: the kernel's per-call budget ran out, or it could not get an skb; EBUSY: the
+    // device queue is busy. Anything else (ENETDOWN, ENOBUFS, ENXIO) will not improve now.
+    if (errno != EAGAIN && errno != EBUSY && errno != EINTR) return;
+    if (xsk_prod_nb_free(&s.tx, ring_size_) == ring_size_) return;
+  }
+}
+
+Status AfXdpIo::SetFilter(const TrafficFilter& filter) { return program_->SetFilter(filter); }
+
+std::string AfXdpIo::mode_description() const {
+  uint32_t zero_copy = 0;
+  for (uint32_t i = 0; i < num_sockets_; ++i) zero_copy += sockets_[i].zero_copy;
+  const char* copy = zero_copy == num_sockets_ ? "zero-copy" : zero_copy == 0 ? "copy-mode" : "zero-copy+copy-mode";
+  return program_->mode_name() + " " + copy;
+}
+
+AfXdpCounters AfXdpIo::counters() const {
+  AfXdpCounters c;
+  c.rx = counters_.rx.load(std::memory_order_relaxed);
+  c.tx = counters_.tx.load(std::memory_order_relaxed);
+  c.passed_dropped = counters_.passed_dropped.load(std::memory_order_relaxed);
+  c.dropped = counters_.dropped.load(std::memory_order_relaxed);
+  c.tx_ring_full = counters_.tx_ring_full.load(std::memory_order_relaxed);
+  c.tx_unsendable = counters_.tx_unsendable.load(std::memory_order_relaxed);
+  c.fill_ring_empty = counters_.fill_ring_empty.load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < num_sockets_; ++i) {
+    xdp_statistics stats{};
+    socklen_t len = sizeof(stats);
+    if (getsockopt(sockets_[i].fd, SOL_XDP, XDP_STATISTICS, &stats, &len) != 0) continue;
+    c.kernel_rx_dropped += stats.rx_dropped + stats.rx_ring_full;
+    c.kernel_fill_empty += stats.rx_fill_ring_empty_descs;
+    c.kernel_invalid_descs += stats.rx_invalid_descs + stats.tx_invalid_descs;
+  }
+  return c;
+}
+
+}  // namespace ipvsd::io

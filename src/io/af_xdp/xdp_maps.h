@@ -1,0 +1,41 @@
+/* File: io/af_xdp/xdp_maps.h
+ *
+ * The contract between the XDP program (ipvsd_xdp.bpf.c, compiled for the BPF target) and
+ * the user-space side that fills its maps (xdp_program.cc): map names, key layouts and
+ * limits. Plain C with <linux/types.h> so that clang -target bpf and g++ read the same
+ * bytes; a layout change here changes both sides at once.
+ */
+#ifndef IPVSD_IO_AF_XDP_XDP_MAPS_H_
+#define IPVSD_IO_AF_XDP_XDP_MAPS_H_
+
+#include <linux/types.h>
+
+/* Interfaces one program instance set serves, and rx queues per interface. The XSKMAP is
+ * indexed by slot * IPVSD_XDP_MAX_QUEUES + rx queue, the slot coming from ipvsd_ifslots, so
+ * that one map holds the sockets of every interface (each interface has its own queue 0). */
+#define IPVSD_XDP_MAX_IFACES 16
+#define IPVSD_XDP_MAX_QUEUES 64
+#define IPVSD_XDP_MAX_MATCHES 65536
+
+/* The program's name, as DetachStale looks for it on an interface (BPF keeps 15 chars). */
+#define IPVSD_XDP_PROG_NAME "ipvsd_xdp"
+
+/* (protocol, address, port) of a service (destination side) or of a NAT real server
+ * (source side). family is AF_INET (2) or AF_INET6 (10); an IPv4 address fills addr[0..3]
+ * and leaves the rest zero; port is in network byte order, 0 = every port. */
+struct ipvsd_l4_key {
+  __u8 family;
+  __u8 protocol;
+  __be16 port;
+  __u8 addr[16];
+};
+
+/* A service address, for fragments: they carry no ports, so only the address can say that
+ * they belong to a virtual service. */
+struct ipvsd_addr_key {
+  __u8 family;
+  __u8 pad[3];
+  __u8 addr[16];
+};
+
+#endif /* IPVSD_IO_AF_XDP_XDP_MAPS_H_ */

@@ -1,0 +1,342 @@
+#include "io/af_xdp/xdp_program.h"
+
+#include <bpf/bpf.h>
+#include <netinet/in.h>
+#include <bpf/libbpf.h>
+#include <net/if.h>
+#include <xdp/libxdp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <map>
+
+#include "base/log.h"
+#include "io/af_xdp/ipvsd_xdp_object.h"
+#include "io/af_xdp/xdp_maps.h"
+
+namespace ipvsd::io {
+namespace {
+
+constexpr const char* kServicesMap = "ipvsd_services";
+constexpr const char* kNatSourcesMap = "ipvsd_nat_srcs";
+constexpr const char* kVipsMap = "ipvsd_vips";
+constexpr const char* kIfSlotsMap = "ipvsd_ifslots";
+constexpr const char* kXsksMap = "ipvsd_xsks";
+constexpr const char* kSharedMaps[] = {kServicesMap, kNatSourcesMap, kVipsMap, kIfSlotsMap, kXsksMap};
+// Enough rounds to remove one program per round even from a cluttered dispatcher.
+constexpr int kMaxStaleRounds = 16;
+
+std::string ErrnoText(int err) {
+  char buf[128];
+  libxdp_strerror(err < 0 ? err : -err, buf, sizeof(buf));
+  return buf;
+}
+
+// libbpf and libxdp print through these: their warnings (e.g. "falling back to loading
+// single prog without dispatcher") are worth a debug line, not stderr noise in every run.
+int LibbpfPrint(libbpf_print_level level, const char* fmt, va_list args) {
+  if (level != LIBBPF_WARN || GetLogLevel() > LogLevel::kDebug) return 0;
+  char line[512];
+  vsnprintf(line, sizeof(line), fmt, args);
+  line[strcspn(line, "\n")] = '\0';
+  Log(LogLevel::kDebug, "libbpf: %s", line);
+  return 0;
+}
+
+int LibxdpPrint(libxdp_print_level level, const char* fmt, va_list args) {
+  if (level != LIBXDP_WARN || GetLogLevel() > LogLevel::kDebug) return 0;
+  char line[512];
+  vsnprintf(line, sizeof(line), fmt, args);
+  line[strcspn(line, "\n")] = '\0';
+  Log(LogLevel::kDebug, "libxdp: %s", line);
+  return 0;
+}
+
+void QuietLibraries() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    libbpf_set_print(LibbpfPrint);
+    libxdp_set_print(LibxdpPrint);
+  });
+}
+
+// Which live attachment serves which interface, so that the AfXdpIo of every rx queue shares
+// one (and a second Acquire does not "detach stale" the first one's program).
+std::mutex registry_mu;
+std::map<std::string, std::weak_ptr<XdpProgram>>& Registry() {
+  static auto* registry = new std::map<std::string, std::weak_ptr<XdpProgram>>();
+  return *registry;
+}
+
+template <typename Key>
+bool KeyLess(const Key& a, const Key& b) {
+  return std::memcmp(&a, &b, sizeof(Key)) < 0;
+}
+
+template <typename Key>
+bool KeyEqual(const Key& a, const Key& b) {
+  return std::memcmp(&a, &b, sizeof(Key)) == 0;
+}
+
+// Makes the hash map `fd` hold exactly `want`: adds first, then removes the stale keys.
+template <typename Key>
+Status SyncMap(int fd, const char* name, std::vector<Key> want) {
+  std::sort(want.begin(), want.end(), KeyLess<Key>);
+  want.erase(std::unique(want.begin(), want.end(), KeyEqual<Key>), want.end());
+  if (want.size() > IPVSD_XDP_MAX_MATCHES) {
+    return MakeError(E2BIG, std::string("XDP map ") + name + ": " + std::to_string(want.size()) +
+                                " entries, at most " + std::to_string(IPVSD_XDP_MAX_MATCHES));
+  }
+  const uint8_t one = 1;
+  for (const Key& k : want) {
+    if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) != 0) {
+      int err = errno;
+      return MakeError(err, std::string("XDP map ") + name + ": adding an entry: " + ErrnoText(err));
+    }
+  }
+  std::vector<Key> stale;
+  Key cur{};
+  Key next{};
+  const Key* prev = nullptr;
+  // Bounded: the map cannot hold more than max_entries keys.
+  for (size_t i = 0; i <= IPVSD_XDP_MAX_MATCHES && bpf_map_get_next_key(fd, prev, &next) == 0; ++i) {
+    if (!std::binary_search(want.begin(), want.end(), next, KeyLess<Key>)) stale.push_back(next);
+    cur = next;
+    prev = &cur;
+  }
+  for (const Key& k : stale) {
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT) {
+      int err = errno;
+      return MakeError(err, std::string("XDP map ") + name + ": removing an entry: " + ErrnoText(err));
+    }
+  }
+  return Ok();
+}
+
+Result<ipvsd_l4_key> L4Key(const L4Match& m) {
+  if (m.family != net::Family::kInet && m.family != net::Family::kInet6) {
+    return MakeError(EAFNOSUPPORT, "XDP filter: address family " + std::to_string(static_cast<int>(m.family)));
+  }
+  if (m.protocol != IPPROTO_TCP && m.protocol != IPPROTO_UDP && m.protocol != IPPROTO_SCTP) {
+    return MakeError(EPROTONOSUPPORT, "XDP filter: protocol " + std::to_string(m.protocol) +
+                                          " (only TCP, UDP and SCTP can be matched)");
+  }
+  ipvsd_l4_key key{};
+  key.family = static_cast<uint8_t>(m.family);
+  key.protocol = m.protocol;
+  key.port = htons(m.port);
+  std::memcpy(key.addr, m.addr.bytes.data(), static_cast<size_t>(net::AddrLength(m.family)));
+  return key;
+}
+
+// Removes the programs named ipvsd_xdp from one interface; returns how many it removed.
+int DetachStaleFrom(const std::string& name, int ifindex) {
+  int removed = 0;
+  for (int round = 0; round < kMaxStaleRounds; ++round) {
+    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+    if (!mp || libxdp_get_error(mp)) return removed;
+    int err = 0;
+    bool found = false;
+    if (xdp_multiprog__is_legacy(mp)) {
+      xdp_program* main = xdp_multiprog__main_prog(mp);
+      if (main && std::strcmp(xdp_program__name(main), IPVSD_XDP_PROG_NAME) == 0) {
+        found = true;
+        err = xdp_multiprog__detach(mp);
+      }
+    } else {
+      for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+        if (std::strcmp(xdp_program__name(p), IPVSD_XDP_PROG_NAME) != 0) continue;
+        found = true;
+        err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+        break;
+      }
+    }
+    xdp_multiprog__close(mp);
+    if (!found) return removed;
+    if (err) {
+      Log(LogLevel::kWarning, "AF_XDP: interface '%s': removing a stale ipvsd XDP program: %s", name.c_str(),
+          ErrnoText(err).c_str());
+      return removed;
+    }
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace
+
+XdpProgram::XdpProgram(std::vector<Iface> ifaces) {
+  attachments_.reserve(ifaces.size());
+  for (Iface& i : ifaces) attachments_.push_back(Attachment{std::move(i)});
+}
+
+XdpProgram::~XdpProgram() {
+  for (Attachment& a : attachments_) {
+    if (a.attached) {
+      int err = xdp_program__detach(a.program, static_cast<int>(a.iface.ifindex),
+                                    a.native ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+      if (err) {
+        Log(LogLevel::kWarning, "AF_XDP: interface '%s': detaching the XDP program: %s", a.iface.name.c_str(),
+            ErrnoText(err).c_str());
+      }
+    }
+    if (a.program) xdp_program__close(a.program);
+    if (a.object) bpf_object__close(a.object);
+  }
+  // The first object owns the map fds; the others closed their duplicates with their objects.
+}
+
+Result<std::shared_ptr<XdpProgram>> XdpProgram::Acquire(const std::vector<Iface>& ifaces, XdpMode mode) {
+  QuietLibraries();
+  std::lock_guard lock(registry_mu);
+  std::shared_ptr<XdpProgram> shared;
+  for (const Iface& i : ifaces) {
+    auto it = Registry().find(i.name);
+    std::shared_ptr<XdpProgram> live = it == Registry().end() ? nullptr : it->second.lock();
+    if (!live) continue;
+    bool same = live->attachments_.size() == ifaces.size();
+    for (size_t k = 0; same && k < ifaces.size(); ++k) same = live->attachments_[k].iface.name == ifaces[k].name;
+    if (!same || (shared && shared != live)) {
+      return MakeError(EBUSY, "AF_XDP: interface '" + i.name +
+                                  "' is already served by this process with a different interface list");
+    }
+    shared = live;
+  }
+  if (shared) return shared;
+
+  std::vector<std::string> names;
+  for (const Iface& i : ifaces) names.push_back(i.name);
+  DetachStale(names);
+
+  // On failure the unique_ptr undoes what was attached (we hold registry_mu already).
+  std::unique_ptr<XdpProgram> owned(new XdpProgram(ifaces));
+  if (Status s = owned->Attach(mode); !s) return s.error();
+  if (Status s = owned->FillSlots(); !s) return s.error();
+  // Once shared, the last owner detaches under registry_mu, so that a detach never
+  // interleaves with another Acquire of the same interfaces.
+  std::shared_ptr<XdpProgram> program(owned.release(), [](XdpProgram* p) {
+    std::lock_guard relock(registry_mu);
+    delete p;
+  });
+  for (const Iface& i : ifaces) Registry()[i.name] = program;
+  return program;
+}
+
+void XdpProgram::DetachStale(const std::vector<std::string>& ifaces) {
+  QuietLibraries();
+  for (const std::string& name : ifaces) {
+    int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+    if (ifindex == 0) continue;
+    int removed = DetachStaleFrom(name, ifindex);
+    if (removed) Log(LogLevel::kInfo, "AF_XDP: interface '%s': removed %d stale ipvsd XDP program(s)", name.c_str(), removed);
+  }
+}
+
+Status XdpProgram::Attach(XdpMode mode) {
+  for (size_t k = 0; k < attachments_.size(); ++k) {
+    Attachment& a = attachments_[k];
+    const std::string where = "AF_XDP: interface '" + a.iface.name + "': ";
+    a.object = bpf_object__open_mem(kIpvsdXdpObject, sizeof(kIpvsdXdpObject), nullptr);
+    if (long err = libbpf_get_error(a.object); err) {
+      a.object = nullptr;
+      return MakeError(static_cast<int>(-err), where + "opening the embedded XDP object: " + ErrnoText(static_cast<int>(err)));
+    }
+    if (k > 0) {
+      // Every instance uses the first one's maps.
+      const int fds[] = {services_fd_, nat_sources_fd_, vips_fd_, ifslots_fd_, xsks_fd_};
+      for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
+        bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
+        int err = map ? bpf_map__reuse_fd(map, fds[m]) : -ENOENT;
+        if (err) return MakeError(-err, where + "sharing XDP map " + kSharedMaps[m] + ": " + ErrnoText(err));
+      }
+    }
+    a.program = xdp_program__from_bpf_obj(a.object, "xdp");
+    if (long err = libxdp_get_error(a.program); err) {
+      a.program = nullptr;
+      return MakeError(static_cast<int>(-err), where + "preparing the XDP program: " + ErrnoText(static_cast<int>(err)));
+    }
+    const int ifindex = static_cast<int>(a.iface.ifindex);
+    int err = -EINVAL;
+    if (mode != XdpMode::kSkb) {
+      err = xdp_program__attach(a.program, ifindex, XDP_MODE_NATIVE, 0);
+      a.native = err == 0;
+    }
+    if (err && mode != XdpMode::kNative) err = xdp_program__attach(a.program, ifindex, XDP_MODE_SKB, 0);
+    if (err) {
+      return MakeError(-err, where + "attaching the XDP program in " +
+                                 (mode == XdpMode::kNative ? "native" : mode == XdpMode::kSkb ? "skb" : "native or skb") +
+                                 " mode: " + ErrnoText(err));
+    }
+    a.attached = true;
+    if (k == 0) {
+      int* fds[] = {&services_fd_, &nat_sources_fd_, &vips_fd_, &ifslots_fd_, &xsks_fd_};
+      for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
+        bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
+        *fds[m] = map ? bpf_map__fd(map) : -1;
+        if (*fds[m] < 0) return MakeError(ENOENT, where + "XDP map " + kSharedMaps[m] + " missing after load");
+      }
+    }
+  }
+  return Ok();
+}
+
+Status XdpProgram::FillSlots() {
+  for (uint32_t slot = 0; slot < attachments_.size(); ++slot) {
+    uint32_t ifindex = attachments_[slot].iface.ifindex;
+    if (bpf_map_update_elem(ifslots_fd_, &ifindex, &slot, BPF_ANY) != 0) {
+      int err = errno;
+      return MakeError(err, "AF_XDP: interface '" + attachments_[slot].iface.name +
+                                "': setting its XDP interface slot: " + ErrnoText(err));
+    }
+  }
+  return Ok();
+}
+
+Status XdpProgram::RegisterSocket(uint32_t slot, uint32_t queue, int xsk_fd) {
+  uint32_t key = slot * IPVSD_XDP_MAX_QUEUES + queue;
+  if (bpf_map_update_elem(xsks_fd_, &key, &xsk_fd, BPF_ANY) != 0) {
+    int err = errno;
+    return MakeError(err, "AF_XDP: interface '" + attachments_[slot].iface.name + "' queue " + std::to_string(queue) +
+                              ": adding the socket to the XSKMAP: " + ErrnoText(err));
+  }
+  return Ok();
+}
+
+Status XdpProgram::SetFilter(const TrafficFilter& filter) {
+  std::vector<ipvsd_l4_key> services;
+  std::vector<ipvsd_l4_key> nat_sources;
+  std::vector<ipvsd_addr_key> vips;
+  services.reserve(filter.services.size());
+  vips.reserve(filter.services.size());
+  nat_sources.reserve(filter.nat_sources.size());
+  for (const L4Match& m : filter.services) {
+    Result<ipvsd_l4_key> key = L4Key(m);
+    if (!key) return key.error();
+    services.push_back(*key);
+    ipvsd_addr_key vip{};
+    vip.family = key->family;
+    std::memcpy(vip.addr, key->addr, sizeof(vip.addr));
+    vips.push_back(vip);
+  }
+  for (const L4Match& m : filter.nat_sources) {
+    Result<ipvsd_l4_key> key = L4Key(m);
+    if (!key) return key.error();
+    nat_sources.push_back(*key);
+  }
+  std::lock_guard lock(filter_mu_);
+  if (Status s = SyncMap(services_fd_, kServicesMap, std::move(services)); !s) return s;
+  if (Status s = SyncMap(nat_sources_fd_, kNatSourcesMap, std::move(nat_sources)); !s) return s;
+  return SyncMap(vips_fd_, kVipsMap, std::move(vips));
+}
+
+std::string XdpProgram::mode_name() const {
+  bool any_native = false;
+  bool any_skb = false;
+  for (const Attachment& a : attachments_) (a.native ? any_native : any_skb) = true;
+  if (any_native && any_skb) return "native+skb";
+  return any_native ? "native" : "skb";
+}
+
+}  // namespace ipvsd::io
