@@ -1,0 +1,316 @@
+// File: io/af_packet/af_packet_io.cc
+//
+// Ring slot layout (TPACKET_V2): tpacket2_hdr, sockaddr_ll, then PACKET_RESERVE bytes, then
+// the Ethernet frame at tp_mac. A Frame's buffer starts right after sockaddr_ll, so the
+// worker may push headers into the reserve but can never overwrite the slot's header. On
+// transmit the kernel takes the frame at TPACKET_ALIGN(sizeof(tpacket2_hdr)).
+#include "io/af_packet/af_packet_io.h"
+
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "io/af_packet/nft_table.h"
+#include "net/checksum.h"
+#include "net/headers.h"
+
+namespace ipvsd::io {
+namespace {
+
+// Where a Frame's buffer begins inside a slot: past tpacket2_hdr and sockaddr_ll.
+constexpr uint32_t kSlotDataStart = 64;
+static_assert(kSlotDataStart >= TPACKET2_HDRLEN);
+// Headroom asked of the kernel: kFrameHeadroom plus room to put back a VLAN tag that the
+// driver stripped, so that the worker always gets its full headroom.
+constexpr uint32_t kReserve = net::kFrameHeadroom + 8;
+constexpr uint32_t kVlanLen = 4;
+// Where the kernel takes a transmitted frame from.
+constexpr uint32_t kTxDataOffset = TPACKET_ALIGN(sizeof(tpacket2_hdr));
+constexpr uint32_t kMinFrameSize = 2048;
+constexpr uint32_t kBlockSize = 1u << 16;
+
+// Classic BPF: only IPv4, IPv6 and VLAN-tagged frames reach the ring (ARP and the rest stay
+// the kernel's alone), so the rings are not filled with what the worker would only pass.
+// A driver-stripped VLAN tag is not in the data, so [12] is then the inner EtherType.
+constexpr sock_filter kIpOnly[] = {
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 4, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 3, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021Q, 2, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_8021AD, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+    BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+};
+
+Error SysError(const std::string& iface, const std::string& step) {
+  const int err = errno;
+  return MakeError(err, "af_packet: interface " + iface + ": " + step + ": " + std::strerror(err));
+}
+
+template <typename T>
+bool SetOpt(int fd, int level, int name, const T& value) {
+  return setsockopt(fd, level, name, &value, sizeof value) == 0;
+}
+
+// Puts back the 802.1Q/802.1ad tag the driver moved into the slot header, so that the worker
+// sees the frame as it was on the wire.
+void InsertVlan(net::Frame& f, uint16_t tpid, uint16_t tci) {
+  f.Push(kVlanLen);
+  uint8_t* p = f.data();
+  std::memmove(p, p + kVlanLen, 2 * sizeof(net::MacAddr));
+  net::HeaderAt<net::Be16>(p + 2 * sizeof(net::MacAddr))->set(tpid);
+  net::HeaderAt<net::Be16>(p + 2 * sizeof(net::MacAddr) + 2)->set(tci);
+}
+
+// A frame that reached us before its L4 checksum was computed (CHECKSUM_PARTIAL: it came
+// from a local socket through a veth or tap, whose sender offloads the checksum): the field
+// holds only the pseudo-header sum. Computes the full checksum so that the frame can be
+// rewritten incrementally and transmitted as is. TCP and UDP over IPv4 or IPv6 without
+// extension headers: what a local socket sends.
+void CompleteChecksum(net::Frame& f) {
+  uint8_t* p = f.data();
+  size_t off = sizeof(net::EthHdr);
+  if (f.len < off) return;
+  uint16_t type = net::HeaderAt<net::EthHdr>(p)->ethertype.get();
+  while ((type == net::kEtherTypeVlan || type == net::kEtherTypeQinQ) && f.len >= off + kVlanLen) {
+    type = net::HeaderAt<net::VlanHdr>(p + off)->ethertype.get();
+    off += kVlanLen;
+  }
+  net::Family family;
+  net::RawAddr src, dst;
+  uint8_t proto;
+  size_t l4, l4_len;
+  if (type == net::kEtherTypeIpv4 && f.len >= off + sizeof(net::Ipv4Hdr)) {
+    const auto* ip = net::HeaderAt<net::Ipv4Hdr>(p + off);
+    const size_t ihl = static_cast<size_t>(ip->header_len());
+    const size_t total = ip->total_len.get();
+    if (ihl < sizeof(net::Ipv4Hdr) || total < ihl || off + total > f.len) return;
+    if (ip->frag_off.get() & (net::kIpv4Mf | 0x1fff)) return;
+    family = net::Family::kInet;
+    src = net::RawAddr::FromBytes(ip->saddr, family);
+    dst = net::RawAddr::FromBytes(ip->daddr, family);
+    proto = ip->protocol;
+    l4 = off + ihl;
+    l4_len = total - ihl;
+  } else if (type == net::kEtherTypeIpv6 && f.len >= off + sizeof(net::Ipv6Hdr)) {
+    const auto* ip = net::HeaderAt<net::Ipv6Hdr>(p + off);
+    l4 = off + sizeof(net::Ipv6Hdr);
+    l4_len = ip->payload_len.get();
+    if (l4 + l4_len > f.len) return;
+    family = net::Family::kInet6;
+    src = net::RawAddr::FromBytes(ip->saddr, family);
+    dst = net::RawAddr::FromBytes(ip->daddr, family);
+    proto = ip->nexthdr;
+  } else {
+    return;
+  }
+  const size_t check = proto == net::kProtoTcp ? 16 : proto == net::kProtoUdp ? 6 : 0;
+  if (!check || l4_len < check + 2) return;
+  auto* field = net::HeaderAt<net::Be16>(p + l4 + check);
+  field->set(0);
+  uint16_t sum = net::L4Checksum(family, src, dst, proto, p + l4, l4_len);
+  if (proto == net::kProtoUdp && sum == 0) sum = 0xffff;
+  field->set(sum);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AfPacketIo>> AfPacketIo::Open(const AfPacketOptions& options) {
+  if (options.ifaces.empty()) return MakeError(EINVAL, "af_packet: no interface given");
+  if (options.frames == 0) return MakeError(EINVAL, "af_packet: frames must be positive");
+  std::unique_ptr<AfPacketIo> io(new AfPacketIo());
+  // Reserved up front: OpenIface fills the element in place, and the destructor closes
+  // whatever a failed Open had opened so far.
+  io->ifaces_.reserve(options.ifaces.size());
+  for (const std::string& name : options.ifaces) {
+    io->ifaces_.emplace_back();
+    if (Status s = io->OpenIface(name, options, &io->ifaces_.back()); !s) return s.error();
+    io->pollfds_.push_back(pollfd{io->ifaces_.back().fd, POLLIN, 0});
+  }
+  auto table = NftTable::Acquire(options.ifaces);
+  if (!table) return table.error();
+  io->nft_ = std::move(*table);
+  return Result<std::unique_ptr<AfPacketIo>>(std::move(io));
+}
+
+Status AfPacketIo::OpenIface(const std::string& name, const AfPacketOptions& options, Iface* out) {
+  out->name = name;
+  out->ifindex = if_nametoindex(name.c_str());
+  if (out->ifindex == 0) return SysError(name, "looking up the interface");
+  // Protocol 0: the socket receives nothing until bind(), after the rings and the filter.
+  out->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (out->fd < 0) return SysError(name, "creating the packet socket");
+  const int fd = out->fd;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFMTU, &ifr) < 0) return SysError(name, "reading the MTU");
+  // A slot holds the headers, the reserve, a VLAN tag and a full-MTU frame.
+  const uint32_t need = kSlotDataStart + 16 + kReserve + kVlanLen + sizeof(net::EthHdr) + kVlanLen +
+                        static_cast<uint32_t>(ifr.ifr_mtu);
+  out->frame_size = kMinFrameSize;
+  while (out->frame_size < need) out->frame_size <<= 1;
+  const uint32_t block_size = std::max(kBlockSize, out->frame_size);
+  const uint32_t per_block = block_size / out->frame_size;
+  const uint32_t blocks = (options.frames + per_block - 1) / per_block;
+  out->frame_count = blocks * per_block;
+
+  if (!SetOpt(fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V2})) return SysError(name, "selecting TPACKET_V2");
+  if (!SetOpt(fd, SOL_PACKET, PACKET_RESERVE, kReserve)) return SysError(name, "setting PACKET_RESERVE");
+  // A malformed tx frame is skipped instead of stopping the ring.
+  if (!SetOpt(fd, SOL_PACKET, PACKET_LOSS, int{1})) return SysError(name, "setting PACKET_LOSS");
+  // Transmit straight to the driver: ipvsd forwards, the qdisc layer only adds cost.
+  if (!SetOpt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, int{1})) return SysError(name, "setting PACKET_QDISC_BYPASS");
+  // Our own transmissions must not come back as received frames.
+  if (!SetOpt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, int{1})) {
+    return SysError(name, "setting PACKET_IGNORE_OUTGOING");
+  }
+  const sock_fprog prog{static_cast<unsigned short>(std::size(kIpOnly)), const_cast<sock_filter*>(kIpOnly)};
+  if (!SetOpt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog)) return SysError(name, "attaching the IP-only filter");
+  const tpacket_req req{block_size, blocks, out->frame_size, out->frame_count};
+  if (!SetOpt(fd, SOL_PACKET, PACKET_RX_RING, req)) return SysError(name, "creating the rx ring");
+  if (!SetOpt(fd, SOL_PACKET, PACKET_TX_RING, req)) return SysError(name, "creating the tx ring");
+  out->ring_len = 2 * size_t{block_size} * blocks;
+  void* ring = mmap(nullptr, out->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  if (ring == MAP_FAILED) return SysError(name, "mapping the rings");
+  out->ring = static_cast<uint8_t*>(ring);
+  sockaddr_ll addr{};
+  addr.sll_family = AF_PACKET;
+  addr.sll_protocol = htons(ETH_P_ALL);
+  addr.sll_ifindex = static_cast<int>(out->ifindex);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) return SysError(name, "binding");
+  if (options.fanout_group) {
+    const uint32_t id = (options.fanout_group + out->ifindex) & 0xffff;
+    if (!SetOpt(fd, SOL_PACKET, PACKET_FANOUT, static_cast<int>(id | (PACKET_FANOUT_HASH << 16)))) {
+      return SysError(name, "joining fanout group " + std::to_string(id));
+    }
+  }
+  return Ok();
+}
+
+AfPacketIo::~AfPacketIo() {
+  for (Iface& i : ifaces_) {
+    if (i.ring) munmap(i.ring, i.ring_len);
+    if (i.fd >= 0) close(i.fd);
+  }
+}
+
+size_t AfPacketIo::Receive(std::span<net::Frame> frames) {
+  size_t n = 0;
+  const size_t count = ifaces_.size();
+  for (size_t k = 0; k < count && n < frames.size(); ++k) {
+    const size_t idx = (next_iface_ + k) % count;
+    Iface& ifc = ifaces_[idx];
+    while (n < frames.size()) {
+      const uint32_t slot_index = ifc.rx_head;
+      uint8_t* slot = ifc.RxSlot(slot_index);
+      auto* hdr = reinterpret_cast<tpacket2_hdr*>(slot);
+      const uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
+      if (!(status & TP_STATUS_USER)) break;
+      ifc.rx_head = slot_index + 1 == ifc.frame_count ? 0 : slot_index + 1;
+      net::Frame& f = frames[n];
+      f.buffer = slot + kSlotDataStart;
+      f.capacity = ifc.frame_size - kSlotDataStart;
+      f.offset = hdr->tp_mac - kSlotDataStart;
+      f.len = hdr->tp_snaplen;
+      f.ifindex = ifc.ifindex;
+      f.mark = 0;
+      f.cookie = (uint64_t{idx} << 32) | slot_index;
+      if (hdr->tp_snaplen < hdr->tp_len || hdr->tp_mac < kSlotDataStart + kReserve) {
+        Bump(rx_truncated_);
+        Release(f);
+        continue;
+      }
+      if (status & TP_STATUS_VLAN_VALID) {
+        InsertVlan(f, (status & TP_STATUS_VLAN_TPID_VALID) ? hdr->tp_vlan_tpid : uint16_t{ETH_P_8021Q},
+                   hdr->tp_vlan_tci);
+      }
+      if (status & TP_STATUS_CSUMNOTREADY) CompleteChecksum(f);
+      ++n;
+    }
+  }
+  next_iface_ = count ? (next_iface_ + 1) % count : 0;
+  if (n) Bump(rx_, n);
+  return n;
+}
+
+void AfPacketIo::Release(const net::Frame& f) {
+  Iface& ifc = ifaces_[f.cookie >> 32];
+  auto* hdr = reinterpret_cast<tpacket2_hdr*>(ifc.RxSlot(static_cast<uint32_t>(f.cookie)));
+  __atomic_store_n(&hdr->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
+void AfPacketIo::Send(std::span<const net::Frame> frames) {
+  uint64_t sent = 0;
+  for (const net::Frame& f : frames) {
+    Iface* out = nullptr;
+    for (Iface& i : ifaces_) {
+      if (i.ifindex == f.ifindex) out = &i;
+    }
+    if (!out || f.len > out->frame_size - kTxDataOffset) {
+      Bump(tx_errors_);
+      Release(f);
+      continue;
+    }
+    uint8_t* slot = out->TxSlot(out->tx_head);
+    auto* hdr = reinterpret_cast<tpacket2_hdr*>(slot);
+    if (__atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+      Bump(tx_ring_full_);
+      Release(f);
+      continue;
+    }
+    std::memcpy(slot + kTxDataOffset, f.data(), f.len);
+    hdr->tp_len = f.len;
+    __atomic_store_n(&hdr->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    out->tx_head = out->tx_head + 1 == out->frame_count ? 0 : out->tx_head + 1;
+    out->tx_pending = true;
+    ++sent;
+    Release(f);
+  }
+  for (Iface& i : ifaces_) {
+    if (!i.tx_pending) continue;
+    i.tx_pending = false;
+    // One kick per interface per burst; MSG_DONTWAIT: the kernel sends what is queued and
+    // returns, the slots come back AVAILABLE as the driver frees the packets.
+    if (sendto(i.fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN && errno != ENOBUFS) {
+      Bump(tx_errors_);
+    }
+  }
+  if (sent) Bump(tx_, sent);
+}
+
+void AfPacketIo::Pass(std::span<const net::Frame> frames) {
+  for (const net::Frame& f : frames) Release(f);
+}
+
+void AfPacketIo::Drop(std::span<const net::Frame> frames) {
+  for (const net::Frame& f : frames) Release(f);
+}
+
+void AfPacketIo::WaitForFrames(int timeout_ms) { poll(pollfds_.data(), pollfds_.size(), timeout_ms); }
+
+Status AfPacketIo::SetFilter(const TrafficFilter& filter) { return nft_->SetFilter(filter); }
+
+AfPacketIo::Counters AfPacketIo::counters() {
+  for (const Iface& i : ifaces_) {
+    tpacket_stats st{};
+    socklen_t len = sizeof st;
+    // Reading resets the kernel's counters, hence the running total.
+    if (getsockopt(i.fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) {
+      rx_drops_.fetch_add(st.tp_drops, std::memory_order_relaxed);
+    }
+  }
+  return Counters{rx_.load(std::memory_order_relaxed),           tx_.load(std::memory_order_relaxed),
+                  tx_ring_full_.load(std::memory_order_relaxed), tx_errors_.load(std::memory_order_relaxed),
+                  rx_truncated_.load(std::memory_order_relaxed), rx_drops_.load(std::memory_order_relaxed)};
+}
+
+}  // namespace ipvsd::io
