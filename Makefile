@@ -10,7 +10,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev \
-        iproute2 procps netbase
+        iproute2 procps netbase ethtool curl
 
 .PHONY: all deps build test unit-test asan-test bench demo clean
 
@@ -46,8 +46,10 @@ asan-test: deps
 bench: build
 	$(BUILD)/bin/engine_bench
 
+# A live run in network namespaces (tools/demo.sh): METHOD=nat (default), dr or tun.
+METHOD ?= nat
 demo: build
-	$(BUILD)/bin/engine_demo
+	$(SUDO) tools/demo.sh $(BUILD)/bin $(METHOD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
