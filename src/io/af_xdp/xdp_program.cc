@@ -230,7 +230,9 @@ void XdpProgram::DetachStale(const std::vector<std::string>& ifaces) {
     int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
     if (ifindex == 0) continue;
     int removed = DetachStaleFrom(name, ifindex);
-    if (removed) Log(LogLevel::kInfo, "AF_XDP: interface '%s': removed %d stale ipvsd XDP program(s)", name.c_str(), removed);
+    if (removed) {
+      Log(LogLevel::kInfo, "AF_XDP: interface '%s': removed %d stale ipvsd XDP program(s)", name.c_str(), removed);
+    }
   }
 }
 
@@ -239,9 +241,9 @@ Status XdpProgram::Attach(XdpMode mode) {
     Attachment& a = attachments_[k];
     const std::string where = "AF_XDP: interface '" + a.iface.name + "': ";
     a.object = bpf_object__open_mem(kIpvsdXdpObject, sizeof(kIpvsdXdpObject), nullptr);
-    if (long err = libbpf_get_error(a.object); err) {
+    if (int err = static_cast<int>(libbpf_get_error(a.object)); err) {
       a.object = nullptr;
-      return MakeError(static_cast<int>(-err), where + "opening the embedded XDP object: " + ErrnoText(static_cast<int>(err)));
+      return MakeError(-err, where + "opening the embedded XDP object: " + ErrnoText(err));
     }
     if (k > 0) {
       // Every instance uses the first one's maps.
@@ -253,9 +255,9 @@ Status XdpProgram::Attach(XdpMode mode) {
       }
     }
     a.program = xdp_program__from_bpf_obj(a.object, "xdp");
-    if (long err = libxdp_get_error(a.program); err) {
+    if (int err = static_cast<int>(libxdp_get_error(a.program)); err) {
       a.program = nullptr;
-      return MakeError(static_cast<int>(-err), where + "preparing the XDP program: " + ErrnoText(static_cast<int>(err)));
+      return MakeError(-err, where + "preparing the XDP program: " + ErrnoText(err));
     }
     const int ifindex = static_cast<int>(a.iface.ifindex);
     int err = -EINVAL;
@@ -265,9 +267,8 @@ Status XdpProgram::Attach(XdpMode mode) {
     }
     if (err && mode != XdpMode::kNative) err = xdp_program__attach(a.program, ifindex, XDP_MODE_SKB, 0);
     if (err) {
-      return MakeError(-err, where + "attaching the XDP program in " +
-                                 (mode == XdpMode::kNative ? "native" : mode == XdpMode::kSkb ? "skb" : "native or skb") +
-                                 " mode: " + ErrnoText(err));
+      const char* tried = mode == XdpMode::kNative ? "native" : mode == XdpMode::kSkb ? "skb" : "native or skb";
+      return MakeError(-err, where + "attaching the XDP program in " + tried + " mode: " + ErrnoText(err));
     }
     a.attached = true;
     if (k == 0) {
