@@ -85,9 +85,6 @@ Status Daemon::Start() {
   SyncDataPlane();
   Log(LogLevel::kInfo, "control socket %s, connection table size %u%s", options_.socket_path.c_str(),
       options_.conn_max, data_plane_ ? "" : ", control plane only (no data plane attached)");
-  if (data_plane_) {
-    Log(LogLevel::kInfo, "no packet I/O backend yet: the workers run on the in-memory loopback");
-  }
   return Ok();
 }
 

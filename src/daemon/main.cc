@@ -5,7 +5,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/options.h"
-#include "daemon/worker_pool.h"
+#include "daemon/data_plane_setup.h"
 
 int main(int argc, char** argv) {
   using namespace ipvsd;
@@ -20,15 +20,19 @@ int main(int argc, char** argv) {
   }
   SetLogLevel(cl->options.log_level);
   daemon::Daemon d(cl->options);
-  std::unique_ptr<daemon::WorkerPool> workers = daemon::MakeLoopbackWorkerPool(d);
-  d.AttachDataPlane(workers.get());
+  auto workers = daemon::MakeDataPlane(d);
+  if (!workers) {
+    std::fprintf(stderr, "ipvsd: %s\n", workers.error().message.c_str());
+    return 1;
+  }
+  d.AttachDataPlane(workers->get());
   if (Status st = d.Start(); !st) {
     std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
     return 1;
   }
-  workers->Start();  // after Start(): the workers inherit its signal mask
+  if (*workers) (*workers)->Start();  // after Start(): the workers inherit its signal mask
   Status run = d.Run();
-  workers->Stop();
+  if (*workers) (*workers)->Stop();
   if (Status st = run; !st) {
     std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
     return 1;

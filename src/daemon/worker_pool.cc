@@ -6,7 +6,6 @@
 
 #include "base/log.h"
 #include "daemon/traffic_filter_builder.h"
-#include "io/loopback/loopback_io.h"
 
 namespace ipvsd::daemon {
 namespace {
@@ -97,19 +96,6 @@ uint64_t WorkerPool::OldestGeneration() {
   uint64_t oldest = UINT64_MAX;
   for (auto& w : workers_) oldest = std::min(oldest, w->seen_generation());
   return oldest;
-}
-
-std::unique_ptr<WorkerPool> MakeLoopbackWorkerPool(Daemon& daemon) {
-  int n = daemon.options().workers;
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  n = std::min(n, core::kMaxWorkers);
-  PacketIoSet io;
-  for (int i = 0; i < n; ++i) io.ios.push_back(std::make_unique<io::LoopbackIo>());
-  io.description = "in-memory loopback";
-  dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
-                             &daemon.services().total_stats(), nullptr, &daemon.clock()};
-  return std::make_unique<WorkerPool>(env, std::make_unique<net::StaticRouter>(), daemon.options().conn_max,
-                                      std::move(io));
 }
 
 }  // namespace ipvsd::daemon

@@ -60,8 +60,4 @@ class WorkerPool final : public DataPlane {
   const Clock* clock_;
 };
 
-// The daemon's data plane while ipvsd has no packet I/O backend on real interfaces: one
-// worker per core (or --workers) on the in-memory loopback.
-std::unique_ptr<WorkerPool> MakeLoopbackWorkerPool(Daemon& daemon);
-
 }  // namespace ipvsd::daemon

@@ -119,28 +119,33 @@ Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint64_t hash, Ticks n
       } else if (c->protocol == net::kProtoSctp) {
         finished = static_cast<core::SctpState>(c->state) == core::SctpState::kClosed;
       }
-      if (dest_gone || finished) {
+      const core::Service* svc = table_->Find(f.mark, v.family, v.protocol, v.dst, v.dport);
+      if (svc && (dest_gone || finished)) {
         core::ExpireConnNow(conns_, c, now);
-        return HandleNew(f, v, now);
+        return HandleNew(f, v, *svc, now);
       }
     }
     return ForwardIn(f, v, c, now, false);
   }
+  // A packet to a virtual service is never a NAT reply (kernel IPVS sees the two at different
+  // hooks: LOCAL_IN for the VIP, FORWARD for replies), so the real-server-side lookup is only
+  // for the rest.
+  if (const core::Service* svc = table_->Find(f.mark, v.family, v.protocol, v.dst, v.dport)) {
+    return HandleNew(f, v, *svc, now);
+  }
   c = conns_.FindOut(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
   if (c) return ForwardOut(f, v, c, now, false);
-  return HandleNew(f, v, now);
+  return Verdict::kPass;  // neither ours nor a reply: the kernel's business
 }
 
-Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, Ticks now) {
-  const core::Service* svc = table_->Find(f.mark, v.family, v.protocol, v.dst, v.dport);
-  if (!svc) return Verdict::kPass;  // not a virtual service: the kernel's business
+Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now) {
   if (!core::MayCreateConn(v, env_.settings->sloppy_tcp.load(std::memory_order_relaxed),
                            env_.settings->sloppy_sctp.load(std::memory_order_relaxed))) {
     // ip_vs_in leaves such packets to the local stack, which answers a stray segment itself.
     counters_.Drop(DropReason::kNotNewConn);
     return Verdict::kPass;
   }
-  core::ScheduleResult r = core::ScheduleConn(conns_, *svc, v, *env_.settings, now, id_, *env_.total_stats);
+  core::ScheduleResult r = core::ScheduleConn(conns_, svc, v, *env_.settings, now, id_, *env_.total_stats);
   if (r.status == core::ScheduleStatus::kTableFull) {
     counters_.Drop(DropReason::kTableFull);
     return Verdict::kDrop;

@@ -83,7 +83,7 @@ class Worker {
  private:
   Verdict Handle(net::Frame& f, net::PacketView& v, uint64_t hash, Ticks now);
   Verdict HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now);
-  Verdict HandleNew(net::Frame& f, net::PacketView& v, Ticks now);
+  Verdict HandleNew(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now);
   Verdict ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
   Verdict ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
   // Sets the next hop's Ethernet addresses and the output interface.

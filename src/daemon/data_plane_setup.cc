@@ -1,0 +1,87 @@
+#include "daemon/data_plane_setup.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "base/log.h"
+#include "daemon/interfaces.h"
+#include "io/af_packet/af_packet_io.h"
+#include "io/af_xdp/af_xdp_io.h"
+#include "io/netlink/netlink_router.h"
+
+namespace ipvsd::daemon {
+namespace {
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+// One AfXdpIo per queue, all behind one XDP program: a filter update goes to any of them.
+Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, int queues) {
+  PacketIoSet set;
+  std::vector<io::AfXdpIo*> sockets;
+  for (int q = 0; q < queues; ++q) {
+    io::AfXdpOptions o;
+    o.ifaces = ifaces;
+    o.queue = static_cast<uint32_t>(q);
+    auto io = io::AfXdpIo::Open(o);
+    if (!io) return io.error();
+    sockets.push_back(io->get());
+    if (q == 0) set.description = "AF_XDP " + (*io)->mode_description();
+    set.ios.push_back(std::move(*io));
+  }
+  set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
+  return set;
+}
+
+// One AF_PACKET PacketIo over every interface: without a steering program a second worker
+// would see the replies of the first one's NAT connections.
+Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces) {
+  io::AfPacketOptions o;
+  o.ifaces = ifaces;
+  auto io = io::AfPacketIo::Open(o);
+  if (!io) return io.error();
+  PacketIoSet set;
+  io::AfPacketIo* raw = io->get();
+  set.set_filter = [raw](const io::TrafficFilter& f) { return raw->SetFilter(f); };
+  set.description = "AF_PACKET";
+  set.ios.push_back(std::move(*io));
+  return set;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
+  const Options& opt = daemon.options();
+  std::vector<std::string> ifaces = opt.ifaces.empty() ? UpInterfaces() : opt.ifaces;
+  if (ifaces.empty()) return std::unique_ptr<WorkerPool>();
+  if (Status st = CheckInterfaces(ifaces); !st) return st.error();
+
+  int queues = RxQueueCount(ifaces.front());
+  for (const std::string& i : ifaces) queues = std::min(queues, RxQueueCount(i));
+  int wanted = opt.workers > 0 ? opt.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = std::clamp(std::min(wanted, queues), 1, core::kMaxWorkers);
+
+  Result<PacketIoSet> io = Error{};
+  if (opt.io != IoMode::kAfPacket) {
+    io = OpenAfXdp(ifaces, workers);
+    if (!io && opt.io == IoMode::kAfXdp) return io.error();
+    if (!io) Log(LogLevel::kWarning, "AF_XDP unavailable (%s); using AF_PACKET", io.error().message.c_str());
+  }
+  if (!io) {
+    io = OpenAfPacket(ifaces);
+    if (!io) return io.error();
+  }
+  auto router = io::NetlinkRouter::Open();
+  if (!router) return router.error();
+
+  Log(LogLevel::kInfo, "data plane: %s on %s, %zu worker(s)", io->description.c_str(), Join(ifaces).c_str(),
+      io->ios.size());
+  dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
+                             &daemon.services().total_stats(), nullptr, &daemon.clock()};
+  return std::make_unique<WorkerPool>(env, std::move(*router), opt.conn_max, std::move(*io));
+}
+
+}  // namespace ipvsd::daemon

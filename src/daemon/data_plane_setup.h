@@ -1,0 +1,19 @@
+// File: daemon/data_plane_setup.h
+//
+// Builds ipvsd's data plane from its options: the interfaces (--iface, else every UP
+// non-loopback one), the packet I/O (--io: AF_XDP, AF_PACKET, or auto = AF_XDP falling back
+// to AF_PACKET), the kernel's routes and neighbours (NetlinkRouter), and one worker per rx
+// queue up to --workers. With no interface it returns nullptr: a control plane only.
+#pragma once
+
+#include <memory>
+
+#include "base/result.h"
+#include "daemon/daemon.h"
+#include "daemon/worker_pool.h"
+
+namespace ipvsd::daemon {
+
+Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon);
+
+}  // namespace ipvsd::daemon
