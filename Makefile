@@ -10,7 +10,8 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev \
-        iproute2 procps netbase ethtool curl
+        clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables \
+        iproute2 procps netbase curl ethtool curl
 
 .PHONY: all deps build test unit-test asan-test bench demo clean
 
