@@ -11,7 +11,7 @@ DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev \
         clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables \
-        iproute2 procps netbase curl ethtool curl
+        iproute2 procps netbase curl ethtool
 
 .PHONY: all deps build test unit-test asan-test bench demo clean
 
