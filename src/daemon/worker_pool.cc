@@ -86,6 +86,14 @@ std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
 }
 
 void WorkerPool::OnServicesChanged(const core::ServiceTable& table) {
+  // Ask for every real server's next hop now: an unresolved neighbour is resolved in the
+  // background, so without this the first packet to a new server would be dropped.
+  for (const core::ServicePtr& s : table.services()) {
+    for (const core::DestPtr& d : s->dests) {
+      net::NextHop hop;
+      router_->Lookup(d->family(), d->addr().raw, &hop);
+    }
+  }
   if (!set_filter_) return;
   if (Status st = set_filter_(BuildTrafficFilter(table)); !st) {
     Log(LogLevel::kError, "cannot update the packet filter: %s", st.error().message.c_str());
