@@ -196,15 +196,34 @@ void ServeTcpConnection(int fd, std::string name) {
 int Serve(int port, const std::string& name) {
   const int tcp = ListenDualStack(SOCK_STREAM, port);
   const int udp = ListenDualStack(SOCK_DGRAM, port);
+  // Answers come from the address each datagram was sent to (IPV6_PKTINFO, which the kernel
+  // also gives and takes for IPv4 on this dual-stack socket): a DR or TUN real server owns the
+  // VIP on lo, and its client only accepts answers from the VIP.
+  const int on = 1;
+  setsockopt(udp, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
   std::thread([udp, name] {
     char buf[2048];
-    const std::string reply = name + "\n";
+    std::string reply = name + "\n";
     for (;;) {
       sockaddr_storage from{};
-      socklen_t from_len = sizeof(from);
-      const ssize_t n = recvfrom(udp, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
-      if (n < 0) continue;
-      sendto(udp, reply.data(), reply.size(), 0, reinterpret_cast<const sockaddr*>(&from), from_len);
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))];
+      iovec iov{buf, sizeof(buf)};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof(from);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      if (recvmsg(udp, &msg, 0) < 0) continue;
+      iovec out_iov{reply.data(), reply.size()};
+      msg.msg_iov = &out_iov;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          reinterpret_cast<in6_pktinfo*>(CMSG_DATA(c))->ipi6_ifindex = 0;  // routing picks the way out
+        }
+      }
+      sendmsg(udp, &msg, 0);
     }
   }).detach();
   static std::atomic<int> live{0};
