@@ -183,7 +183,6 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
   }
   if (!icmp) {
     core::UpdateConnState(*c, core::Direction::kInput, v, *env_.timeouts, now);
-    if (c->flags & core::kConnOnePacket) conns_.Rearm(c);
     ++c->in_pkts;
   }
   d->stats().AddIn(id_, v.l3_len());

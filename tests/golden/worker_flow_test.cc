@@ -85,6 +85,22 @@ TEST_F(WorkerFlowTest, UdpAffinityLastsUntilTheTimeoutThenReschedules) {
   EXPECT_NE(Dst(out), first);
 }
 
+TEST_F(WorkerFlowTest, OnePacketSchedulingPlacesEveryDatagramAndKeepsNoConnection) {
+  key_ = dp_.AddService(net::kProtoUdp, "198.19.0.1", 53, "rr", core::kSvcOnePacket);
+  for (const char* a : {"198.18.1.11", "198.18.1.12"}) dp_.AddDest(key_, a, 53, core::FwdMethod::kMasq);
+  std::vector<std::string> servers;
+  std::vector<uint8_t> out;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(dp_.Run(Udp(10000), &out), Verdict::kTx);  // the same client socket every time
+    servers.push_back(Dst(out));
+  }
+  EXPECT_EQ(servers, (std::vector<std::string>{"198.18.1.12", "198.18.1.11", "198.18.1.12", "198.18.1.11"}));
+  EXPECT_EQ(dp_.worker_->conns().size(), 0u);
+  Advance(5);  // nothing left on the timer wheel either
+  EXPECT_EQ(dp_.worker_->conns().size(), 0u);
+  EXPECT_EQ(dp_.services_.table()->FindKey(key_)->stats->Total().conns, 4u);
+}
+
 TEST_F(WorkerFlowTest, NatRepliesAreRewrittenBackToTheVipAndCounted) {
   key_ = dp_.AddService(net::kProtoTcp, "198.19.0.1", 80);
   dp_.AddDest(key_, "198.18.1.10", 8080, core::FwdMethod::kMasq);
