@@ -6,6 +6,7 @@
 #include <popt.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 
 #include "cli/format.h"
 
@@ -229,50 +231,24 @@ std::string TryHelp(const std::string& program) {
   return Format("Try `%s -h' or '%s --help' for more information.\n", program.c_str(), program.c_str());
 }
 
-// generic_opt_check.
-void GenericOptCheck(Cmd cmd, uint64_t options, Failure* fail) {
-  int i = static_cast<int>(cmd) - 1;
+// The rule check shared by generic_opt_check (a command's row of kCommandsVsOptions) and
+// tunnel_opt_check (a tunnel type's row of kTunnelVsOptions): rules[j] applies to option
+// opts[j]; '+' required, 'x' illegal, '1' at most one of the group. `subject` is e.g.
+// "'add-server' command" or "'gue' tunnel type".
+void CheckOptionRules(const char* rules, std::span<const int> opts, const std::string& subject, uint64_t options,
+                      Failure* fail) {
   int last = 0, count = 0;
-  for (int j = 0; j < kNumOpts; ++j) {
-    char rule = kCommandsVsOptions[i][j];
-    if (!(options & OptBit(j))) {
-      if (rule == '+') {
-        *fail = {2, Format("You need to supply the '%s' option for the '%s' command", kOptNames[j], kCmdNames[i])};
-        return;
-      }
-    } else {
-      if (rule == 'x') {
-        *fail = {2, Format("Illegal '%s' option with the '%s' command", kOptNames[j], kCmdNames[i])};
-        return;
-      }
-      if (rule == '1') {
-        if (++count == 1) {
-          last = j;
-          continue;
-        }
-        *fail = {2, Format("The option '%s' conflicts with the '%s' option in the '%s' command", kOptNames[j],
-                           kOptNames[last], kCmdNames[i])};
-        return;
-      }
-    }
-  }
-}
-
-// tunnel_opt_check.
-void TunnelOptCheck(ctl::TunType type, uint64_t options, Failure* fail) {
-  auto i = static_cast<size_t>(type);
-  int last = 0, count = 0;
-  for (size_t j = 0; j < 4; ++j) {
-    int k = kTunOpts[j];
-    char rule = kTunnelVsOptions[i][j];
+  for (size_t j = 0; j < opts.size(); ++j) {
+    int k = opts[j];
+    char rule = rules[j];
     if (!(options & OptBit(k))) {
       if (rule == '+') {
-        *fail = {2, Format("You need to supply the '%s' option for the '%s' tunnel type", kOptNames[k], kTunNames[i])};
+        *fail = {2, Format("You need to supply the '%s' option for the %s", kOptNames[k], subject.c_str())};
         return;
       }
     } else {
       if (rule == 'x') {
-        *fail = {2, Format("Illegal '%s' option with the '%s' tunnel type", kOptNames[k], kTunNames[i])};
+        *fail = {2, Format("Illegal '%s' option with the %s", kOptNames[k], subject.c_str())};
         return;
       }
       if (rule == '1') {
@@ -280,12 +256,29 @@ void TunnelOptCheck(ctl::TunType type, uint64_t options, Failure* fail) {
           last = k;
           continue;
         }
-        *fail = {2, Format("The option '%s' conflicts with the '%s' option in the '%s' tunnel type", kOptNames[k],
-                           kOptNames[last], kTunNames[i])};
+        *fail = {2, Format("The option '%s' conflicts with the '%s' option in the %s", kOptNames[k], kOptNames[last],
+                           subject.c_str())};
         return;
       }
     }
   }
+}
+
+// generic_opt_check.
+void GenericOptCheck(Cmd cmd, uint64_t options, Failure* fail) {
+  static constexpr auto kAllOpts = [] {
+    std::array<int, kNumOpts> a{};
+    for (int j = 0; j < kNumOpts; ++j) a[static_cast<size_t>(j)] = j;
+    return a;
+  }();
+  int i = static_cast<int>(cmd) - 1;
+  CheckOptionRules(kCommandsVsOptions[i], kAllOpts, std::string("'") + kCmdNames[i] + "' command", options, fail);
+}
+
+// tunnel_opt_check.
+void TunnelOptCheck(ctl::TunType type, uint64_t options, Failure* fail) {
+  auto i = static_cast<size_t>(type);
+  CheckOptionRules(kTunnelVsOptions[i], kTunOpts, std::string("'") + kTunNames[i] + "' tunnel type", options, fail);
 }
 
 using PoptContextPtr = std::unique_ptr<std::remove_pointer_t<poptContext>, decltype(&poptFreeContext)>;
