@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -121,8 +122,10 @@ Status DecapAgent::OpenSockets() {
     sockets_.push_back({fd, SocketKind::kGue, net::kProtoUdp});
     const int off = 0;
     const int on = 1;
-    // One dual-stack socket takes GUE over IPv4 and IPv6.
+    // One dual-stack socket takes GUE over IPv4 and IPv6. Tunnels over IPv6 send UDP with a
+    // zero checksum (RFC 6935, as IPVS does unless --tun-csum): accept it, as fou does.
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    setsockopt(fd, IPPROTO_UDP, UDP_NO_CHECK6_RX, &on, sizeof(on));
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     sockaddr_in6 addr{};
     addr.sin6_family = AF_INET6;

@@ -242,7 +242,10 @@ e2e_topology() {
   for ((i = 1; i <= n; i++)); do
     local r
     r=$(e2e_ns "rs$i")
-    e2e_sysctl "rs$i" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    # keep_addr_on_down: NAT takes the client-LAN leg down, DR/TUN brings it back up, and
+    # IPv6 addresses would otherwise be gone by then.
+    e2e_sysctl "rs$i" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+      net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1
     e2e_link "rs$i" "r${i}s" switch "p-r${i}s"
     e2e_link "rs$i" "r${i}c" switch "p-r${i}c"
     ip -n "$sw" link set "p-r${i}s" master br1
