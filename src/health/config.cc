@@ -1,0 +1,791 @@
+// File: health/config.cc
+//
+// keepalived.conf in two passes: a tokenizer (comments, quotes, braces, include) builds a
+// tree of statements, each with its file and line; the interpreter walks the tree and fills
+// Config. The first error stops everything and carries its position.
+#include "health/config.h"
+
+#include <glob.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "net/headers.h"
+
+namespace ipvsd::health {
+namespace {
+
+// Deeper include chains than this are a loop.
+constexpr int kMaxIncludeDepth = 8;
+
+struct Token {
+  std::string text;
+  const std::string* file;
+  int line;
+  bool first_on_line;
+  bool quoted;
+};
+
+// A keyword, its arguments (the rest of its line) and, for blocks, its children.
+struct Node {
+  Token keyword;
+  std::vector<Token> args;
+  bool block = false;
+  std::vector<Node> children;
+};
+
+std::string Where(const Token& t) { return *t.file + ":" + std::to_string(t.line); }
+Error ErrorAt(const Token& t, const std::string& msg) { return MakeError(EINVAL, Where(t) + ": " + msg); }
+
+class Tokenizer {
+ public:
+  // Files named in messages must outlive the tokens; they live here.
+  std::vector<std::unique_ptr<std::string>> names;
+  std::vector<Token> tokens;
+
+  Status AddText(std::string_view text, const std::string& name, const std::string& dir, int depth) {
+    names.push_back(std::make_unique<std::string>(name));
+    const std::string* file = names.back().get();
+    int line_no = 0;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) end = text.size();
+      ++line_no;
+      std::vector<Token> line;
+      if (Status st = SplitLine(text.substr(pos, end - pos), file, line_no, &line); !st) return st;
+      pos = end + 1;
+      if (line.empty()) continue;
+      if (line[0].text == "include" && !line[0].quoted) {
+        if (line.size() != 2) return ErrorAt(line[0], "include needs exactly one file pattern");
+        if (Status st = Include(line[1], dir, depth); !st) return st;
+        continue;
+      }
+      tokens.insert(tokens.end(), line.begin(), line.end());
+    }
+    return Ok();
+  }
+
+  Status AddFile(const std::string& path, int depth) {
+    std::ifstream in(path);
+    if (!in) return MakeError(ENOENT, path + ": cannot open: " + std::strerror(errno));
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    return AddText(buf.str(), path, dir, depth);
+  }
+
+ private:
+  static Status SplitLine(std::string_view line, const std::string* file, int line_no, std::vector<Token>* out) {
+    size_t i = 0;
+    bool first = true;
+    while (i < line.size()) {
+      const char c = line[i];
+      if (c == ' ' || c == '\t' || c == '\r') {
+        ++i;
+        continue;
+      }
+      if (c == '#' || c == '!') break;  // comment to the end of the line
+      if (c == '{' || c == '}') {
+        out->push_back({std::string(1, c), file, line_no, first, false});
+        first = false;
+        ++i;
+        continue;
+      }
+      if (c == '"') {
+        const size_t close = line.find('"', i + 1);
+        if (close == std::string_view::npos) {
+          return MakeError(EINVAL, *file + ":" + std::to_string(line_no) + ": unterminated quoted string");
+        }
+        out->push_back({std::string(line.substr(i + 1, close - i - 1)), file, line_no, first, true});
+        first = false;
+        i = close + 1;
+        continue;
+      }
+      size_t j = i;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' && line[j] != '{' &&
+             line[j] != '}' && line[j] != '"') {
+        ++j;
+      }
+      out->push_back({std::string(line.substr(i, j - i)), file, line_no, first, false});
+      first = false;
+      i = j;
+    }
+    return Ok();
+  }
+
+  Status Include(const Token& pattern_tok, const std::string& dir, int depth) {
+    if (depth >= kMaxIncludeDepth) return ErrorAt(pattern_tok, "includes nested too deeply (a loop?)");
+    std::string pattern = pattern_tok.text;
+    if (pattern.empty() || pattern[0] != '/') pattern = dir + "/" + pattern;
+    glob_t g{};
+    const int rc = glob(pattern.c_str(), 0, nullptr, &g);
+    if (rc == GLOB_NOMATCH) {
+      globfree(&g);
+      return ErrorAt(pattern_tok, "include '" + pattern_tok.text + "' matches no file");
+    }
+    Status st = Ok();
+    for (size_t k = 0; k < g.gl_pathc && st; ++k) st = AddFile(g.gl_pathv[k], depth + 1);
+    globfree(&g);
+    if (!st) return ErrorAt(pattern_tok, st.error().message);
+    return Ok();
+  }
+};
+
+// Builds the statement tree; braces must balance.
+class TreeBuilder {
+ public:
+  explicit TreeBuilder(const std::vector<Token>& tokens) : t_(tokens) {}
+
+  Result<std::vector<Node>> Build() { return Block(nullptr); }
+
+ private:
+  Result<std::vector<Node>> Block(const Token* opener) {
+    std::vector<Node> nodes;
+    while (i_ < t_.size()) {
+      const Token& tok = t_[i_];
+      if (tok.text == "}" && !tok.quoted) {
+        if (opener == nullptr) return ErrorAt(tok, "'}' without a matching '{'");
+        ++i_;
+        return nodes;
+      }
+      if (tok.text == "{" && !tok.quoted) return ErrorAt(tok, "'{' without a keyword before it");
+      Node n;
+      n.keyword = tok;
+      ++i_;
+      while (i_ < t_.size() && !t_[i_].first_on_line && !IsBrace(t_[i_])) n.args.push_back(t_[i_++]);
+      if (i_ < t_.size() && t_[i_].text == "{" && !t_[i_].quoted) {
+        ++i_;
+        auto children = Block(&n.keyword);
+        if (!children) return children.error();
+        n.block = true;
+        n.children = std::move(*children);
+      }
+      nodes.push_back(std::move(n));
+    }
+    if (opener != nullptr) return ErrorAt(*opener, "block '" + opener->text + "' is not closed");
+    return nodes;
+  }
+  static bool IsBrace(const Token& t) { return !t.quoted && (t.text == "{" || t.text == "}"); }
+
+  const std::vector<Token>& t_;
+  size_t i_ = 0;
+};
+
+Result<double> ParseNumber(const Token& t, double min, double max) {
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(t.text.c_str(), &end);
+  if (errno != 0 || end == t.text.c_str() || *end != '\0' || !std::isfinite(v)) {
+    return ErrorAt(t, "'" + t.text + "' is not a number");
+  }
+  if (v < min || v > max) {
+    std::ostringstream os;
+    os << "'" << t.text << "' is out of range (" << min << ".." << max << ")";
+    return ErrorAt(t, os.str());
+  }
+  return v;
+}
+
+Result<int> ParseInt(const Token& t, long min, long max) {
+  errno = 0;
+  char* end = nullptr;
+  const long v = std::strtol(t.text.c_str(), &end, 10);
+  if (errno != 0 || end == t.text.c_str() || *end != '\0') return ErrorAt(t, "'" + t.text + "' is not an integer");
+  if (v < min || v > max) {
+    return ErrorAt(t, "'" + t.text + "' is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+  }
+  return static_cast<int>(v);
+}
+
+Result<net::IpAddr> ParseAddr(const Token& t) {
+  auto a = net::IpAddr::Parse(t.text);
+  if (!a) return ErrorAt(t, "'" + t.text + "' is not an IP address");
+  return *a;
+}
+
+Status WantArgs(const Node& n, size_t min, size_t max) {
+  if (n.args.size() < min || n.args.size() > max) {
+    if (min == max) {
+      return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes " + std::to_string(min) + " argument" +
+                                    (min == 1 ? "" : "s"));
+    }
+    return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes " + std::to_string(min) + " to " +
+                                  std::to_string(max) + " arguments");
+  }
+  if (n.block) return ErrorAt(n.keyword, "'" + n.keyword.text + "' does not take a block");
+  return Ok();
+}
+
+Status WantBlock(const Node& n) {
+  if (!n.block) return ErrorAt(n.keyword, "'" + n.keyword.text + "' needs a { } block");
+  return Ok();
+}
+
+// Returns the error of a Status-valued step from any Result-returning function.
+#define HEALTH_TRY(expr)                               \
+  do {                                                 \
+    if (Status st_ = (expr); !st_) return st_.error(); \
+  } while (0)
+
+// Assigns a parsed value or returns its error.
+template <typename T, typename R>
+Status Assign(T* out, R&& r) {
+  if (!r) return r.error();
+  *out = static_cast<T>(*r);
+  return Ok();
+}
+
+Result<ctl::Fwd> ParseMethod(const Token& t) {
+  if (t.text == "NAT") return ctl::Fwd::kMasq;
+  if (t.text == "DR") return ctl::Fwd::kRoute;
+  if (t.text == "TUN") return ctl::Fwd::kTunnel;
+  return ErrorAt(t, "lb_kind must be NAT, DR or TUN, not '" + t.text + "'");
+}
+
+// Keywords keepalived knows in these blocks that we accept and ignore (with a notice):
+// notification scripts, SMTP alerts and the like have no effect on the IPVS table.
+const std::set<std::string>& IgnoredKeywords() {
+  static const std::set<std::string> k = {
+      "notify_up", "notify_down", "quorum_up", "quorum_down", "smtp_alert", "warmup", "virtualhost_ssl",
+      "ha_suspend", "bindto", "bind_port", "bind_if", "user", "fwd_state", "ip_family", "hashed",
+      "sorry_server_inhibit", "sorry_server_lvs_method", "retry_timeout", "log_all_failures", "enable",
+      "fast_recovery", "persistence_engine", "ssl_enabled", "tunnel_type"};
+  return k;
+}
+// Checkers keepalived has and we do not: a notice, and the real server is treated as if the
+// checker always passed.
+const std::set<std::string>& UnsupportedCheckers() {
+  static const std::set<std::string> k = {"SSL_GET", "SMTP_CHECK", "DNS_CHECK", "BFD_CHECK", "UDP_CHECK",
+                                          "PING_CHECK", "FILE_CHECK"};
+  return k;
+}
+
+class Interpreter {
+ public:
+  Result<Config> Run(const std::vector<Node>& top) {
+    for (const Node& n : top) {
+      const std::string& k = n.keyword.text;
+      if (k == "virtual_server") {
+        HEALTH_TRY(VirtualServer(n));
+      } else if (k == "virtual_server_group") {
+        HEALTH_TRY(Group(n));
+      } else if (n.block) {
+        cfg_.notices.push_back(Where(n.keyword) + ": skipping " + k + " block (handled by keepalived's other parts)");
+      } else {
+        cfg_.notices.push_back(Where(n.keyword) + ": skipping " + k);
+      }
+    }
+    // Groups may be defined after the virtual_server that names them.
+    for (size_t i = 0; i < cfg_.virtual_servers.size(); ++i) {
+      VirtualServerConfig& vs = cfg_.virtual_servers[i];
+      if (!group_refs_[i].has_value()) continue;
+      const Token& ref = *group_refs_[i];
+      auto it = groups_.find(ref.text);
+      if (it == groups_.end()) return ErrorAt(ref, "virtual_server_group '" + ref.text + "' is not defined");
+      for (ctl::ServiceKey key : it->second) {
+        if (key.fwmark == 0) key.protocol = protocols_[i];
+        vs.keys.push_back(key);
+      }
+    }
+    std::set<std::string> seen_keys;
+    for (size_t i = 0; i < cfg_.virtual_servers.size(); ++i) {
+      for (const ctl::ServiceKey& key : cfg_.virtual_servers[i].keys) {
+        const std::string id = KeyName(key);
+        if (!seen_keys.insert(id).second) {
+          return MakeError(EINVAL, cfg_.virtual_servers[i].where + ": service " + id + " is configured twice");
+        }
+      }
+    }
+    return std::move(cfg_);
+  }
+
+ private:
+  static std::string KeyName(const ctl::ServiceKey& k) {
+    if (k.fwmark != 0) return "fwmark " + std::to_string(k.fwmark);
+    const std::string proto = k.protocol == net::kProtoUdp ? "UDP" : k.protocol == net::kProtoSctp ? "SCTP" : "TCP";
+    return net::Endpoint{net::IpAddr{k.addr, k.family}, k.port}.ToString() + "/" + proto;
+  }
+
+  Status Group(const Node& n) {
+    HEALTH_TRY(WantBlock(n));
+    if (n.args.size() != 1) return ErrorAt(n.keyword, "virtual_server_group takes a name");
+    const std::string& name = n.args[0].text;
+    if (groups_.count(name)) return ErrorAt(n.args[0], "virtual_server_group '" + name + "' is defined twice");
+    std::vector<ctl::ServiceKey> keys;
+    for (const Node& e : n.children) {
+      if (e.block) return ErrorAt(e.keyword, "unexpected block in virtual_server_group");
+      if (e.keyword.text == "fwmark") {
+        if (e.args.size() != 1) return ErrorAt(e.keyword, "fwmark takes one number");
+        auto mark = ParseInt(e.args[0], 1, 0xffffffffL);
+        if (!mark) return mark.error();
+        ctl::ServiceKey key;
+        key.fwmark = static_cast<uint32_t>(*mark);
+        keys.push_back(key);
+        continue;
+      }
+      // "IP PORT" or "IP-LAST PORT" (a range in the last byte of an IPv4 address).
+      if (e.args.size() != 1) return ErrorAt(e.keyword, "group entry must be 'IP PORT', 'IP-N PORT' or 'fwmark N'");
+      std::string ip = e.keyword.text;
+      int last = -1;
+      if (const size_t dash = ip.find('-'); dash != std::string::npos) {
+        Token range_tok = e.keyword;
+        range_tok.text = ip.substr(dash + 1);
+        auto r = ParseInt(range_tok, 0, 255);
+        if (!r) return r.error();
+        last = *r;
+        ip = ip.substr(0, dash);
+      }
+      Token ip_tok = e.keyword;
+      ip_tok.text = ip;
+      auto addr = ParseAddr(ip_tok);
+      if (!addr) return addr.error();
+      auto port = ParseInt(e.args[0], 0, 65535);
+      if (!port) return port.error();
+      uint32_t first_v4 = addr->is_v6() ? 0 : addr->raw.V4();
+      if (last >= 0 && (addr->is_v6() || static_cast<int>(first_v4 & 0xff) > last)) {
+        return ErrorAt(e.keyword, "bad address range '" + e.keyword.text + "'");
+      }
+      const uint32_t count = last < 0 ? 1 : static_cast<uint32_t>(last) - (first_v4 & 0xff) + 1;
+      for (uint32_t k = 0; k < count; ++k) {
+        ctl::ServiceKey key;
+        key.family = addr->family;
+        key.addr = addr->is_v6() ? addr->raw : net::RawAddr::FromV4(first_v4 + k);
+        key.port = static_cast<uint16_t>(*port);
+        keys.push_back(key);
+      }
+    }
+    if (keys.empty()) return ErrorAt(n.keyword, "virtual_server_group '" + name + "' is empty");
+    groups_[name] = std::move(keys);
+    return Ok();
+  }
+
+  Status VirtualServer(const Node& n) {
+    HEALTH_TRY(WantBlock(n));
+    VirtualServerConfig vs;
+    vs.where = Where(n.keyword);
+    vs.service.sched_name = "wlc";
+    std::optional<Token> group_ref;
+    std::optional<Token> granularity;
+    std::optional<net::IpAddr> addr;
+    uint16_t port = 0;
+    uint32_t fwmark = 0;
+    if (n.args.size() == 2 && n.args[0].text == "group") {
+      group_ref = n.args[1];
+      vs.name = "group " + n.args[1].text;
+    } else if (n.args.size() == 2 && n.args[0].text == "fwmark") {
+      auto mark = ParseInt(n.args[1], 1, 0xffffffffL);
+      if (!mark) return mark.error();
+      fwmark = static_cast<uint32_t>(*mark);
+      vs.name = "fwmark " + n.args[1].text;
+    } else if (n.args.size() == 2) {
+      auto a = ParseAddr(n.args[0]);
+      if (!a) return a.error();
+      auto p = ParseInt(n.args[1], 0, 65535);
+      if (!p) return p.error();
+      addr = *a;
+      port = static_cast<uint16_t>(*p);
+    } else {
+      return ErrorAt(n.keyword, "virtual_server takes 'IP PORT', 'fwmark N' or 'group NAME'");
+    }
+    uint8_t protocol = net::kProtoTcp;
+    // Checker defaults set in the virtual_server block; real servers and checkers inherit them.
+    CheckerConfig inherit;
+    bool inherit_retry = false;
+    std::vector<const Node*> real_servers;
+    const Node* sorry = nullptr;
+    for (const Node& c : n.children) {
+      const std::string& k = c.keyword.text;
+      if (k == "real_server") {
+        real_servers.push_back(&c);
+      } else if (k == "lb_algo" || k == "lvs_sched") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        if (c.args[0].text.size() >= ctl::kSchedNameMax) return ErrorAt(c.args[0], "scheduler name too long");
+        vs.service.sched_name = c.args[0].text;
+      } else if (k == "lb_kind" || k == "lvs_method") {
+        if (c.args.empty()) return ErrorAt(c.keyword, "'" + k + "' takes NAT, DR or TUN");
+        HEALTH_TRY(Assign(&vs.fwd, ParseMethod(c.args[0])));
+      } else if (k == "persistence_timeout") {
+        HEALTH_TRY(WantArgs(c, 0, 1));
+        vs.service.flags |= ctl::kSvcPersistent;
+        vs.service.timeout = kDefaultPersistenceTimeout;
+        if (!c.args.empty()) HEALTH_TRY(Assign(&vs.service.timeout, ParseInt(c.args[0], 1, 0x7fffffff)));
+      } else if (k == "persistence_granularity") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        granularity = c.args[0];
+      } else if (k == "protocol") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        const std::string& p = c.args[0].text;
+        if (p == "TCP") {
+          protocol = net::kProtoTcp;
+        } else if (p == "UDP") {
+          protocol = net::kProtoUdp;
+        } else if (p == "SCTP") {
+          protocol = net::kProtoSctp;
+        } else {
+          return ErrorAt(c.args[0], "protocol must be TCP, UDP or SCTP, not '" + p + "'");
+        }
+      } else if (k == "delay_loop") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&vs.delay_loop, ParseNumber(c.args[0], 0.01, 86400)));
+        inherit.delay_loop = vs.delay_loop;
+      } else if (k == "alpha") {
+        HEALTH_TRY(WantArgs(c, 0, 0));
+        vs.alpha = true;
+      } else if (k == "omega") {
+        HEALTH_TRY(WantArgs(c, 0, 0));
+        vs.omega = true;
+      } else if (k == "quorum") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&vs.quorum, ParseInt(c.args[0], 1, 0xffffff)));
+      } else if (k == "hysteresis") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&vs.hysteresis, ParseInt(c.args[0], 0, 0xffffff)));
+      } else if (k == "inhibit_on_failure") {
+        HEALTH_TRY(WantArgs(c, 0, 0));
+        vs.inhibit_on_failure = true;
+      } else if (k == "sorry_server") {
+        HEALTH_TRY(WantArgs(c, 2, 2));
+        sorry = &c;
+      } else if (k == "ops") {
+        HEALTH_TRY(WantArgs(c, 0, 0));
+        vs.service.flags |= ctl::kSvcOnePacket;
+      } else if (k == "flag-1" || k == "sh-fallback" || k == "mh-fallback") {
+        vs.service.flags |= ctl::kSvcSched1;
+      } else if (k == "flag-2" || k == "sh-port" || k == "mh-port") {
+        vs.service.flags |= ctl::kSvcSched2;
+      } else if (k == "flag-3") {
+        vs.service.flags |= ctl::kSvcSched3;
+      } else if (k == "dynamic_feedback") {
+        HEALTH_TRY(Feedback(c, &vs.feedback));
+      } else if (IsCheckerDefault(k)) {
+        HEALTH_TRY(CheckerDefault(c, &inherit, &inherit_retry));
+      } else if (IgnoredKeywords().count(k)) {
+        cfg_.notices.push_back(Where(c.keyword) + ": ignoring " + k);
+      } else {
+        return ErrorAt(c.keyword, "unknown keyword '" + k + "' in virtual_server");
+      }
+    }
+    // A group's keys are filled in once every block is read.
+    if (!group_ref.has_value()) {
+      ctl::ServiceKey key;
+      if (fwmark != 0) {
+        key.fwmark = fwmark;
+      } else {
+        key.family = addr->family;
+        key.addr = addr->raw;
+        key.port = port;
+        key.protocol = protocol;
+        vs.name = KeyName(key);
+      }
+      vs.keys.push_back(key);
+    }
+    if (granularity.has_value()) {
+      const Token& g = *granularity;
+      const bool v6 = addr.has_value() && addr->is_v6();
+      if (v6) {
+        HEALTH_TRY(Assign(&vs.service.netmask, ParseInt(g, 1, 128)));
+      } else {
+        auto mask = ParseAddr(g);
+        if (!mask || mask->is_v6()) return ErrorAt(g, "persistence_granularity must be an IPv4 netmask");
+        const uint32_t m = mask->raw.V4();
+        if (m != 0 && ((~m + 1) & ~m) != 0) return ErrorAt(g, "'" + g.text + "' is not a contiguous netmask");
+        vs.service.netmask = m;
+      }
+    } else if (addr.has_value() && addr->is_v6()) {
+      vs.service.netmask = 128;
+    }
+    for (const Node* rs_node : real_servers) {
+      auto rs = RealServer(*rs_node, vs, inherit, inherit_retry);
+      if (!rs) return rs.error();
+      for (const RealServerConfig& other : vs.real_servers) {
+        if (other.addr == rs->addr && other.port == rs->port) {
+          return ErrorAt(rs_node->keyword, "real_server " + rs->Name() + " is listed twice");
+        }
+      }
+      vs.real_servers.push_back(std::move(*rs));
+    }
+    if (sorry != nullptr) {
+      RealServerConfig s;
+      s.where = Where(sorry->keyword);
+      HEALTH_TRY(Assign(&s.addr, ParseAddr(sorry->args[0])));
+      HEALTH_TRY(Assign(&s.port, ParseInt(sorry->args[1], 0, 65535)));
+      s.fwd = vs.fwd;
+      vs.sorry_server = s;
+    }
+    if (vs.feedback.enabled && vs.real_servers.empty()) {
+      return ErrorAt(n.keyword, "dynamic_feedback without real servers");
+    }
+    group_refs_.push_back(group_ref);
+    protocols_.push_back(protocol);
+    for (const VirtualServerConfig& other : cfg_.virtual_servers) {
+      if (other.name == vs.name) return ErrorAt(n.keyword, "virtual_server " + vs.name + " is defined twice");
+    }
+    cfg_.virtual_servers.push_back(std::move(vs));
+    return Ok();
+  }
+
+  static bool IsCheckerDefault(const std::string& k) {
+    return k == "connect_timeout" || k == "retry" || k == "nb_get_retry" || k == "delay_before_retry" ||
+           k == "connect_port" || k == "connect_ip";
+  }
+
+  // Settings shared by the three levels (virtual_server, real_server, checker).
+  static Status CheckerDefault(const Node& c, CheckerConfig* out, bool* retry_set) {
+    const std::string& k = c.keyword.text;
+    HEALTH_TRY(WantArgs(c, 1, 1));
+    if (k == "connect_timeout") return Assign(&out->connect_timeout, ParseNumber(c.args[0], 0.001, 3600));
+    if (k == "delay_before_retry") return Assign(&out->delay_before_retry, ParseNumber(c.args[0], 0, 3600));
+    if (k == "connect_port") return Assign(&out->connect_port, ParseInt(c.args[0], 1, 65535));
+    if (k == "connect_ip") {
+      auto a = ParseAddr(c.args[0]);
+      if (!a) return a.error();
+      out->connect_ip = *a;
+      return Ok();
+    }
+    *retry_set = true;
+    return Assign(&out->retry, ParseInt(c.args[0], 0, 1000));
+  }
+
+  Result<RealServerConfig> RealServer(const Node& n, const VirtualServerConfig& vs, CheckerConfig inherit,
+                                      bool inherit_retry) {
+    HEALTH_TRY(WantBlock(n));
+    if (n.args.size() != 2) return ErrorAt(n.keyword, "real_server takes 'IP PORT'");
+    RealServerConfig rs;
+    rs.where = Where(n.keyword);
+    HEALTH_TRY(Assign(&rs.addr, ParseAddr(n.args[0])));
+    HEALTH_TRY(Assign(&rs.port, ParseInt(n.args[1], 0, 65535)));
+    rs.fwd = vs.fwd;
+    rs.inhibit_on_failure = vs.inhibit_on_failure;
+    std::vector<const Node*> checkers;
+    for (const Node& c : n.children) {
+      const std::string& k = c.keyword.text;
+      if (k == "weight") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&rs.weight, ParseInt(c.args[0], 0, 65535)));
+      } else if (k == "inhibit_on_failure") {
+        HEALTH_TRY(WantArgs(c, 0, 0));
+        rs.inhibit_on_failure = true;
+      } else if (k == "lb_kind" || k == "lvs_method") {
+        if (c.args.empty()) return ErrorAt(c.keyword, "'" + k + "' takes NAT, DR or TUN");
+        HEALTH_TRY(Assign(&rs.fwd, ParseMethod(c.args[0])));
+      } else if (k == "uthreshold") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&rs.u_threshold, ParseInt(c.args[0], 0, 0x7fffffff)));
+      } else if (k == "lthreshold") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&rs.l_threshold, ParseInt(c.args[0], 0, 0x7fffffff)));
+      } else if (k == "delay_loop") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&inherit.delay_loop, ParseNumber(c.args[0], 0.01, 86400)));
+      } else if (IsCheckerDefault(k)) {
+        HEALTH_TRY(CheckerDefault(c, &inherit, &inherit_retry));
+      } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "MISC_CHECK") {
+        checkers.push_back(&c);
+      } else if (UnsupportedCheckers().count(k)) {
+        cfg_.notices.push_back(Where(c.keyword) + ": " + k + " is not supported; it is treated as always passing");
+      } else if (IgnoredKeywords().count(k)) {
+        cfg_.notices.push_back(Where(c.keyword) + ": ignoring " + k);
+      } else {
+        return ErrorAt(c.keyword, "unknown keyword '" + k + "' in real_server");
+      }
+    }
+    if (rs.l_threshold > rs.u_threshold && rs.u_threshold != 0) {
+      return ErrorAt(n.keyword, "lthreshold is above uthreshold");
+    }
+    int dynamic = 0;
+    for (const Node* c : checkers) {
+      auto chk = Checker(*c, inherit, inherit_retry);
+      if (!chk) return chk.error();
+      if (chk->misc_dynamic && ++dynamic > 1) {
+        return ErrorAt(c->keyword, "only one MISC_CHECK with misc_dynamic per real_server");
+      }
+      rs.checkers.push_back(std::move(*chk));
+    }
+    return rs;
+  }
+
+  Result<CheckerConfig> Checker(const Node& n, CheckerConfig inherit, bool retry_set) {
+    HEALTH_TRY(WantBlock(n));
+    if (!n.args.empty()) return ErrorAt(n.keyword, n.keyword.text + " takes no arguments");
+    CheckerConfig c = std::move(inherit);
+    c.where = Where(n.keyword);
+    const std::string& kind = n.keyword.text;
+    c.kind = kind == "TCP_CHECK" ? CheckerKind::kTcp : kind == "HTTP_GET" ? CheckerKind::kHttp : CheckerKind::kMisc;
+    if (c.kind == CheckerKind::kMisc && !retry_set) c.retry = kDefaultRetryMisc;
+    bool have_path = false;
+    for (const Node& k : n.children) {
+      const std::string& key = k.keyword.text;
+      if (key == "delay_loop") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        HEALTH_TRY(Assign(&c.delay_loop, ParseNumber(k.args[0], 0.01, 86400)));
+      } else if (IsCheckerDefault(key) && c.kind != CheckerKind::kMisc) {
+        bool ignored = false;
+        HEALTH_TRY(CheckerDefault(k, &c, &ignored));
+      } else if ((key == "retry" || key == "nb_get_retry" || key == "delay_before_retry") &&
+                 c.kind == CheckerKind::kMisc) {
+        bool ignored = false;
+        HEALTH_TRY(CheckerDefault(k, &c, &ignored));
+      } else if (key == "url" && c.kind == CheckerKind::kHttp) {
+        HEALTH_TRY(Url(k, &c));
+      } else if (key == "virtualhost" && c.kind == CheckerKind::kHttp) {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        c.virtualhost = k.args[0].text;
+      } else if (key == "misc_path" && c.kind == CheckerKind::kMisc) {
+        if (k.args.empty() || k.block) return ErrorAt(k.keyword, "misc_path takes a command");
+        c.misc_path.clear();
+        for (const Token& a : k.args) c.misc_path += (c.misc_path.empty() ? "" : " ") + a.text;
+        have_path = true;
+      } else if (key == "misc_timeout" && c.kind == CheckerKind::kMisc) {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        HEALTH_TRY(Assign(&c.misc_timeout, ParseNumber(k.args[0], 0.001, 3600)));
+      } else if (key == "misc_dynamic" && c.kind == CheckerKind::kMisc) {
+        HEALTH_TRY(WantArgs(k, 0, 0));
+        c.misc_dynamic = true;
+      } else if (IgnoredKeywords().count(key)) {
+        cfg_.notices.push_back(Where(k.keyword) + ": ignoring " + key);
+      } else {
+        return ErrorAt(k.keyword, "unknown keyword '" + key + "' in " + kind);
+      }
+    }
+    if (c.kind == CheckerKind::kMisc && !have_path) return ErrorAt(n.keyword, "MISC_CHECK needs misc_path");
+    if (c.kind == CheckerKind::kHttp && c.urls.empty()) return ErrorAt(n.keyword, "HTTP_GET needs at least one url");
+    return c;
+  }
+
+  static Status Url(const Node& n, CheckerConfig* c) {
+    HEALTH_TRY(WantBlock(n));
+    UrlCheck url;
+    bool have_path = false;
+    for (const Node& k : n.children) {
+      const std::string& key = k.keyword.text;
+      if (key == "path") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        if (k.args[0].text.empty() || k.args[0].text[0] != '/') return ErrorAt(k.args[0], "path must start with '/'");
+        url.path = k.args[0].text;
+        have_path = true;
+      } else if (key == "digest") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        std::string d = k.args[0].text;
+        if (d.size() != 32 || d.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+          return ErrorAt(k.args[0], "digest must be 32 hex digits (MD5)");
+        }
+        for (char& ch : d) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        url.digest = d;
+      } else if (key == "status_code") {
+        if (k.args.empty() || k.block) return ErrorAt(k.keyword, "status_code takes codes or ranges");
+        for (const Token& a : k.args) {
+          Token lo = a;
+          Token hi = a;
+          if (const size_t dash = a.text.find('-'); dash != std::string::npos) {
+            lo.text = a.text.substr(0, dash);
+            hi.text = a.text.substr(dash + 1);
+          }
+          auto l = ParseInt(lo, 100, 599);
+          if (!l) return l.error();
+          auto h = ParseInt(hi, 100, 599);
+          if (!h) return h.error();
+          if (*h < *l) return ErrorAt(a, "empty status range '" + a.text + "'");
+          url.statuses.emplace_back(*l, *h);
+        }
+      } else {
+        return ErrorAt(k.keyword, "unknown keyword '" + key + "' in url");
+      }
+    }
+    if (!have_path) return ErrorAt(n.keyword, "url needs a path");
+    c->urls.push_back(std::move(url));
+    return Ok();
+  }
+
+  static Status Feedback(const Node& n, FeedbackConfig* f) {
+    HEALTH_TRY(WantBlock(n));
+    f->enabled = true;
+    for (const Node& k : n.children) {
+      const std::string& key = k.keyword.text;
+      HEALTH_TRY(WantArgs(k, 1, 1));
+      const Token& v = k.args[0];
+      if (key == "agent_port") {
+        HEALTH_TRY(Assign(&f->agent_port, ParseInt(v, 1, 65535)));
+      } else if (key == "interval") {
+        HEALTH_TRY(Assign(&f->interval, ParseNumber(v, 0.1, 3600)));
+      } else if (key == "timeout") {
+        HEALTH_TRY(Assign(&f->timeout, ParseNumber(v, 0.01, 60)));
+      } else if (key == "adjust") {
+        HEALTH_TRY(Assign(&f->adjust, ParseNumber(v, 0.01, 1000)));
+      } else if (key == "scale") {
+        HEALTH_TRY(Assign(&f->scale, ParseNumber(v, 1, 100)));
+      } else if (key == "target") {
+        HEALTH_TRY(Assign(&f->target, ParseNumber(v, 0.05, 2)));
+      } else if (key == "deadband") {
+        HEALTH_TRY(Assign(&f->deadband, ParseNumber(v, 0, 1)));
+      } else if (key == "smoothing") {
+        HEALTH_TRY(Assign(&f->smoothing, ParseNumber(v, 0.01, 1)));
+      } else if (key == "cpu") {
+        HEALTH_TRY(Assign(&f->ratio_cpu, ParseNumber(v, 0, 1)));
+      } else if (key == "runq") {
+        HEALTH_TRY(Assign(&f->ratio_runq, ParseNumber(v, 0, 1)));
+      } else if (key == "memory") {
+        HEALTH_TRY(Assign(&f->ratio_memory, ParseNumber(v, 0, 1)));
+      } else if (key == "connections") {
+        HEALTH_TRY(Assign(&f->ratio_conns, ParseNumber(v, 0, 1)));
+      } else if (key == "max_connections") {
+        HEALTH_TRY(Assign(&f->max_conns, ParseNumber(v, 1, 1e9)));
+      } else {
+        return ErrorAt(k.keyword, "unknown keyword '" + key + "' in dynamic_feedback");
+      }
+    }
+    const double sum = f->ratio_cpu + f->ratio_runq + f->ratio_memory + f->ratio_conns;
+    if (std::fabs(sum - 1.0) > 1e-6) {
+      return ErrorAt(n.keyword, "dynamic_feedback ratios cpu + runq + memory + connections must add up to 1");
+    }
+    if (f->timeout >= f->interval) return ErrorAt(n.keyword, "dynamic_feedback timeout must be below the interval");
+    return Ok();
+  }
+
+  Config cfg_;
+  std::map<std::string, std::vector<ctl::ServiceKey>> groups_;
+  std::vector<std::optional<Token>> group_refs_;
+  std::vector<uint8_t> protocols_;
+};
+
+Result<Config> Interpret(Tokenizer& tok) {
+  TreeBuilder builder(tok.tokens);
+  auto tree = builder.Build();
+  if (!tree) return tree.error();
+  Interpreter interp;
+  return interp.Run(*tree);
+}
+
+}  // namespace
+
+const char* CheckerKindName(CheckerKind kind) {
+  switch (kind) {
+    case CheckerKind::kTcp: return "TCP_CHECK";
+    case CheckerKind::kHttp: return "HTTP_GET";
+    case CheckerKind::kMisc: return "MISC_CHECK";
+  }
+  return "?";
+}
+
+Result<Config> ParseConfigFile(const std::string& path) {
+  Tokenizer tok;
+  if (Status st = tok.AddFile(path, 0); !st) return st.error();
+  return Interpret(tok);
+}
+
+Result<Config> ParseConfigText(std::string_view text, const std::string& name) {
+  Tokenizer tok;
+  if (Status st = tok.AddText(text, name, ".", 0); !st) return st.error();
+  return Interpret(tok);
+}
+
+}  // namespace ipvsd::health

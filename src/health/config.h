@@ -1,0 +1,133 @@
+// File: health/config.h
+//
+// The part of keepalived.conf that ipvs-healthd understands: virtual_server,
+// virtual_server_group and real_server blocks with their checkers (TCP_CHECK, HTTP_GET,
+// MISC_CHECK), plus our dynamic_feedback extension (docs/dynamic-feedback.md). Everything
+// else (global_defs, vrrp_*, static_*) is skipped with one notice per block, so an existing
+// keepalived.conf can be pointed at unchanged. Any error is reported as "file:line: message"
+// and nothing of the file is used: the daemon applies a configuration whole or not at all.
+//
+//   Result<Config> cfg = ParseConfigFile("/etc/keepalived/keepalived.conf");
+//   if (!cfg) { fprintf(stderr, "%s\n", cfg.error().message.c_str()); return 2; }
+//
+// Defaults follow keepalived (check_parser.c, check_api.c): delay_loop 60 s, retry 1 for
+// TCP_CHECK and HTTP_GET and 0 for MISC_CHECK, delay_before_retry 1 s, connect_timeout 5 s,
+// weight 1, quorum 1, hysteresis 0, persistence_timeout 360 s when given without a value.
+// Timing values may be fractional seconds. Checker settings inherit virtual_server ->
+// real_server -> checker.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "ctl/proto.h"
+#include "net/ip_addr.h"
+
+namespace ipvsd::health {
+
+inline constexpr double kDefaultDelayLoop = 60.0;
+inline constexpr double kDefaultDelayBeforeRetry = 1.0;
+inline constexpr double kDefaultConnectTimeout = 5.0;
+inline constexpr double kDefaultMiscTimeout = 5.0;
+inline constexpr int kDefaultRetryNet = 1;   // TCP_CHECK, HTTP_GET (keepalived's default)
+inline constexpr int kDefaultRetryMisc = 0;  // MISC_CHECK
+inline constexpr uint32_t kDefaultPersistenceTimeout = 360;
+inline constexpr uint16_t kDefaultAgentPort = 9901;
+
+enum class CheckerKind : uint8_t { kTcp, kHttp, kMisc };
+const char* CheckerKindName(CheckerKind kind);
+
+// One url { } of an HTTP_GET. No status_code means any 2xx, as keepalived.
+struct UrlCheck {
+  std::string path = "/";
+  std::string digest;                          // lower-case hex MD5 of the body, or empty
+  std::vector<std::pair<int, int>> statuses;   // inclusive ranges
+  friend bool operator==(const UrlCheck&, const UrlCheck&) = default;
+};
+
+struct CheckerConfig {
+  CheckerKind kind = CheckerKind::kTcp;
+  std::string where;                      // "file:line" of the block, for logs
+  std::optional<net::IpAddr> connect_ip;  // default: the real server's address
+  uint16_t connect_port = 0;              // 0: the real server's port
+  double connect_timeout = kDefaultConnectTimeout;
+  int retry = kDefaultRetryNet;
+  double delay_before_retry = kDefaultDelayBeforeRetry;
+  double delay_loop = kDefaultDelayLoop;
+  std::vector<UrlCheck> urls;             // HTTP_GET
+  std::string virtualhost;                // HTTP_GET Host header; default ip:port
+  std::string misc_path;                  // MISC_CHECK command line (run by /bin/sh -c)
+  double misc_timeout = kDefaultMiscTimeout;
+  bool misc_dynamic = false;
+  friend bool operator==(const CheckerConfig&, const CheckerConfig&) = default;
+};
+
+struct RealServerConfig {
+  net::IpAddr addr;
+  uint16_t port = 0;
+  std::string where;
+  int weight = 1;
+  bool inhibit_on_failure = false;
+  ctl::Fwd fwd = ctl::Fwd::kRoute;
+  uint32_t u_threshold = 0;
+  uint32_t l_threshold = 0;
+  std::vector<CheckerConfig> checkers;
+  friend bool operator==(const RealServerConfig&, const RealServerConfig&) = default;
+  std::string Name() const { return net::Endpoint{addr, port}.ToString(); }
+};
+
+// Our extension (docs/dynamic-feedback.md): poll ipvs-agent on every real server and adjust
+// the weights with the LVS dynamic-feedback formula.
+struct FeedbackConfig {
+  bool enabled = false;
+  uint16_t agent_port = kDefaultAgentPort;
+  double interval = 2.0;   // seconds between polls
+  double timeout = 1.0;    // per poll: connect + reply
+  double adjust = 5.0;     // A
+  double scale = 10.0;     // weights stay within 0 .. scale * configured weight
+  double target = 0.95;    // aggregate load the formula steers towards
+  double deadband = 0.05;  // |target - load| below this changes nothing
+  double smoothing = 0.5;  // EWMA factor of new samples
+  double ratio_cpu = 0.5;
+  double ratio_runq = 0.3;
+  double ratio_memory = 0.1;
+  double ratio_conns = 0.1;
+  double max_conns = 1000;  // connections that count as a load of 1
+  friend bool operator==(const FeedbackConfig&, const FeedbackConfig&) = default;
+};
+
+struct VirtualServerConfig {
+  std::string name;  // "198.19.0.1:80/TCP", "fwmark 5", "group web": identity across reloads
+  std::string where;
+  std::vector<ctl::ServiceKey> keys;  // one, or every entry of the group
+  ctl::ServiceSpec service;           // sched, flags, timeout, netmask (key filled per entry)
+  ctl::Fwd fwd = ctl::Fwd::kRoute;
+  double delay_loop = kDefaultDelayLoop;
+  bool alpha = false;
+  bool omega = false;
+  int quorum = 1;
+  int hysteresis = 0;
+  bool inhibit_on_failure = false;
+  std::optional<RealServerConfig> sorry_server;
+  std::vector<RealServerConfig> real_servers;
+  FeedbackConfig feedback;
+  friend bool operator==(const VirtualServerConfig&, const VirtualServerConfig&) = default;
+};
+
+struct Config {
+  std::vector<VirtualServerConfig> virtual_servers;
+  std::vector<std::string> notices;  // "file:line: skipping vrrp_instance block", one per block
+};
+
+// Reads PATH and the files it includes (glob patterns, relative to the including file).
+Result<Config> ParseConfigFile(const std::string& path);
+// The same for text already in memory; NAME stands for the file in messages and includes
+// are resolved relative to the current directory.
+Result<Config> ParseConfigText(std::string_view text, const std::string& name);
+
+}  // namespace ipvsd::health

@@ -1,0 +1,460 @@
+// File: health/healthd.cc
+#include "health/healthd.h"
+
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace ipvsd::health {
+namespace {
+
+// The loop wakes at least this often, so a clock step or a lost wake-up costs at most this.
+constexpr int kMaxPollMs = 1000;
+// An HTTP_GET reads at most this much of a page (keepalived digests whole pages; ours are
+// health pages, and a larger reply is cut off and judged as it is).
+constexpr size_t kMaxHttpReply = 4u << 20;
+
+Error SysError(const std::string& what) { return MakeError(errno, what + ": " + std::strerror(errno)); }
+
+bool IsTransportError(int code) {
+  return code == EPIPE || code == ECONNRESET || code == ENOTCONN || code == EBADF || code == ECONNREFUSED ||
+         code == ENOENT || code == EPROTO;
+}
+
+std::string RsName(const VirtualServerPool& pool, size_t rs) { return pool.servers()[rs].cfg.Name(); }
+
+}  // namespace
+
+std::string HealthdUsage(const char* program) {
+  return std::string("Usage: ") + program +
+         " --config FILE [options]\n"
+         "Health checks and dynamic-feedback weights for ipvsd, from the virtual_server blocks of a\n"
+         "keepalived.conf (docs/healthd.md).\n"
+         "\n"
+         "  --config FILE        keepalived.conf to read (required)\n"
+         "  --socket PATH        ipvsd's control socket (default $IPVSD_SOCKET or " +
+         ctl::kDefaultSocketPath +
+         ")\n"
+         "  --check              only parse FILE: print the notices, exit 0 (or 2 on errors)\n"
+         "  --dont-release-ipvs  leave the services in ipvsd on exit\n"
+         "  --log-level LEVEL    debug, info, warning, error or off (default info)\n"
+         "  --help               show this help\n"
+         "SIGHUP: re-read FILE and apply the difference. SIGTERM/SIGINT: exit.\n"
+         "Exit codes: 0 after SIGTERM/SIGINT, 1 when ipvsd cannot be reached, 2 for usage or\n"
+         "configuration errors (reported as file:line: message; nothing is applied).\n";
+}
+
+Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv) {
+  enum { kConfig = 256, kSocket, kCheck, kDontRelease, kLogLevel, kHelp };
+  static const option kLongOptions[] = {
+      {"config", required_argument, nullptr, kConfig},  {"socket", required_argument, nullptr, kSocket},
+      {"check", no_argument, nullptr, kCheck},          {"dont-release-ipvs", no_argument, nullptr, kDontRelease},
+      {"log-level", required_argument, nullptr, kLogLevel}, {"help", no_argument, nullptr, kHelp},
+      {nullptr, 0, nullptr, 0},
+  };
+  HealthdOptions opts;
+  if (const char* env = std::getenv("IPVSD_SOCKET"); env != nullptr && *env != '\0') opts.socket_path = env;
+  opterr = 0;
+  optind = 1;
+  for (;;) {
+    const int c = getopt_long(argc, argv, ":", kLongOptions, nullptr);
+    if (c == -1) break;
+    switch (c) {
+      case kConfig: opts.config_path = optarg; break;
+      case kSocket: opts.socket_path = optarg; break;
+      case kCheck: opts.check_only = true; break;
+      case kDontRelease: opts.release_on_exit = false; break;
+      case kLogLevel:
+        if (!ParseLogLevel(optarg, &opts.log_level)) return MakeError(EINVAL, std::string("unknown log level '") + optarg + "'");
+        break;
+      case kHelp: opts.help = true; return opts;
+      case ':': return MakeError(EINVAL, std::string("option ") + argv[optind - 1] + " needs a value");
+      default: return MakeError(EINVAL, std::string("unknown option ") + argv[optind - 1]);
+    }
+  }
+  if (optind < argc) return MakeError(EINVAL, std::string("unexpected argument '") + argv[optind] + "'");
+  if (opts.config_path.empty()) return MakeError(EINVAL, "--config is required");
+  return opts;
+}
+
+Status CtlOps::Connect() {
+  auto c = ctl::Client::Connect(path_);
+  if (!c) return c.error();
+  client_.emplace(std::move(*c));
+  return Ok();
+}
+
+template <typename F>
+Status CtlOps::Call(F&& request) {
+  if (!client_) {
+    if (Status st = Connect(); !st) return st;
+  }
+  Status st = request(*client_);
+  if (!st && IsTransportError(st.error().code)) {
+    Log(LogLevel::kWarning, "control connection lost (%s); reconnecting", st.error().message.c_str());
+    client_.reset();
+    if (Status c = Connect(); !c) return c;
+    st = request(*client_);
+  }
+  return st;
+}
+
+Status CtlOps::AddService(const ctl::ServiceSpec& spec) {
+  Status st = Call([&](ctl::Client& c) { return c.AddService(spec); });
+  // A service left by an earlier run (--dont-release-ipvs) is taken over.
+  if (!st && st.error().code == EEXIST) st = Call([&](ctl::Client& c) { return c.EditService(spec); });
+  return st;
+}
+Status CtlOps::EditService(const ctl::ServiceSpec& spec) {
+  return Call([&](ctl::Client& c) { return c.EditService(spec); });
+}
+Status CtlOps::DelService(const ctl::ServiceKey& key) {
+  Status st = Call([&](ctl::Client& c) { return c.DelService(key); });
+  return !st && st.error().code == ESRCH ? Ok() : st;
+}
+Status CtlOps::AddDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) {
+  const ctl::DestRequest req{key, dest};
+  Status st = Call([&](ctl::Client& c) { return c.AddDest(req); });
+  if (!st && st.error().code == EEXIST) st = Call([&](ctl::Client& c) { return c.EditDest(req); });
+  return st;
+}
+Status CtlOps::EditDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) {
+  const ctl::DestRequest req{key, dest};
+  Status st = Call([&](ctl::Client& c) { return c.EditDest(req); });
+  if (!st && st.error().code == ENOENT) st = Call([&](ctl::Client& c) { return c.AddDest(req); });
+  return st;
+}
+Status CtlOps::DelDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) {
+  const ctl::DestRequest req{key, dest};
+  Status st = Call([&](ctl::Client& c) { return c.DelDest(req); });
+  return !st && st.error().code == ENOENT ? Ok() : st;
+}
+
+Healthd::VsRun Healthd::MakeRun(std::unique_ptr<VirtualServerPool> pool, const VsRun* old) {
+  VsRun run;
+  const uint64_t now = clock_.NowNs();
+  const auto& servers = pool->servers();
+  const VirtualServerConfig& cfg = pool->config();
+  for (size_t r = 0; r < servers.size(); ++r) {
+    const RealServerConfig& rs = servers[r].cfg;
+    for (size_t c = 0; c < rs.checkers.size(); ++c) {
+      CheckRun check{r, c, CheckerState(rs.checkers[c], servers[r].checker_up[c]), now, nullptr, 0};
+      if (old != nullptr) {
+        // An unchanged checker keeps its retry count and its place in the schedule.
+        for (const CheckRun& o : old->checks) {
+          const RealServerConfig& ors = old->pool->servers()[o.rs].cfg;
+          if (ors.addr == rs.addr && ors.port == rs.port && o.chk == c && o.state.config() == rs.checkers[c]) {
+            check.state = o.state;
+            check.due_ns = o.probe ? now : o.due_ns;
+          }
+        }
+      }
+      run.checks.push_back(std::move(check));
+    }
+    if (cfg.feedback.enabled) {
+      FeedRun feed{r, FeedbackWeight(rs.weight, servers[r].weight, cfg.feedback), now, nullptr, false};
+      if (old != nullptr && old->pool->config().feedback == cfg.feedback) {
+        for (const FeedRun& o : old->feeds) {
+          const RealServerConfig& ors = old->pool->servers()[o.rs].cfg;
+          if (ors.addr == rs.addr && ors.port == rs.port && ors.weight == rs.weight) {
+            feed.weight = o.weight;
+            feed.due_ns = o.probe ? now : o.due_ns;
+          }
+        }
+      }
+      run.feeds.push_back(std::move(feed));
+    }
+  }
+  run.pool = std::move(pool);
+  return run;
+}
+
+void Healthd::Install(Config config) {
+  for (const std::string& n : config.notices) Log(LogLevel::kInfo, "%s", n.c_str());
+  for (VirtualServerConfig& vs : config.virtual_servers) {
+    auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_);
+    pool->Start();
+    vs_.push_back(MakeRun(std::move(pool), nullptr));
+  }
+  Log(LogLevel::kInfo, "%zu virtual servers configured", vs_.size());
+}
+
+void Healthd::Reload() {
+  auto parsed = ParseConfigFile(options_.config_path);
+  if (!parsed) {
+    Log(LogLevel::kError, "reload rejected, keeping the running configuration: %s", parsed.error().message.c_str());
+    return;
+  }
+  Config cfg = std::move(*parsed);
+  for (const std::string& n : cfg.notices) Log(LogLevel::kInfo, "%s", n.c_str());
+  auto find_new = [&](const std::string& name) {
+    return std::find_if(cfg.virtual_servers.begin(), cfg.virtual_servers.end(),
+                        [&](const VirtualServerConfig& v) { return v.name == name; });
+  };
+  // Gone virtual servers first, so that a service moving between blocks is free again.
+  std::vector<VsRun> kept;
+  for (VsRun& run : vs_) {
+    if (find_new(run.pool->config().name) == cfg.virtual_servers.end()) {
+      Log(LogLevel::kInfo, "VS %s: no longer configured, deleting", run.pool->config().name.c_str());
+      run.pool->Release();
+    } else {
+      kept.push_back(std::move(run));
+    }
+  }
+  std::vector<VsRun> next;
+  for (VirtualServerConfig& vs : cfg.virtual_servers) {
+    auto old = std::find_if(kept.begin(), kept.end(), [&](const VsRun& r) { return r.pool->config().name == vs.name; });
+    if (old == kept.end()) {
+      auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_);
+      pool->Start();
+      next.push_back(MakeRun(std::move(pool), nullptr));
+      continue;
+    }
+    if (old->pool->config() == vs) {
+      next.push_back(std::move(*old));
+      continue;
+    }
+    // The old run's pool is reconfigured in place; a copy of the old view guides what the
+    // checkers and feedback carry over.
+    VsRun previous;
+    previous.pool = std::make_unique<VirtualServerPool>(*old->pool);
+    previous.checks = std::move(old->checks);
+    previous.feeds = std::move(old->feeds);
+    old->pool->Reconfigure(std::move(vs));
+    next.push_back(MakeRun(std::move(old->pool), &previous));
+  }
+  vs_ = std::move(next);
+  Log(LogLevel::kInfo, "reloaded: %zu virtual servers", vs_.size());
+}
+
+void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
+  const RealServerConfig& rs = vs.pool->servers()[run.rs].cfg;
+  const CheckerConfig& c = run.state.config();
+  net::Endpoint to{c.connect_ip.value_or(rs.addr), c.connect_port != 0 ? c.connect_port : rs.port};
+  switch (c.kind) {
+    case CheckerKind::kTcp:
+      run.probe = StreamProbe::Start(to, "", false, 0, now + SecondsToNs(c.connect_timeout));
+      break;
+    case CheckerKind::kHttp: {
+      const std::string host = c.virtualhost.empty() ? to.ToString() : c.virtualhost;
+      run.probe = StreamProbe::Start(to, HttpRequest(c.urls[run.url], host), true, kMaxHttpReply,
+                                     now + SecondsToNs(c.connect_timeout));
+      break;
+    }
+    case CheckerKind::kMisc:
+      run.probe = CommandProbe::Start(c.misc_path, now + SecondsToNs(c.misc_timeout));
+      break;
+  }
+}
+
+void Healthd::StartDue(uint64_t now) {
+  for (VsRun& vs : vs_) {
+    for (CheckRun& run : vs.checks) {
+      if (!run.probe && run.due_ns <= now) {
+        run.url = 0;
+        StartCheck(vs, run, now);
+      }
+    }
+    for (FeedRun& feed : vs.feeds) {
+      if (feed.probe || feed.due_ns > now) continue;
+      const RealServerConfig& rs = vs.pool->servers()[feed.rs].cfg;
+      const FeedbackConfig& f = vs.pool->config().feedback;
+      feed.probe = StreamProbe::Start(net::Endpoint{rs.addr, f.agent_port}, "", true, kMaxAgentReply + 1,
+                                      now + SecondsToNs(f.timeout));
+    }
+  }
+}
+
+void Healthd::FinishCheck(VsRun& vs, CheckRun& run, const ProbeOutcome& outcome, uint64_t now) {
+  run.probe.reset();
+  const CheckerConfig& c = run.state.config();
+  bool ok = outcome.ok;
+  std::string detail = outcome.detail;
+  if (ok && c.kind == CheckerKind::kHttp) {
+    const ProbeOutcome judged = EvaluateHttp(outcome.reply, c.urls[run.url]);
+    ok = judged.ok;
+    detail = c.urls[run.url].path + ": " + judged.detail;
+    if (ok && run.url + 1 < c.urls.size()) {
+      ++run.url;
+      StartCheck(vs, run, now);
+      return;
+    }
+  }
+  if (ok && c.kind == CheckerKind::kMisc && c.misc_dynamic && outcome.exit_status >= 2) {
+    vs.pool->SetWeight(run.rs, outcome.exit_status - 2);
+  }
+  const bool was_up = run.state.up();
+  const CheckerState::Step step = run.state.OnResult(ok, now);
+  run.due_ns = step.next_due_ns;
+  const std::string name = RsName(*vs.pool, run.rs);
+  if (!ok && was_up) {
+    Log(LogLevel::kInfo, "%s %s of %s failed: %s (%d of %d retries done)", CheckerKindName(c.kind), c.where.c_str(),
+        name.c_str(), detail.c_str(), step.transition == CheckTransition::kWentDown ? c.retry : run.state.retries_done(),
+        c.retry);
+  }
+  if (step.transition == CheckTransition::kWentUp) {
+    Log(LogLevel::kInfo, "%s of %s succeeded: %s", CheckerKindName(c.kind), name.c_str(), detail.c_str());
+    vs.pool->OnCheckerChange(run.rs, run.chk, true);
+  } else if (step.transition == CheckTransition::kWentDown) {
+    vs.pool->OnCheckerChange(run.rs, run.chk, false);
+  }
+}
+
+void Healthd::FinishFeed(VsRun& vs, FeedRun& run, const ProbeOutcome& outcome, uint64_t now) {
+  run.probe.reset();
+  const FeedbackConfig& f = vs.pool->config().feedback;
+  run.due_ns = now + SecondsToNs(f.interval);
+  const std::string name = RsName(*vs.pool, run.rs);
+  Result<LoadReport> report = outcome.ok ? ParseLoadReport(outcome.reply)
+                                         : Result<LoadReport>(MakeError(EIO, outcome.detail));
+  if (!report) {
+    // The weight stays where it is: a silent or confused agent is not evidence of load.
+    if (!run.failing) Log(LogLevel::kWarning, "agent of %s: %s", name.c_str(), report.error().message.c_str());
+    run.failing = true;
+    return;
+  }
+  if (run.failing) Log(LogLevel::kInfo, "agent of %s answers again", name.c_str());
+  run.failing = false;
+  const double load = AggregateLoad(*report, f);
+  const std::optional<int> w = run.weight.OnLoad(load);
+  Log(LogLevel::kDebug, "agent of %s: cpu %.3f runq %.2f/%.2f mem %.3f conns %.0f -> load %.3f (smoothed %.3f) weight %.2f",
+      name.c_str(), report->cpu, report->runq, report->ncpu, report->memory, report->conns, load,
+      run.weight.smoothed_load(), run.weight.weight());
+  if (w) vs.pool->SetWeight(run.rs, *w);
+  std::vector<const FeedbackWeight*> all;
+  for (const FeedRun& r : vs.feeds) all.push_back(&r.weight);
+  if (AllBelowConfigured(all)) {
+    Log(LogLevel::kInfo, "VS %s: every weight below its configured value, resetting them", vs.pool->config().name.c_str());
+    for (FeedRun& r : vs.feeds) {
+      if (const std::optional<int> reset = r.weight.Reset()) vs.pool->SetWeight(r.rs, *reset);
+    }
+  }
+}
+
+void Healthd::ReapChildren(uint64_t now) {
+  int status = 0;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (VsRun& vs : vs_) {
+      for (CheckRun& run : vs.checks) {
+        if (!run.probe) continue;
+        if (std::optional<ProbeOutcome> out = run.probe->OnChildExit(pid, status)) FinishCheck(vs, run, *out, now);
+      }
+    }
+  }
+}
+
+int Healthd::PollTimeoutMs(uint64_t now) const {
+  uint64_t next = now + static_cast<uint64_t>(kMaxPollMs) * 1'000'000;
+  for (const VsRun& vs : vs_) {
+    for (const CheckRun& run : vs.checks) next = std::min(next, run.probe ? run.probe->deadline_ns() : run.due_ns);
+    for (const FeedRun& run : vs.feeds) next = std::min(next, run.probe ? run.probe->deadline_ns() : run.due_ns);
+  }
+  return next <= now ? 0 : static_cast<int>((next - now + 999'999) / 1'000'000);
+}
+
+Status Healthd::Run(Config config) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, s);
+  if (sigprocmask(SIG_BLOCK, &signals, nullptr) < 0) return SysError("sigprocmask");
+  const int sig_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sig_fd < 0) return SysError("signalfd");
+  if (Status st = ops_.Connect(); !st) {
+    close(sig_fd);
+    return MakeError(st.error().code, "cannot reach ipvsd at " + options_.socket_path + ": " + st.error().message);
+  }
+  Install(std::move(config));
+
+  bool running = true;
+  Status result = Ok();
+  struct Slot {
+    size_t vs;
+    bool feed;
+    size_t index;
+  };
+  std::vector<pollfd> fds;
+  std::vector<Slot> slots;
+  while (running) {
+    uint64_t now = clock_.NowNs();
+    StartDue(now);
+    fds.assign(1, pollfd{sig_fd, POLLIN, 0});
+    slots.clear();
+    for (size_t v = 0; v < vs_.size(); ++v) {
+      for (size_t i = 0; i < vs_[v].checks.size(); ++i) {
+        const Probe* p = vs_[v].checks[i].probe.get();
+        if (p != nullptr && p->fd() >= 0) {
+          fds.push_back({p->fd(), p->events(), 0});
+          slots.push_back({v, false, i});
+        }
+      }
+      for (size_t i = 0; i < vs_[v].feeds.size(); ++i) {
+        const Probe* p = vs_[v].feeds[i].probe.get();
+        if (p != nullptr) {
+          fds.push_back({p->fd(), p->events(), 0});
+          slots.push_back({v, true, i});
+        }
+      }
+    }
+    if (poll(fds.data(), fds.size(), PollTimeoutMs(now)) < 0 && errno != EINTR) {
+      result = SysError("poll");
+      break;
+    }
+    now = clock_.NowNs();
+    bool reload = false;
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      while (read(sig_fd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        if (info.ssi_signo == SIGHUP) {
+          reload = true;
+        } else if (info.ssi_signo == SIGCHLD) {
+          ReapChildren(now);
+        } else {
+          Log(LogLevel::kInfo, "signal %u: exiting", info.ssi_signo);
+          running = false;
+        }
+      }
+    }
+    for (size_t k = 1; k < fds.size(); ++k) {
+      if (fds[k].revents == 0) continue;
+      VsRun& vs = vs_[slots[k - 1].vs];
+      if (slots[k - 1].feed) {
+        FeedRun& run = vs.feeds[slots[k - 1].index];
+        if (!run.probe) continue;
+        if (std::optional<ProbeOutcome> out = run.probe->OnReady(fds[k].revents)) FinishFeed(vs, run, *out, now);
+      } else {
+        CheckRun& run = vs.checks[slots[k - 1].index];
+        if (!run.probe) continue;
+        if (std::optional<ProbeOutcome> out = run.probe->OnReady(fds[k].revents)) FinishCheck(vs, run, *out, now);
+      }
+    }
+    for (VsRun& vs : vs_) {
+      for (CheckRun& run : vs.checks) {
+        if (run.probe && run.probe->deadline_ns() <= now) FinishCheck(vs, run, run.probe->OnTimeout(), now);
+      }
+      for (FeedRun& run : vs.feeds) {
+        if (run.probe && run.probe->deadline_ns() <= now) FinishFeed(vs, run, run.probe->OnTimeout(), now);
+      }
+    }
+    if (reload) {
+      Log(LogLevel::kInfo, "SIGHUP: reloading %s", options_.config_path.c_str());
+      Reload();
+    }
+  }
+  for (VsRun& vs : vs_) {
+    vs.checks.clear();  // kills MISC_CHECK children still running
+    if (options_.release_on_exit) vs.pool->Release();
+  }
+  close(sig_fd);
+  return result;
+}
+
+}  // namespace ipvsd::health

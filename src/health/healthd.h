@@ -1,0 +1,118 @@
+// File: health/healthd.h
+//
+// ipvs-healthd: keepalived's checker half for ipvsd. It reads the virtual_server blocks of a
+// keepalived.conf (health/config.h), creates the services in ipvsd over the control socket,
+// runs every checker and dynamic-feedback poll from one poll(2) loop (non-blocking sockets,
+// children reaped through SIGCHLD, a deadline on everything), and keeps the table in line
+// with keepalived's rules (health/pool.h). SIGHUP re-reads the file and applies only the
+// difference; a file with errors is logged and the running configuration kept. SIGTERM /
+// SIGINT end it; the services it created are deleted unless --dont-release-ipvs (keepalived's
+// option of the same name). docs/healthd.md is the user's page.
+//
+//   Result<HealthdOptions> opts = ParseHealthdCommandLine(argc, argv);
+//   Result<Config> cfg = ParseConfigFile(opts->config_path);
+//   Healthd daemon(*opts, clock);
+//   Status st = daemon.Run(std::move(*cfg));
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/result.h"
+#include "ctl/client.h"
+#include "health/checker_state.h"
+#include "health/config.h"
+#include "health/feedback.h"
+#include "health/pool.h"
+#include "health/probe.h"
+
+namespace ipvsd::health {
+
+struct HealthdOptions {
+  bool help = false;
+  bool check_only = false;     // --check: parse the file, report, exit
+  bool release_on_exit = true;
+  std::string config_path;
+  std::string socket_path = ctl::kDefaultSocketPath;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+std::string HealthdUsage(const char* program);
+// --socket defaults to $IPVSD_SOCKET, then /run/ipvsd/ipvsd.sock, as for ipvsadm.
+Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv);
+
+// IpvsOps over the control socket. A broken connection (ipvsd restarted) is reopened once
+// per request.
+class CtlOps final : public IpvsOps {
+ public:
+  explicit CtlOps(std::string socket_path) : path_(std::move(socket_path)) {}
+  Status Connect();
+
+  Status AddService(const ctl::ServiceSpec& spec) override;
+  Status EditService(const ctl::ServiceSpec& spec) override;
+  Status DelService(const ctl::ServiceKey& key) override;
+  Status AddDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) override;
+  Status EditDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) override;
+  Status DelDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) override;
+
+ private:
+  template <typename F>
+  Status Call(F&& request);
+
+  std::string path_;
+  std::optional<ctl::Client> client_;
+};
+
+class Healthd {
+ public:
+  Healthd(HealthdOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock),
+                                                        ops_(options_.socket_path) {}
+  Healthd(const Healthd&) = delete;
+  Healthd& operator=(const Healthd&) = delete;
+
+  // Connects to ipvsd, applies CONFIG and serves until SIGTERM / SIGINT.
+  Status Run(Config config);
+
+ private:
+  struct CheckRun {
+    size_t rs;
+    size_t chk;
+    CheckerState state;
+    uint64_t due_ns;
+    std::unique_ptr<Probe> probe;
+    size_t url = 0;  // HTTP_GET: the url being fetched in this attempt
+  };
+  struct FeedRun {
+    size_t rs;
+    FeedbackWeight weight;
+    uint64_t due_ns;
+    std::unique_ptr<Probe> probe;
+    bool failing = false;  // the last poll failed (logged once per failure streak)
+  };
+  struct VsRun {
+    std::unique_ptr<VirtualServerPool> pool;
+    std::vector<CheckRun> checks;
+    std::vector<FeedRun> feeds;
+  };
+
+  void Install(Config config);
+  void Reload();
+  VsRun MakeRun(std::unique_ptr<VirtualServerPool> pool, const VsRun* old);
+  void StartDue(uint64_t now);
+  void StartCheck(VsRun& vs, CheckRun& run, uint64_t now);
+  void FinishCheck(VsRun& vs, CheckRun& run, const ProbeOutcome& outcome, uint64_t now);
+  void FinishFeed(VsRun& vs, FeedRun& run, const ProbeOutcome& outcome, uint64_t now);
+  void ReapChildren(uint64_t now);
+  int PollTimeoutMs(uint64_t now) const;
+
+  HealthdOptions options_;
+  const Clock& clock_;
+  CtlOps ops_;
+  std::vector<VsRun> vs_;
+};
+
+}  // namespace ipvsd::health

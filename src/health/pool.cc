@@ -1,0 +1,254 @@
+// File: health/pool.cc
+#include "health/pool.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+
+namespace ipvsd::health {
+namespace {
+
+bool HasKey(const std::vector<ctl::ServiceKey>& keys, const ctl::ServiceKey& k) {
+  return std::find(keys.begin(), keys.end(), k) != keys.end();
+}
+
+void Report(const Status& st, const char* op, const std::string& what) {
+  if (!st) Log(LogLevel::kError, "%s %s: %s", op, what.c_str(), st.error().message.c_str());
+}
+
+}  // namespace
+
+VirtualServerPool::VirtualServerPool(VirtualServerConfig cfg, IpvsOps* ops) : cfg_(std::move(cfg)), ops_(ops) {}
+
+ctl::ServiceSpec VirtualServerPool::MakeSpec(const ctl::ServiceSpec& base, const ctl::ServiceKey& key) {
+  ctl::ServiceSpec spec = base;
+  spec.key = key;
+  if (key.family == net::Family::kInet6 && spec.netmask == 0xffffffffu) spec.netmask = 128;
+  return spec;
+}
+
+ctl::DestSpec VirtualServerPool::DestFor(const RealServerConfig& rs, int weight) {
+  ctl::DestSpec d;
+  d.addr = rs.addr;
+  d.port = rs.port;
+  d.fwd = rs.fwd;
+  d.weight = weight;
+  d.u_threshold = rs.u_threshold;
+  d.l_threshold = rs.l_threshold;
+  return d;
+}
+
+void VirtualServerPool::Log(const std::string& what) const {
+  ipvsd::Log(LogLevel::kInfo, "VS %s: %s", cfg_.name.c_str(), what.c_str());
+}
+
+int VirtualServerPool::LiveWeight() const {
+  int sum = 0;
+  for (const RealServerState& rs : rs_) sum += rs.alive ? rs.weight : 0;
+  return sum;
+}
+
+void VirtualServerPool::Enter(RealServerState& rs) {
+  const ctl::DestSpec d = DestFor(rs.cfg, rs.weight);
+  for (const ctl::ServiceKey& key : cfg_.keys) {
+    Report(rs.in_table ? ops_->EditDest(key, d) : ops_->AddDest(key, d), "adding", rs.cfg.Name());
+  }
+  rs.in_table = true;
+}
+
+void VirtualServerPool::Leave(RealServerState& rs, bool forget) {
+  if (!rs.in_table) return;
+  const bool inhibit = rs.cfg.inhibit_on_failure && !forget;
+  const ctl::DestSpec d = DestFor(rs.cfg, 0);
+  for (const ctl::ServiceKey& key : cfg_.keys) {
+    Report(inhibit ? ops_->EditDest(key, d) : ops_->DelDest(key, d), "removing", rs.cfg.Name());
+  }
+  rs.in_table = inhibit;
+}
+
+void VirtualServerPool::AddSorry() {
+  if (!cfg_.sorry_server || sorry_in_) return;
+  Log("adding sorry server " + cfg_.sorry_server->Name());
+  const ctl::DestSpec d = DestFor(*cfg_.sorry_server, 1);
+  for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->AddDest(key, d), "adding sorry server", cfg_.sorry_server->Name());
+  sorry_in_ = true;
+}
+
+void VirtualServerPool::DelSorry() {
+  if (!cfg_.sorry_server || !sorry_in_) return;
+  Log("removing sorry server " + cfg_.sorry_server->Name());
+  const ctl::DestSpec d = DestFor(*cfg_.sorry_server, 1);
+  for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->DelDest(key, d), "removing sorry server", cfg_.sorry_server->Name());
+  sorry_in_ = false;
+}
+
+void VirtualServerPool::Start() {
+  for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->AddService(SpecFor(key)), "creating service", cfg_.name);
+  rs_.clear();
+  for (const RealServerConfig& c : cfg_.real_servers) {
+    RealServerState st;
+    st.cfg = c;
+    // A server without checkers is always alive, alpha or not (keepalived does the same).
+    st.alive = !cfg_.alpha || c.checkers.empty();
+    st.checker_up.assign(c.checkers.size(), st.alive);
+    st.weight = c.weight;
+    rs_.push_back(std::move(st));
+  }
+  quorum_up_ = LiveWeight() >= cfg_.quorum;
+  if (!quorum_up_) {
+    Log("starting below quorum (" + std::to_string(LiveWeight()) + " < " + std::to_string(cfg_.quorum) + ")");
+    AddSorry();
+  }
+  for (RealServerState& rs : rs_) {
+    if (rs.alive && PoolOpen()) Enter(rs);
+  }
+}
+
+void VirtualServerPool::Release() {
+  for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->DelService(key), "deleting service", cfg_.name);
+  for (RealServerState& rs : rs_) rs.in_table = false;
+  sorry_in_ = false;
+}
+
+void VirtualServerPool::SetAlive(size_t i, bool alive) {
+  RealServerState& rs = rs_[i];
+  if (alive == rs.alive) return;
+  rs.alive = alive;
+  if (alive) {
+    Log((rs.cfg.inhibit_on_failure ? "enabling " : "adding ") + rs.cfg.Name());
+    if (PoolOpen()) Enter(rs);
+    if (!quorum_up_) UpdateQuorum();
+  } else {
+    Log((rs.cfg.inhibit_on_failure ? "disabling " : "removing ") + rs.cfg.Name());
+    if (PoolOpen()) Leave(rs, false);
+    if (quorum_up_) UpdateQuorum();
+  }
+}
+
+void VirtualServerPool::UpdateQuorum() {
+  const int live = LiveWeight();
+  if (!quorum_up_ && live >= cfg_.quorum + cfg_.hysteresis) {
+    quorum_up_ = true;
+    Log("gained quorum " + std::to_string(cfg_.quorum) + "+" + std::to_string(cfg_.hysteresis) +
+        " <= " + std::to_string(live));
+    if (sorry_in_) {
+      DelSorry();
+      for (RealServerState& rs : rs_) {
+        if (rs.alive) Enter(rs);
+      }
+    }
+  } else if (quorum_up_ && live < cfg_.quorum - cfg_.hysteresis) {
+    quorum_up_ = false;
+    Log("lost quorum " + std::to_string(cfg_.quorum) + "-" + std::to_string(cfg_.hysteresis) + " > " +
+        std::to_string(live));
+    if (cfg_.sorry_server) {
+      AddSorry();
+      for (RealServerState& rs : rs_) {
+        if (rs.alive) Leave(rs, false);
+      }
+    }
+  }
+}
+
+void VirtualServerPool::OnCheckerChange(size_t rs, size_t chk, bool up) {
+  RealServerState& st = rs_[rs];
+  st.checker_up[chk] = up;
+  SetAlive(rs, std::all_of(st.checker_up.begin(), st.checker_up.end(), [](bool b) { return b; }));
+}
+
+void VirtualServerPool::SetWeight(size_t i, int weight) {
+  RealServerState& rs = rs_[i];
+  if (weight == rs.weight) return;
+  Log("weight of " + rs.cfg.Name() + " " + std::to_string(rs.weight) + " -> " + std::to_string(weight));
+  rs.weight = weight;
+  if (rs.in_table && rs.alive && PoolOpen()) {
+    const ctl::DestSpec d = DestFor(rs.cfg, weight);
+    for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->EditDest(key, d), "setting weight of", rs.cfg.Name());
+  }
+  UpdateQuorum();
+}
+
+void VirtualServerPool::Reconfigure(VirtualServerConfig new_cfg) {
+  // 1. Services: gone ones deleted, changed ones edited, new ones created with what the
+  //    table holds for this virtual server now.
+  const VirtualServerConfig old_cfg = cfg_;
+  for (const ctl::ServiceKey& key : old_cfg.keys) {
+    if (!HasKey(new_cfg.keys, key)) Report(ops_->DelService(key), "deleting service", cfg_.name);
+  }
+  cfg_.service = new_cfg.service;
+  for (const ctl::ServiceKey& key : new_cfg.keys) {
+    if (HasKey(old_cfg.keys, key) && MakeSpec(old_cfg.service, key) != SpecFor(key)) {
+      Report(ops_->EditService(SpecFor(key)), "editing service", cfg_.name);
+    }
+  }
+  for (const ctl::ServiceKey& key : new_cfg.keys) {
+    if (HasKey(old_cfg.keys, key)) continue;
+    Report(ops_->AddService(SpecFor(key)), "creating service", cfg_.name);
+    for (const RealServerState& rs : rs_) {
+      if (rs.in_table) {
+        const int w = rs.alive && PoolOpen() ? rs.weight : 0;
+        Report(ops_->AddDest(key, DestFor(rs.cfg, w)), "adding", rs.cfg.Name());
+      }
+    }
+    if (sorry_in_) Report(ops_->AddDest(key, DestFor(*cfg_.sorry_server, 1)), "adding sorry server", cfg_.name);
+  }
+  cfg_.keys = new_cfg.keys;
+
+  // 2. The sorry server, if it changed while in the table.
+  if (sorry_in_ && new_cfg.sorry_server != cfg_.sorry_server) {
+    DelSorry();
+    cfg_.sorry_server = new_cfg.sorry_server;
+    if (!quorum_up_ && cfg_.sorry_server) {
+      AddSorry();
+    } else {
+      for (RealServerState& rs : rs_) {
+        if (rs.alive) Enter(rs);
+      }
+    }
+  }
+
+  // 3. Real servers: identity is address and port.
+  std::vector<RealServerState> next;
+  for (const RealServerConfig& c : new_cfg.real_servers) {
+    auto old = std::find_if(rs_.begin(), rs_.end(),
+                            [&](const RealServerState& s) { return s.cfg.addr == c.addr && s.cfg.port == c.port; });
+    if (old == rs_.end()) {
+      RealServerState st;
+      st.cfg = c;
+      st.alive = !new_cfg.alpha || c.checkers.empty();
+      st.checker_up.assign(c.checkers.size(), st.alive);
+      st.weight = c.weight;
+      if (st.alive && PoolOpen()) Enter(st);
+      next.push_back(std::move(st));
+      continue;
+    }
+    RealServerState st = std::move(*old);
+    rs_.erase(old);
+    if (c.checkers != st.cfg.checkers) st.checker_up.assign(c.checkers.size(), st.alive);
+    const bool weight_changed = c.weight != st.cfg.weight;
+    const bool dest_changed = c.fwd != st.cfg.fwd || c.u_threshold != st.cfg.u_threshold ||
+                              c.l_threshold != st.cfg.l_threshold;
+    const bool was_inhibit = st.cfg.inhibit_on_failure;
+    st.cfg = c;
+    if (weight_changed) st.weight = c.weight;
+    if (st.in_table && !st.alive && was_inhibit && !c.inhibit_on_failure) {
+      Leave(st, true);
+    } else if (st.in_table && (weight_changed || dest_changed)) {
+      const ctl::DestSpec d = DestFor(c, st.alive && PoolOpen() ? st.weight : 0);
+      for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->EditDest(key, d), "editing", c.Name());
+    }
+    next.push_back(std::move(st));
+  }
+  for (RealServerState& gone : rs_) {
+    Log("real server " + gone.cfg.Name() + " is no longer configured");
+    Leave(gone, true);
+  }
+  rs_ = std::move(next);
+
+  // 4. Everything else (the sorry server in the table already matches), then the quorum
+  //    under the new numbers.
+  cfg_ = std::move(new_cfg);
+  UpdateQuorum();
+}
+
+}  // namespace ipvsd::health

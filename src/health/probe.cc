@@ -1,0 +1,217 @@
+// File: health/probe.cc
+#include "health/probe.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "health/md5.h"
+
+namespace ipvsd::health {
+namespace {
+
+// A probe that is finished before it starts reports at the first poll round: poll on a
+// descriptor that is always readable is the cheapest way to get there without special cases.
+class FailedProbe final : public Probe {
+ public:
+  FailedProbe(std::string detail, uint64_t deadline_ns) : Probe(deadline_ns), detail_(std::move(detail)) {
+    if (pipe2(fds_, O_CLOEXEC | O_NONBLOCK) == 0) close(fds_[1]);
+  }
+  ~FailedProbe() override {
+    if (fds_[0] >= 0) close(fds_[0]);
+  }
+  int fd() const override { return fds_[0]; }
+  short events() const override { return POLLIN; }
+  std::optional<ProbeOutcome> OnReady(short) override { return ProbeOutcome{false, detail_, {}, -1}; }
+  ProbeOutcome OnTimeout() override { return {false, detail_, {}, -1}; }
+
+ private:
+  std::string detail_;
+  int fds_[2] = {-1, -1};
+};
+
+socklen_t ToSockaddr(const net::Endpoint& ep, sockaddr_storage* ss) {
+  std::memset(ss, 0, sizeof(*ss));
+  if (ep.addr.is_v6()) {
+    auto* s6 = reinterpret_cast<sockaddr_in6*>(ss);
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(ep.port);
+    std::memcpy(&s6->sin6_addr, ep.addr.raw.bytes.data(), 16);
+    return sizeof(sockaddr_in6);
+  }
+  auto* s4 = reinterpret_cast<sockaddr_in*>(ss);
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons(ep.port);
+  std::memcpy(&s4->sin_addr, ep.addr.raw.bytes.data(), 4);
+  return sizeof(sockaddr_in);
+}
+
+}  // namespace
+
+std::optional<ProbeOutcome> Probe::OnChildExit(pid_t, int) { return std::nullopt; }
+
+std::unique_ptr<Probe> StreamProbe::Failed(std::string detail, uint64_t deadline_ns) {
+  return std::make_unique<FailedProbe>(std::move(detail), deadline_ns);
+}
+
+std::unique_ptr<Probe> StreamProbe::Start(const net::Endpoint& to, std::string request, bool read_reply,
+                                          size_t max_reply, uint64_t deadline_ns) {
+  sockaddr_storage ss;
+  const socklen_t len = ToSockaddr(to, &ss);
+  const int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Failed(std::string("socket: ") + std::strerror(errno), deadline_ns);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&ss), len) < 0 && errno != EINPROGRESS) {
+    const int e = errno;
+    close(fd);
+    return Failed("connect " + to.ToString() + ": " + std::strerror(e), deadline_ns);
+  }
+  return std::unique_ptr<Probe>(new StreamProbe(fd, std::move(request), read_reply, max_reply, deadline_ns));
+}
+
+StreamProbe::~StreamProbe() {
+  if (fd_ >= 0) close(fd_);
+}
+
+short StreamProbe::events() const {
+  switch (phase_) {
+    case Phase::kConnecting:
+    case Phase::kSending: return POLLOUT;
+    default: return POLLIN;
+  }
+}
+
+std::optional<ProbeOutcome> StreamProbe::OnReady(short revents) {
+  if (phase_ == Phase::kConnecting) {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err != 0) return ProbeOutcome{false, std::string("connect: ") + std::strerror(err), {}, -1};
+    if (!(revents & POLLOUT)) return std::nullopt;
+    if (request_.empty() && !read_reply_) return ProbeOutcome{true, "connected", {}, -1};
+    phase_ = request_.empty() ? Phase::kReading : Phase::kSending;
+    return std::nullopt;
+  }
+  if (phase_ == Phase::kSending) {
+    const ssize_t n = send(fd_, request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return std::nullopt;
+      return ProbeOutcome{false, std::string("send: ") + std::strerror(errno), {}, -1};
+    }
+    sent_ += static_cast<size_t>(n);
+    if (sent_ == request_.size()) {
+      if (!read_reply_) return ProbeOutcome{true, "sent", {}, -1};
+      phase_ = Phase::kReading;
+    }
+    return std::nullopt;
+  }
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+    if (n == 0) return ProbeOutcome{true, "reply read", std::move(reply_), -1};
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return std::nullopt;
+      return ProbeOutcome{false, std::string("recv: ") + std::strerror(errno), {}, -1};
+    }
+    reply_.append(buf, static_cast<size_t>(n));
+    // A peer that keeps sending is cut off; what came so far is judged as it is.
+    if (reply_.size() >= max_reply_) {
+      reply_.resize(max_reply_);
+      return ProbeOutcome{true, "reply truncated", std::move(reply_), -1};
+    }
+  }
+}
+
+ProbeOutcome StreamProbe::OnTimeout() {
+  const char* what = phase_ == Phase::kConnecting ? "connect timed out" : "reply timed out";
+  return {false, what, {}, -1};
+}
+
+std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t deadline_ns) {
+  const pid_t pid = fork();
+  if (pid < 0) return std::make_unique<FailedProbe>(std::string("fork: ") + std::strerror(errno), deadline_ns);
+  if (pid == 0) {
+    // Own process group, so a timeout kills the script and whatever it started.
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    const int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, STDIN_FILENO);
+      dup2(devnull, STDOUT_FILENO);
+    }
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  return std::unique_ptr<Probe>(new CommandProbe(pid, deadline_ns));
+}
+
+CommandProbe::~CommandProbe() {
+  if (pid_ > 0) {
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::optional<ProbeOutcome> CommandProbe::OnChildExit(pid_t pid, int status) {
+  if (pid != pid_) return std::nullopt;
+  pid_ = -1;
+  if (WIFEXITED(status)) {
+    const int code = WEXITSTATUS(status);
+    return ProbeOutcome{code != 1, "exit status " + std::to_string(code), {}, code};
+  }
+  return ProbeOutcome{false, "killed by signal " + std::to_string(WTERMSIG(status)), {}, -1};
+}
+
+ProbeOutcome CommandProbe::OnTimeout() {
+  kill(-pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  return {false, "timed out", {}, -1};
+}
+
+std::string HttpRequest(const UrlCheck& url, const std::string& host) {
+  return "GET " + url.path + " HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: " + host +
+         "\r\nConnection: close\r\n\r\n";
+}
+
+ProbeOutcome EvaluateHttp(const std::string& reply, const UrlCheck& url) {
+  // "HTTP/1.x NNN reason"
+  if (reply.compare(0, 5, "HTTP/") != 0) return {false, "not an HTTP reply", {}, -1};
+  const size_t sp = reply.find(' ');
+  if (sp == std::string::npos || sp + 4 > reply.size()) return {false, "no HTTP status", {}, -1};
+  int status = 0;
+  for (size_t i = sp + 1; i < sp + 4; ++i) {
+    if (reply[i] < '0' || reply[i] > '9') return {false, "bad HTTP status", {}, -1};
+    status = status * 10 + (reply[i] - '0');
+  }
+  bool status_ok = false;
+  if (url.statuses.empty()) {
+    status_ok = status >= 200 && status <= 299;
+  } else {
+    for (const auto& [lo, hi] : url.statuses) status_ok = status_ok || (status >= lo && status <= hi);
+  }
+  if (!status_ok) return {false, "HTTP status " + std::to_string(status), {}, -1};
+  if (!url.digest.empty()) {
+    size_t body = reply.find("\r\n\r\n");
+    size_t skip = 4;
+    if (body == std::string::npos) {
+      body = reply.find("\n\n");
+      skip = 2;
+    }
+    if (body == std::string::npos) return {false, "HTTP reply without a body", {}, -1};
+    const std::string digest = Md5Hex(std::string_view(reply).substr(body + skip));
+    if (digest != url.digest) return {false, "MD5 digest " + digest + " differs", {}, -1};
+  }
+  return {true, "HTTP status " + std::to_string(status), {}, -1};
+}
+
+}  // namespace ipvsd::health

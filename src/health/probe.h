@@ -1,0 +1,103 @@
+// File: health/probe.h
+//
+// The asynchronous attempts behind the checkers and the feedback poller, driven by the
+// daemon's single poll loop: nothing here blocks, and every probe has a deadline after which
+// the loop calls OnTimeout (which closes the socket or kills the child).
+//
+//   StreamProbe  non-blocking connect, optionally send a request and read the reply to EOF
+//                (TCP_CHECK: connect only; HTTP_GET: one request per url; agent polls)
+//   CommandProbe /bin/sh -c CMD in its own process group (MISC_CHECK); the exit status comes
+//                through the daemon's SIGCHLD handling (OnChildExit)
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "health/config.h"
+#include "net/ip_addr.h"
+
+namespace ipvsd::health {
+
+struct ProbeOutcome {
+  bool ok = false;
+  std::string detail;    // why it failed, for the log
+  std::string reply;     // StreamProbe: the bytes read
+  int exit_status = -1;  // CommandProbe: 0..255, or -1 when killed by a signal / timed out
+};
+
+class Probe {
+ public:
+  explicit Probe(uint64_t deadline_ns) : deadline_ns_(deadline_ns) {}
+  virtual ~Probe() = default;
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  // The descriptor to poll and for what; -1 when the probe waits for a child process.
+  virtual int fd() const = 0;
+  virtual short events() const = 0;
+  // Progress after poll reported REVENTS; an outcome once the probe is finished.
+  virtual std::optional<ProbeOutcome> OnReady(short revents) = 0;
+  // A child exited (PID, wait status); an outcome if it was this probe's.
+  virtual std::optional<ProbeOutcome> OnChildExit(pid_t pid, int status);
+  // The deadline passed: release everything, report the failure.
+  virtual ProbeOutcome OnTimeout() = 0;
+
+  uint64_t deadline_ns() const { return deadline_ns_; }
+
+ private:
+  uint64_t deadline_ns_;
+};
+
+class StreamProbe final : public Probe {
+ public:
+  // REQUEST empty and READ_REPLY false: success once the connection is established.
+  static std::unique_ptr<Probe> Start(const net::Endpoint& to, std::string request, bool read_reply,
+                                      size_t max_reply, uint64_t deadline_ns);
+  ~StreamProbe() override;
+  int fd() const override { return fd_; }
+  short events() const override;
+  std::optional<ProbeOutcome> OnReady(short revents) override;
+  ProbeOutcome OnTimeout() override;
+
+ private:
+  StreamProbe(int fd, std::string request, bool read_reply, size_t max_reply, uint64_t deadline_ns)
+      : Probe(deadline_ns), fd_(fd), request_(std::move(request)), read_reply_(read_reply), max_reply_(max_reply) {}
+  // An already-finished probe (socket() or connect() failed at once).
+  static std::unique_ptr<Probe> Failed(std::string detail, uint64_t deadline_ns);
+
+  enum class Phase : uint8_t { kConnecting, kSending, kReading };
+  int fd_ = -1;
+  std::string request_;
+  bool read_reply_;
+  size_t max_reply_;
+  size_t sent_ = 0;
+  std::string reply_;
+  Phase phase_ = Phase::kConnecting;
+};
+
+class CommandProbe final : public Probe {
+ public:
+  static std::unique_ptr<Probe> Start(const std::string& command, uint64_t deadline_ns);
+  ~CommandProbe() override;
+  int fd() const override { return -1; }
+  short events() const override { return 0; }
+  std::optional<ProbeOutcome> OnReady(short) override { return std::nullopt; }
+  std::optional<ProbeOutcome> OnChildExit(pid_t pid, int status) override;
+  ProbeOutcome OnTimeout() override;
+
+ private:
+  CommandProbe(pid_t pid, uint64_t deadline_ns) : Probe(deadline_ns), pid_(pid) {}
+  pid_t pid_;
+};
+
+// Judges an HTTP/1.x reply against one url { }: status in the ranges (any 2xx without
+// status_code) and, with a digest, the MD5 of the body.
+ProbeOutcome EvaluateHttp(const std::string& reply, const UrlCheck& url);
+// "GET PATH HTTP/1.0" with Host and Connection: close, as keepalived's checker sends.
+std::string HttpRequest(const UrlCheck& url, const std::string& host);
+
+}  // namespace ipvsd::health
