@@ -211,7 +211,9 @@ void Healthd::Reload() {
   }
   std::vector<VsRun> next;
   for (VirtualServerConfig& vs : cfg.virtual_servers) {
-    auto old = std::find_if(kept.begin(), kept.end(), [&](const VsRun& r) { return r.pool->config().name == vs.name; });
+    // Entries already taken over are empty (moved from).
+    auto old = std::find_if(kept.begin(), kept.end(),
+                            [&](const VsRun& r) { return r.pool && r.pool->config().name == vs.name; });
     if (old == kept.end()) {
       auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_);
       pool->Start();
