@@ -40,36 +40,57 @@ bool ParsePort(const char* text, uint16_t* out) {
   return true;
 }
 
+// "a.b.c.d:port" or "[v6]:port".
+bool ParseListen(const std::string& text, net::Endpoint* out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto addr = net::IpAddr::Parse(host);
+  if (!addr || !ParsePort(text.c_str() + colon + 1, &out->port) || out->port == 0) return false;
+  out->addr = *addr;
+  return true;
+}
+
 }  // namespace
 
 std::string AgentUsage(const char* program) {
   return std::string("Usage: ") + program +
          " --decap [options]\n"
-         "Real-server side of IPVS tunnelling without the ipip/gre/fou kernel modules: receives\n"
-         "IPIP, 6in4, 4in6, 6in6, GRE and GUE packets, strips the outer headers and hands the\n"
-         "inner packet to the kernel through a TUN device. Put the VIP on lo as for kernel TUN.\n"
+         "       " + program + " --listen ADDR:PORT [--cgroup PATH] [--interval SECONDS]\n"
+         "--decap: real-server side of IPVS tunnelling without the ipip/gre/fou kernel modules:\n"
+         "receives IPIP, 6in4, 4in6, 6in6, GRE and GUE packets, strips the outer headers and hands\n"
+         "the inner packet to the kernel through a TUN device. Put the VIP on lo as for kernel TUN.\n"
+         "--listen: reports this server's load (cpu, run queue, memory, connections) as one line of\n"
+         "JSON to every TCP connection, for ipvs-healthd's dynamic feedback (docs/dynamic-feedback.md).\n"
          "\n"
-         "  --decap            decapsulate (the only mode; required)\n"
+         "  --decap            decapsulate\n"
          "  --tun-dev NAME     TUN device to create (default " +
          kDefaultTunDevice +
          ")\n"
          "  --gue-port N       UDP port for GUE, 0 for none (default " +
          std::to_string(kDefaultGuePort) +
          ")\n"
+         "  --listen ADDR:PORT report the load on this TCP address ([v6]:port for IPv6)\n"
+         "  --cgroup PATH      measure this cgroup (v1 cpuacct/cpu/memory, or v2) instead of the host\n"
+         "  --interval SECONDS between load samples (default 1)\n"
          "  --log-level LEVEL  debug, info, warning, error or off (default info)\n"
          "  --help             show this help\n"
          "SIGTERM/SIGINT: exit and remove the device. SIGUSR1: log the counters.\n";
 }
 
 Result<AgentOptions> ParseAgentCommandLine(int argc, char** argv) {
-  enum { kDecap = 256, kTunDev, kGuePort, kLogLevel, kHelp };
+  enum { kDecap = 256, kTunDev, kGuePort, kLogLevel, kHelp, kListen, kCgroup, kInterval };
   static const option kLongOptions[] = {
       {"decap", no_argument, nullptr, kDecap},          {"tun-dev", required_argument, nullptr, kTunDev},
       {"gue-port", required_argument, nullptr, kGuePort}, {"log-level", required_argument, nullptr, kLogLevel},
-      {"help", no_argument, nullptr, kHelp},            {nullptr, 0, nullptr, 0},
+      {"help", no_argument, nullptr, kHelp},            {"listen", required_argument, nullptr, kListen},
+      {"cgroup", required_argument, nullptr, kCgroup},  {"interval", required_argument, nullptr, kInterval},
+      {nullptr, 0, nullptr, 0},
   };
   AgentOptions opts;
   bool decap = false;
+  bool listen = false;
   opterr = 0;
   optind = 1;
   for (;;) {
@@ -85,12 +106,29 @@ Result<AgentOptions> ParseAgentCommandLine(int argc, char** argv) {
         if (!ParseLogLevel(optarg, &opts.log_level)) return MakeError(EINVAL, std::string("unknown log level '") + optarg + "'");
         break;
       case kHelp: opts.help = true; return opts;
+      case kListen:
+        if (!ParseListen(optarg, &opts.load.listen)) {
+          return MakeError(EINVAL, std::string("--listen must be ADDR:PORT or [ADDR]:PORT, not '") + optarg + "'");
+        }
+        opts.load.sources.own_port = opts.load.listen.port;
+        listen = true;
+        break;
+      case kCgroup: opts.load.sources.cgroup = optarg; break;
+      case kInterval: {
+        char* end = nullptr;
+        opts.load.interval = std::strtod(optarg, &end);
+        if (end == optarg || *end != '\0' || !(opts.load.interval >= 0.05 && opts.load.interval <= 3600)) {
+          return MakeError(EINVAL, std::string("--interval must be 0.05..3600 seconds, not '") + optarg + "'");
+        }
+        break;
+      }
       case ':': return MakeError(EINVAL, std::string("option ") + argv[optind - 1] + " needs a value");
       default: return MakeError(EINVAL, std::string("unknown option ") + argv[optind - 1]);
     }
   }
   if (optind < argc) return MakeError(EINVAL, std::string("unexpected argument '") + argv[optind] + "'");
-  if (!decap) return MakeError(EINVAL, "--decap is required");
+  if (decap == listen) return MakeError(EINVAL, "one of --decap and --listen is required");
+  opts.mode = listen ? AgentMode::kLoad : AgentMode::kDecap;
   return opts;
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "agent/decap.h"
+#include "agent/load_server.h"
 #include "base/log.h"
 #include "base/result.h"
 
@@ -26,15 +27,20 @@ namespace ipvsd::agent {
 inline constexpr uint16_t kDefaultGuePort = 6080;
 inline constexpr const char* kDefaultTunDevice = "ipvs-decap";
 
+// --decap (tunnel decapsulation) or --listen (load reporting, agent/load_server.h).
+enum class AgentMode : uint8_t { kDecap, kLoad };
+
 struct AgentOptions {
   bool help = false;
+  AgentMode mode = AgentMode::kDecap;
+  LoadServerOptions load;
   std::string tun_device = kDefaultTunDevice;
   uint16_t gue_port = kDefaultGuePort;  // 0: no GUE socket
   LogLevel log_level = LogLevel::kInfo;
 };
 
 std::string AgentUsage(const char* program);
-// --decap is required (it is the only mode); anything unknown is an error.
+// Exactly one of --decap and --listen is required; anything unknown is an error.
 Result<AgentOptions> ParseAgentCommandLine(int argc, char** argv);
 
 struct AgentCounters {

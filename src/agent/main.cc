@@ -1,7 +1,8 @@
 // File: agent/main.cc
 //
-// ipvs-agent: reads the command line and runs the DecapAgent (agent/agent.h). Exit codes: 0
-// after SIGTERM/SIGINT, 2 for usage errors, 1 when the sockets or the TUN device cannot be set up.
+// ipvs-agent: reads the command line and runs the DecapAgent (agent/agent.h) or the
+// LoadServer (agent/load_server.h). Exit codes: 0 after SIGTERM/SIGINT, 2 for usage errors, 1
+// when the sockets, the TUN device or the load sources cannot be set up.
 #include <cstdio>
 
 #include "agent/agent.h"
@@ -18,8 +19,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   SetLogLevel(opts->log_level);
-  agent::DecapAgent decap(*opts);
-  if (Status st = decap.Run(); !st) {
+  Status st = Ok();
+  if (opts->mode == agent::AgentMode::kLoad) {
+    agent::LoadServer server(opts->load);
+    st = server.Run();
+  } else {
+    agent::DecapAgent decap(*opts);
+    st = decap.Run();
+  }
+  if (!st) {
     std::fprintf(stderr, "ipvs-agent: %s\n", st.error().message.c_str());
     return 1;
   }
