@@ -13,6 +13,18 @@ using testing::Ip;
 using testing::Packet;
 using testing::TcpKey;
 
+// An rr service on 198.19.0.1:port, persistent for `timeout` seconds when non-zero.
+ServiceConfig RrService(uint16_t port, uint32_t timeout = 0) {
+  ServiceConfig cfg;
+  cfg.key = TcpKey("198.19.0.1", port);
+  cfg.sched_name = "rr";
+  if (timeout) {
+    cfg.flags = kSvcPersistent;
+    cfg.timeout = timeout;
+  }
+  return cfg;
+}
+
 class ConnSetupTest : public ::testing::Test {
  protected:
   ConnSetupTest() : manager_(testing::TestFactory()), table_(4096, 5, 0) {}
@@ -48,9 +60,7 @@ class ConnSetupTest : public ::testing::Test {
 };
 
 TEST_F(ConnSetupTest, NonPersistentConnectionsFollowTheScheduler) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.sched_name = "rr";
+  ServiceConfig cfg = RrService(80);
   AddService(cfg);
   AddDests({"198.18.1.1", "198.18.1.2"});
   ScheduleResult a = New("198.18.0.5", 1000);
@@ -72,9 +82,7 @@ TEST_F(ConnSetupTest, NonPersistentConnectionsFollowTheScheduler) {
 }
 
 TEST_F(ConnSetupTest, NoDestinationAndFullTable) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.sched_name = "rr";
+  ServiceConfig cfg = RrService(80);
   AddService(cfg);
   EXPECT_EQ(New("198.18.0.5", 1).status, ScheduleStatus::kNoDest);
   AddDests({"198.18.1.1"});
@@ -85,11 +93,7 @@ TEST_F(ConnSetupTest, NoDestinationAndFullTable) {
 }
 
 TEST_F(ConnSetupTest, PersistenceKeepsAClientOnItsServerUntilTheTemplateExpires) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.sched_name = "rr";
-  cfg.flags = kSvcPersistent;
-  cfg.timeout = 300;
+  ServiceConfig cfg = RrService(80, 300);
   AddService(cfg);
   AddDests({"198.18.1.1", "198.18.1.2", "198.18.1.3"});
   ScheduleResult first = New("198.18.0.5", 1000);
@@ -110,11 +114,7 @@ TEST_F(ConnSetupTest, PersistenceKeepsAClientOnItsServerUntilTheTemplateExpires)
 }
 
 TEST_F(ConnSetupTest, TemplateOutlivesItsTimeoutWhileItControlsConnections) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.flags = kSvcPersistent;
-  cfg.timeout = 10;
-  AddService(cfg);
+  AddService(RrService(80, 10));
   AddDests({"198.18.1.1"});
   ScheduleResult r = New("198.18.0.5", 1000);
   Timeouts timeouts;
@@ -129,11 +129,7 @@ TEST_F(ConnSetupTest, TemplateOutlivesItsTimeoutWhileItControlsConnections) {
 }
 
 TEST_F(ConnSetupTest, NetmaskGroupsClients) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.sched_name = "rr";
-  cfg.flags = kSvcPersistent;
-  cfg.timeout = 300;
+  ServiceConfig cfg = RrService(80, 300);
   cfg.netmask = 0xffffff00;
   AddService(cfg);
   AddDests({"198.18.1.1", "198.18.1.2"});
@@ -143,11 +139,7 @@ TEST_F(ConnSetupTest, NetmaskGroupsClients) {
 }
 
 TEST_F(ConnSetupTest, PortZeroPersistentServiceSharesTheServerAcrossPorts) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 0);
-  cfg.sched_name = "rr";
-  cfg.flags = kSvcPersistent;
-  cfg.timeout = 300;
+  ServiceConfig cfg = RrService(0, 300);
   AddService(cfg);
   ASSERT_TRUE(manager_.AddDest(key_, DestAt("198.18.1.1", 0)).ok());
   ASSERT_TRUE(manager_.AddDest(key_, DestAt("198.18.1.2", 0)).ok());
@@ -176,11 +168,7 @@ TEST_F(ConnSetupTest, FwmarkTemplateCoversEveryProtocol) {
 }
 
 TEST_F(ConnSetupTest, DeletedServerInvalidatesItsTemplate) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.sched_name = "rr";
-  cfg.flags = kSvcPersistent;
-  cfg.timeout = 300;
+  ServiceConfig cfg = RrService(80, 300);
   AddService(cfg);
   AddDests({"198.18.1.1", "198.18.1.2"});
   ScheduleResult r = New("198.18.0.5", 1000);
@@ -190,11 +178,7 @@ TEST_F(ConnSetupTest, DeletedServerInvalidatesItsTemplate) {
 }
 
 TEST_F(ConnSetupTest, QuiescedServerKeepsItsClientsUnlessExpireQuiescentTemplate) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.sched_name = "rr";
-  cfg.flags = kSvcPersistent;
-  cfg.timeout = 300;
+  ServiceConfig cfg = RrService(80, 300);
   AddService(cfg);
   AddDests({"198.18.1.1", "198.18.1.2"});
   std::string first = DestOf(New("198.18.0.5", 1000));
@@ -207,10 +191,8 @@ TEST_F(ConnSetupTest, QuiescedServerKeepsItsClientsUnlessExpireQuiescentTemplate
 }
 
 TEST_F(ConnSetupTest, OnePacketUdpConnectionsAreNotHashed) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 53);
+  ServiceConfig cfg = RrService(53);
   cfg.key.protocol = net::kProtoUdp;
-  cfg.sched_name = "rr";
   cfg.flags = kSvcOnePacket;
   AddService(cfg);
   AddDests({"198.18.1.1"});
@@ -226,9 +208,7 @@ TEST_F(ConnSetupTest, OnePacketUdpConnectionsAreNotHashed) {
 }
 
 TEST_F(ConnSetupTest, UpperThresholdOverloadsAndLowerReleases) {
-  ServiceConfig cfg;
-  cfg.key = TcpKey("198.19.0.1", 80);
-  cfg.sched_name = "rr";
+  ServiceConfig cfg = RrService(80);
   AddService(cfg);
   DestConfig d = DestAt("198.18.1.1", 8080);
   d.u_threshold = 2;
