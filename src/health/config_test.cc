@@ -1,0 +1,288 @@
+// File: health/config_test.cc
+//
+// The keepalived.conf subset: every directive lands where it should, defaults and
+// inheritance are keepalived's, and each kind of mistake is reported with file:line.
+#include "health/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "net/headers.h"
+
+namespace ipvsd::health {
+namespace {
+
+constexpr const char* kFull = R"(! a comment
+global_defs {
+   router_id LVS_A
+}
+vrrp_instance VI_1 {
+    state MASTER
+    virtual_ipaddress {
+        198.19.0.1
+    }
+}
+virtual_server_group web {
+    198.19.0.1 80
+    198.19.0.10-12 80
+    fwmark 7
+}
+virtual_server 198.19.0.1 443 {    # the plain form
+    delay_loop 3
+    lb_algo wlc
+    lb_kind NAT
+    persistence_timeout 600
+    persistence_granularity 255.255.255.0
+    protocol UDP
+    alpha
+    omega
+    quorum 3
+    hysteresis 1
+    inhibit_on_failure
+    ops
+    sh-port
+    sorry_server 198.18.1.99 443
+    connect_timeout 4
+    retry 5
+    delay_before_retry 2
+    real_server 198.18.1.11 443 {
+        weight 7
+        uthreshold 100
+        lthreshold 10
+        TCP_CHECK {
+            connect_port 4443
+            connect_ip 198.18.1.111
+        }
+        HTTP_GET {
+            url {
+                path /health
+                digest 0123456789ABCDEF0123456789abcdef
+                status_code 200 300-302
+            }
+            url {
+                path /
+            }
+            virtualhost www.example
+            nb_get_retry 2
+            delay_loop 9
+        }
+        MISC_CHECK {
+            misc_path "/bin/check --fast"
+            misc_timeout 3
+            misc_dynamic
+        }
+    }
+    real_server 198.18.1.12 443 {
+        lvs_method DR
+        MISC_CHECK {
+            misc_path /bin/true
+        }
+    }
+    dynamic_feedback {
+        agent_port 9999
+        interval 3
+        timeout 1.5
+        adjust 4
+        scale 5
+        target 0.9
+        deadband 0.02
+        smoothing 0.7
+        cpu 0.4
+        runq 0.4
+        memory 0.1
+        connections 0.1
+        max_connections 200
+    }
+}
+virtual_server group web {
+    lvs_sched rr
+    lvs_method TUN
+    real_server 198.18.1.13 80 {
+    }
+}
+virtual_server fwmark 9 {
+    real_server 198.18.1.14 0 {
+        TCP_CHECK {
+        }
+    }
+}
+)";
+
+TEST(ParseConfig, EveryDirective) {
+  auto cfg = ParseConfigText(kFull, "k.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  ASSERT_EQ(cfg->virtual_servers.size(), 3u);
+  EXPECT_EQ(cfg->notices.size(), 2u);
+  EXPECT_EQ(cfg->notices[0], "k.conf:2: skipping global_defs block (handled by keepalived's other parts)");
+
+  const VirtualServerConfig& vs = cfg->virtual_servers[0];
+  EXPECT_EQ(vs.name, "198.19.0.1:443/UDP");
+  EXPECT_EQ(vs.where, "k.conf:16");
+  ASSERT_EQ(vs.keys.size(), 1u);
+  EXPECT_EQ(vs.keys[0].protocol, net::kProtoUdp);
+  EXPECT_EQ(vs.keys[0].port, 443);
+  EXPECT_EQ(vs.service.sched_name, "wlc");
+  EXPECT_EQ(vs.service.flags, ctl::kSvcPersistent | ctl::kSvcOnePacket | ctl::kSvcSched2);
+  EXPECT_EQ(vs.service.timeout, 600u);
+  EXPECT_EQ(vs.service.netmask, 0xffffff00u);
+  EXPECT_EQ(vs.fwd, ctl::Fwd::kMasq);
+  EXPECT_DOUBLE_EQ(vs.delay_loop, 3);
+  EXPECT_TRUE(vs.alpha);
+  EXPECT_TRUE(vs.omega);
+  EXPECT_EQ(vs.quorum, 3);
+  EXPECT_EQ(vs.hysteresis, 1);
+  EXPECT_TRUE(vs.inhibit_on_failure);
+  ASSERT_TRUE(vs.sorry_server.has_value());
+  EXPECT_EQ(vs.sorry_server->Name(), "198.18.1.99:443");
+
+  ASSERT_EQ(vs.real_servers.size(), 2u);
+  const RealServerConfig& rs = vs.real_servers[0];
+  EXPECT_EQ(rs.weight, 7);
+  EXPECT_EQ(rs.u_threshold, 100u);
+  EXPECT_EQ(rs.l_threshold, 10u);
+  EXPECT_TRUE(rs.inhibit_on_failure);  // inherited
+  EXPECT_EQ(rs.fwd, ctl::Fwd::kMasq);
+  ASSERT_EQ(rs.checkers.size(), 3u);
+  const CheckerConfig& tcp = rs.checkers[0];
+  EXPECT_EQ(tcp.kind, CheckerKind::kTcp);
+  EXPECT_EQ(tcp.connect_port, 4443);
+  EXPECT_EQ(tcp.connect_ip->ToString(), "198.18.1.111");
+  EXPECT_DOUBLE_EQ(tcp.connect_timeout, 4);  // from the virtual_server
+  EXPECT_EQ(tcp.retry, 5);
+  EXPECT_DOUBLE_EQ(tcp.delay_before_retry, 2);
+  EXPECT_DOUBLE_EQ(tcp.delay_loop, 3);
+  const CheckerConfig& http = rs.checkers[1];
+  EXPECT_EQ(http.kind, CheckerKind::kHttp);
+  ASSERT_EQ(http.urls.size(), 2u);
+  EXPECT_EQ(http.urls[0].path, "/health");
+  EXPECT_EQ(http.urls[0].digest, "0123456789abcdef0123456789abcdef");
+  const std::vector<std::pair<int, int>> want_statuses = {{200, 200}, {300, 302}};
+  EXPECT_EQ(http.urls[0].statuses, want_statuses);
+  EXPECT_TRUE(http.urls[1].statuses.empty());
+  EXPECT_EQ(http.virtualhost, "www.example");
+  EXPECT_EQ(http.retry, 2);
+  EXPECT_DOUBLE_EQ(http.delay_loop, 9);
+  const CheckerConfig& misc = rs.checkers[2];
+  EXPECT_EQ(misc.misc_path, "/bin/check --fast");
+  EXPECT_DOUBLE_EQ(misc.misc_timeout, 3);
+  EXPECT_TRUE(misc.misc_dynamic);
+  EXPECT_EQ(misc.retry, 5);  // retry given on the virtual_server applies to MISC_CHECK too
+  EXPECT_EQ(vs.real_servers[1].fwd, ctl::Fwd::kRoute);
+  EXPECT_EQ(vs.real_servers[1].weight, 1);
+
+  const FeedbackConfig& f = vs.feedback;
+  EXPECT_TRUE(f.enabled);
+  EXPECT_EQ(f.agent_port, 9999);
+  EXPECT_DOUBLE_EQ(f.interval, 3);
+  EXPECT_DOUBLE_EQ(f.timeout, 1.5);
+  EXPECT_DOUBLE_EQ(f.adjust, 4);
+  EXPECT_DOUBLE_EQ(f.scale, 5);
+  EXPECT_DOUBLE_EQ(f.target, 0.9);
+  EXPECT_DOUBLE_EQ(f.deadband, 0.02);
+  EXPECT_DOUBLE_EQ(f.smoothing, 0.7);
+  EXPECT_DOUBLE_EQ(f.ratio_runq, 0.4);
+  EXPECT_DOUBLE_EQ(f.max_conns, 200);
+
+  const VirtualServerConfig& group = cfg->virtual_servers[1];
+  EXPECT_EQ(group.name, "group web");
+  ASSERT_EQ(group.keys.size(), 5u);  // .1, .10, .11, .12 and fwmark 7
+  const net::IpAddr twelve{group.keys[3].addr, group.keys[3].family};
+  EXPECT_EQ(twelve.ToString(), "198.19.0.12");
+  EXPECT_EQ(group.keys[3].protocol, net::kProtoTcp);
+  EXPECT_EQ(group.keys[4].fwmark, 7u);
+  EXPECT_EQ(group.service.sched_name, "rr");
+  EXPECT_EQ(group.real_servers[0].fwd, ctl::Fwd::kTunnel);
+  EXPECT_FALSE(group.feedback.enabled);
+
+  const VirtualServerConfig& mark = cfg->virtual_servers[2];
+  EXPECT_EQ(mark.keys[0].fwmark, 9u);
+  // keepalived's defaults.
+  const CheckerConfig& def = mark.real_servers[0].checkers[0];
+  EXPECT_DOUBLE_EQ(def.delay_loop, 60);
+  EXPECT_DOUBLE_EQ(def.connect_timeout, 5);
+  EXPECT_EQ(def.retry, 1);
+  EXPECT_DOUBLE_EQ(def.delay_before_retry, 1);
+  EXPECT_EQ(mark.quorum, 1);
+  EXPECT_EQ(mark.service.sched_name, "wlc");
+}
+
+TEST(ParseConfig, PersistenceTimeoutWithoutValueIs360AndMiscRetryDefaultsToZero) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 80 {\n persistence_timeout\n real_server 198.18.1.1 80 {\n"
+      "  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n",
+      "p.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->virtual_servers[0].service.timeout, 360u);
+  EXPECT_EQ(cfg->virtual_servers[0].real_servers[0].checkers[0].retry, 0);
+}
+
+struct BadCase {
+  const char* text;
+  const char* message;
+};
+
+class ParseConfigErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ParseConfigErrors, ReportFileAndLine) {
+  auto cfg = ParseConfigText(GetParam().text, "bad.conf");
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().message, GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ParseConfigErrors,
+    ::testing::Values(
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_algo\n}\n", "bad.conf:2: 'lb_algo' takes 1 argument"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind FOO\n}\n", "bad.conf:2: lb_kind must be NAT, DR or TUN, not 'FOO'"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n", "bad.conf:1: block 'virtual_server' is not closed"},
+        BadCase{"}\n", "bad.conf:1: '}' without a matching '{'"},
+        BadCase{"virtual_server 198.19.0.300 80 {\n}\n", "bad.conf:1: '198.19.0.300' is not an IP address"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  wieght 3\n }\n}\n",
+                "bad.conf:3: unknown keyword 'wieght' in real_server"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  weight -1\n }\n}\n",
+                "bad.conf:3: '-1' is out of range (0..65535)"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n delay_loop soon\n}\n", "bad.conf:2: 'soon' is not a number"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n protocol ICMP\n}\n",
+                "bad.conf:2: protocol must be TCP, UDP or SCTP, not 'ICMP'"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  HTTP_GET {\n  }\n }\n}\n",
+                "bad.conf:3: HTTP_GET needs at least one url"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  HTTP_GET {\n   url {\n"
+                "    digest xyz\n   }\n  }\n }\n}\n",
+                "bad.conf:5: digest must be 32 hex digits (MD5)"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  MISC_CHECK {\n  }\n }\n}\n",
+                "bad.conf:3: MISC_CHECK needs misc_path"},
+        BadCase{"virtual_server group nope {\n}\n", "bad.conf:1: virtual_server_group 'nope' is not defined"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n}\nvirtual_server 198.19.0.1 80 {\n}\n",
+                "bad.conf:3: virtual_server 198.19.0.1:80/TCP is defined twice"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n }\n"
+                " real_server 198.18.1.1 80 {\n }\n}\n",
+                "bad.conf:4: real_server 198.18.1.1:80 is listed twice"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n persistence_granularity 255.0.255.0\n}\n",
+                "bad.conf:2: '255.0.255.0' is not a contiguous netmask"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n }\n dynamic_feedback {\n"
+                "  cpu 0.9\n }\n}\n",
+                "bad.conf:4: dynamic_feedback ratios cpu + runq + memory + connections must add up to 1"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n misc_path \"unterminated\n}\n", "bad.conf:2: unterminated quoted string"},
+        BadCase{"include /nonexistent/*.conf\n", "bad.conf:1: include '/nonexistent/*.conf' matches no file"}));
+
+TEST(ParseConfigFile, IncludesAreRelativeToTheIncludingFileAndErrorsNameThem) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "health_config_test";
+  std::filesystem::create_directories(dir / "conf.d");
+  std::ofstream(dir / "main.conf") << "include conf.d/*.conf\n";
+  std::ofstream(dir / "conf.d" / "a.conf") << "virtual_server 198.19.0.1 80 {\n}\n";
+  auto ok = ParseConfigFile((dir / "main.conf").string());
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->virtual_servers.size(), 1u);
+  std::ofstream(dir / "conf.d" / "b.conf") << "virtual_server 198.19.0.2 80 {\n  quorum 0\n}\n";
+  auto bad = ParseConfigFile((dir / "main.conf").string());
+  ASSERT_FALSE(bad);
+  const std::string want = "conf.d/b.conf:2: '0' is out of range (1..16777215)";
+  EXPECT_NE(bad.error().message.find(want), std::string::npos) << bad.error().message;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ipvsd::health

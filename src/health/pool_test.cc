@@ -1,0 +1,182 @@
+// File: health/pool_test.cc
+//
+// keepalived's table rules (ipwrapper.c) against a recording IpvsOps: removal and
+// inhibit_on_failure, quorum with hysteresis and the sorry server, alpha, weight changes,
+// and a reload that touches only what changed.
+#include "health/pool.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace ipvsd::health {
+namespace {
+
+class Recorder final : public IpvsOps {
+ public:
+  std::vector<std::string> ops;
+  Status AddService(const ctl::ServiceSpec& s) override { return Rec("AddService " + std::to_string(s.key.port)); }
+  Status EditService(const ctl::ServiceSpec& s) override {
+    return Rec("EditService " + std::to_string(s.key.port) + " " + s.sched_name);
+  }
+  Status DelService(const ctl::ServiceKey& k) override { return Rec("DelService " + std::to_string(k.port)); }
+  Status AddDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override { return Rec("AddDest " + Name(d)); }
+  Status EditDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override { return Rec("EditDest " + Name(d)); }
+  Status DelDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override {
+    return Rec("DelDest " + d.addr.ToString());
+  }
+  std::vector<std::string> Take() { return std::exchange(ops, {}); }
+
+ private:
+  static std::string Name(const ctl::DestSpec& d) { return d.addr.ToString() + " w" + std::to_string(d.weight); }
+  Status Rec(std::string s) {
+    ops.push_back(std::move(s));
+    return Ok();
+  }
+};
+
+RealServerConfig Rs(const char* ip, int weight, size_t checkers = 1) {
+  RealServerConfig rs;
+  rs.addr = *net::IpAddr::Parse(ip);
+  rs.port = 80;
+  rs.weight = weight;
+  rs.checkers.resize(checkers);
+  return rs;
+}
+
+VirtualServerConfig Vs() {
+  VirtualServerConfig vs;
+  vs.name = "198.19.0.1:80/TCP";
+  ctl::ServiceKey key;
+  key.protocol = 6;
+  key.port = 80;
+  vs.keys.push_back(key);
+  vs.service.sched_name = "rr";
+  vs.real_servers = {Rs("10.0.0.1", 1), Rs("10.0.0.2", 1)};
+  return vs;
+}
+
+using Ops = std::vector<std::string>;
+
+TEST(Pool, RemovesAndRestoresAFailingServer) {
+  Recorder rec;
+  VirtualServerPool pool(Vs(), &rec);
+  pool.Start();
+  EXPECT_EQ(rec.Take(), (Ops{"AddService 80", "AddDest 10.0.0.1 w1", "AddDest 10.0.0.2 w1"}));
+  pool.OnCheckerChange(1, 0, false);
+  EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.2"}));
+  pool.OnCheckerChange(1, 0, true);
+  EXPECT_EQ(rec.Take(), (Ops{"AddDest 10.0.0.2 w1"}));
+}
+
+TEST(Pool, OneFailingCheckerOfTwoIsEnough) {
+  Recorder rec;
+  VirtualServerConfig cfg = Vs();
+  cfg.real_servers[0].checkers.resize(2);
+  VirtualServerPool pool(cfg, &rec);
+  pool.Start();
+  rec.Take();
+  pool.OnCheckerChange(0, 1, false);
+  pool.OnCheckerChange(0, 0, false);
+  pool.OnCheckerChange(0, 1, true);
+  EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.1"}));
+  pool.OnCheckerChange(0, 0, true);
+  EXPECT_EQ(rec.Take(), (Ops{"AddDest 10.0.0.1 w1"}));
+}
+
+TEST(Pool, InhibitOnFailureSetsWeightZero) {
+  Recorder rec;
+  VirtualServerConfig cfg = Vs();
+  cfg.real_servers[1].inhibit_on_failure = true;
+  cfg.real_servers[1].weight = 3;
+  VirtualServerPool pool(cfg, &rec);
+  pool.Start();
+  rec.Take();
+  pool.OnCheckerChange(1, 0, false);
+  EXPECT_EQ(rec.Take(), (Ops{"EditDest 10.0.0.2 w0"}));
+  pool.OnCheckerChange(1, 0, true);
+  EXPECT_EQ(rec.Take(), (Ops{"EditDest 10.0.0.2 w3"}));
+}
+
+TEST(Pool, QuorumLossBringsTheSorryServerInWithHysteresis) {
+  Recorder rec;
+  VirtualServerConfig cfg = Vs();
+  cfg.real_servers.push_back(Rs("10.0.0.3", 1));
+  cfg.quorum = 2;
+  cfg.hysteresis = 1;
+  cfg.sorry_server = Rs("10.0.0.9", 1, 0);
+  VirtualServerPool pool(cfg, &rec);
+  pool.Start();
+  rec.Take();
+  // 3 live: down to 2 is still >= quorum - hysteresis = 1.
+  pool.OnCheckerChange(0, 0, false);
+  EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.1"}));
+  EXPECT_TRUE(pool.quorum_up());
+  // Down to 1: still not below 1. Down to 0: lost; sorry in, the rest out.
+  pool.OnCheckerChange(1, 0, false);
+  EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.2"}));
+  pool.OnCheckerChange(2, 0, false);
+  EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.3", "AddDest 10.0.0.9 w1"}));
+  EXPECT_FALSE(pool.quorum_up());
+  // Up again: 1 and 2 live are below quorum + hysteresis = 3: nothing in the table changes.
+  pool.OnCheckerChange(0, 0, true);
+  pool.OnCheckerChange(1, 0, true);
+  EXPECT_EQ(rec.Take(), Ops{});
+  pool.OnCheckerChange(2, 0, true);
+  EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.9", "AddDest 10.0.0.1 w1", "AddDest 10.0.0.2 w1", "AddDest 10.0.0.3 w1"}));
+  EXPECT_TRUE(pool.quorum_up());
+}
+
+TEST(Pool, AlphaStartsEveryServerDownAndTheSorryServerIn) {
+  Recorder rec;
+  VirtualServerConfig cfg = Vs();
+  cfg.alpha = true;
+  cfg.sorry_server = Rs("10.0.0.9", 1, 0);
+  VirtualServerPool pool(cfg, &rec);
+  pool.Start();
+  EXPECT_EQ(rec.Take(), (Ops{"AddService 80", "AddDest 10.0.0.9 w1"}));
+  pool.OnCheckerChange(0, 0, true);
+  EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.9", "AddDest 10.0.0.1 w1"}));
+}
+
+TEST(Pool, WeightChangesReachTheTableOnlyForLiveServers) {
+  Recorder rec;
+  VirtualServerPool pool(Vs(), &rec);
+  pool.Start();
+  rec.Take();
+  pool.SetWeight(0, 5);
+  EXPECT_EQ(rec.Take(), (Ops{"EditDest 10.0.0.1 w5"}));
+  pool.SetWeight(0, 5);
+  EXPECT_EQ(rec.Take(), Ops{});
+  pool.OnCheckerChange(1, 0, false);
+  rec.Take();
+  pool.SetWeight(1, 7);
+  EXPECT_EQ(rec.Take(), Ops{});
+  pool.OnCheckerChange(1, 0, true);
+  EXPECT_EQ(rec.Take(), (Ops{"AddDest 10.0.0.2 w7"}));
+}
+
+TEST(Pool, ReconfigureTouchesOnlyTheDifference) {
+  Recorder rec;
+  VirtualServerPool pool(Vs(), &rec);
+  pool.Start();
+  pool.OnCheckerChange(1, 0, false);
+  rec.Take();
+  VirtualServerConfig next = Vs();
+  next.real_servers[0].weight = 4;               // changed
+  next.real_servers[1] = Rs("10.0.0.2", 1);     // unchanged (and still down)
+  next.real_servers.push_back(Rs("10.0.0.3", 2));  // new
+  pool.Reconfigure(next);
+  EXPECT_EQ(rec.Take(), (Ops{"EditDest 10.0.0.1 w4", "AddDest 10.0.0.3 w2"}));
+  EXPECT_FALSE(pool.servers()[1].alive);
+  next.service.sched_name = "wlc";
+  next.real_servers.erase(next.real_servers.begin());
+  pool.Reconfigure(next);
+  EXPECT_EQ(rec.Take(), (Ops{"EditService 80 wlc", "DelDest 10.0.0.1"}));
+  pool.Release();
+  EXPECT_EQ(rec.Take(), (Ops{"DelService 80"}));
+}
+
+}  // namespace
+}  // namespace ipvsd::health
