@@ -11,9 +11,10 @@ DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev \
         clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables \
-        iproute2 procps netbase curl ethtool
+        iproute2 procps netbase curl ethtool \
+        haproxy nginx-light wrk iperf
 
-.PHONY: all deps build test unit-test asan-test bench demo clean
+.PHONY: all deps build test unit-test asan-test bench bench-compare demo clean
 
 all: build
 
@@ -46,6 +47,11 @@ asan-test: deps
 
 bench: build
 	$(BUILD)/bin/engine_bench
+
+# ipvsd against no load balancer, nftables NAT and HAProxy in one namespace topology, ~10 min
+# (bench/compare.sh, docs/performance.md). Quick look: make bench-compare COMPARE_RUNS=1 COMPARE_SECONDS=2
+bench-compare: build
+	$(SUDO) env COMPARE_RUNS=$(COMPARE_RUNS) COMPARE_SECONDS=$(COMPARE_SECONDS) bench/compare.sh $(BUILD)/bin
 
 # A live run in network namespaces (tools/demo.sh): METHOD=nat (default), dr or tun.
 METHOD ?= nat

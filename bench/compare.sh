@@ -1,0 +1,468 @@
+#!/usr/bin/env bash
+# bench/compare.sh BINDIR — ipvsd side by side with what a user would pick instead, in one
+# network-namespace topology, in one run (`make bench-compare`; docs/performance.md).
+#
+#   paths:   direct   no load balancer: the client talks to rs1 through the director's routing
+#            nft      nftables `dnat to numgen inc mod 3 map {...}` in the director
+#            haproxy  HAProxy, mode tcp, balance roundrobin, nbthread 1 (TCP only)
+#            xdp-nat  ipvsd -m over AF_XDP     pkt-nat  ipvsd -m over AF_PACKET
+#            xdp-dr   ipvsd -g over AF_XDP
+#   figures: UDP packets/s delivered to the sinks (udp_blast, small datagrams, many flows);
+#            new TCP connections/s (wrk, HTTP with "Connection: close"); HTTP keep-alive
+#            requests/s (wrk); single-stream TCP Gbit/s (iperf 2) with the veth offloads off,
+#            and on for the paths where the kernel carries the bytes; the director's CPU seconds
+#            per million UDP packets delivered.
+#
+# Knobs (environment): COMPARE_RUNS (3) runs per figure, COMPARE_SECONDS (5) per run,
+# COMPARE_FLOWS (256) UDP flows, COMPARE_CONNS (50) wrk connections, COMPARE_WORKERS (2) ipvsd
+# workers, COMPARE_PATHS (all six, space separated), COMPARE_CLIENT_CPU (0; empty: no pinning),
+# COMPARE_LOG_DIR (unset; a directory to keep the ipvsd logs, stats and drop counters in).
+# Quick run while developing: COMPARE_RUNS=1 COMPARE_SECONDS=2 bench/compare.sh build/bin
+#
+# Every load runs under timeout(1); netns_lib.sh's EXIT trap stops every process and deletes
+# every namespace, also on failure or Ctrl-C. Only 198.18.0.0/15 is used.
+source "$(dirname "$0")/../tests/e2e/netns_lib.sh"
+
+readonly RUNS=${COMPARE_RUNS:-3}
+readonly SECS=${COMPARE_SECONDS:-5}
+readonly FLOWS=${COMPARE_FLOWS:-256}
+readonly CONNS=${COMPARE_CONNS:-50}
+readonly WORKERS=${COMPARE_WORKERS:-2}
+readonly PATHS=${COMPARE_PATHS:-direct nft haproxy xdp-nat pkt-nat xdp-dr}
+readonly CLIENT_CPU=${COMPARE_CLIENT_CPU-0}
+readonly HTTP_PORT=80 UDP_PORT=9000 IPERF_PORT=5001
+readonly CLK_TCK=$(getconf CLK_TCK)
+
+# Results: RESULT[path,figure] = "median min max" (figures: udp cps rps gbps_off gbps_on cpu);
+# NOTE[path] collects what was seen on the way (UDP sent vs delivered, wrk errors).
+declare -A RESULT=() NOTE=()
+LB_PID=    # the load balancer's own process in the director (haproxy, ipvsd), for its CPU time
+
+log() { echo "[compare] $*" >&2; }
+
+# --- numbers --------------------------------------------------------------------------------
+
+# stats V...: "median min max" of the values (the middle one, or the mean of the two middle).
+stats() {
+  printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
+    if (NR == 0) { print "0 0 0"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.6g %.6g %.6g\n", m, v[1], v[NR] }'
+}
+
+# ratio A B: A/B with two decimals, "n/a" when either is missing or B is zero.
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a == 0 || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+median_of() { local r=${RESULT[$1,$2]:-}; echo "${r%% *}"; }
+
+# --- CPU accounting -------------------------------------------------------------------------
+
+# cpu_ticks: clock ticks spent so far in softirq on every CPU (/proc/stat; the whole kernel,
+# so the client's and the servers' packet processing too, which is the same for every path)
+# plus user+system ticks of the load balancer's process, all its threads (/proc/PID/stat).
+cpu_ticks() {
+  local softirq proc=0
+  softirq=$(awk '$1 == "cpu" { print $8; exit }' /proc/stat)
+  if [ -n "$LB_PID" ] && [ -r "/proc/$LB_PID/stat" ]; then
+    # Fields after the ") " that ends the command name: utime is the 12th, stime the 13th.
+    proc=$(sed 's/^.*) //' "/proc/$LB_PID/stat" | awk '{ print $12 + $13 }')
+  fi
+  echo $((softirq + proc))
+}
+
+# --- topology and servers -------------------------------------------------------------------
+
+# Every veth end of the topology as "role dev", for switching offloads.
+veth_ends() {
+  local i
+  echo "client c0"
+  echo "director d0"
+  echo "director d1"
+  echo "switch p-c0"
+  echo "switch p-d0"
+  echo "switch p-d1"
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+    echo "rs$i r${i}s"
+    echo "rs$i r${i}c"
+    echo "switch p-r${i}s"
+    echo "switch p-r${i}c"
+  done
+}
+
+# set_offloads on|off: "on" is a fresh veth's default (checksum offload, TSO, GSO; GRO is off
+# by default on veth), what users run; "off" is what netns_lib.sh sets for the user-space paths.
+set_offloads() {
+  local role dev
+  while read -r role dev; do
+    ip netns exec "$(e2e_ns "$role")" ethtool -K "$dev" tx "$1" rx "$1" tso "$1" gso "$1" gro off \
+      >/dev/null 2>&1 || true
+  done < <(veth_ends)
+}
+
+# Wide port ranges and TIME_WAIT reuse: wrk with Connection: close otherwise runs out of
+# client ports and new conn/s swings by 4x (MACHINE.md); HAProxy opens as many from the director.
+tune_sysctls() {
+  local role
+  for role in client director; do
+    e2e_sysctl "$role" net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=1024 65535"
+  done
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+    e2e_sysctl "rs$i" net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
+  done
+}
+
+# nginx-light on every real server: one process, no logs, a 4-byte body naming the server.
+start_nginx() {
+  local i dir
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+    dir="$E2E_WORK/nginx$i"
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 60s;
+  server {
+    listen $HTTP_PORT backlog=4096;
+    location / { return 200 "rs$i\n"; }
+  }
+}
+CONF
+    e2e_bg "rs$i" 1800 "$dir/out.log" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf"
+  done
+}
+
+# iperf 2 server on every real server (single stream: iperf3's control connection would be
+# balanced to another server than its data connection).
+start_iperf_servers() {
+  local i
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+    e2e_bg "rs$i" 1800 "$E2E_WORK/iperf$i.log" iperf -s -p "$IPERF_PORT"
+  done
+}
+
+wait_listening() {
+  local i k
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+    for port in "$HTTP_PORT" "$IPERF_PORT"; do
+      for k in $(seq 1 50); do
+        [ -n "$(ip netns exec "$(e2e_ns "rs$i")" ss -Hltn "sport = :$port" 2>/dev/null)" ] && break
+        sleep 0.1
+      done
+      [ "$k" -lt 50 ] || e2e_die "rs$i does not listen on TCP port $port"
+    done
+  done
+}
+
+# client CMD...: CMD in the client namespace, pinned to COMPARE_CLIENT_CPU, bounded in time.
+client() {
+  if [ -n "$CLIENT_CPU" ]; then
+    e2e_in client taskset -c "$CLIENT_CPU" "$@"
+  else
+    e2e_in client "$@"
+  fi
+}
+
+# --- the load balancers ---------------------------------------------------------------------
+
+# The three real servers as an nftables map body: 0 : rs1, 1 : rs2, 2 : rs3.
+nft_map() {
+  local i out=
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do out+="${out:+, }$((i - 1)) : $(e2e_rs_ip "$i")"; done
+  echo "$out"
+}
+
+start_nft() {
+  local map
+  map=$(nft_map)
+  ip netns exec "$(e2e_ns director)" nft -f - <<NFT
+table ip compare {
+  chain prerouting {
+    type nat hook prerouting priority dstnat;
+    ip daddr $E2E_VIP tcp dport { $HTTP_PORT, $IPERF_PORT } dnat to numgen inc mod $E2E_RS_COUNT map { $map }
+    ip daddr $E2E_VIP udp dport $UDP_PORT dnat to numgen inc mod $E2E_RS_COUNT map { $map }
+  }
+}
+NFT
+}
+
+stop_nft() { ip netns exec "$(e2e_ns director)" nft delete table ip compare 2>/dev/null || true; }
+
+start_haproxy() {
+  local cfg="$E2E_WORK/haproxy.cfg" i k
+  {
+    printf 'global\n  nbthread 1\n  maxconn 9000\n'
+    printf 'defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n'
+    for port in "$HTTP_PORT" "$IPERF_PORT"; do
+      printf 'listen p%s\n  bind %s:%s\n  balance roundrobin\n' "$port" "$E2E_VIP" "$port"
+      for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+        printf '  server rs%s %s:%s\n' "$i" "$(e2e_rs_ip "$i")" "$port"
+      done
+    done
+  } >"$cfg"
+  e2e_bg director 900 "$E2E_WORK/haproxy.log" haproxy -db -f "$cfg"
+  for k in $(seq 1 50); do
+    LB_PID=$(pgrep -P "$E2E_LAST_PID" -x haproxy || true)
+    [ -n "$LB_PID" ] && [ -n "$(ip netns exec "$(e2e_ns director)" ss -Hltn "sport = :$HTTP_PORT")" ] && return 0
+    sleep 0.1
+  done
+  cat "$E2E_WORK/haproxy.log"
+  e2e_die "haproxy did not start"
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  e2e_wait_gone "$1" 50 || kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# start_ipvsd IO FLAG: ipvsd over IO (afxdp|afpacket), the three services (HTTP, iperf, UDP)
+# with rr over the three real servers, forwarding FLAG (-m NAT, -g DR).
+start_ipvsd() {
+  local io=$1 flag=$2 svc i
+  E2E_IO=$io e2e_start_ipvsd --workers "$WORKERS" --conn-max 1048576 >&2
+  LB_PID=$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd || true)
+  for svc in "-t $E2E_VIP:$HTTP_PORT" "-t $E2E_VIP:$IPERF_PORT" "-u $E2E_VIP:$UDP_PORT"; do
+    # shellcheck disable=SC2086  # "-t VIP:PORT" is two words on purpose
+    e2e_ipvsadm -A $svc -s rr >&2
+    for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+      # shellcheck disable=SC2086
+      e2e_ipvsadm -a $svc -r "$(e2e_rs_ip "$i")" "$flag" >&2
+    done
+  done
+}
+
+stop_ipvsd() {
+  [ -n "$E2E_IPVSD_PID" ] || return 0
+  e2e_in director ipvsadm -Ln --stats >"$E2E_WORK/ipvsd-stats-$1.txt" 2>&1 || true
+  stop_pid "$E2E_IPVSD_PID"
+  cp "$E2E_WORK/ipvsd.log" "$E2E_WORK/ipvsd-$1.log" 2>/dev/null || true
+  E2E_IPVSD_PID=
+}
+
+# --- the figures ----------------------------------------------------------------------------
+
+# diag PATH LABEL: the director's interface counters, appended to diag-PATH.txt: what limited a
+# figure (veth rx_queue_0_drops with XDP attached = frames the XDP program redirected to a full
+# AF_XDP rx ring, i.e. ipvsd did not keep up).
+diag() {
+  local d
+  d=$(e2e_ns director)
+  {
+    echo "### $1 $2"
+    ip -n "$d" -s link show d0 2>&1 || true
+    ip -n "$d" -s link show d1 2>&1 || true
+    ip netns exec "$d" ethtool -S d0 2>&1 | grep -Ev ': 0$' || true
+    ip netns exec "$d" ethtool -S d1 2>&1 | grep -Ev ': 0$' || true
+  } >>"$E2E_WORK/diag-$1.txt"
+}
+
+# measure_udp PATH HOST: UDP packets/s delivered to the three sinks, and the director's CPU
+# seconds per million of them (cpu_ticks before and after the flood).
+measure_udp() {
+  local path=$1 host=$2 run i pids sent out delivered t0 t1 secs
+  local pps=() cpu=()
+  for ((run = 1; run <= RUNS; run++)); do
+    pids=()
+    for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+      e2e_bg "rs$i" $((SECS + 8)) "$E2E_WORK/sink$i.log" udp_blast sink "$UDP_PORT" $((SECS + 2))
+      pids+=("$E2E_LAST_PID")
+    done
+    for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+      for k in $(seq 1 30); do
+        [ -n "$(ip netns exec "$(e2e_ns "rs$i")" ss -Hlun "sport = :$UDP_PORT" 2>/dev/null)" ] && break
+        sleep 0.1
+      done
+    done
+    [ "$run" = 1 ] && diag "$path" "before udp"
+    t0=$(cpu_ticks)
+    out=$(E2E_CMD_TIMEOUT=$((SECS + 5)) client udp_blast flood "$host" "$UDP_PORT" "$SECS" "$FLOWS" || true)
+    t1=$(cpu_ticks)
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ "$run" = 1 ] && diag "$path" "after udp run 1"
+    delivered=$(cat "$E2E_WORK"/sink*.log | awk '$1 == "received" { n += $2 } END { print n + 0 }')
+    sent=$(awk '{ print $2 }' <<<"$out")
+    secs=$(awk '{ print $4 }' <<<"$out")
+    [ -n "$secs" ] || secs=$SECS
+    pps+=("$(awk -v n="$delivered" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')")
+    cpu+=("$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$delivered" 'BEGIN { if (n > 0) printf "%.3f", t / hz / (n / 1e6); else print 0 }')")
+    log "$path udp run $run: sent ${sent:-0} delivered $delivered in ${secs}s -> ${pps[-1]} pps, ${cpu[-1]} CPU s/Mpkt"
+    NOTE[$path]+="udp run $run sent ${sent:-0} delivered $delivered; "
+  done
+  RESULT[$path,udp]=$(stats "${pps[@]}")
+  RESULT[$path,cpu]=$(stats "${cpu[@]}")
+}
+
+# measure_http PATH HOST close|keepalive: wrk, one thread, COMPARE_CONNS connections; with
+# "close" every request is a new TCP connection, so requests/s is new connections/s.
+measure_http() {
+  local path=$1 host=$2 kind=$3 run out rate errs vals=() hdr=()
+  [ "$kind" = close ] && hdr=(-H "Connection: close")
+  for ((run = 1; run <= RUNS; run++)); do
+    out=$(E2E_CMD_TIMEOUT=$((SECS + 10)) client wrk -t1 -c"$CONNS" -d"${SECS}s" --timeout 2s "${hdr[@]}" \
+      "http://$host:$HTTP_PORT/" 2>&1 || true)
+    rate=$(awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' <<<"$out")
+    errs=$(grep -E 'Socket errors|Non-2xx' <<<"$out" | tr -s ' ' | tr '\n' ' ' || true)
+    vals+=("${rate:-0}")
+    log "$path http $kind run $run: ${rate:-0} req/s ${errs}"
+    [ -n "$errs" ] && NOTE[$path]+="http $kind run $run: $errs; "
+  done
+  if [ "$kind" = close ]; then RESULT[$path,cps]=$(stats "${vals[@]}"); else RESULT[$path,rps]=$(stats "${vals[@]}"); fi
+}
+
+# measure_tcp PATH HOST on|off: one iperf 2 stream, Gbit/s (-y C: the last field is bits/s).
+measure_tcp() {
+  local path=$1 host=$2 offl=$3 run out bps vals=()
+  set_offloads "$offl"
+  for ((run = 1; run <= RUNS; run++)); do
+    out=$(E2E_CMD_TIMEOUT=$((SECS + 10)) client iperf -c "$host" -p "$IPERF_PORT" -t "$SECS" -y C 2>/dev/null || true)
+    bps=$(tail -n 1 <<<"$out" | awk -F, 'NF >= 9 { print $NF }')
+    vals+=("$(awk -v b="${bps:-0}" 'BEGIN { printf "%.2f", b / 1e9 }')")
+    log "$path tcp offloads $offl run $run: ${vals[-1]} Gbit/s"
+  done
+  RESULT[$path,gbps_$offl]=$(stats "${vals[@]}")
+  set_offloads off
+}
+
+# measure_path PATH HOST KERNEL_BYTES: every figure for one path; KERNEL_BYTES=yes when the
+# kernel's TCP or forwarding carries the bulk stream, so offloads on is measured too.
+measure_path() {
+  local path=$1 host=$2 kernel_bytes=$3
+  log "=== $path (target $host)"
+  if [ "$path" != haproxy ]; then measure_udp "$path" "$host"; fi
+  measure_http "$path" "$host" close
+  measure_http "$path" "$host" keepalive
+  measure_tcp "$path" "$host" off
+  [ "$kernel_bytes" = yes ] && measure_tcp "$path" "$host" on
+  return 0
+}
+
+run_path() {
+  case $1 in
+    direct) LB_PID=; measure_path direct "$(e2e_rs_ip 1)" yes ;;
+    nft) LB_PID=; start_nft; measure_path nft "$E2E_VIP" yes; stop_nft ;;
+    haproxy) start_haproxy; local pid=$E2E_LAST_PID; measure_path haproxy "$E2E_VIP" yes; stop_pid "$pid"; LB_PID= ;;
+    xdp-nat) start_ipvsd afxdp -m; measure_path xdp-nat "$E2E_VIP" no; stop_ipvsd xdp-nat; LB_PID= ;;
+    pkt-nat) start_ipvsd afpacket -m; measure_path pkt-nat "$E2E_VIP" no; stop_ipvsd pkt-nat; LB_PID= ;;
+    xdp-dr)
+      e2e_rs_setup dr 1 2 3
+      start_ipvsd afxdp -g; measure_path xdp-dr "$E2E_VIP" no; stop_ipvsd xdp-dr; LB_PID=
+      e2e_rs_setup nat 1 2 3
+      ;;
+    *) e2e_die "unknown path '$1' in COMPARE_PATHS" ;;
+  esac
+}
+
+# --- the report -----------------------------------------------------------------------------
+
+# cell PATH FIGURE SCALE DECIMALS: "median (min..max)" scaled, or "—" if not measured.
+cell() {
+  local r=${RESULT[$1,$2]:-}
+  [ -n "$r" ] || { echo "—"; return; }
+  awk -v s="$3" -v d="$4" '{ f = "%." d "f"; printf f " (" f ".." f ")", $1 / s, $2 / s, $3 / s }' <<<"$r"
+}
+
+print_table() {
+  local p
+  echo
+  echo "compare: $RUNS run(s) x ${SECS}s per figure, median (min..max); $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "| path | UDP kpps | new conn/s (k) | keep-alive req/s (k) | TCP Gbit/s, offloads off | TCP Gbit/s, offloads on | director CPU s / M UDP pkts |"
+  echo "|---|---|---|---|---|---|---|"
+  for p in $PATHS; do
+    echo "| $p | $(cell "$p" udp 1000 0) | $(cell "$p" cps 1000 1) | $(cell "$p" rps 1000 1) | $(cell "$p" gbps_off 1 2) | $(cell "$p" gbps_on 1 2) | $(cell "$p" cpu 1 2) |"
+  done
+  echo
+  for p in $PATHS; do
+    [ -n "${NOTE[$p]:-}" ] && echo "notes $p: ${NOTE[$p]}"
+  done
+  return 0
+}
+
+# best FIGURE higher|lower: the better ipvsd NAT path's median for FIGURE, as "value path".
+best_nat() {
+  local fig=$1 dir=$2 a b
+  a=$(median_of xdp-nat "$fig")
+  b=$(median_of pkt-nat "$fig")
+  awk -v a="${a:-0}" -v b="${b:-0}" -v dir="$dir" 'BEGIN {
+    if (a == 0) { print b, "pkt-nat"; exit }
+    if (b == 0) { print a, "xdp-nat"; exit }
+    if ((dir == "higher") == (a >= b)) print a, "xdp-nat"; else print b, "pkt-nat" }'
+}
+
+label() {
+  case $1 in
+    udp) echo "UDP pps" ;; cps) echo "new conn/s" ;; rps) echo "keep-alive req/s" ;;
+    gbps_off) echo "TCP Gbit/s (offloads off)" ;; cpu) echo "CPU s/Mpkt (lower is better)" ;;
+  esac
+}
+
+print_ratios() {
+  local fig dir v which line=
+  declare -A best=()
+  for fig in udp cps rps gbps_off; do
+    read -r v which <<<"$(best_nat "$fig" higher)"
+    best[$fig]=$v
+    echo "ipvsd best NAT path for $(label "$fig"): $which"
+  done
+  read -r v which <<<"$(best_nat cpu lower)"
+  best[cpu]=$v
+  echo "ipvsd best NAT path for $(label cpu): $which"
+  echo
+  echo "ratios ipvsd/nftables: UDP pps $(ratio "${best[udp]}" "$(median_of nft udp)")," \
+    "conn/s $(ratio "${best[cps]}" "$(median_of nft cps)"), req/s $(ratio "${best[rps]}" "$(median_of nft rps)")," \
+    "CPU/Mpkt $(ratio "${best[cpu]}" "$(median_of nft cpu)"), TCP offloads off $(ratio "${best[gbps_off]}" "$(median_of nft gbps_off)")," \
+    "TCP vs nftables offloads on $(ratio "${best[gbps_off]}" "$(median_of nft gbps_on)")"
+  echo "ratios ipvsd/HAProxy:  conn/s $(ratio "${best[cps]}" "$(median_of haproxy cps)"), req/s $(ratio "${best[rps]}" "$(median_of haproxy rps)")," \
+    "TCP offloads off $(ratio "${best[gbps_off]}" "$(median_of haproxy gbps_off)")"
+  echo "ratios ipvsd DR (AF_XDP)/nftables: UDP pps $(ratio "$(median_of xdp-dr udp)" "$(median_of nft udp)")," \
+    "conn/s $(ratio "$(median_of xdp-dr cps)" "$(median_of nft cps)"), req/s $(ratio "$(median_of xdp-dr rps)" "$(median_of nft rps)")"
+  echo
+  echo "compare: udp_pps_vs_nft=$(ratio "${best[udp]}" "$(median_of nft udp)")" \
+    "conn_per_s_vs_nft=$(ratio "${best[cps]}" "$(median_of nft cps)")" \
+    "req_per_s_vs_nft=$(ratio "${best[rps]}" "$(median_of nft rps)")" \
+    "conn_per_s_vs_haproxy=$(ratio "${best[cps]}" "$(median_of haproxy cps)")" \
+    "cpu_per_mpkt_vs_nft=$(ratio "${best[cpu]}" "$(median_of nft cpu)")" \
+    "tcp_gbps_vs_nft=$(ratio "${best[gbps_off]}" "$(median_of nft gbps_off)")"
+}
+
+# --- main -----------------------------------------------------------------------------------
+
+main() {
+  local tool p
+  e2e_init compare "${1:?usage: bench/compare.sh BINDIR}"
+  for tool in nginx haproxy wrk iperf nft taskset; do
+    command -v "$tool" >/dev/null 2>&1 || e2e_skip "missing tool: $tool (make deps)"
+  done
+  [ -x "$E2E_BIN/udp_blast" ] || e2e_die "$E2E_BIN/udp_blast is not built"
+  log "runs $RUNS x ${SECS}s, $FLOWS UDP flows, $CONNS wrk connections, ipvsd --workers $WORKERS; paths: $PATHS"
+  e2e_topology 3 >&2
+  e2e_director_vip
+  e2e_rs_setup nat 1 2 3
+  tune_sysctls
+  start_nginx
+  start_iperf_servers
+  wait_listening
+  for p in $PATHS; do run_path "$p"; done
+  print_table
+  print_ratios
+  # Keep the ipvsd logs, stats and the diagnostics if asked (the work directory goes with the trap).
+  if [ -n "${COMPARE_LOG_DIR:-}" ]; then
+    mkdir -p "$COMPARE_LOG_DIR"
+    cp "$E2E_WORK"/diag-* "$E2E_WORK"/ipvsd-* "$COMPARE_LOG_DIR"/ 2>/dev/null || true
+  fi
+}
+
+main "$@"
