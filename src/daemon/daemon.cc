@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/estimator.h"
+#include "daemon/interfaces.h"
 #include "sched/registry.h"
 
 namespace ipvsd::daemon {
@@ -58,9 +59,11 @@ void Daemon::EstimatorTick() {
 void Daemon::SyncDataPlane() {
   if (!data_plane_) return;
   auto table = services_.table();
-  if (table->generation() == data_plane_generation_) return;
+  std::vector<net::IpAddr> locals = LocalAddresses();
+  if (table->generation() == data_plane_generation_ && locals == data_plane_locals_) return;
   data_plane_generation_ = table->generation();
-  data_plane_->OnServicesChanged(*table);
+  data_plane_locals_ = std::move(locals);
+  data_plane_->OnServicesChanged(*table, data_plane_locals_);
 }
 
 Status Daemon::Start() {

@@ -55,9 +55,9 @@ class DataPlane {
   virtual std::vector<ctl::ConnRecord> ListConns() = 0;
   // The oldest ServiceTable generation any worker may still be using.
   virtual uint64_t OldestGeneration() = 0;
-  // A new ServiceTable was published (and once at start): the data plane updates what its
-  // packet I/O hands to ipvsd.
-  virtual void OnServicesChanged(const core::ServiceTable& table) = 0;
+  // A new ServiceTable was published, or the namespace's own addresses changed (and once at
+  // start): the data plane updates what its packet I/O hands to ipvsd.
+  virtual void OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) = 0;
 };
 
 class Daemon {
@@ -91,6 +91,7 @@ class Daemon {
   MonotonicClock clock_;
   DataPlane* data_plane_ = nullptr;
   uint64_t data_plane_generation_ = UINT64_MAX;  // the table generation it was last told
+  std::vector<net::IpAddr> data_plane_locals_;   // and the local addresses
   sigset_t wait_mask_{};  // the signal mask while waiting: the stop signals unblocked
   ctl::Handlers handlers_;
   ctl::UnixServer server_;

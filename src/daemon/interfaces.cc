@@ -1,10 +1,13 @@
 #include "daemon/interfaces.h"
 
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -40,6 +43,29 @@ int RxQueueCount(const std::string& name) {
     if (e.path().filename().string().rfind("rx-", 0) == 0) ++n;
   }
   return n > 0 ? n : 1;
+}
+
+std::vector<net::IpAddr> LocalAddresses() {
+  std::vector<net::IpAddr> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    if (i->ifa_addr->sa_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      out.push_back(net::IpAddr{net::RawAddr::FromBytes(reinterpret_cast<const uint8_t*>(&sin->sin_addr),
+                                                        net::Family::kInet),
+                                net::Family::kInet});
+    } else if (i->ifa_addr->sa_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+      out.push_back(net::IpAddr{net::RawAddr::FromBytes(sin6->sin6_addr.s6_addr, net::Family::kInet6),
+                                net::Family::kInet6});
+    }
+  }
+  freeifaddrs(list);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace ipvsd::daemon

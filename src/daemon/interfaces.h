@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "net/ip_addr.h"
 
 namespace ipvsd::daemon {
 
@@ -18,5 +19,7 @@ std::vector<std::string> UpInterfaces();
 Status CheckInterfaces(const std::vector<std::string>& names);
 // The number of receive queues of an interface (1 when the kernel does not say).
 int RxQueueCount(const std::string& name);
+// Every IPv4 and IPv6 address configured in this network namespace, sorted.
+std::vector<net::IpAddr> LocalAddresses();
 
 }  // namespace ipvsd::daemon

@@ -85,7 +85,7 @@ std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
   return out;
 }
 
-void WorkerPool::OnServicesChanged(const core::ServiceTable& table) {
+void WorkerPool::OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) {
   // Ask for every real server's next hop now: an unresolved neighbour is resolved in the
   // background, so without this the first packet to a new server would be dropped.
   for (const core::ServicePtr& s : table.services()) {
@@ -95,7 +95,9 @@ void WorkerPool::OnServicesChanged(const core::ServiceTable& table) {
     }
   }
   if (!set_filter_) return;
-  if (Status st = set_filter_(BuildTrafficFilter(table)); !st) {
+  io::TrafficFilter filter = BuildTrafficFilter(table);
+  filter.local_addrs = local_addrs;
+  if (Status st = set_filter_(filter); !st) {
     Log(LogLevel::kError, "cannot update the packet filter: %s", st.error().message.c_str());
   }
 }

@@ -44,7 +44,7 @@ class WorkerPool final : public DataPlane {
 
   std::vector<ctl::ConnRecord> ListConns() override;
   uint64_t OldestGeneration() override;
-  void OnServicesChanged(const core::ServiceTable& table) override;
+  void OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) override;
 
   size_t size() const { return workers_.size(); }
 

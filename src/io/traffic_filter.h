@@ -26,6 +26,10 @@ struct L4Match {
 struct TrafficFilter {
   std::vector<L4Match> services;     // match on destination address and port
   std::vector<L4Match> nat_sources;  // match on source address and port (NAT real servers)
+  // The director's own addresses. A packet from a NAT real server to one of them answers the
+  // director's own traffic (a health check, an administrator's connection), not a client's:
+  // kernel IPVS sees replies only on the FORWARD path, never what is delivered locally.
+  std::vector<net::IpAddr> local_addrs;
   friend bool operator==(const TrafficFilter&, const TrafficFilter&) = default;
 };
 

@@ -26,6 +26,14 @@ expect_names() {
   e2e_expect_eq "answers" "$got" "$want"
 }
 
+# director_reaches_rs I: the director's own TCP connection to real server I (a health check,
+# say) works although NAT replies from that server's port are redirected to ipvsd.
+director_reaches_rs() {
+  local got
+  got=$(e2e_in director e2e_peer tcp-names "$(e2e_rs_ip "$1")" "$port" 3 | e2e_count_names || true)
+  e2e_expect_eq "answers" "$got" "rs$1=3"
+}
+
 # One distinct answer and no failure among COUNT datagrams sent from one socket.
 udp_affinity() { one_server 20 udp-names "$1" "$port" 20; }
 
@@ -106,6 +114,7 @@ add_service -t "$vip6" -m
 add_service -u "$vip6" -m
 e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
 e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
+e2e_check "the director's own connection to a NAT real server" director_reaches_rs 2
 e2e_check "UDP/IPv4: one socket stays on one server for 20 datagrams" udp_affinity "$E2E_VIP"
 e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
 e2e_check "UDP/IPv6: one socket stays on one server" udp_affinity "$E2E_VIP6"

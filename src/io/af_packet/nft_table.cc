@@ -36,6 +36,7 @@ table inet ipvsd {
     ip daddr . meta l4proto @svc4_any drop
     ip6 daddr . meta l4proto . th dport @svc6 drop
     ip6 daddr . meta l4proto @svc6_any drop
+    fib daddr type local accept
     ip saddr . meta l4proto . th sport @nat4 drop
     ip saddr . meta l4proto @nat4_any drop
     ip6 saddr . meta l4proto . th sport @nat6 drop

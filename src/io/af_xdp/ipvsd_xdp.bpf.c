@@ -101,6 +101,15 @@ struct {
   __type(value, __u8);
 } ipvsd_vips SEC(".maps");
 
+/* The director's own addresses: replies to them are the kernel's, not NAT replies. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, IPVSD_XDP_MAX_MATCHES);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct ipvsd_addr_key);
+  __type(value, __u8);
+} ipvsd_locals SEC(".maps");
+
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, IPVSD_XDP_MAX_IFACES);
@@ -135,23 +144,27 @@ static __always_inline int MatchL4(void* map, __u8 family, __u8 protocol, const 
   return bpf_map_lookup_elem(map, &key) != 0;
 }
 
-/* A packet (or a quoted packet) is ours when its service side is a virtual service or its
- * real-server side is a NAT real server. */
-static __always_inline int IsOurs(__u8 family, __u8 protocol, const __u8* svc_addr, __be16 svc_port,
-                                  const __u8* nat_addr, __be16 nat_port) {
-  if (!IsL4(protocol)) return 0;
-  return MatchL4(&ipvsd_services, family, protocol, svc_addr, svc_port) ||
-         MatchL4(&ipvsd_nat_srcs, family, protocol, nat_addr, nat_port);
-}
-
-static __always_inline int IsVip(__u8 family, const __u8* addr) {
+static __always_inline int InAddrMap(void* map, __u8 family, const __u8* addr) {
   struct ipvsd_addr_key key = {};
   key.family = family;
   if (family == IPVSD_AF_INET)
     __builtin_memcpy(key.addr, addr, 4);
   else
     __builtin_memcpy(key.addr, addr, 16);
-  return bpf_map_lookup_elem(&ipvsd_vips, &key) != 0;
+  return bpf_map_lookup_elem(map, &key) != 0;
+}
+
+static __always_inline int IsVip(__u8 family, const __u8* addr) { return InAddrMap(&ipvsd_vips, family, addr); }
+
+/* A packet (or a quoted packet) is ours when its service side is a virtual service, or its
+ * real-server side is a NAT real server talking to someone other than the director itself
+ * (`peer_addr`: a reply's destination, a quoted packet's source). */
+static __always_inline int IsOurs(__u8 family, __u8 protocol, const __u8* svc_addr, __be16 svc_port,
+                                  const __u8* nat_addr, __be16 nat_port, const __u8* peer_addr) {
+  if (!IsL4(protocol)) return 0;
+  if (MatchL4(&ipvsd_services, family, protocol, svc_addr, svc_port)) return 1;
+  return MatchL4(&ipvsd_nat_srcs, family, protocol, nat_addr, nat_port) &&
+         !InAddrMap(&ipvsd_locals, family, peer_addr);
 }
 
 static __always_inline int IsIcmpError(__u8 type) {
@@ -176,7 +189,7 @@ static __always_inline int Ipv4IcmpIsOurs(void* l4, void* end) {
   struct ipvsd_ports* ports = (void*)inner + hlen;
   if ((void*)(ports + 1) > end) return 0;
   return IsOurs(IPVSD_AF_INET, inner->protocol, (const __u8*)&inner->saddr, ports->src,
-                (const __u8*)&inner->daddr, ports->dst);
+                (const __u8*)&inner->daddr, ports->dst, (const __u8*)&inner->saddr);
 }
 
 static __always_inline int Ipv4IsOurs(void* l3, void* end) {
@@ -190,7 +203,7 @@ static __always_inline int Ipv4IsOurs(void* l3, void* end) {
   struct ipvsd_ports* ports = l4;
   if ((void*)(ports + 1) > end) return 0;
   return IsOurs(IPVSD_AF_INET, ip->protocol, (const __u8*)&ip->daddr, ports->dst, (const __u8*)&ip->saddr,
-                ports->src);
+                ports->src, (const __u8*)&ip->daddr);
 }
 
 /* Walks hop-by-hop, routing and destination-options headers from *p. Returns 0 when a header
@@ -227,7 +240,7 @@ static __always_inline int Ipv6IcmpIsOurs(void* l4, void* end) {
   struct ipvsd_ports* ports = p;
   if ((void*)(ports + 1) > end) return 0;
   return IsOurs(IPVSD_AF_INET6, nexthdr, inner->saddr.in6_u.u6_addr8, ports->src, inner->daddr.in6_u.u6_addr8,
-                ports->dst);
+                ports->dst, inner->saddr.in6_u.u6_addr8);
 }
 
 static __always_inline int Ipv6IsOurs(void* l3, void* end) {
@@ -241,7 +254,7 @@ static __always_inline int Ipv6IsOurs(void* l3, void* end) {
   struct ipvsd_ports* ports = p;
   if ((void*)(ports + 1) > end) return 0;
   return IsOurs(IPVSD_AF_INET6, nexthdr, ip6->daddr.in6_u.u6_addr8, ports->dst, ip6->saddr.in6_u.u6_addr8,
-                ports->src);
+                ports->src, ip6->daddr.in6_u.u6_addr8);
 }
 
 SEC("xdp")

@@ -22,9 +22,10 @@ namespace {
 constexpr const char* kServicesMap = "ipvsd_services";
 constexpr const char* kNatSourcesMap = "ipvsd_nat_srcs";
 constexpr const char* kVipsMap = "ipvsd_vips";
+constexpr const char* kLocalsMap = "ipvsd_locals";
 constexpr const char* kIfSlotsMap = "ipvsd_ifslots";
 constexpr const char* kXsksMap = "ipvsd_xsks";
-constexpr const char* kSharedMaps[] = {kServicesMap, kNatSourcesMap, kVipsMap, kIfSlotsMap, kXsksMap};
+constexpr const char* kSharedMaps[] = {kServicesMap, kNatSourcesMap, kVipsMap, kLocalsMap, kIfSlotsMap, kXsksMap};
 // Enough rounds to remove one program per round even from a cluttered dispatcher.
 constexpr int kMaxStaleRounds = 16;
 
@@ -113,6 +114,16 @@ Status SyncMap(int fd, const char* name, std::vector<Key> want) {
     }
   }
   return Ok();
+}
+
+Result<ipvsd_addr_key> AddrKey(const net::IpAddr& a) {
+  if (a.family != net::Family::kInet && a.family != net::Family::kInet6) {
+    return MakeError(EAFNOSUPPORT, "XDP filter: address family " + std::to_string(static_cast<int>(a.family)));
+  }
+  ipvsd_addr_key key{};
+  key.family = static_cast<uint8_t>(a.family);
+  std::memcpy(key.addr, a.raw.bytes.data(), static_cast<size_t>(net::AddrLength(a.family)));
+  return key;
 }
 
 Result<ipvsd_l4_key> L4Key(const L4Match& m) {
@@ -247,7 +258,7 @@ Status XdpProgram::Attach(XdpMode mode) {
     }
     if (k > 0) {
       // Every instance uses the first one's maps.
-      const int fds[] = {services_fd_, nat_sources_fd_, vips_fd_, ifslots_fd_, xsks_fd_};
+      const int fds[] = {services_fd_, nat_sources_fd_, vips_fd_, locals_fd_, ifslots_fd_, xsks_fd_};
       for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
         bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
         int err = map ? bpf_map__reuse_fd(map, fds[m]) : -ENOENT;
@@ -272,7 +283,7 @@ Status XdpProgram::Attach(XdpMode mode) {
     }
     a.attached = true;
     if (k == 0) {
-      int* fds[] = {&services_fd_, &nat_sources_fd_, &vips_fd_, &ifslots_fd_, &xsks_fd_};
+      int* fds[] = {&services_fd_, &nat_sources_fd_, &vips_fd_, &locals_fd_, &ifslots_fd_, &xsks_fd_};
       for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
         bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
         *fds[m] = map ? bpf_map__fd(map) : -1;
@@ -326,7 +337,16 @@ Status XdpProgram::SetFilter(const TrafficFilter& filter) {
     if (!key) return key.error();
     nat_sources.push_back(*key);
   }
+  std::vector<ipvsd_addr_key> locals;
+  for (const net::IpAddr& a : filter.local_addrs) {
+    Result<ipvsd_addr_key> key = AddrKey(a);
+    if (!key) return key.error();
+    locals.push_back(*key);
+  }
   std::lock_guard lock(filter_mu_);
+  // The local addresses first: a NAT source must never match before the director's own
+  // addresses are known to be excluded.
+  if (Status s = SyncMap(locals_fd_, kLocalsMap, std::move(locals)); !s) return s;
   if (Status s = SyncMap(services_fd_, kServicesMap, std::move(services)); !s) return s;
   if (Status s = SyncMap(nat_sources_fd_, kNatSourcesMap, std::move(nat_sources)); !s) return s;
   return SyncMap(vips_fd_, kVipsMap, std::move(vips));

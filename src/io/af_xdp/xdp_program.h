@@ -88,6 +88,7 @@ class XdpProgram {
   int services_fd_ = -1;
   int nat_sources_fd_ = -1;
   int vips_fd_ = -1;
+  int locals_fd_ = -1;
   int ifslots_fd_ = -1;
   int xsks_fd_ = -1;
   std::mutex filter_mu_;
