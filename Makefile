@@ -9,7 +9,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the build, the tests and the demo need (README.md says why each is there).
 DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
-        libpopt-dev nlohmann-json3-dev \
+        libpopt-dev nlohmann-json3-dev libssl-dev \
         clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables \
         iproute2 procps netbase curl ethtool \
         haproxy nginx-light wrk iperf

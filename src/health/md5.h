@@ -1,6 +1,6 @@
 // File: health/md5.h
 //
-// MD5 (RFC 1321), only because keepalived's HTTP_GET compares the page body against an MD5
+// MD5 (RFC 1321, computed by OpenSSL's libcrypto), only because keepalived's HTTP_GET compares the page body against an MD5
 // `digest` (genhash prints it). Not for anything security-related.
 #pragma once
 
