@@ -156,6 +156,12 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6DestUnreach, net::kIcmpv6PortUnreach, 0, DropReason::kNoDest)
                           : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpPortUnreach, 0, DropReason::kNoDest);
   }
+  if (r.conn->fwd() == core::FwdMethod::kMasq) {
+    // The replies will go back to this client: have its next hop resolved while the real
+    // server answers, so that the first reply is not the packet that waits for ARP/ND.
+    net::NextHop back;
+    env_.router->Lookup(v.family, v.src, &back);
+  }
   Verdict verdict = ForwardIn(f, v, r.conn, now, false);
   if (r.conn->flags & core::kConnOnePacket) core::ReleaseOnePacketConn(conns_, r.conn);
   return verdict;

@@ -62,7 +62,9 @@
 
 namespace {
 
-constexpr int kIoTimeoutMs = 2000;
+// Long enough for a connection whose first SYN and first SYN-ACK each waited for ARP/ND
+// (ipvsd drops a packet whose next hop is still unresolved; TCP retransmits after 1 s).
+constexpr int kIoTimeoutMs = 4000;
 constexpr int kMaxServerConnections = 512;
 
 [[noreturn]] void Die(const std::string& what) {
