@@ -11,15 +11,17 @@ DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev libssl-dev \
         clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables \
-        iproute2 procps netbase curl ethtool \
-        haproxy nginx-light wrk iperf
+        iproute2 procps netbase curl ethtool
+# And those only `make bench-compare` needs: the peers it measures ipvsd against and its loads.
+BENCH_DEPS := haproxy nginx-light wrk iperf
 
-.PHONY: all deps build test unit-test asan-test bench bench-compare demo clean
+.PHONY: all deps bench-deps build test asan-test bench bench-compare demo clean
 
 all: build
 
-deps:
-	@missing=$$(for p in $(DEPS); do \
+# Installs the packages of $(1) that are missing; quiet when none is.
+define install_missing
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
@@ -27,6 +29,13 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS))
+
+bench-deps:
+	$(call install_missing,$(BENCH_DEPS))
 
 $(BUILD)/build.ninja: CMakeLists.txt
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -50,7 +59,7 @@ bench: build
 
 # ipvsd against no load balancer, nftables NAT and HAProxy in one namespace topology, ~10 min
 # (bench/compare.sh, docs/performance.md). Quick look: make bench-compare COMPARE_RUNS=1 COMPARE_SECONDS=2
-bench-compare: build
+bench-compare: build bench-deps
 	$(SUDO) env COMPARE_RUNS=$(COMPARE_RUNS) COMPARE_SECONDS=$(COMPARE_SECONDS) bench/compare.sh $(BUILD)/bin
 
 # A live run in network namespaces (tools/demo.sh): METHOD=nat (default), dr or tun.
