@@ -33,6 +33,25 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, int queues
     set.ios.push_back(std::move(*io));
   }
   set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
+  set.counters = [sockets] {
+    io::AfXdpCounters t;
+    for (io::AfXdpIo* s : sockets) {
+      io::AfXdpCounters c = s->counters();
+      t.rx += c.rx;
+      t.tx += c.tx;
+      t.passed_dropped += c.passed_dropped;
+      t.tx_ring_full += c.tx_ring_full;
+      t.tx_unsendable += c.tx_unsendable;
+      t.fill_ring_empty += c.fill_ring_empty;
+      t.kernel_rx_dropped += c.kernel_rx_dropped;
+      t.kernel_fill_empty += c.kernel_fill_empty;
+    }
+    return "rx=" + std::to_string(t.rx) + " tx=" + std::to_string(t.tx) +
+           " passed_dropped=" + std::to_string(t.passed_dropped) + " tx_ring_full=" + std::to_string(t.tx_ring_full) +
+           " tx_unsendable=" + std::to_string(t.tx_unsendable) + " fill_ring_empty=" +
+           std::to_string(t.fill_ring_empty) + " kernel_rx_dropped=" + std::to_string(t.kernel_rx_dropped) +
+           " kernel_fill_empty=" + std::to_string(t.kernel_fill_empty);
+  };
   return set;
 }
 
@@ -47,6 +66,12 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces) {
   io::AfPacketIo* raw = io->get();
   set.set_filter = [raw](const io::TrafficFilter& f) { return raw->SetFilter(f); };
   set.description = "AF_PACKET";
+  set.counters = [raw] {
+    io::AfPacketIo::Counters c = raw->counters();
+    return "rx=" + std::to_string(c.rx) + " tx=" + std::to_string(c.tx) + " tx_ring_full=" +
+           std::to_string(c.tx_ring_full) + " tx_errors=" + std::to_string(c.tx_errors) +
+           " rx_truncated=" + std::to_string(c.rx_truncated) + " kernel_rx_drops=" + std::to_string(c.rx_drops);
+  };
   set.ios.push_back(std::move(*io));
   return set;
 }

@@ -32,7 +32,11 @@ ctl::ConnRecord ToRecord(const dataplane::ConnSnapshot& s) {
 
 WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max,
                        PacketIoSet io)
-    : router_(std::move(router)), ios_(std::move(io.ios)), set_filter_(std::move(io.set_filter)), clock_(env.clock) {
+    : router_(std::move(router)),
+      ios_(std::move(io.ios)),
+      set_filter_(std::move(io.set_filter)),
+      io_counters_(std::move(io.counters)),
+      clock_(env.clock) {
   env.router = router_.get();
   uint32_t per_worker = conn_max / static_cast<uint32_t>(ios_.size() ? ios_.size() : 1);
   for (size_t i = 0; i < ios_.size(); ++i) {
@@ -52,8 +56,23 @@ void WorkerPool::Start() {
 
 void WorkerPool::Stop() {
   stop_.store(true, std::memory_order_relaxed);
+  if (threads_.empty()) return;
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  for (const auto& w : workers_) {
+    const dataplane::WorkerCounters& c = w->counters();
+    std::string drops;
+    for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
+      uint64_t n = c.drops_of(static_cast<dataplane::DropReason>(r));
+      if (n) drops += std::string(" ") + dataplane::DropReasonName(static_cast<dataplane::DropReason>(r)) + "=" +
+                      std::to_string(n);
+    }
+    Log(LogLevel::kInfo, "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu drops:%s", w->id(),
+        static_cast<unsigned long long>(c.rx.load()), static_cast<unsigned long long>(c.tx.load()),
+        static_cast<unsigned long long>(c.passed.load()), static_cast<unsigned long long>(c.icmp_sent.load()),
+        drops.empty() ? " none" : drops.c_str());
+  }
+  if (io_counters_) Log(LogLevel::kInfo, "packet I/O: %s", io_counters_().c_str());
 }
 
 void WorkerPool::Run(size_t index) {

@@ -30,6 +30,7 @@ struct PacketIoSet {
   std::vector<std::unique_ptr<io::PacketIo>> ios;
   std::function<Status(const io::TrafficFilter&)> set_filter;  // may be empty (loopback)
   std::string description;                                     // for the log, e.g. "AF_XDP native"
+  std::function<std::string()> counters;                       // the backend's counters, one line
 };
 
 class WorkerPool final : public DataPlane {
@@ -40,6 +41,8 @@ class WorkerPool final : public DataPlane {
   ~WorkerPool() override;
 
   void Start();
+  // Stops and joins the workers, then logs what they and the packet I/O counted (drops by
+  // reason, ring overruns): the figures to look at when traffic went missing.
   void Stop();
 
   std::vector<ctl::ConnRecord> ListConns() override;
@@ -54,6 +57,7 @@ class WorkerPool final : public DataPlane {
   std::unique_ptr<net::Router> router_;
   std::vector<std::unique_ptr<io::PacketIo>> ios_;
   std::function<Status(const io::TrafficFilter&)> set_filter_;
+  std::function<std::string()> io_counters_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
