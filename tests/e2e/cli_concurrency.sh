@@ -14,9 +14,13 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# ipvsd runs in a network namespace of its own with only lo, so it is a control plane only:
+# it must not attach its data plane to this machine's interfaces.
+isolated=(unshare --net --)
+[ "$(id -u)" = 0 ] || isolated=(unshare --net --map-root-user --)
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$bindir/ipvsd" --socket "$sock" --conn-max 4096 --log-level error &
+"${isolated[@]}" "$bindir/ipvsd" --socket "$sock" --conn-max 4096 --log-level error &
 pid=$!
 for _ in $(seq 1 200); do [ -S "$sock" ] && break; sleep 0.01; done
 [ -S "$sock" ] || fail "ipvsd did not start"
