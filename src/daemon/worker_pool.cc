@@ -67,10 +67,10 @@ void WorkerPool::Stop() {
       if (n) drops += std::string(" ") + dataplane::DropReasonName(static_cast<dataplane::DropReason>(r)) + "=" +
                       std::to_string(n);
     }
-    Log(LogLevel::kInfo, "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu drops:%s", w->id(),
+    Log(LogLevel::kInfo, "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu drops:%s", w->id(),
         static_cast<unsigned long long>(c.rx.load()), static_cast<unsigned long long>(c.tx.load()),
         static_cast<unsigned long long>(c.passed.load()), static_cast<unsigned long long>(c.icmp_sent.load()),
-        drops.empty() ? " none" : drops.c_str());
+        static_cast<unsigned long long>(c.resets_sent.load()), drops.empty() ? " none" : drops.c_str());
   }
   if (io_counters_) Log(LogLevel::kInfo, "packet I/O: %s", io_counters_().c_str());
 }

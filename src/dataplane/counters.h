@@ -18,7 +18,7 @@ enum class DropReason : uint8_t {
   kFragment,           // IP fragments (ipvsd does not reassemble)
   kNoDest,             // no available real server (an ICMP port unreachable went back)
   kTableFull,          // the connection table is full
-  kNotNewConn,         // a packet that may not start a connection (e.g. TCP without SYN)
+  kNotNewConn,         // a packet that may not start a connection (TCP without SYN: a reset went back)
   kDestUnavailable,    // the connection's real server was deleted
   kNoRoute,            // no route or unresolved neighbour towards the next hop
   kTtlExceeded,        // (an ICMP time exceeded went back)
@@ -35,6 +35,7 @@ struct WorkerCounters {
   std::atomic<uint64_t> tx{0};
   std::atomic<uint64_t> passed{0};
   std::atomic<uint64_t> icmp_sent{0};
+  std::atomic<uint64_t> resets_sent{0};  // TCP resets for stray segments to a service
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {

@@ -9,6 +9,7 @@
 #include "fwd/tun.h"
 #include "net/headers.h"
 #include "net/icmp_error.h"
+#include "net/tcp_reset.h"
 
 namespace ipvsd::dataplane {
 namespace {
@@ -141,9 +142,13 @@ Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint64_t hash, Ticks n
 Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now) {
   if (!core::MayCreateConn(v, env_.settings->sloppy_tcp.load(std::memory_order_relaxed),
                            env_.settings->sloppy_sctp.load(std::memory_order_relaxed))) {
-    // ip_vs_in leaves such packets to the local stack, which answers a stray segment itself.
+    // ip_vs_in leaves such packets to the local stack, which has no socket for them and
+    // answers a stray TCP segment with a reset; so does ipvsd (the kernel never sees them:
+    // the backends keep service traffic from it).
     counters_.Drop(DropReason::kNotNewConn);
-    return Verdict::kPass;
+    if (!net::BuildTcpReset(f, v)) return Verdict::kDrop;
+    WorkerCounters::Bump(counters_.resets_sent);
+    return Verdict::kTx;
   }
   core::ScheduleResult r = core::ScheduleConn(conns_, svc, v, *env_.settings, now, id_, *env_.total_stats);
   if (r.status == core::ScheduleStatus::kTableFull) {

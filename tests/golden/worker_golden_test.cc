@@ -145,8 +145,24 @@ std::vector<GoldenRow> Rows() {
                                    "00 01 08 00 06 04 00 01 02 00 00 00 00 01 c6 12 00 05"
                                    "00 00 00 00 00 00 c6 13 00 01"),
                   Verdict::kPass, {}});
-  rows.push_back({"TCP ACK with no connection: not a new connection, left to the kernel", NatTcp80,
-                  ClientToVip4().Tcp(40000, 80, net::kTcpAck).Build(), Verdict::kPass, {}});
+  rows.push_back({"TCP ACK with no connection: reset with SEQ=SEG.ACK, as the local stack answers", NatTcp80,
+                  ClientToVip4().Tcp(40000, 80, net::kTcpAck).TcpSeq(100, 5000).Payload("data").Build(),
+                  Verdict::kTx,
+                  PacketBuilder().Eth(kDir1Mac, kClientMac).Ipv4("198.19.0.1", "198.18.0.5").Df(true)
+                      .Tcp(80, 40000, net::kTcpRst).TcpSeq(5000, 0).TcpWindow(0).Build(), 1});
+  rows.push_back({"TCP FIN without ACK and no connection: RST+ACK acknowledging data and FIN", NatTcp80,
+                  ClientToVip4().Tcp(40000, 80, net::kTcpFin).TcpSeq(100, 0).Payload("abc").Build(), Verdict::kTx,
+                  PacketBuilder().Eth(kDir1Mac, kClientMac).Ipv4("198.19.0.1", "198.18.0.5").Df(true)
+                      .Tcp(80, 40000, net::kTcpRst | net::kTcpAck).TcpSeq(0, 104).TcpWindow(0).Build(), 1});
+  rows.push_back({"IPv6 TCP ACK with no connection: reset", [](DataPlane& dp) {
+                    dp.AddDest(dp.AddService(net::kProtoTcp, "2001:db8:f::1", 80), "2001:db8:1::10", 8080,
+                               core::FwdMethod::kMasq);
+                  },
+                  ClientToVip6().Tcp(40000, 80, net::kTcpAck).TcpSeq(1, 77).Build(), Verdict::kTx,
+                  PacketBuilder().Eth(kDir1Mac, kClientMac).Ipv6("2001:db8:f::1", "2001:db8:c::5")
+                      .Tcp(80, 40000, net::kTcpRst).TcpSeq(77, 0).TcpWindow(0).Build(), 1});
+  rows.push_back({"TCP RST with no connection: never answered", NatTcp80,
+                  ClientToVip4().Tcp(40000, 80, net::kTcpRst).Build(), Verdict::kDrop, {}});
   rows.push_back({"Truncated IPv4 header: dropped", NatTcp80,
                   [] {
                     std::vector<uint8_t> f = ClientToVip4().Tcp(40000, 80, net::kTcpSyn).Build();
