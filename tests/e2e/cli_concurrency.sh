@@ -8,22 +8,16 @@ set -u
 bindir=$(cd "${1:?usage: cli_concurrency.sh BINDIR}" && pwd)
 work=$(mktemp -d /tmp/ipvsd-concurrency.XXXXXX)
 sock="$work/ipvsd.sock"
-pid=
+daemon_pid=
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-# ipvsd runs in a network namespace of its own with only lo, so it is a control plane only:
-# it must not attach its data plane to this machine's interfaces.
-isolated=(unshare --net --)
-[ "$(id -u)" = 0 ] || isolated=(unshare --net --map-root-user --)
+source "$(dirname "$0")/../testing/control_plane_daemon.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 
-"${isolated[@]}" "$bindir/ipvsd" --socket "$sock" --conn-max 4096 --log-level error &
-pid=$!
-for _ in $(seq 1 200); do [ -S "$sock" ] && break; sleep 0.01; done
-[ -S "$sock" ] || fail "ipvsd did not start"
+start_control_plane "$bindir" "$sock" || fail "ipvsd did not start"
 export IPVSD_SOCKET="$sock"
 ipvsadm="$bindir/ipvsadm"
 shared=198.18.100.1:80
@@ -56,7 +50,7 @@ worker() {
 for i in $(seq 1 $workers); do worker "$i" & done
 wait_for_workers() {
   local p
-  for p in $(jobs -p); do [ "$p" != "$pid" ] && wait "$p"; done
+  for p in $(jobs -p); do [ "$p" != "$daemon_pid" ] && wait "$p"; done
 }
 wait_for_workers
 

@@ -6,22 +6,16 @@ set -u
 bindir=$(cd "${1:?usage: ctl_robustness.sh BINDIR}" && pwd)
 work=$(mktemp -d /tmp/ipvsd-robust.XXXXXX)
 sock="$work/ipvsd.sock"
-pid=
+daemon_pid=
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-# ipvsd runs in a network namespace of its own with only lo, so it is a control plane only:
-# it must not attach its data plane to this machine's interfaces.
-isolated=(unshare --net --)
-[ "$(id -u)" = 0 ] || isolated=(unshare --net --map-root-user --)
+source "$(dirname "$0")/../testing/control_plane_daemon.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 
-"${isolated[@]}" "$bindir/ipvsd" --socket "$sock" --conn-max 4096 --log-level error &
-pid=$!
-for _ in $(seq 1 200); do [ -S "$sock" ] && break; sleep 0.01; done
-[ -S "$sock" ] || fail "ipvsd did not start"
+start_control_plane "$bindir" "$sock" || fail "ipvsd did not start"
 
 export IPVSD_SOCKET="$sock"
 ipvsadm="$bindir/ipvsadm"
@@ -34,17 +28,17 @@ before=$($ipvsadm -Sn; $ipvsadm -L --timeout)
 
 "$bindir/ctl_abuse" "$sock" || fail "ctl_abuse reported failures"
 
-kill -0 "$pid" 2>/dev/null || fail "ipvsd died"
+kill -0 "$daemon_pid" 2>/dev/null || fail "ipvsd died"
 after=$($ipvsadm -Sn; $ipvsadm -L --timeout)
 [ "$before" = "$after" ] || fail "table changed:
 --- before
 $before
 --- after
 $after"
-kill "$pid"
-wait "$pid"
+kill "$daemon_pid"
+wait "$daemon_pid"
 rc=$?
-pid=
+daemon_pid=
 [ $rc -eq 0 ] || fail "ipvsd exited with $rc on SIGTERM"
 [ ! -e "$sock" ] || fail "socket file left behind"
 echo "PASS: ipvsd survived the abuse, table unchanged, clean exit"

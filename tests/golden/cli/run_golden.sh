@@ -23,20 +23,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-# ipvsd runs in a network namespace of its own with only lo, so it is a control plane only:
-# it must not attach its data plane to this machine's interfaces.
-isolated=(unshare --net --)
-[ "$(id -u)" = 0 ] || isolated=(unshare --net --map-root-user --)
+source "$here/../../testing/control_plane_daemon.sh"
 
 start_daemon() {
-  local sock=$1
-  "${isolated[@]}" "$bindir/ipvsd" --socket "$sock" --conn-max 4096 --log-level error &
-  daemon_pid=$!
-  for _ in $(seq 1 200); do
-    [ -S "$sock" ] && return 0
-    kill -0 "$daemon_pid" 2>/dev/null || break
-    sleep 0.01
-  done
+  start_control_plane "$bindir" "$1" && return 0
   echo "ipvsd did not start"
   return 1
 }
