@@ -8,15 +8,11 @@ namespace ipvsd::sched {
 namespace {
 
 using test_util::DestList;
-using test_util::FlowTo;
+using test_util::kHour;
+using test_util::kMinute;
+using test_util::kStart;
+using test_util::PickAt;
 
-constexpr Ticks kMinute = SecondsToTicks(60);
-constexpr Ticks kHour = 60 * kMinute;
-constexpr Ticks kStart = 1000;
-
-char PickAt(LblcrScheduler& s, const DestList& dests, uint32_t daddr, Ticks now) {
-  return dests.Label(s.Pick(FlowTo(daddr), now));
-}
 
 TEST(LblcrTest, SameDestinationAddressStaysOnItsServer) {
   LblcrScheduler lblcr;

@@ -115,4 +115,14 @@ inline std::string Picks(core::Scheduler& s, const DestList& dests, int n,
   return out;
 }
 
+// Time for the locality schedulers' expiry (lblc, lblcr).
+inline constexpr Ticks kMinute = SecondsToTicks(60);
+inline constexpr Ticks kHour = 60 * kMinute;
+inline constexpr Ticks kStart = 1000;
+
+// The label of the destination `s` picks for a flow to destination address `daddr` at `now`.
+inline char PickAt(core::Scheduler& s, const DestList& dests, uint32_t daddr, Ticks now) {
+  return dests.Label(s.Pick(FlowTo(daddr), now));
+}
+
 }  // namespace ipvsd::sched::test_util
