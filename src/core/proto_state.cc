@@ -158,6 +158,8 @@ bool MayCreateConn(const net::PacketView& v, bool sloppy_tcp, bool sloppy_sctp) 
       if (v.tcp_flags & net::kTcpRst) return false;
       return sloppy_tcp || (v.tcp_flags & net::kTcpSyn);
     case net::kProtoSctp:
+      // An ABORT ends an association; it never starts one, sloppy or not.
+      if (v.sctp_chunk == net::kSctpAbort) return false;
       return sloppy_sctp || v.sctp_chunk == net::kSctpInit;
     default:
       return true;

@@ -27,7 +27,7 @@ void InitConnState(ConnEntry& c);
 void UpdateConnState(ConnEntry& c, Direction dir, const net::PacketView& v, const Timeouts& timeouts, Ticks now);
 
 // Whether a packet may create a new connection (kernel *_conn_schedule): TCP needs SYN
-// without RST (any non-RST packet with sloppy_tcp), SCTP an INIT chunk (any with
+// without RST (any non-RST packet with sloppy_tcp), SCTP an INIT chunk (any but ABORT with
 // sloppy_sctp), UDP anything.
 bool MayCreateConn(const net::PacketView& v, bool sloppy_tcp, bool sloppy_sctp);
 

@@ -131,7 +131,27 @@ TEST(NewConnTest, OnlySynOrInitStartsAConnectionUnlessSloppy) {
   sctp.sctp_chunk = net::kSctpData;
   EXPECT_FALSE(MayCreateConn(sctp, false, false));
   EXPECT_TRUE(MayCreateConn(sctp, false, true));
+  sctp.sctp_chunk = net::kSctpAbort;
+  EXPECT_FALSE(MayCreateConn(sctp, false, true));
   EXPECT_TRUE(MayCreateConn(Packet(net::kProtoUdp, "198.18.0.5", 1, "198.19.0.1", 53), false, false));
+}
+
+// A connection created by a mid-stream packet (sloppy_tcp) starts in NONE like any other and
+// takes its first transition from that packet: NONE + ack is ESTABLISHED in the kernel's
+// table for every direction, so the flow is active at once.
+TEST(NewConnTest, SloppyMidStreamAckIsEstablishedAtOnce) {
+  for (FwdMethod fwd : {FwdMethod::kRoute, FwdMethod::kMasq}) {
+    Fixture f(fwd);
+    InitConnState(f.conn);
+    f.Tcp(Direction::kInput, net::kTcpAck);
+    EXPECT_EQ(f.State(), "ESTABLISHED");
+    EXPECT_EQ(f.dest.activeconns(), 1);
+    EXPECT_EQ(f.dest.inactconns(), 0);
+  }
+  Fixture fin(FwdMethod::kRoute);
+  InitConnState(fin.conn);
+  fin.Tcp(Direction::kInput, net::kTcpFin | net::kTcpAck);
+  EXPECT_EQ(fin.State(), "CLOSE");
 }
 
 }  // namespace
