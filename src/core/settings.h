@@ -3,9 +3,18 @@
 // The kernel's IPVS sysctls that change connection handling (Documentation/networking/
 // ipvs-sysctl.rst), with the kernel's defaults. Atomics: the control plane may change them
 // while workers read them.
+//
+// ipvsd takes them from its command line as the kernel takes them from /proc/sys/net/ipv4/vs:
+//
+//   Result<SysctlSetting> s = ParseSysctl("sloppy_tcp=1");
+//   if (s) ApplySysctl(settings, *s);
 #pragma once
 
 #include <atomic>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
 
 namespace ipvsd::core {
 
@@ -17,9 +26,23 @@ struct Settings {
   std::atomic<bool> expire_nodest_conn{false};
   // 1: a persistence template pointing at a weight-0 server is invalid for new connections.
   std::atomic<bool> expire_quiescent_template{false};
-  // 1: any non-RST TCP packet (any SCTP packet) may create a connection, not only SYN (INIT).
+  // 1: any non-RST TCP packet (any SCTP packet but ABORT) may create a connection, not only
+  // SYN (INIT). The service flag kSvcSloppy does the same for one service.
   std::atomic<bool> sloppy_tcp{false};
   std::atomic<bool> sloppy_sctp{false};
 };
+
+// One sysctl assignment, checked: `name` is one of the Settings above, `value` in its range
+// (conn_reuse_mode 0..3, the others 0 or 1).
+struct SysctlSetting {
+  std::string name;
+  int value = 0;
+};
+
+// "NAME=VALUE" with a decimal VALUE; an unknown name or a value out of range is EINVAL with a
+// message that says which and what is allowed.
+Result<SysctlSetting> ParseSysctl(std::string_view assignment);
+
+void ApplySysctl(Settings& settings, const SysctlSetting& setting);
 
 }  // namespace ipvsd::core

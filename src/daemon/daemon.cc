@@ -42,7 +42,9 @@ Daemon::Daemon(Options options)
       services_(sched::MakeScheduler),
       handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }),
       server_(ctl::ServerOptions{options_.socket_path},
-              [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {}
+              [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {
+  for (const core::SysctlSetting& s : options_.sysctls) core::ApplySysctl(settings_, s);
+}
 
 std::vector<ctl::ConnRecord> Daemon::ListConns() {
   if (!data_plane_) return {};
@@ -86,6 +88,7 @@ Status Daemon::Start() {
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
   SyncDataPlane();
+  for (const core::SysctlSetting& s : options_.sysctls) Log(LogLevel::kInfo, "sysctl %s=%d", s.name.c_str(), s.value);
   Log(LogLevel::kInfo, "control socket %s, connection table size %u%s", options_.socket_path.c_str(),
       options_.conn_max, data_plane_ ? "" : ", control plane only (no data plane attached)");
   return Ok();

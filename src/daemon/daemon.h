@@ -45,6 +45,7 @@ struct Options {
   int workers = 0;                  // 0: one per core
   uint32_t conn_max = kDefaultConnMax;
   LogLevel log_level = LogLevel::kInfo;
+  std::vector<core::SysctlSetting> sysctls;  // --sysctl, in command-line order
 };
 
 // What the daemon needs from the data plane. Called on the control thread.

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "core/settings.h"
 #include "core/stats.h"
 #include "ctl/client.h"
 
@@ -42,16 +43,20 @@ std::string Usage(const char* program) {
          " (default: one per core)\n"
          "  --conn-max N         connection table size, a power of two (default 1048576)\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default info)\n"
+         "  --sysctl NAME=VALUE  an IPVS sysctl (repeatable): conn_reuse_mode (0..3, default 1),\n"
+         "                       expire_nodest_conn, expire_quiescent_template, sloppy_tcp,\n"
+         "                       sloppy_sctp (0 or 1, default 0)\n"
          "  --help               show this help\n";
 }
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
-  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kHelp };
+  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kSysctl, kHelp };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
       {"io", required_argument, nullptr, kIo},             {"workers", required_argument, nullptr, kWorkers},
       {"conn-max", required_argument, nullptr, kConnMax},  {"log-level", required_argument, nullptr, kLogLevel},
-      {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
+      {"sysctl", required_argument, nullptr, kSysctl},     {"help", no_argument, nullptr, kHelp},
+      {nullptr, 0, nullptr, 0},
   };
   CommandLine cl;
   cl.options.socket_path = ctl::kDefaultSocketPath;
@@ -96,6 +101,12 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
                                        optarg + "'");
         }
         break;
+      case kSysctl: {
+        auto setting = core::ParseSysctl(optarg);
+        if (!setting) return MakeError(EINVAL, "--sysctl: " + setting.error().message);
+        cl.options.sysctls.push_back(std::move(*setting));
+        break;
+      }
       case kHelp:
         cl.help = true;
         break;

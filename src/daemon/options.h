@@ -1,8 +1,10 @@
 // File: daemon/options.h
 //
 // ipvsd's command line (DESIGN.md): --socket PATH, --iface IF (repeatable), --io
-// auto|afxdp|afpacket, --workers N, --conn-max N, --log-level LEVEL, --help. Parsed with
-// getopt_long; every error names the option and the reason, and main() exits 2 on it.
+// auto|afxdp|afpacket, --workers N, --conn-max N, --log-level LEVEL, --sysctl NAME=VALUE
+// (repeatable; the kernel's /proc/sys/net/ipv4/vs settings of core::Settings), --help.
+// Parsed with getopt_long; every error names the option and the reason, and main() exits 2
+// on it.
 #pragma once
 
 #include <string>

@@ -37,6 +37,28 @@ TEST(OptionsTest, EveryOption) {
   EXPECT_EQ(cl->options.log_level, LogLevel::kDebug);
 }
 
+TEST(OptionsTest, SysctlsInOrder) {
+  auto cl = Parse({"--sysctl", "sloppy_tcp=1", "--sysctl=sloppy_sctp=1", "--sysctl", "conn_reuse_mode=0"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  ASSERT_EQ(cl->options.sysctls.size(), 3u);
+  EXPECT_EQ(cl->options.sysctls[0].name, "sloppy_tcp");
+  EXPECT_EQ(cl->options.sysctls[0].value, 1);
+  EXPECT_EQ(cl->options.sysctls[1].name, "sloppy_sctp");
+  EXPECT_EQ(cl->options.sysctls[2].name, "conn_reuse_mode");
+  EXPECT_EQ(cl->options.sysctls[2].value, 0);
+  EXPECT_TRUE(Parse({})->options.sysctls.empty());
+}
+
+TEST(OptionsTest, SysctlErrors) {
+  EXPECT_EQ(Parse({"--sysctl", "sloppy_udp=1"}).error().message,
+            "--sysctl: unknown sysctl 'sloppy_udp' (known: conn_reuse_mode, expire_nodest_conn, "
+            "expire_quiescent_template, sloppy_tcp, sloppy_sctp)");
+  EXPECT_EQ(Parse({"--sysctl", "sloppy_tcp=on"}).error().message,
+            "--sysctl: sysctl sloppy_tcp must be a number from 0 to 1, not 'on'");
+  EXPECT_EQ(Parse({"--sysctl", "sloppy_tcp"}).error().message, "--sysctl: sysctl 'sloppy_tcp' is not NAME=VALUE");
+  EXPECT_EQ(Parse({"--sysctl"}).error().message, "option '--sysctl' needs an argument");
+}
+
 TEST(OptionsTest, Errors) {
   EXPECT_EQ(Parse({"--conn-max", "1000"}).error().message,
             "--conn-max must be a power of two from 256 to 1073741824, not '1000'");

@@ -1,0 +1,41 @@
+#include "core/settings.h"
+
+#include <gtest/gtest.h>
+
+namespace ipvsd::core {
+namespace {
+
+TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
+  Settings s;
+  for (const char* a : {"conn_reuse_mode=2", "expire_nodest_conn=1", "expire_quiescent_template=1", "sloppy_tcp=1",
+                        "sloppy_sctp=1"}) {
+    auto setting = ParseSysctl(a);
+    ASSERT_TRUE(setting.ok()) << a << ": " << setting.error().message;
+    ApplySysctl(s, *setting);
+  }
+  EXPECT_EQ(s.conn_reuse_mode, 2);
+  EXPECT_TRUE(s.expire_nodest_conn);
+  EXPECT_TRUE(s.expire_quiescent_template);
+  EXPECT_TRUE(s.sloppy_tcp);
+  EXPECT_TRUE(s.sloppy_sctp);
+  ApplySysctl(s, *ParseSysctl("sloppy_tcp=0"));
+  EXPECT_FALSE(s.sloppy_tcp);
+}
+
+TEST(SysctlTest, BadInputSaysWhatIsWrong) {
+  EXPECT_EQ(ParseSysctl("sloppy_tcp").error().message, "sysctl 'sloppy_tcp' is not NAME=VALUE");
+  EXPECT_EQ(ParseSysctl("sloppy_udp=1").error().message,
+            "unknown sysctl 'sloppy_udp' (known: conn_reuse_mode, expire_nodest_conn, expire_quiescent_template, "
+            "sloppy_tcp, sloppy_sctp)");
+  EXPECT_EQ(ParseSysctl("sloppy_tcp=2").error().message, "sysctl sloppy_tcp must be a number from 0 to 1, not '2'");
+  EXPECT_EQ(ParseSysctl("conn_reuse_mode=4").error().message,
+            "sysctl conn_reuse_mode must be a number from 0 to 3, not '4'");
+  for (const char* bad : {"sloppy_tcp=", "sloppy_tcp=yes", "sloppy_tcp=-1", "sloppy_tcp=1x", "sloppy_tcp= 1"}) {
+    auto r = ParseSysctl(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, EINVAL);
+  }
+}
+
+}  // namespace
+}  // namespace ipvsd::core
