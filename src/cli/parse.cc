@@ -37,7 +37,7 @@ enum {
   kTagSet = 128, kTagStartDaemon, kTagStopDaemon, kTagMcastInterface, kTagTimeout, kTagDaemon, kTagStats,
   kTagRate, kTagThresholds, kTagPersistentConn, kTagSort, kTagNoSort, kTagPersistenceEngine, kTagSctpService,
   kTagMcastGroup, kTagMcastPort, kTagMcastTtl, kTagSyncMaxlen, kTagTunInfo, kTagTunType, kTagTunPort,
-  kTagTunNoCsum, kTagTunCsum, kTagTunRemCsum, kTagJson,
+  kTagTunNoCsum, kTagTunCsum, kTagTunRemCsum, kTagJson, kTagSloppy,
 };
 
 constexpr const char* kCmdNames[] = {
@@ -50,27 +50,27 @@ constexpr const char* kOptNames[kNumOpts] = {
     "forwarding-method", "weight", "u-threshold", "l-threshold", "mcast-interface", "timeout", "daemon",
     "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
     "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
-    "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json",
+    "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json", "sloppy",
 };
 
 // ipvsadm's commands_v_options: '+' compulsory, 'x' illegal, '1' exclusive, ' ' optional.
-// The last column (json) is ipvsd's extension: listings only.
-//                        -n   -c   svc  -s   -p   -M   -r   fwd  -w   -x   -y   mc   tot  dmn  st   rt   thr  pc   srt  sid  ex   ops  pe   -b   grp  prt  ttl  len  tinf ttyp tprt nocs csum remc json
+// The last two columns are ipvsd's extensions: json for listings only, sloppy for -A and -E.
+//                        -n   -c   svc  -s   -p   -M   -r   fwd  -w   -x   -y   mc   tot  dmn  st   rt   thr  pc   srt  sid  ex   ops  pe   -b   grp  prt  ttl  len  tinf ttyp tprt nocs csum remc json slop
 constexpr char kCommandsVsOptions[14][kNumOpts + 1] = {
-    /* ADD     */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
-    /* EDIT    */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx",
-    /* DEL     */ "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* FLUSH   */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* LIST    */ " 11xxxxxxxxx11       xxxxxxx xxxxx ",
-    /* ADDSRV  */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     x",
-    /* DELSRV  */ "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* EDITSRV */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     x",
-    /* TIMEOUT */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* STARTD  */ "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxx",
-    /* STOPD   */ "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxx",
-    /* RESTORE */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* SAVE    */ " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* ZERO    */ "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* ADD     */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx ",
+    /* EDIT    */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx ",
+    /* DEL     */ "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* FLUSH   */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* LIST    */ " 11xxxxxxxxx11       xxxxxxx xxxxx x",
+    /* ADDSRV  */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     xx",
+    /* DELSRV  */ "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* EDITSRV */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     xx",
+    /* TIMEOUT */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* STARTD  */ "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxx",
+    /* STOPD   */ "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxx",
+    /* RESTORE */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* SAVE    */ " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* ZERO    */ "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 };
 
 // tunnel_types_v_options over (tun-port, tun-nocsum, tun-csum, tun-remcsum).
@@ -574,6 +574,10 @@ bool Parser::HandleOption(int c, const char* arg) {
       return true;
     case kTagJson:
       return SetOption(kOptJson);
+    case kTagSloppy:
+      if (!SetOption(kOptSloppy)) return false;
+      ce.svc.flags |= ctl::kSvcSloppy;
+      return true;
     default:
       return false;
   }
@@ -647,6 +651,7 @@ ParseOutcome Parser::Run() {
       {"tun-csum", '\0', POPT_ARG_NONE, nullptr, kTagTunCsum, nullptr, nullptr},
       {"tun-remcsum", '\0', POPT_ARG_NONE, nullptr, kTagTunRemCsum, nullptr, nullptr},
       {"json", '\0', POPT_ARG_NONE, nullptr, kTagJson, nullptr, nullptr},
+      {"sloppy", '\0', POPT_ARG_NONE, nullptr, kTagSloppy, nullptr, nullptr},
       POPT_TABLEEND,
   };
   PoptContextPtr con(poptGetContext("ipvsadm", static_cast<int>(argv_.size()), cargv.data(), kTable, 0),

@@ -23,13 +23,15 @@ enum class Cmd {
   kStopDaemon, kRestore, kSave, kZero,
 };
 
-// Option indices (OPTC_*) and their names, as in ipvsadm's optnames[]; kOptJson is ours.
+// Option indices (OPTC_*) and their names, as in ipvsadm's optnames[]; kOptJson and
+// kOptSloppy are ours.
 enum Optc {
   kOptNumeric = 0, kOptConnection, kOptService, kOptScheduler, kOptPersistent, kOptNetmask, kOptServer,
   kOptForward, kOptWeight, kOptUThreshold, kOptLThreshold, kOptMcast, kOptTimeout, kOptDaemon, kOptStats,
   kOptRate, kOptThresholds, kOptPersistentConn, kOptNoSort, kOptSyncId, kOptExact, kOptOnePacket,
   kOptPersistenceEngine, kOptSchedFlags, kOptMcastGroup, kOptMcastPort, kOptMcastTtl, kOptSyncMaxlen,
-  kOptTunInfo, kOptTunType, kOptTunPort, kOptTunNoCsum, kOptTunCsum, kOptTunRemCsum, kOptJson, kNumOpts,
+  kOptTunInfo, kOptTunType, kOptTunPort, kOptTunNoCsum, kOptTunCsum, kOptTunRemCsum, kOptJson, kOptSloppy,
+  kNumOpts,
 };
 
 constexpr uint64_t OptBit(int optc) { return 1ull << optc; }

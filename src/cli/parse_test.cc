@@ -71,6 +71,19 @@ TEST(ParseTest, SchedFlags) {
   EXPECT_EQ(Parse({"-A", "-t", "198.18.0.1:80", "-b", ","}).err, "invalid scheduler flag `,'\n");
 }
 
+TEST(ParseTest, SloppyIsAServiceFlagOfAddAndEditOnly) {
+  auto p = Parse({"-A", "-t", "198.18.0.1:80", "-s", "mh", "-b", "mh-port", "--sloppy"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.flags, ctl::kSvcSched2 | ctl::kSvcSloppy);
+  p = Parse({"-E", "-t", "198.18.0.1:80", "--sloppy"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.flags, ctl::kSvcSloppy);
+  EXPECT_EQ(Parse({"-a", "-t", "198.18.0.1:80", "-r", "198.18.1.1", "--sloppy"}).err,
+            "Illegal 'sloppy' option with the 'add-server' command\n");
+  EXPECT_EQ(Parse({"-L", "--sloppy"}).err, "Illegal 'sloppy' option with the 'list' command\n");
+  EXPECT_EQ(Parse({"-A", "-t", "198.18.0.1:80", "--sloppy", "--sloppy"}).err, "multiple 'sloppy' options specified\n");
+}
+
 TEST(SocketPathTest, OptionAnywhereThenEnvironmentThenDefault) {
   std::vector<std::string> a = {"ipvsadm", "-Ln", "--socket", "/tmp/a.sock", "-t", "x"};
   auto c = ExtractSocketPath(a, "/tmp/env.sock");

@@ -38,6 +38,9 @@ inline constexpr uint32_t kSvcSched1 = 0x0008;  // sh-fallback / mh-fallback / f
 inline constexpr uint32_t kSvcSched2 = 0x0010;  // sh-port / mh-port / flag-2
 inline constexpr uint32_t kSvcSched3 = 0x0020;  // flag-3
 inline constexpr uint32_t kSvcSchedFlags = kSvcSched1 | kSvcSched2 | kSvcSched3;
+// ipvsd's own, above the kernel's range: any non-RST TCP segment (any SCTP packet but ABORT)
+// may create a connection of this service, as the sloppy_tcp/sloppy_sctp sysctls do for all.
+inline constexpr uint32_t kSvcSloppy = 0x00010000;
 
 class Scheduler {
  public:

@@ -96,6 +96,8 @@ inline constexpr uint32_t kSvcOnePacket = 0x0004;
 inline constexpr uint32_t kSvcSched1 = 0x0008;
 inline constexpr uint32_t kSvcSched2 = 0x0010;
 inline constexpr uint32_t kSvcSched3 = 0x0020;
+// ipvsd's extension (ipvsadm --sloppy): sloppy_tcp/sloppy_sctp for this service alone.
+inline constexpr uint32_t kSvcSloppy = 0x00010000;
 
 struct ServiceSpec {
   ServiceKey key;

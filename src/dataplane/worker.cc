@@ -140,8 +140,11 @@ Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint64_t hash, Ticks n
 }
 
 Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now) {
-  if (!core::MayCreateConn(v, env_.settings->sloppy_tcp.load(std::memory_order_relaxed),
-                           env_.settings->sloppy_sctp.load(std::memory_order_relaxed))) {
+  // Sloppy: a mid-stream packet of a flow this director has not seen (another director had it
+  // until the router rehashed) is scheduled like a first packet.
+  const bool sloppy_svc = svc.config.flags & core::kSvcSloppy;
+  if (!core::MayCreateConn(v, sloppy_svc || env_.settings->sloppy_tcp.load(std::memory_order_relaxed),
+                           sloppy_svc || env_.settings->sloppy_sctp.load(std::memory_order_relaxed))) {
     // ip_vs_in leaves such packets to the local stack, which has no socket for them and
     // answers a stray TCP segment with a reset; so does ipvsd (the kernel never sees them:
     // the backends keep service traffic from it).

@@ -237,6 +237,80 @@ TEST_F(WorkerFlowTest, SynAfterTimeWaitStartsANewConnection) {
   EXPECT_STREQ(conns[0].state, "SYN_RECV");
 }
 
+// The real server and TCP state of the connection from client port `sport`, or "none".
+std::string ConnOf(DataPlane& dp, uint16_t sport) {
+  for (const dataplane::ConnSnapshot& c : dp.worker_->ListConns(dp.clock_.NowTicks())) {
+    if (c.cport == sport) return net::IpAddr(c.daddr, c.daf).ToString() + " " + c.state;
+  }
+  return "none";
+}
+
+// The mh service of an ECMP group: DR to three real servers, the client port in the hash.
+core::ServiceKey MhDrService(DataPlane& dp, uint32_t flags) {
+  core::ServiceKey k = dp.AddService(net::kProtoTcp, "198.19.0.1", 80, "mh", core::kSvcSched2 | flags);
+  for (const char* a : {"198.18.1.11", "198.18.1.12", "198.18.1.13"}) {
+    dp.router_.AddNeighbour({testing::Ip(a), testing::Mac(testing::kRsMac)});
+    dp.AddDest(k, a, 80, core::FwdMethod::kRoute);
+  }
+  return k;
+}
+
+// Two directors with the same mh service behind an ECMP router: when the router moves a flow
+// from the first to the second, the second sees an ACK first. With sloppy it creates the
+// connection there, ESTABLISHED at once, on the real server the first director chose.
+TEST_F(WorkerFlowTest, SloppyMidStreamAckFollowsTheMhChoiceOfAnotherDirector) {
+  DataPlane second;
+  MhDrService(dp_, 0);
+  MhDrService(second, core::kSvcSloppy);
+  std::map<std::string, int> per_server;
+  std::vector<uint8_t> out;
+  for (uint16_t p = 0; p < 30; ++p) {
+    const auto sport = static_cast<uint16_t>(40000 + p);
+    ASSERT_EQ(dp_.Run(TcpIn(sport, net::kTcpSyn), &out), Verdict::kTx);
+    ASSERT_EQ(dp_.Run(TcpIn(sport, net::kTcpAck), &out), Verdict::kTx);
+    std::string first = ConnOf(dp_, sport);
+    ASSERT_EQ(second.Run(TcpIn(sport, net::kTcpAck | net::kTcpPsh), &out), Verdict::kTx);
+    net::PacketView v = ParseOut(out);
+    EXPECT_EQ(v.tcp_flags, net::kTcpAck | net::kTcpPsh);  // the client's segment itself, not a reset
+    EXPECT_EQ(ConnOf(second, sport), first);
+    ++per_server[first.substr(0, first.find(' '))];
+  }
+  EXPECT_EQ(per_server.size(), 3u);  // the flows really are spread, so the match means something
+  EXPECT_EQ(second.worker_->counters().resets_sent, 0u);
+}
+
+TEST_F(WorkerFlowTest, SloppySysctlCoversEveryServiceAndRstNeverCreates) {
+  MhDrService(dp_, 0);
+  std::vector<uint8_t> out;
+  // Not sloppy: a stray ACK gets the reset the local stack would send, and no connection.
+  ASSERT_EQ(dp_.Run(TcpIn(40000, net::kTcpAck), &out), Verdict::kTx);
+  EXPECT_TRUE(ParseOut(out).tcp_flags & net::kTcpRst);
+  EXPECT_EQ(ConnOf(dp_, 40000), "none");
+  dp_.settings_.sloppy_tcp = true;
+  ASSERT_EQ(dp_.Run(TcpIn(40001, net::kTcpAck), &out), Verdict::kTx);
+  EXPECT_EQ(ParseOut(out).tcp_flags, net::kTcpAck);
+  EXPECT_NE(ConnOf(dp_, 40001), "none");
+  // A RST never creates a connection and is never answered, sloppy or not.
+  EXPECT_EQ(dp_.Run(TcpIn(40002, net::kTcpRst | net::kTcpAck), &out), Verdict::kDrop);
+  EXPECT_EQ(ConnOf(dp_, 40002), "none");
+}
+
+TEST_F(WorkerFlowTest, SloppyServiceFlagIsPerService) {
+  MhDrService(dp_, core::kSvcSloppy);
+  core::ServiceKey other = dp_.AddService(net::kProtoTcp, "198.19.0.1", 81, "rr");
+  dp_.AddDest(other, "198.18.1.11", 81, core::FwdMethod::kRoute);
+  dp_.router_.AddNeighbour({testing::Ip("198.18.1.11"), testing::Mac(testing::kRsMac)});
+  std::vector<uint8_t> out;
+  ASSERT_EQ(dp_.Run(TcpIn(40000, net::kTcpAck), &out), Verdict::kTx);
+  EXPECT_NE(ConnOf(dp_, 40000), "none");
+  auto to_81 = PacketBuilder().Eth(kClientMac, kDir1Mac).Ipv4("198.18.0.5", "198.19.0.1").Tcp(40001, 81, net::kTcpAck).Build();
+  ASSERT_EQ(dp_.Run(to_81, &out), Verdict::kTx);
+  EXPECT_TRUE(ParseOut(out).tcp_flags & net::kTcpRst);
+  EXPECT_EQ(ConnOf(dp_, 40001), "none");
+  EXPECT_EQ(dp_.Run(TcpIn(40002, net::kTcpRst), &out), Verdict::kDrop);
+  EXPECT_EQ(ConnOf(dp_, 40002), "none");
+}
+
 TEST_F(WorkerFlowTest, HostileFramesAreDroppedAndEstablishedFlowsContinue) {
   ThreeUdpServers();
   std::vector<uint8_t> out;
