@@ -33,6 +33,16 @@
 //   e2e_peer garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED
 //                                     COUNT malformed, truncated or random Ethernet frames towards
 //                                     VIP:PORT, sent raw (AF_PACKET) out of IFACE to DST_MAC
+//   e2e_peer stream-serve PORT        TCP echo server on [::]:PORT: sends back every byte it reads,
+//                                     closes after the client's FIN. Runs until killed.
+//   e2e_peer streams HOST PORT N SECONDS
+//                                     N long-lived TCP connections, each sending its own byte
+//                                     pattern for SECONDS and checking the echo byte for byte, then
+//                                     closing cleanly; a stream is broken by a reset, a wrong byte,
+//                                     an early EOF or no echo for kStreamStallLimitMs. Prints
+//                                     "streams: connected N" once all are up, a line per broken
+//                                     stream, then "streams: ok=N broken=M bytes=B max_stall_ms=X"
+//                                     (the longest wait for an echo); exit 1 if any broke
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -751,12 +761,179 @@ int Garbage(const char* iface, const char* dst_mac_text, const char* src_ip, con
   return sent > 0 ? 0 : 1;
 }
 
+// ---- long-lived streams ----------------------------------------------------------------------
+
+// A failover or a rehash may hold a stream up for TCP's retransmission back-off: several
+// seconds are normal, this long is not.
+constexpr int kStreamStallLimitMs = 25000;
+constexpr int kStreamChunk = 512;
+constexpr int kStreamIntervalMs = 100;
+
+int StreamServe(int port) {
+  const int tcp = ListenDualStack(SOCK_STREAM, port);
+  static std::atomic<int> live{0};
+  for (;;) {
+    const int fd = accept4(tcp, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    if (live.load() >= kMaxServerConnections) {
+      close(fd);
+      continue;
+    }
+    ++live;
+    std::thread([fd] {
+      timeval tv{120, 0};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      char buf[16384];
+      for (;;) {
+        const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0 || !SendAll(fd, buf, static_cast<size_t>(n))) break;
+      }
+      close(fd);
+      --live;
+    }).detach();
+  }
+}
+
+// The byte at `offset` of stream `index`: different per stream and per position, so that a
+// byte from another stream or another place is caught.
+uint8_t StreamByte(int index, uint64_t offset) {
+  return static_cast<uint8_t>(offset * 131 + (offset >> 9) + static_cast<uint64_t>(index) * 37 + 11);
+}
+
+struct Stream {
+  int fd = -1;
+  uint64_t sent = 0;
+  uint64_t echoed = 0;
+  int64_t waiting_since_ms = -1;  // when echoed last fell behind sent without progress since
+  bool closing = false;
+  bool done = false;
+  std::string broken;  // why, empty while intact
+};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int Streams(const Address& a, int count, int seconds) {
+  std::vector<Stream> streams(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    Stream& s = streams[static_cast<size_t>(i)];
+    s.fd = ConnectTcp(a);
+    if (s.fd < 0) {
+      s.broken = std::string("connect: ") + std::strerror(errno);
+      s.done = true;
+      continue;
+    }
+    fcntl(s.fd, F_SETFL, fcntl(s.fd, F_GETFL) | O_NONBLOCK);
+  }
+  std::printf("streams: connected %d\n", count);
+  std::fflush(stdout);
+
+  const int64_t start = NowMs();
+  const int64_t send_until = start + int64_t{seconds} * 1000;
+  int64_t max_stall = 0;
+  int64_t next_send = start;
+  char buf[16384];
+  for (;;) {
+    const int64_t now = NowMs();
+    if (now >= next_send) {
+      next_send += kStreamIntervalMs;
+      for (int i = 0; i < count; ++i) {
+        Stream& s = streams[static_cast<size_t>(i)];
+        if (s.done || s.closing) continue;
+        if (now >= send_until) {
+          s.closing = true;
+          continue;
+        }
+        char chunk[kStreamChunk];
+        for (int k = 0; k < kStreamChunk; ++k) chunk[k] = static_cast<char>(StreamByte(i, s.sent + k));
+        const ssize_t n = send(s.fd, chunk, sizeof(chunk), MSG_NOSIGNAL);
+        if (n > 0) {
+          if (s.waiting_since_ms < 0 && s.echoed == s.sent) s.waiting_since_ms = now;
+          s.sent += static_cast<uint64_t>(n);
+        } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+          s.broken = std::string("send: ") + std::strerror(errno);
+        }
+      }
+    }
+    std::vector<pollfd> pfds;
+    std::vector<int> owners;
+    for (int i = 0; i < count; ++i) {
+      const Stream& s = streams[static_cast<size_t>(i)];
+      if (s.done || !s.broken.empty()) continue;
+      pfds.push_back(pollfd{s.fd, POLLIN, 0});
+      owners.push_back(i);
+    }
+    if (!pfds.empty()) poll(pfds.data(), pfds.size(), 10);
+    for (size_t p = 0; p < pfds.size(); ++p) {
+      Stream& s = streams[static_cast<size_t>(owners[p])];
+      if (!(pfds[p].revents & (POLLIN | POLLERR | POLLHUP))) continue;
+      const ssize_t n = recv(s.fd, buf, sizeof(buf), 0);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (n < 0) {
+        s.broken = std::string("recv: ") + std::strerror(errno);
+        continue;
+      }
+      if (n == 0) {
+        if (s.closing && s.echoed == s.sent) s.done = true;
+        else s.broken = "early EOF";
+        continue;
+      }
+      for (ssize_t k = 0; k < n && s.broken.empty(); ++k) {
+        if (s.echoed + static_cast<uint64_t>(k) >= s.sent ||
+            static_cast<uint8_t>(buf[k]) != StreamByte(owners[p], s.echoed + static_cast<uint64_t>(k))) {
+          s.broken = "wrong byte at offset " + std::to_string(s.echoed + static_cast<uint64_t>(k));
+        }
+      }
+      s.echoed += static_cast<uint64_t>(n);
+      const int64_t at = NowMs();
+      if (s.waiting_since_ms >= 0) max_stall = std::max(max_stall, at - s.waiting_since_ms);
+      s.waiting_since_ms = s.echoed < s.sent ? at : -1;
+    }
+    const int64_t at = NowMs();
+    bool active = false;
+    for (Stream& s : streams) {
+      if (s.done || !s.broken.empty()) continue;
+      if (s.waiting_since_ms >= 0 && at - s.waiting_since_ms > kStreamStallLimitMs) {
+        s.broken = "no echo for " + std::to_string(kStreamStallLimitMs) + " ms";
+        continue;
+      }
+      // All sent data came back: end the stream with a FIN and wait for the server's.
+      if (s.closing && s.echoed == s.sent && s.waiting_since_ms < 0) {
+        shutdown(s.fd, SHUT_WR);
+        s.waiting_since_ms = at;  // the server's FIN is due now
+      }
+      active = true;
+    }
+    if (!active) break;
+  }
+
+  int ok = 0;
+  uint64_t bytes = 0;
+  for (int i = 0; i < count; ++i) {
+    Stream& s = streams[static_cast<size_t>(i)];
+    if (s.fd >= 0) close(s.fd);
+    bytes += s.echoed;
+    if (s.broken.empty()) {
+      ++ok;
+    } else {
+      std::printf("stream %d broken: %s (sent %llu, echoed %llu)\n", i, s.broken.c_str(),
+                  static_cast<unsigned long long>(s.sent), static_cast<unsigned long long>(s.echoed));
+    }
+  }
+  std::printf("streams: ok=%d broken=%d bytes=%llu max_stall_ms=%lld\n", ok, count - ok,
+              static_cast<unsigned long long>(bytes), static_cast<long long>(max_stall));
+  return ok == count ? 0 : 1;
+}
+
 int Usage() {
   std::fputs(
       "usage: e2e_peer serve PORT NAME | recv PORT FILE | send HOST PORT | tcp-names HOST PORT N |\n"
       "       udp-names HOST PORT N [--socket-each] | hold HOST PORT COUNT MS | pmtu HOST PORT SIZE |\n"
       "       ping HOST COUNT | udp-recv PORT | tunnel-udp TYPE OUTER_DST SRC SPORT DST DPORT TEXT |\n"
-      "       tunnel-junk OUTER_DST COUNT SEED | garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED\n",
+      "       tunnel-junk OUTER_DST COUNT SEED | garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED |\n"
+      "       stream-serve PORT | streams HOST PORT N SECONDS\n",
       stderr);
   return 2;
 }
@@ -787,6 +964,10 @@ int main(int argc, char** argv) {
   if (cmd == "tunnel-junk" && argc == 5) return TunnelJunk(argv[2], Number(argv[3]), Number(argv[4]));
   if (cmd == "garbage" && argc == 9) {
     return Garbage(argv[2], argv[3], argv[4], argv[5], Number(argv[6]), Number(argv[7]), Number(argv[8]));
+  }
+  if (cmd == "stream-serve" && argc == 3) return StreamServe(Number(argv[2]));
+  if (cmd == "streams" && argc == 6) {
+    return Streams(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]), Number(argv[5]));
   }
   return Usage();
 }
