@@ -33,6 +33,10 @@
 //   e2e_peer garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED
 //                                     COUNT malformed, truncated or random Ethernet frames towards
 //                                     VIP:PORT, sent raw (AF_PACKET) out of IFACE to DST_MAC
+//   e2e_peer syn-flood IFACE DST_MAC VIP PORT COUNT RATE SEED
+//                                     COUNT TCP SYNs to VIP:PORT from distinct sources in
+//                                     198.18.128.0/17 (addresses and ports in a seeded order), sent
+//                                     raw out of IFACE to DST_MAC at most RATE per second
 //   e2e_peer stream-serve PORT        TCP echo server on [::]:PORT: sends back every byte it reads,
 //                                     closes after the client's FIN. Runs until killed.
 //   e2e_peer streams HOST PORT N SECONDS
@@ -112,7 +116,7 @@ Address ParseAddress(const char* host, int port) {
 int Number(const char* text) {
   char* end = nullptr;
   const long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < 0 || v > 1000000) {
+  if (end == text || *end != '\0' || v < 0 || v > 100000000) {
     std::fprintf(stderr, "e2e_peer: bad number '%s'\n", text);
     std::exit(2);
   }
@@ -761,6 +765,96 @@ int Garbage(const char* iface, const char* dst_mac_text, const char* src_ip, con
   return sent > 0 ? 0 : 1;
 }
 
+// ---- SYN flood -------------------------------------------------------------------------------
+
+int SynFlood(const char* iface, const char* dst_mac_text, const char* vip, int port, int count, int rate, int seed) {
+  uint8_t dst_mac[6];
+  in_addr dst{};
+  if (!ParseMac(dst_mac_text, dst_mac) || inet_pton(AF_INET, vip, &dst) != 1 || rate <= 0) {
+    std::fprintf(stderr, "e2e_peer: syn-flood: bad MAC, address or rate\n");
+    return 2;
+  }
+  const int fd = Socket(AF_PACKET, SOCK_RAW, 0);  // send only
+  sockaddr_ll ll{};
+  ll.sll_family = AF_PACKET;
+  ll.sll_ifindex = static_cast<int>(if_nametoindex(iface));
+  ll.sll_halen = 6;
+  std::memcpy(ll.sll_addr, dst_mac, 6);
+  if (ll.sll_ifindex == 0) Die(std::string("interface ") + iface);
+
+  constexpr int kBatch = 64;
+  constexpr size_t kLen = 14 + 20 + 20;
+  std::vector<std::array<uint8_t, kLen>> frames(kBatch);
+  std::vector<iovec> iov(kBatch);
+  std::vector<mmsghdr> msgs(kBatch);
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  const auto start = std::chrono::steady_clock::now();
+  int sent = 0;
+  for (int base = 0; base < count; base += kBatch) {
+    const int n = std::min(kBatch, count - base);
+    for (int k = 0; k < n; ++k) {
+      // An odd multiplier permutes 2^30: every index gets its own (address, port).
+      const uint32_t i = (static_cast<uint32_t>(base + k) * 0x9e3779b1u + static_cast<uint32_t>(seed)) & 0x3fffffffu;
+      const uint32_t src = (198u << 24 | 18u << 16 | 128u << 8) + (i & 0x7fff);
+      const uint16_t sport = static_cast<uint16_t>(1024 + (i >> 15));
+      uint8_t* f = frames[static_cast<size_t>(k)].data();
+      std::memset(f, 0, kLen);
+      std::memcpy(f, dst_mac, 6);
+      const uint8_t src_mac[6] = {0x02, 0, 0, 0, 0, 0x98};
+      std::memcpy(f + 6, src_mac, 6);
+      f[12] = 0x08;
+      uint8_t* ip = f + 14;
+      ip[0] = 0x45;
+      ip[3] = 40;
+      ip[8] = 64;
+      ip[9] = 6;
+      const uint32_t src_be = htonl(src);
+      std::memcpy(ip + 12, &src_be, 4);
+      std::memcpy(ip + 16, &dst, 4);
+      const uint16_t ip_sum = InternetChecksum(ip, 20);
+      ip[10] = static_cast<uint8_t>(ip_sum >> 8);
+      ip[11] = static_cast<uint8_t>(ip_sum);
+      uint8_t* tcp = ip + 20;
+      tcp[0] = static_cast<uint8_t>(sport >> 8);
+      tcp[1] = static_cast<uint8_t>(sport);
+      tcp[2] = static_cast<uint8_t>(port >> 8);
+      tcp[3] = static_cast<uint8_t>(port);
+      const uint32_t seq = rng();
+      std::memcpy(tcp + 4, &seq, 4);
+      tcp[12] = 5 << 4;
+      tcp[13] = 0x02;  // SYN
+      tcp[14] = 0xff;
+      tcp[15] = 0xff;
+      // The pseudo-header's sum, then the segment's.
+      uint8_t pseudo[12];
+      std::memcpy(pseudo, ip + 12, 8);
+      pseudo[8] = 0;
+      pseudo[9] = 6;
+      pseudo[10] = 0;
+      pseudo[11] = 20;
+      uint32_t sum = 0;
+      for (int b = 0; b < 12; b += 2) sum += static_cast<uint32_t>(pseudo[b] << 8 | pseudo[b + 1]);
+      const uint16_t tcp_sum = InternetChecksum(tcp, 20, sum);
+      tcp[16] = static_cast<uint8_t>(tcp_sum >> 8);
+      tcp[17] = static_cast<uint8_t>(tcp_sum);
+      iov[static_cast<size_t>(k)] = iovec{f, kLen};
+      msgs[static_cast<size_t>(k)] = mmsghdr{};
+      msgs[static_cast<size_t>(k)].msg_hdr.msg_name = &ll;
+      msgs[static_cast<size_t>(k)].msg_hdr.msg_namelen = sizeof(ll);
+      msgs[static_cast<size_t>(k)].msg_hdr.msg_iov = &iov[static_cast<size_t>(k)];
+      msgs[static_cast<size_t>(k)].msg_hdr.msg_iovlen = 1;
+    }
+    const int r = sendmmsg(fd, msgs.data(), static_cast<unsigned>(n), 0);
+    if (r > 0) sent += r;
+    // Pace to RATE: the batch may not leave before its time.
+    const auto due = start + std::chrono::microseconds(static_cast<int64_t>(base + n) * 1000000 / rate);
+    std::this_thread::sleep_until(due);
+  }
+  close(fd);
+  std::printf("%d/%d SYNs sent\n", sent, count);
+  return sent > 0 ? 0 : 1;
+}
+
 // ---- long-lived streams ----------------------------------------------------------------------
 
 // A failover or a rehash may hold a stream up for TCP's retransmission back-off: several
@@ -933,7 +1027,8 @@ int Usage() {
       "       udp-names HOST PORT N [--socket-each] | hold HOST PORT COUNT MS | pmtu HOST PORT SIZE |\n"
       "       ping HOST COUNT | udp-recv PORT | tunnel-udp TYPE OUTER_DST SRC SPORT DST DPORT TEXT |\n"
       "       tunnel-junk OUTER_DST COUNT SEED | garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED |\n"
-      "       stream-serve PORT | streams HOST PORT N SECONDS\n",
+      "       syn-flood IFACE DST_MAC VIP PORT COUNT RATE SEED | stream-serve PORT |\n"
+      "       streams HOST PORT N SECONDS\n",
       stderr);
   return 2;
 }
@@ -964,6 +1059,9 @@ int main(int argc, char** argv) {
   if (cmd == "tunnel-junk" && argc == 5) return TunnelJunk(argv[2], Number(argv[3]), Number(argv[4]));
   if (cmd == "garbage" && argc == 9) {
     return Garbage(argv[2], argv[3], argv[4], argv[5], Number(argv[6]), Number(argv[7]), Number(argv[8]));
+  }
+  if (cmd == "syn-flood" && argc == 9) {
+    return SynFlood(argv[2], argv[3], argv[4], Number(argv[5]), Number(argv[6]), Number(argv[7]), Number(argv[8]));
   }
   if (cmd == "stream-serve" && argc == 3) return StreamServe(Number(argv[2]));
   if (cmd == "streams" && argc == 6) {
