@@ -42,15 +42,21 @@ std::string Usage(const char* program) {
          " (default: one per core)\n"
          "  --conn-max N         connection table size, a power of two (default 1048576)\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default info)\n"
+         "  --sync-key-file FILE authenticate connection-sync datagrams with HMAC-SHA256 keyed by\n"
+         "                       FILE (every director of the group needs it; docs/sync.md)\n"
+         "  --sync-pull          a starting sync backup asks for the masters' tables, and a master\n"
+         "                       answers such requests (docs/sync.md)\n"
          "  --help               show this help\n";
 }
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
-  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kHelp };
+  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kSyncKeyFile, kSyncPull, kHelp };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
       {"io", required_argument, nullptr, kIo},             {"workers", required_argument, nullptr, kWorkers},
       {"conn-max", required_argument, nullptr, kConnMax},  {"log-level", required_argument, nullptr, kLogLevel},
+      {"sync-key-file", required_argument, nullptr, kSyncKeyFile},
+      {"sync-pull", no_argument, nullptr, kSyncPull},
       {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
   };
   CommandLine cl;
@@ -95,6 +101,13 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
           return MakeError(EINVAL, std::string("--log-level must be debug, info, warning, error or off, not '") +
                                        optarg + "'");
         }
+        break;
+      case kSyncKeyFile:
+        if (optarg[0] == '\0') return MakeError(EINVAL, "--sync-key-file needs a path");
+        cl.options.sync_key_file = optarg;
+        break;
+      case kSyncPull:
+        cl.options.sync_pull = true;
         break;
       case kHelp:
         cl.help = true;

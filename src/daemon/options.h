@@ -1,7 +1,8 @@
 // File: daemon/options.h
 //
 // ipvsd's command line (DESIGN.md): --socket PATH, --iface IF (repeatable), --io
-// auto|afxdp|afpacket, --workers N, --conn-max N, --log-level LEVEL, --help. Parsed with
+// auto|afxdp|afpacket, --workers N, --conn-max N, --log-level LEVEL, --sync-key-file FILE,
+// --sync-pull, --help. Parsed with
 // getopt_long; every error names the option and the reason, and main() exits 2 on it.
 #pragma once
 
