@@ -10,10 +10,6 @@
 namespace ipvsd::cli {
 namespace {
 
-constexpr const char* kSyncNotice =
-    "ipvsadm: connection synchronisation is not available yet in this ipvsd; the sync daemon "
-    "configuration was stored\n";
-
 // config_stream_read: one line of -R input as argv (argv[0] = the program), tokens split on
 // blanks, every "ipvsadm" token dropped. nullopt at the end of the input.
 std::optional<std::vector<std::string>> ReadRestoreLine(FILE* in, const std::string& program) {
@@ -158,11 +154,8 @@ Ipvsadm::Step Ipvsadm::Execute(const Command& ce, const std::string& program, bo
       return Report(Op::kDelDest, client_.DelDest({ce.svc.key, ce.dest}));
     case Cmd::kTimeout:
       return Report(Op::kSetTimeout, client_.SetTimeouts(ce.timeout));
-    case Cmd::kStartDaemon: {
-      Step s = Report(Op::kStartDaemon, client_.StartDaemon(ce.daemon));
-      if (s.value == 0) Err(kSyncNotice);
-      return s;
-    }
+    case Cmd::kStartDaemon:
+      return Report(Op::kStartDaemon, client_.StartDaemon(ce.daemon));
     case Cmd::kStopDaemon:
       return Report(Op::kStopDaemon, client_.StopDaemon(ctl::DaemonStop{ce.daemon.state}));
     case Cmd::kNone:

@@ -5,6 +5,11 @@
 // state, flags and expiry. It is a fixed-size, pointer-light record that lives in a worker's
 // ConnTable; links to other entries are 32-bit indices into that table. 112 bytes; with the
 // table's two bucket heads an entry costs 120 bytes.
+//
+// To stay within 112 bytes, fields that only connections use share storage with fields that
+// only templates use (a template never has a controlling template here, and its state never
+// changes): `control` with `n_control`, `old_state` with `timeout_s`. Code that makes a template
+// sets n_control to 0 (the union's default is control = kNoIndex).
 #pragma once
 
 #include <cstdint>
@@ -20,12 +25,19 @@ namespace ipvsd::core {
 inline constexpr uint16_t kConnFwdMask = 0x0007;    // a FwdMethod
 inline constexpr uint16_t kConnSync = 0x0020;       // installed by the sync protocol
 inline constexpr uint16_t kConnHashed = 0x0040;     // findable in the table
+inline constexpr uint16_t kConnSyncCopy = 0x0010;   // ipvsd's own: see below
 inline constexpr uint16_t kConnNoOutput = 0x0080;   // replies bypass the director (DR, TUN)
 inline constexpr uint16_t kConnInactive = 0x0100;   // counted in the dest's inactconns
 inline constexpr uint16_t kConnNoCport = 0x0800;    // client port unknown yet (templates of FTP)
 inline constexpr uint16_t kConnTemplate = 0x1000;   // a persistence template
 inline constexpr uint16_t kConnOnePacket = 0x2000;  // -o: forwarded once, then freed
 inline constexpr uint16_t kConnInUse = 0x8000;      // ipvsd's own: allocated in its table
+// kConnSyncCopy: a backup installs a synced connection on every worker (it cannot know which
+// worker's queue the flow will arrive on after a takeover); only the first worker's copy is
+// counted in the destination's counters and listed, the others carry this flag until a
+// client packet arrives on them. Never sent: kernel IPVS has no flag with this value.
+// The flags ipvsd keeps for itself, cleared before a connection is synced.
+inline constexpr uint16_t kConnLocalFlags = kConnHashed | kConnSyncCopy | kConnInUse;
 
 inline constexpr uint32_t kNoIndex = 0xffffffffu;
 
@@ -47,10 +59,16 @@ struct ConnEntry {
   uint32_t timer_next = kNoIndex;
   Ticks expires = 0;      // when the entry dies unless traffic renews it
   Ticks timer_slot = 0;   // the wheel slot it is linked in (expires may move later lazily)
-  uint32_t control = kNoIndex;  // the template that placed this connection
-  uint32_t n_control = 0;       // templates: connections they control
-  uint32_t timeout_s = 0;       // templates: the persistence timeout in seconds
-  uint32_t in_pkts = 0;         // packets from the client (the sync protocol's threshold)
+  union {
+    uint32_t control = kNoIndex;  // connections: the template that placed this connection
+    uint32_t n_control;           // templates: connections they control
+  };
+  union {
+    uint32_t timeout_s = 0;  // templates: the persistence timeout in seconds
+    uint8_t old_state;       // connections: the state the sync rules last saw (cp->old_state)
+  };
+  Ticks sync_endtime = 0;  // the expiry last synced, low 2 bits its retries (cp->sync_endtime)
+  uint32_t in_pkts = 0;    // packets from the client (the sync protocol's threshold)
   uint32_t fwmark = 0;          // the service's firewall mark, 0 for address services
   Dest* dest = nullptr;         // kept alive by the ServiceManager's trash while bound
 

@@ -62,6 +62,21 @@ net::RawAddr MaskClient(const ServiceConfig& c, const net::RawAddr& addr) {
 
 }  // namespace
 
+TemplateKey TemplateKeyOf(const ServiceConfig& cfg, uint8_t protocol, const net::RawAddr& caddr,
+                          const net::RawAddr& vaddr, uint16_t vport) {
+  TemplateKey k;
+  k.protocol = protocol;
+  k.snet = MaskClient(cfg, caddr);
+  k.vaddr = vaddr;
+  if (vport == cfg.key.port && cfg.key.fwmark == 0) {
+    k.vport = vport;
+  } else if (cfg.key.fwmark != 0) {
+    k.protocol = 0;
+    k.vaddr = net::RawAddr::FromV4(cfg.key.fwmark);
+  }
+  return k;
+}
+
 ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::PacketView& v, const Settings& settings,
                             Ticks now, int worker, Stats& total_stats) {
   const ServiceConfig& cfg = svc.config;
@@ -78,17 +93,11 @@ ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::Pac
     return {ScheduleStatus::kOk, c};
   }
 
-  // ip_vs_sched_persist: the template key.
-  net::RawAddr snet = MaskClient(cfg, v.src);
-  uint8_t t_proto = v.protocol;
-  net::RawAddr t_vaddr = v.dst;
-  uint16_t t_vport = 0;
-  if (v.dport == cfg.key.port && cfg.key.fwmark == 0) {
-    t_vport = v.dport;
-  } else if (cfg.key.fwmark != 0) {
-    t_proto = 0;  // IPPROTO_IP: one template for every protocol and address of the mark
-    t_vaddr = net::RawAddr::FromV4(cfg.key.fwmark);
-  }
+  TemplateKey key = TemplateKeyOf(cfg, v.protocol, v.src, v.dst, v.dport);
+  const net::RawAddr& snet = key.snet;
+  uint8_t t_proto = key.protocol;
+  const net::RawAddr& t_vaddr = key.vaddr;
+  uint16_t t_vport = key.vport;
 
   ConnEntry* t = table.FindTemplate(v.family, t_proto, snet, t_vaddr, t_vport);
   if (t && !TemplateValid(*t, settings)) {
@@ -103,6 +112,7 @@ ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::Pac
     uint16_t t_dport = t_vport != 0 ? d->port() : 0;
     FillConn(t, v.family, t_proto, snet, 0, t_vaddr, t_vport, d, t_dport, cfg.key.fwmark);
     t->flags |= kConnTemplate | static_cast<uint16_t>(d->fwd());
+    t->n_control = 0;
     t->timeout_s = cfg.timeout;
     t->expires = now + SecondsToTicks(cfg.timeout);
     d->BindTemplate();
@@ -125,10 +135,12 @@ ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::Pac
 
 namespace {
 void Unbind(ConnTable& table, ConnEntry* e) {
+  // A backup's extra copy of a synced entry was never counted (core/conn.h).
+  bool counted = !(e->flags & kConnSyncCopy);
   if (e->is_template()) {
-    if (e->dest) e->dest->UnbindTemplate();
+    if (e->dest && counted) e->dest->UnbindTemplate();
   } else {
-    if (e->dest) e->dest->UnbindConn(e->inactive());
+    if (e->dest && counted) e->dest->UnbindConn(e->inactive());
     if (e->control != kNoIndex) {
       ConnEntry* t = table.At(e->control);
       if (t->n_control > 0) --t->n_control;

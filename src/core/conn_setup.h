@@ -34,6 +34,17 @@ struct ScheduleResult {
   ConnEntry* conn = nullptr;  // hashed, or for one-packet UDP services not hashed (Discard it)
 };
 
+// The key of the persistence template (ip_vs_sched_persist) that places a connection of
+// (protocol, client, virtual address:port) on a persistent service.
+struct TemplateKey {
+  uint8_t protocol = 0;  // 0 (IPPROTO_IP) for fwmark services: one template for every protocol
+  net::RawAddr snet;     // the client address masked by the service's netmask
+  net::RawAddr vaddr;    // the virtual address, or the mark for fwmark services
+  uint16_t vport = 0;    // the service port, or 0 (port-zero and fwmark services)
+};
+TemplateKey TemplateKeyOf(const ServiceConfig& cfg, uint8_t protocol, const net::RawAddr& caddr,
+                          const net::RawAddr& vaddr, uint16_t vport);
+
 // Creates the connection for the first packet `v` of a flow to `svc`.
 ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::PacketView& v, const Settings& settings,
                             Ticks now, int worker, Stats& total_stats);

@@ -98,11 +98,13 @@ constexpr uint8_t kSctpStates[3][10][14] = {
 // Moves the destination's counter when a connection enters or leaves ESTABLISHED.
 void Account(ConnEntry& c, bool established) {
   if (!c.dest) return;
+  // A backup's extra copy of a synced connection is not counted (core/conn.h).
+  bool counted = !(c.flags & kConnSyncCopy);
   if (!c.inactive() && !established) {
-    c.dest->ConnBecameInactive();
+    if (counted) c.dest->ConnBecameInactive();
     c.flags |= kConnInactive;
   } else if (c.inactive() && established) {
-    c.dest->ConnBecameActive();
+    if (counted) c.dest->ConnBecameActive();
     c.flags &= static_cast<uint16_t>(~kConnInactive);
   }
 }

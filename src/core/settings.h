@@ -30,6 +30,20 @@ struct Settings {
   // SYN (INIT). The service flag kSvcSloppy does the same for one service.
   std::atomic<bool> sloppy_tcp{false};
   std::atomic<bool> sloppy_sctp{false};
+
+  // Connection sync (ip_vs_sync.c): a connection is synced when its in_pkts % sync_period ==
+  // sync_threshold (sync_period 0: only at in_pkts == sync_threshold, unless
+  // sync_refresh_period is set); sync_refresh_period (seconds, 0 = off) resends when the
+  // expiry reported last differs by that much, with up to sync_retries (0..3) repeats;
+  // sync_persist_mode 1 syncs only the templates of persistent services.
+  std::atomic<int> sync_threshold{3};
+  std::atomic<int> sync_period{50};
+  std::atomic<uint32_t> sync_refresh_period{0};
+  std::atomic<int> sync_retries{0};
+  std::atomic<bool> sync_persist_mode{false};
+  // A master sync daemon runs (ipvs->sync_state & IP_VS_STATE_MASTER): workers queue what
+  // the rules pick for it.
+  std::atomic<bool> sync_master_running{false};
 };
 
 // One sysctl assignment, checked: `name` is one of the Settings above, `value` in its range

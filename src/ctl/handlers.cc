@@ -128,8 +128,12 @@ DestSpec FromCore(const core::DestConfig& config) {
 }
 
 Handlers::Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size,
-                   ConnLister conns)
-    : services_(services), timeouts_(timeouts), conn_tab_size_(conn_tab_size), conns_(std::move(conns)) {}
+                   ConnLister conns, SyncControl* sync)
+    : services_(services),
+      timeouts_(timeouts),
+      conn_tab_size_(conn_tab_size),
+      conns_(std::move(conns)),
+      sync_(sync) {}
 
 std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> payload) {
   switch (static_cast<MsgType>(type)) {
@@ -247,19 +251,25 @@ Result<Empty> Handlers::SetTimeouts(const TimeoutsMsg& t) {
 
 Result<Empty> Handlers::StartDaemon(const DaemonConfig& config) {
   std::optional<DaemonConfig>& slot = config.state == kStateMaster ? master_ : backup_;
-  if (slot) return MakeError(EEXIST, "sync daemon already configured");
+  if (slot) return MakeError(EEXIST, "sync daemon already running");
   DaemonConfig c = config;
   if (c.mcast_group.family == net::Family::kUnspec) c.mcast_group = net::IpAddr::V4(kDefaultSyncGroup);
   if (c.mcast_port == 0) c.mcast_port = kDefaultSyncPort;
   if (c.mcast_ttl == 0) c.mcast_ttl = kDefaultSyncTtl;
   if (c.sync_maxlen == 0) c.sync_maxlen = c.mcast_group.is_v6() ? kDefaultSyncMaxlenV6 : kDefaultSyncMaxlenV4;
+  if (sync_) {
+    if (Status st = sync_->Start(c); !st) return st.error();
+  }
   slot = c;
   return Empty{};
 }
 
 Result<Empty> Handlers::StopDaemon(const DaemonStop& stop) {
   std::optional<DaemonConfig>& slot = stop.state == kStateMaster ? master_ : backup_;
-  if (!slot) return MakeError(ESRCH, "no sync daemon configured");
+  if (!slot) return MakeError(ESRCH, "no sync daemon running");
+  if (sync_) {
+    if (Status st = sync_->Stop(stop.state); !st) return st.error();
+  }
   slot.reset();
   return Empty{};
 }

@@ -9,8 +9,8 @@
 // so a request that fails changes nothing. Errors travel as the errno values the kernel
 // gives ipvsadm (ESRCH, EEXIST, ENOENT, ERANGE, EINVAL, ...).
 //
-// The sync daemon requests (--start-daemon/--stop-daemon/-L --daemon) store and report the
-// configuration only; the sync protocol itself is not implemented yet.
+// The sync daemon requests (--start-daemon/--stop-daemon/-L --daemon) fill in the kernel's
+// defaults, start and stop the sync threads through SyncControl, and report what runs.
 //
 //   Handlers h(manager, timeouts, 1 << 20, [&] { return dataplane.ListConns(); });
 //   UnixServer server(options, [&](uint16_t t, auto p) { return h.Handle(t, p); });
@@ -29,12 +29,23 @@
 
 namespace ipvsd::ctl {
 
+// Starts and stops the sync protocol's master and backup (daemon/sync_daemon.h).
+class SyncControl {
+ public:
+  virtual ~SyncControl() = default;
+  // `config` has its defaults filled in. Errors as the kernel's (ENODEV: no such interface).
+  virtual Status Start(const DaemonConfig& config) = 0;
+  virtual Status Stop(uint32_t state) = 0;
+};
+
 // Lists the live connections and templates (the data plane's workers); may be empty.
 using ConnLister = std::function<std::vector<ConnRecord>()>;
 
 class Handlers {
  public:
-  Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size, ConnLister conns);
+  // `sync` may be null: the daemon requests then only keep the configuration (tests).
+  Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size, ConnLister conns,
+           SyncControl* sync = nullptr);
 
   // A reply frame for a request of a known type (see IsKnownRequest) and its payload.
   std::vector<uint8_t> Handle(uint16_t type, std::span<const uint8_t> payload);
@@ -62,6 +73,7 @@ class Handlers {
   core::Timeouts& timeouts_;
   uint32_t conn_tab_size_;
   ConnLister conns_;
+  SyncControl* sync_;
   std::optional<DaemonConfig> master_;
   std::optional<DaemonConfig> backup_;
 };

@@ -40,7 +40,8 @@ Status MakeParentDirs(const std::string& path) {
 Daemon::Daemon(Options options)
     : options_(std::move(options)),
       services_(sched::MakeScheduler),
-      handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }),
+      sync_(settings_),
+      handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }, &sync_),
       server_(ctl::ServerOptions{options_.socket_path},
               [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {
   for (const core::SysctlSetting& s : options_.sysctls) core::ApplySysctl(settings_, s);
@@ -85,6 +86,13 @@ Status Daemon::Start() {
   ::sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask_);
   sigdelset(&wait_mask_, SIGTERM);
   sigdelset(&wait_mask_, SIGINT);
+  std::optional<sync::SyncKey> sync_key;
+  if (!options_.sync_key_file.empty()) {
+    auto key = sync::SyncKey::FromFile(options_.sync_key_file);
+    if (!key) return key.error();
+    sync_key = std::move(*key);
+  }
+  sync_.Configure(std::move(sync_key), options_.sync_pull);
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
   SyncDataPlane();
@@ -112,6 +120,7 @@ Status Daemon::Run() {
     }
   }
   if (g_stop_signal != 0) Log(LogLevel::kInfo, "signal %d: shutting down", static_cast<int>(g_stop_signal));
+  sync_.StopAll();
   server_.Close();
   ::sigprocmask(SIG_SETMASK, &wait_mask_, nullptr);
   return result;

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,9 @@
 #include "core/settings.h"
 #include "core/timeouts.h"
 #include "ctl/handlers.h"
+#include "core/conn_sync.h"
 #include "ctl/server.h"
+#include "daemon/sync_daemon.h"
 
 namespace ipvsd::daemon {
 
@@ -46,6 +49,8 @@ struct Options {
   uint32_t conn_max = kDefaultConnMax;
   LogLevel log_level = LogLevel::kInfo;
   std::vector<core::SysctlSetting> sysctls;  // --sysctl, in command-line order
+  std::string sync_key_file;        // non-empty: authenticate sync datagrams (docs/sync.md)
+  bool sync_pull = false;           // send and answer pull requests (docs/sync.md)
 };
 
 // What the daemon needs from the data plane. Called on the control thread.
@@ -59,6 +64,14 @@ class DataPlane {
   // A new ServiceTable was published, or the namespace's own addresses changed (and once at
   // start): the data plane updates what its packet I/O hands to ipvsd.
   virtual void OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) = 0;
+
+  // Connection sync (daemon/sync_daemon.h), called from the sync threads. One master thread
+  // pops every worker's queue; one backup thread pushes to every worker's.
+  virtual size_t SyncWorkerCount() = 0;
+  virtual size_t PopSyncOut(size_t worker, std::span<core::SyncRecord> out) = 0;
+  virtual bool PushSyncIn(size_t worker, const core::SyncRecord& r) = 0;
+  // Every live connection and template, for a pull request.
+  virtual std::vector<core::SyncRecord> SyncDump() = 0;
 };
 
 class Daemon {
@@ -69,7 +82,10 @@ class Daemon {
   core::ServiceManager& services() { return services_; }
   core::Timeouts& timeouts() { return timeouts_; }
   // Connects a data plane built on services() and timeouts(); before Start().
-  void AttachDataPlane(DataPlane* data_plane) { data_plane_ = data_plane; }
+  void AttachDataPlane(DataPlane* data_plane) {
+    data_plane_ = data_plane;
+    sync_.AttachDataPlane(data_plane);
+  }
   core::Settings& settings() { return settings_; }
   const Clock& clock() const { return clock_; }
 
@@ -94,6 +110,7 @@ class Daemon {
   uint64_t data_plane_generation_ = UINT64_MAX;  // the table generation it was last told
   std::vector<net::IpAddr> data_plane_locals_;   // and the local addresses
   sigset_t wait_mask_{};  // the signal mask while waiting: the stop signals unblocked
+  SyncDaemon sync_;
   ctl::Handlers handlers_;
   ctl::UnixServer server_;
 };

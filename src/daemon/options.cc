@@ -46,17 +46,23 @@ std::string Usage(const char* program) {
          "  --sysctl NAME=VALUE  an IPVS sysctl (repeatable): conn_reuse_mode (0..3, default 1),\n"
          "                       expire_nodest_conn, expire_quiescent_template, sloppy_tcp,\n"
          "                       sloppy_sctp (0 or 1, default 0)\n"
+         "  --sync-key-file FILE authenticate connection-sync datagrams with HMAC-SHA256 keyed by\n"
+         "                       FILE (every director of the group needs it; docs/sync.md)\n"
+         "  --sync-pull          a starting sync backup asks for the masters' tables, and a master\n"
+         "                       answers such requests (docs/sync.md)\n"
          "  --help               show this help\n";
 }
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
-  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kSysctl, kHelp };
+  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kHelp };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
       {"io", required_argument, nullptr, kIo},             {"workers", required_argument, nullptr, kWorkers},
       {"conn-max", required_argument, nullptr, kConnMax},  {"log-level", required_argument, nullptr, kLogLevel},
-      {"sysctl", required_argument, nullptr, kSysctl},     {"help", no_argument, nullptr, kHelp},
-      {nullptr, 0, nullptr, 0},
+      {"sysctl", required_argument, nullptr, kSysctl},
+      {"sync-key-file", required_argument, nullptr, kSyncKeyFile},
+      {"sync-pull", no_argument, nullptr, kSyncPull},
+      {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
   };
   CommandLine cl;
   cl.options.socket_path = ctl::kDefaultSocketPath;
@@ -107,6 +113,13 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         cl.options.sysctls.push_back(std::move(*setting));
         break;
       }
+      case kSyncKeyFile:
+        if (optarg[0] == '\0') return MakeError(EINVAL, "--sync-key-file needs a path");
+        cl.options.sync_key_file = optarg;
+        break;
+      case kSyncPull:
+        cl.options.sync_pull = true;
+        break;
       case kHelp:
         cl.help = true;
         break;

@@ -67,10 +67,20 @@ void WorkerPool::Stop() {
       if (n) drops += std::string(" ") + dataplane::DropReasonName(static_cast<dataplane::DropReason>(r)) + "=" +
                       std::to_string(n);
     }
-    Log(LogLevel::kInfo, "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu drops:%s", w->id(),
+    std::string sync;
+    if (c.sync_queued.load() || c.sync_queue_full.load()) {
+      sync += " sync_queued=" + std::to_string(c.sync_queued.load()) +
+              " sync_queue_full=" + std::to_string(c.sync_queue_full.load());
+    }
+    for (int r = 0; r < core::kInstallResultCount; ++r) {
+      uint64_t n = c.sync_installs[static_cast<size_t>(r)].load();
+      if (n) sync += std::string(" sync_") + core::InstallResultName(static_cast<core::InstallResult>(r)) + "=" +
+                     std::to_string(n);
+    }
+    Log(LogLevel::kInfo, "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu drops:%s%s", w->id(),
         static_cast<unsigned long long>(c.rx.load()), static_cast<unsigned long long>(c.tx.load()),
         static_cast<unsigned long long>(c.passed.load()), static_cast<unsigned long long>(c.icmp_sent.load()),
-        static_cast<unsigned long long>(c.resets_sent.load()), drops.empty() ? " none" : drops.c_str());
+        static_cast<unsigned long long>(c.resets_sent.load()), drops.empty() ? " none" : drops.c_str(), sync.c_str());
   }
   if (io_counters_) Log(LogLevel::kInfo, "packet I/O: %s", io_counters_().c_str());
 }
@@ -100,6 +110,23 @@ std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
   for (auto& a : answers) {
     if (a.wait_for(kTaskTimeout) != std::future_status::ready) continue;
     for (const dataplane::ConnSnapshot& s : a.get()) out.push_back(ToRecord(s));
+  }
+  return out;
+}
+
+std::vector<core::SyncRecord> WorkerPool::SyncDump() {
+  std::vector<std::future<std::vector<core::SyncRecord>>> answers;
+  for (auto& w : workers_) {
+    auto promise = std::make_shared<std::promise<std::vector<core::SyncRecord>>>();
+    answers.push_back(promise->get_future());
+    Ticks now = clock_->NowTicks();
+    w->Post([promise, now](dataplane::Worker& self) { promise->set_value(self.SyncDump(now)); });
+  }
+  std::vector<core::SyncRecord> out;
+  for (auto& a : answers) {
+    if (a.wait_for(kTaskTimeout) != std::future_status::ready) continue;
+    std::vector<core::SyncRecord> part = a.get();
+    out.insert(out.end(), part.begin(), part.end());
   }
   return out;
 }

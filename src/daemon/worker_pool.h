@@ -48,6 +48,12 @@ class WorkerPool final : public DataPlane {
   std::vector<ctl::ConnRecord> ListConns() override;
   uint64_t OldestGeneration() override;
   void OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) override;
+  size_t SyncWorkerCount() override { return workers_.size(); }
+  size_t PopSyncOut(size_t worker, std::span<core::SyncRecord> out) override {
+    return workers_[worker]->PopSyncOut(out);
+  }
+  bool PushSyncIn(size_t worker, const core::SyncRecord& r) override { return workers_[worker]->PushSyncIn(r); }
+  std::vector<core::SyncRecord> SyncDump() override;
 
   size_t size() const { return workers_.size(); }
 

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/conn_sync.h"
+
 namespace ipvsd::dataplane {
 
 enum class DropReason : uint8_t {
@@ -37,6 +39,11 @@ struct WorkerCounters {
   std::atomic<uint64_t> icmp_sent{0};
   std::atomic<uint64_t> resets_sent{0};  // TCP resets for stray segments to a service
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
+  // Connection sync: records queued for the master thread, records lost to a full queue,
+  // and what became of the records the backup thread handed over.
+  std::atomic<uint64_t> sync_queued{0};
+  std::atomic<uint64_t> sync_queue_full{0};
+  std::array<std::atomic<uint64_t>, core::kInstallResultCount> sync_installs{};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

@@ -4,6 +4,7 @@
 
 #include "core/conn_setup.h"
 #include "core/proto_state.h"
+#include "core/sync_rules.h"
 #include "fwd/dr.h"
 #include "fwd/nat.h"
 #include "fwd/tun.h"
@@ -59,7 +60,9 @@ size_t Worker::Poll(io::PacketIo& io) {
     if (npass) io.Pass(std::span(pass, npass));
     if (ndrop) io.Drop(std::span(drop, ndrop));
   }
-  RunTimers(env_.clock->NowTicks());
+  Ticks now = env_.clock->NowTicks();
+  InstallSynced(now);
+  RunTimers(now);
   if (has_tasks_.load(std::memory_order_acquire)) RunTasks();
   return n;
 }
@@ -196,8 +199,11 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     return Verdict::kDrop;
   }
   if (!icmp) {
+    // A flow that a backup installed on every worker arrived here: this copy now counts.
+    if (c->flags & core::kConnSyncCopy) core::ClaimSyncCopy(conns_, *c);
     core::UpdateConnState(*c, core::Direction::kInput, v, *env_.timeouts, now);
     ++c->in_pkts;
+    if (env_.settings->sync_master_running.load(std::memory_order_relaxed)) QueueSync(*c, now);
   }
   d->stats().AddIn(id_, v.l3_len());
   if (core::Stats* ss = d->service_stats()) ss->AddIn(id_, v.l3_len());
@@ -288,6 +294,50 @@ Verdict Worker::ReplyIcmp(net::Frame& f, const net::PacketView& v, uint8_t type,
   return Verdict::kTx;  // back out of the interface it came in on, MACs swapped
 }
 
+void Worker::QueueSync(core::ConnEntry& c, Ticks now) {
+  core::SyncParams params = core::SyncParams::From(*env_.settings);
+  // ip_vs_in: a one-packet connection counts as at the threshold (it is not sent itself).
+  uint32_t pkts = (c.flags & core::kConnOnePacket) ? static_cast<uint32_t>(params.threshold) : c.in_pkts;
+  core::SyncPick pick = core::PickForSync(conns_, c, pkts, *env_.timeouts, now, params);
+  auto queue = [&](const core::ConnEntry& e) {
+    if (sync_out_.TryPush(core::MakeSyncRecord(e, core::EntryTimeout(e, *env_.timeouts)))) {
+      WorkerCounters::Bump(counters_.sync_queued);
+    } else {
+      WorkerCounters::Bump(counters_.sync_queue_full);
+    }
+  };
+  if (pick.conn) queue(c);
+  if (pick.tmpl) queue(*pick.tmpl);
+}
+
+void Worker::InstallSynced(Ticks now) {
+  core::SyncRecord batch[net::kMaxBurst];
+  size_t n = sync_in_.PopMany(batch);
+  if (n == 0) return;
+  RefreshTable();
+  int threshold = env_.settings->sync_threshold.load(std::memory_order_relaxed);
+  // Only the first worker's copy counts in the destinations' counters (core/conn.h).
+  bool counted = id_ == 0;
+  for (size_t i = 0; i < n; ++i) {
+    core::InstallResult r =
+        core::InstallSyncConn(conns_, *table_, batch[i], *env_.timeouts, threshold, counted, now);
+    WorkerCounters::Bump(counters_.sync_installs[static_cast<int>(r)]);
+  }
+}
+
+std::vector<core::SyncRecord> Worker::SyncDump(Ticks now) const {
+  std::vector<core::SyncRecord> out;
+  out.reserve(conns_.size());
+  conns_.ForEach([&](const core::ConnEntry& e) {
+    // Live entries only, each once: a backup's uncounted copies are duplicates of the first
+    // worker's.
+    if (!(e.flags & core::kConnHashed) || (e.flags & core::kConnSyncCopy)) return;
+    Ticks left = static_cast<int32_t>(e.expires - now) > 0 ? e.expires - now : 0;
+    out.push_back(core::MakeSyncRecord(e, left));
+  });
+  return out;
+}
+
 void Worker::RunTimers(Ticks now) {
   conns_.Expire(now, [&](core::ConnEntry* e, Ticks at) { return core::OnConnExpire(conns_, e, at); });
 }
@@ -312,7 +362,8 @@ std::vector<ConnSnapshot> Worker::ListConns(Ticks now) const {
   std::vector<ConnSnapshot> out;
   out.reserve(conns_.size());
   conns_.ForEach([&](const core::ConnEntry& e) {
-    if (!(e.flags & core::kConnHashed)) return;
+    // A backup's uncounted copies of a synced connection are listed once, by the first worker.
+    if (!(e.flags & core::kConnHashed) || (e.flags & core::kConnSyncCopy)) return;
     Ticks left = static_cast<int32_t>(e.expires - now) > 0 ? e.expires - now : 0;
     out.push_back(ConnSnapshot{e.protocol, e.is_template(), e.af, e.daf, e.caddr, e.vaddr, e.daddr, e.cport,
                                e.vport, e.dport, e.is_template() ? "NONE" : core::ConnStateName(e),

@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "core/conn_sync.h"
 #include "core/conn_table.h"
 #include "core/service_manager.h"
 #include "core/settings.h"
+#include "core/spsc_ring.h"
 #include "core/timeouts.h"
 #include "dataplane/counters.h"
 #include "io/packet_io.h"
@@ -74,6 +76,20 @@ class Worker {
   // Connections of this shard; call on the worker's thread (through Post) or when stopped.
   std::vector<ConnSnapshot> ListConns(Ticks now) const;
 
+  // Connection sync. While a master runs (Settings::sync_master_running), the worker queues
+  // the connections the sync rules pick (core/sync_rules.h) for the master thread, which
+  // takes them with PopSyncOut; a full queue loses the record and counts it. The backup
+  // thread hands received connections over with PushSyncIn; the worker installs them at its
+  // next poll (core/conn_sync.h). One producer and one consumer per queue.
+  static constexpr size_t kSyncQueueSize = 4096;
+  size_t PopSyncOut(std::span<core::SyncRecord> out) { return sync_out_.PopMany(out); }
+  bool PushSyncIn(const core::SyncRecord& r) { return sync_in_.TryPush(r); }
+  // Installs what the backup thread handed over (Poll does it; exposed for tests).
+  void InstallSynced(Ticks now);
+  // Every connection and template of the shard as the master would send it (a backup's
+  // pull request); call on the worker's thread (through Post).
+  std::vector<core::SyncRecord> SyncDump(Ticks now) const;
+
   core::ConnTable& conns() { return conns_; }
   const WorkerCounters& counters() const { return counters_; }
   // The ServiceTable generation this worker has loaded (ServiceManager::PurgeTrash).
@@ -93,6 +109,8 @@ class Worker {
                     DropReason reason);
   void RefreshTable();
   void RunTasks();
+  // After a client packet of c: queue what the sync rules pick for the master.
+  void QueueSync(core::ConnEntry& c, Ticks now);
 
   const int id_;
   Env env_;
@@ -103,6 +121,8 @@ class Worker {
   std::atomic<bool> has_tasks_{false};
   std::mutex tasks_mu_;
   std::vector<std::function<void(Worker&)>> tasks_;
+  core::SpscRing<core::SyncRecord, kSyncQueueSize> sync_out_;
+  core::SpscRing<core::SyncRecord, kSyncQueueSize> sync_in_;
 };
 
 }  // namespace ipvsd::dataplane

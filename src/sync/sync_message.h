@@ -37,6 +37,7 @@ namespace ipvsd::sync {
 inline constexpr uint16_t kDefaultSyncPort = 8848;
 inline constexpr uint32_t kDefaultSyncGroup = 0xe0000051;  // 224.0.0.81
 inline constexpr size_t kHeaderV1 = 8;
+inline constexpr size_t kHeaderNrConnsOffset = 4;  // u8 nr_conns of the version-1 header
 inline constexpr size_t kEntryV4 = 36;
 inline constexpr size_t kEntryV6 = 72;
 inline constexpr uint32_t kConnFlagSeqMask = 0x0600;   // IP_VS_CONN_F_IN_SEQ | OUT_SEQ

@@ -1,0 +1,238 @@
+#include "daemon/sync_daemon.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "base/log.h"
+#include "daemon/daemon.h"
+#include "daemon/sync_socket.h"
+#include "sync/pull_request.h"
+#include "sync/sync_packer.h"
+
+namespace ipvsd::daemon {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How often the master thread drains the workers' queues when they were empty, and how long
+// a backup waits on its socket before it looks at its stop flag.
+constexpr int kMasterPollMs = 10;
+constexpr int kBackupPollMs = 100;
+constexpr size_t kMaxDatagram = 65535;
+// A master answering a pull request pauses this long after every kPullBurst messages, so
+// that the backups' receive buffers keep up.
+constexpr size_t kPullBurst = 64;
+constexpr auto kPullPause = std::chrono::milliseconds(2);
+
+const char* StateName(uint32_t state) { return state == ctl::kStateMaster ? "master" : "backup"; }
+
+void CloseFd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+Status SyncDaemon::Start(const ctl::DaemonConfig& config) {
+  bool master = config.state == ctl::kStateMaster;
+  std::unique_ptr<Thread>& slot = master ? master_ : backup_;
+  if (slot) return MakeError(EEXIST, std::string("sync ") + StateName(config.state) + " already running");
+  auto t = std::make_unique<Thread>();
+  t->config = config;
+  auto fd = master ? OpenSyncSender(config) : OpenSyncReceiver(config);
+  if (!fd) return fd.error();
+  t->fd = *fd;
+  if (master && pull_) {
+    auto pull_fd = OpenSyncReceiver(config);
+    if (!pull_fd) {
+      CloseFd(t->fd);
+      return pull_fd.error();
+    }
+    t->pull_fd = *pull_fd;
+  }
+  Thread* raw = t.get();
+  if (master) {
+    settings_.sync_master_running.store(true, std::memory_order_relaxed);
+    t->thread = std::thread([this, raw] { RunMaster(*raw); });
+  } else {
+    t->thread = std::thread([this, raw] { RunBackup(*raw); });
+  }
+  Log(LogLevel::kInfo, "sync %s started on %s (syncid %u, group %s:%u, maxlen %u)%s%s", StateName(config.state),
+      config.mcast_ifn.c_str(), config.syncid, config.mcast_group.ToString().c_str(), config.mcast_port,
+      config.sync_maxlen, key_ ? ", authenticated" : "", pull_ ? ", pull" : "");
+  slot = std::move(t);
+  return Ok();
+}
+
+Status SyncDaemon::Stop(uint32_t state) {
+  std::unique_ptr<Thread>& slot = state == ctl::kStateMaster ? master_ : backup_;
+  if (!slot) return MakeError(ESRCH, std::string("no sync ") + StateName(state) + " running");
+  Join(slot);
+  return Ok();
+}
+
+void SyncDaemon::StopAll() {
+  if (master_) Join(master_);
+  if (backup_) Join(backup_);
+}
+
+void SyncDaemon::Join(std::unique_ptr<Thread>& t) {
+  bool master = t->config.state == ctl::kStateMaster;
+  if (master) settings_.sync_master_running.store(false, std::memory_order_relaxed);
+  t->stop.store(true, std::memory_order_relaxed);
+  t->thread.join();
+  CloseFd(t->fd);
+  CloseFd(t->pull_fd);
+  t.reset();
+  if (master) {
+    LogMaster();
+  } else {
+    LogBackup();
+  }
+}
+
+void SyncDaemon::SendMessage(Thread& t, const std::vector<uint8_t>& msg) {
+  const size_t conns = msg[sync::kHeaderNrConnsOffset];
+  bool sent;
+  if (key_) {
+    std::vector<uint8_t> tagged = key_->Sign(msg);
+    sent = SendToGroup(t.fd, t.config, tagged.data(), tagged.size());
+  } else {
+    sent = SendToGroup(t.fd, t.config, msg.data(), msg.size());
+  }
+  if (!sent) {
+    master_counters_.send_errors.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  master_counters_.messages_sent.fetch_add(1, std::memory_order_relaxed);
+  master_counters_.conns_sent.fetch_add(conns, std::memory_order_relaxed);
+}
+
+void SyncDaemon::RunMaster(Thread& t) {
+  sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), t.config.sync_maxlen);
+  SteadyClock::time_point first_packed{};  // when the partly filled message got its first connection
+  SteadyClock::time_point last_pull_answer = SteadyClock::now() - kPullAnswerInterval;
+  core::SyncRecord batch[256];
+  while (!t.stop.load(std::memory_order_relaxed)) {
+    size_t drained = 0;
+    size_t workers = data_plane_ ? data_plane_->SyncWorkerCount() : 0;
+    for (size_t w = 0; w < workers; ++w) {
+      size_t n = data_plane_->PopSyncOut(w, batch);
+      drained += n;
+      for (size_t i = 0; i < n; ++i) {
+        bool was_empty = packer.empty();
+        auto full = packer.Add(batch[i]);
+        if (full) SendMessage(t, *full);
+        if ((was_empty || full) && !packer.empty()) first_packed = SteadyClock::now();
+      }
+    }
+    if (!packer.empty() && SteadyClock::now() - first_packed >= sync::kSyncFlushTime) {
+      SendMessage(t, *packer.Flush());
+    }
+    master_counters_.too_big.store(packer.too_big(), std::memory_order_relaxed);
+    if (drained > 0) continue;
+    if (t.pull_fd < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(kMasterPollMs));
+      continue;
+    }
+    pollfd p{t.pull_fd, POLLIN, 0};
+    if (::poll(&p, 1, kMasterPollMs) <= 0) continue;
+    uint8_t buf[kMaxDatagram];
+    ssize_t n = ::recv(t.pull_fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n <= 0) continue;
+    sync::ReceivedDatagram d =
+        sync::ReadDatagram(std::span<const uint8_t>(buf, static_cast<size_t>(n)),
+                           static_cast<uint8_t>(t.config.syncid), key_ ? &*key_ : nullptr);
+    if (d.kind != sync::DatagramKind::kPullRequest) continue;  // other masters' messages
+    if (SteadyClock::now() - last_pull_answer < kPullAnswerInterval) {
+      master_counters_.pulls_limited.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    last_pull_answer = SteadyClock::now();
+    Log(LogLevel::kInfo, "sync master: pull request %08x: sending the connection table", d.pull.nonce);
+    AnswerPull(t);
+  }
+  if (auto msg = packer.Flush()) SendMessage(t, *msg);
+}
+
+void SyncDaemon::AnswerPull(Thread& t) {
+  if (!data_plane_) return;
+  sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), t.config.sync_maxlen);
+  size_t sent = 0;
+  auto send = [&](const std::vector<uint8_t>& msg) {
+    SendMessage(t, msg);
+    if (++sent % kPullBurst == 0) std::this_thread::sleep_for(kPullPause);
+  };
+  for (const core::SyncRecord& r : data_plane_->SyncDump()) {
+    if (t.stop.load(std::memory_order_relaxed)) return;
+    if (auto full = packer.Add(r)) send(*full);
+  }
+  if (auto msg = packer.Flush()) send(*msg);
+  master_counters_.pulls_answered.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SyncDaemon::RunBackup(Thread& t) {
+  const uint8_t syncid = static_cast<uint8_t>(t.config.syncid);
+  const sync::SyncKey* key = key_ ? &*key_ : nullptr;
+  if (pull_) {
+    std::vector<uint8_t> req = sync::EncodePullRequest(sync::PullRequest{syncid, std::random_device{}()});
+    if (key) req = key->Sign(req);
+    if (SendToGroup(t.fd, t.config, req.data(), req.size())) {
+      backup_counters_.pulls_sent.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      Log(LogLevel::kWarning, "sync backup: cannot send the pull request: %s", std::strerror(errno));
+    }
+  }
+  std::vector<uint8_t> buf(kMaxDatagram);
+  while (!t.stop.load(std::memory_order_relaxed)) {
+    pollfd p{t.fd, POLLIN, 0};
+    if (::poll(&p, 1, kBackupPollMs) <= 0) continue;
+    ssize_t n = ::recv(t.fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n <= 0) continue;
+    sync::ReceivedDatagram d = sync::ReadDatagram(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)),
+                                                  syncid, key);
+    backup_counters_.datagrams[static_cast<int>(d.kind)].fetch_add(1, std::memory_order_relaxed);
+    backup_counters_.entries_skipped.fetch_add(d.skipped, std::memory_order_relaxed);
+    if (d.kind != sync::DatagramKind::kConns) continue;
+    backup_counters_.conns_received.fetch_add(d.conns.size(), std::memory_order_relaxed);
+    size_t workers = data_plane_ ? data_plane_->SyncWorkerCount() : 0;
+    for (const core::SyncRecord& r : d.conns) {
+      for (size_t w = 0; w < workers; ++w) {
+        if (!data_plane_->PushSyncIn(w, r)) backup_counters_.handover_full.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
+void SyncDaemon::LogMaster() const {
+  const SyncMasterCounters& c = master_counters_;
+  Log(LogLevel::kInfo,
+      "sync master stopped: messages_sent=%llu conns_sent=%llu send_errors=%llu too_big=%llu pulls_answered=%llu "
+      "pulls_limited=%llu",
+      static_cast<unsigned long long>(c.messages_sent.load()), static_cast<unsigned long long>(c.conns_sent.load()),
+      static_cast<unsigned long long>(c.send_errors.load()), static_cast<unsigned long long>(c.too_big.load()),
+      static_cast<unsigned long long>(c.pulls_answered.load()),
+      static_cast<unsigned long long>(c.pulls_limited.load()));
+}
+
+void SyncDaemon::LogBackup() const {
+  const SyncBackupCounters& c = backup_counters_;
+  std::string datagrams;
+  for (int k = 0; k < sync::kDatagramKindCount; ++k) {
+    datagrams += std::string(" ") + sync::DatagramKindName(static_cast<sync::DatagramKind>(k)) + "=" +
+                 std::to_string(c.datagrams[static_cast<size_t>(k)].load());
+  }
+  Log(LogLevel::kInfo,
+      "sync backup stopped: datagrams:%s conns_received=%llu entries_skipped=%llu handover_full=%llu pulls_sent=%llu",
+      datagrams.c_str(), static_cast<unsigned long long>(c.conns_received.load()),
+      static_cast<unsigned long long>(c.entries_skipped.load()),
+      static_cast<unsigned long long>(c.handover_full.load()), static_cast<unsigned long long>(c.pulls_sent.load()));
+}
+
+}  // namespace ipvsd::daemon

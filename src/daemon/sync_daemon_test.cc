@@ -1,0 +1,152 @@
+// The master thread end to end: records a worker queued come out of a real UDP socket as one
+// kernel-format message, laid out as docs/sync.md (and the kernel's ip_vs_sync.c) say.
+#include "daemon/sync_daemon.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <vector>
+
+#include "daemon/daemon.h"
+#include "net/headers.h"
+#include "sync/sync_message.h"
+
+namespace ipvsd::daemon {
+namespace {
+
+// One worker whose sync queue the test fills.
+class FakeDataPlane final : public DataPlane {
+ public:
+  std::vector<ctl::ConnRecord> ListConns() override { return {}; }
+  uint64_t OldestGeneration() override { return 0; }
+  void OnServicesChanged(const core::ServiceTable&, const std::vector<net::IpAddr>&) override {}
+  size_t SyncWorkerCount() override { return 1; }
+  size_t PopSyncOut(size_t, std::span<core::SyncRecord> out) override {
+    std::lock_guard lock(mu_);
+    size_t n = std::min(out.size(), queued_.size());
+    std::copy_n(queued_.begin(), n, out.begin());
+    queued_.erase(queued_.begin(), queued_.begin() + static_cast<long>(n));
+    return n;
+  }
+  bool PushSyncIn(size_t, const core::SyncRecord&) override { return true; }
+  std::vector<core::SyncRecord> SyncDump() override { return {}; }
+
+  void Queue(const core::SyncRecord& r) {
+    std::lock_guard lock(mu_);
+    queued_.push_back(r);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<core::SyncRecord> queued_;
+};
+
+uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint32_t Get32(const uint8_t* p) { return uint32_t{Get16(p)} << 16 | Get16(p + 2); }
+
+TEST(SyncDaemonTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFlushTime) {
+  // A unicast receiver on loopback stands in for the group (multicast loop is off, as the
+  // kernel's, so the director's own sockets never hear the master).
+  int rx = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(rx, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(rx, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(rx, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+
+  core::Settings settings;
+  FakeDataPlane plane;
+  SyncDaemon sync(settings);
+  sync.AttachDataPlane(&plane);
+  ctl::DaemonConfig cfg;
+  cfg.state = ctl::kStateMaster;
+  cfg.mcast_ifn = "lo";
+  cfg.syncid = 7;
+  cfg.sync_maxlen = 1472;
+  cfg.mcast_group = net::IpAddr::V4(INADDR_LOOPBACK);
+  cfg.mcast_port = ntohs(addr.sin_port);
+  cfg.mcast_ttl = 1;
+  ASSERT_TRUE(sync.Start(cfg).ok());
+  EXPECT_TRUE(settings.sync_master_running.load());
+  EXPECT_EQ(sync.Start(cfg).error().code, EEXIST);
+
+  core::SyncRecord r;
+  r.af = net::Family::kInet;
+  r.protocol = net::kProtoTcp;
+  r.flags = 0x0183;  // DROUTE | NOOUTPUT | INACTIVE
+  r.state = 5;       // TIME_WAIT
+  r.cport = 40000;
+  r.vport = 80;
+  r.dport = 8080;
+  r.fwmark = 0;
+  r.timeout_s = 120;
+  r.caddr = net::RawAddr::FromV4(0xc6120005);
+  r.vaddr = net::RawAddr::FromV4(0xc6130001);
+  r.daddr = net::RawAddr::FromV4(0xc6120101);
+  plane.Queue(r);
+  r.cport = 40001;
+  plane.Queue(r);
+
+  auto start = std::chrono::steady_clock::now();
+  pollfd p{rx, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 3000), 1);
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(waited, std::chrono::milliseconds(1500));  // kSyncFlushTime, plus scheduling
+  uint8_t buf[2048];
+  ssize_t n = ::recv(rx, buf, sizeof(buf), 0);
+  ASSERT_EQ(n, static_cast<ssize_t>(8 + 2 * 36));
+
+  // Header.
+  EXPECT_EQ(buf[0], 0);                  // reserved
+  EXPECT_EQ(buf[1], 7);                  // syncid
+  EXPECT_EQ(Get16(buf + 2), n);          // size
+  EXPECT_EQ(buf[4], 2);                  // nr_conns
+  EXPECT_EQ(buf[5], 1);                  // version
+  EXPECT_EQ(Get16(buf + 6), 0);          // spare
+  // Second entry (the first at 8, 36 bytes, already 4-byte aligned).
+  const uint8_t* e = buf + 8 + 36;
+  EXPECT_EQ(e[0], 0);                    // type: IPv4
+  EXPECT_EQ(e[1], net::kProtoTcp);
+  EXPECT_EQ(Get16(e + 2), 36);           // ver_size: version 0, 36 bytes
+  EXPECT_EQ(Get32(e + 4), 0x0183u);      // flags
+  EXPECT_EQ(Get16(e + 8), 5);            // state
+  EXPECT_EQ(Get16(e + 10), 40001);       // cport
+  EXPECT_EQ(Get16(e + 12), 80);          // vport
+  EXPECT_EQ(Get16(e + 14), 8080);        // dport
+  EXPECT_EQ(Get32(e + 16), 0u);          // fwmark
+  EXPECT_EQ(Get32(e + 20), 120u);        // timeout (s)
+  EXPECT_EQ(Get32(e + 24), 0xc6120005u);  // caddr
+  EXPECT_EQ(Get32(e + 28), 0xc6130001u);  // vaddr
+  EXPECT_EQ(Get32(e + 32), 0xc6120101u);  // daddr
+  auto decoded = sync::DecodeSyncMessage(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->conns.size(), 2u);
+
+  ASSERT_TRUE(sync.Stop(ctl::kStateMaster).ok());
+  EXPECT_FALSE(settings.sync_master_running.load());
+  EXPECT_EQ(sync.master_counters().messages_sent.load(), 1u);
+  EXPECT_EQ(sync.master_counters().conns_sent.load(), 2u);
+  EXPECT_EQ(sync.Stop(ctl::kStateMaster).error().code, ESRCH);
+  ::close(rx);
+}
+
+TEST(SyncDaemonTest, UnknownInterfaceIsNoSuchDevice) {
+  core::Settings settings;
+  SyncDaemon sync(settings);
+  ctl::DaemonConfig cfg;
+  cfg.state = ctl::kStateBackup;
+  cfg.mcast_ifn = "nosuchif0";
+  cfg.mcast_group = net::IpAddr::V4(0xe0000051);
+  cfg.mcast_port = 8848;
+  EXPECT_EQ(sync.Start(cfg).error().code, ENODEV);
+}
+
+}  // namespace
+}  // namespace ipvsd::daemon
