@@ -229,6 +229,14 @@ size_t AfPacketIo::Receive(std::span<net::Frame> frames) {
         Release(f);
         continue;
       }
+      // Someone else's frame, seen because the interface is promiscuous: not ours to forward
+      // (the kernel drops it as well).
+      const auto* from = reinterpret_cast<const sockaddr_ll*>(slot + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
+      if (from->sll_pkttype == PACKET_OTHERHOST) {
+        Bump(rx_other_host_);
+        Release(f);
+        continue;
+      }
       if (status & TP_STATUS_VLAN_VALID) {
         InsertVlan(f, (status & TP_STATUS_VLAN_TPID_VALID) ? hdr->tp_vlan_tpid : uint16_t{ETH_P_8021Q},
                    hdr->tp_vlan_tci);
@@ -310,7 +318,8 @@ AfPacketIo::Counters AfPacketIo::counters() {
   }
   return Counters{rx_.load(std::memory_order_relaxed),           tx_.load(std::memory_order_relaxed),
                   tx_ring_full_.load(std::memory_order_relaxed), tx_errors_.load(std::memory_order_relaxed),
-                  rx_truncated_.load(std::memory_order_relaxed), rx_drops_.load(std::memory_order_relaxed)};
+                  rx_truncated_.load(std::memory_order_relaxed), rx_other_host_.load(std::memory_order_relaxed),
+                  rx_drops_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace ipvsd::io

@@ -57,6 +57,7 @@ class AfPacketIo final : public PacketIo {
     uint64_t tx_ring_full = 0;  // frames dropped because the tx ring had no free slot
     uint64_t tx_errors = 0;     // unknown ifindex, frame too big for a slot, failed kick
     uint64_t rx_truncated = 0;  // frames bigger than a ring slot (GSO/GRO aggregates)
+    uint64_t rx_other_host = 0; // frames for another MAC address (promiscuous interface)
     uint64_t rx_drops = 0;      // frames the kernel dropped because the rx ring was full
   };
 
@@ -113,6 +114,7 @@ class AfPacketIo final : public PacketIo {
   std::atomic<uint64_t> tx_ring_full_{0};
   std::atomic<uint64_t> tx_errors_{0};
   std::atomic<uint64_t> rx_truncated_{0};
+  std::atomic<uint64_t> rx_other_host_{0};
   std::atomic<uint64_t> rx_drops_{0};  // control thread only (counters())
 };
 

@@ -113,8 +113,8 @@ struct {
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, IPVSD_XDP_MAX_IFACES);
-  __type(key, __u32);   /* ifindex */
-  __type(value, __u32); /* slot */
+  __type(key, __u32); /* ifindex */
+  __type(value, struct ipvsd_ifslot);
 } ipvsd_ifslots SEC(".maps");
 
 struct {
@@ -257,12 +257,23 @@ static __always_inline int Ipv6IsOurs(void* l3, void* end) {
                 ports->src, ip6->daddr.in6_u.u6_addr8);
 }
 
+/* Byte by byte: clang would turn memcmp into a call, which BPF cannot make. */
+static __always_inline int SameMac(const __u8* a, const __u8* b) {
+  return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+}
+
 SEC("xdp")
 int ipvsd_xdp(struct xdp_md* ctx) {
   void* data = (void*)(long)ctx->data;
   void* end = (void*)(long)ctx->data_end;
   struct ethhdr* eth = data;
   if ((void*)(eth + 1) > end) return XDP_PASS;
+  __u32 ifindex = ctx->ingress_ifindex;
+  __u32 queue = ctx->rx_queue_index;
+  struct ipvsd_ifslot* ifslot = bpf_map_lookup_elem(&ipvsd_ifslots, &ifindex);
+  if (!ifslot || queue >= IPVSD_XDP_MAX_QUEUES) return XDP_PASS;
+  /* Someone else's frame (flooded by a bridge): the kernel drops it as PACKET_OTHERHOST. */
+  if (!SameMac(eth->h_dest, ifslot->mac)) return XDP_PASS;
   __be16 ethertype = eth->h_proto;
   void* l3 = eth + 1;
 #pragma unroll
@@ -281,11 +292,7 @@ int ipvsd_xdp(struct xdp_md* ctx) {
     ours = Ipv6IsOurs(l3, end);
   if (!ours) return XDP_PASS;
 
-  __u32 ifindex = ctx->ingress_ifindex;
-  __u32 queue = ctx->rx_queue_index;
-  __u32* slot = bpf_map_lookup_elem(&ipvsd_ifslots, &ifindex);
-  if (!slot || queue >= IPVSD_XDP_MAX_QUEUES) return XDP_PASS;
-  return bpf_redirect_map(&ipvsd_xsks, *slot * IPVSD_XDP_MAX_QUEUES + queue, XDP_PASS);
+  return bpf_redirect_map(&ipvsd_xsks, ifslot->slot * IPVSD_XDP_MAX_QUEUES + queue, XDP_PASS);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -30,6 +30,15 @@ struct ipvsd_l4_key {
   __u8 addr[16];
 };
 
+/* An attached interface: its slot in the XSKMAP and its MAC address. The program takes only
+ * frames sent to that address: a bridge floods frames for a MAC it no longer knows (a failed
+ * director's) to every port, and a second director must not forward them too. */
+struct ipvsd_ifslot {
+  __u32 slot;
+  __u8 mac[6];
+  __u8 pad[2];
+};
+
 /* A service address, for fragments: they carry no ports, so only the address can say that
  * they belong to a virtual service. */
 struct ipvsd_addr_key {

@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 #include <bpf/libbpf.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include <algorithm>
@@ -295,14 +298,28 @@ Status XdpProgram::Attach(XdpMode mode) {
 }
 
 Status XdpProgram::FillSlots() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return MakeError(errno, "AF_XDP: socket for interface addresses: " + ErrnoText(errno));
   for (uint32_t slot = 0; slot < attachments_.size(); ++slot) {
-    uint32_t ifindex = attachments_[slot].iface.ifindex;
-    if (bpf_map_update_elem(ifslots_fd_, &ifindex, &slot, BPF_ANY) != 0) {
+    const Iface& iface = attachments_[slot].iface;
+    uint32_t ifindex = iface.ifindex;
+    ipvsd_ifslot value{};
+    value.slot = slot;
+    ifreq req{};
+    std::strncpy(req.ifr_name, iface.name.c_str(), IFNAMSIZ - 1);
+    if (ioctl(fd, SIOCGIFHWADDR, &req) != 0) {
       int err = errno;
-      return MakeError(err, "AF_XDP: interface '" + attachments_[slot].iface.name +
-                                "': setting its XDP interface slot: " + ErrnoText(err));
+      close(fd);
+      return MakeError(err, "AF_XDP: interface '" + iface.name + "': reading its MAC address: " + ErrnoText(err));
+    }
+    std::memcpy(value.mac, req.ifr_hwaddr.sa_data, sizeof(value.mac));
+    if (bpf_map_update_elem(ifslots_fd_, &ifindex, &value, BPF_ANY) != 0) {
+      int err = errno;
+      close(fd);
+      return MakeError(err, "AF_XDP: interface '" + iface.name + "': setting its XDP interface slot: " + ErrnoText(err));
     }
   }
+  close(fd);
   return Ok();
 }
 
