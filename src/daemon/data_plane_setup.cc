@@ -70,7 +70,8 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces) {
     io::AfPacketIo::Counters c = raw->counters();
     return "rx=" + std::to_string(c.rx) + " tx=" + std::to_string(c.tx) + " tx_ring_full=" +
            std::to_string(c.tx_ring_full) + " tx_errors=" + std::to_string(c.tx_errors) +
-           " rx_truncated=" + std::to_string(c.rx_truncated) + " kernel_rx_drops=" + std::to_string(c.rx_drops);
+           " rx_truncated=" + std::to_string(c.rx_truncated) +
+           " rx_other_host=" + std::to_string(c.rx_other_host) + " kernel_rx_drops=" + std::to_string(c.rx_drops);
   };
   set.ios.push_back(std::move(*io));
   return set;
