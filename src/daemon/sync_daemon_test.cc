@@ -10,9 +10,11 @@
 
 #include <chrono>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "daemon/daemon.h"
+#include "io/netlink/netns_test_util.h"
 #include "net/headers.h"
 #include "sync/sync_message.h"
 
@@ -50,13 +52,21 @@ uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]
 uint32_t Get32(const uint8_t* p) { return uint32_t{Get16(p)} << 16 | Get16(p + 2); }
 
 TEST(SyncDaemonTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFlushTime) {
-  // A unicast receiver on loopback stands in for the group (multicast loop is off, as the
-  // kernel's, so the director's own sockets never hear the master).
+  // In a namespace of its own: a unicast receiver on its loopback stands in for the group
+  // (multicast loop is off, as the kernel's, so the director's own sockets never hear the
+  // master).
+  io::testing::Netns ns("ipvsd-syncd-" + std::to_string(getpid()));
+  if (!ns.ok()) GTEST_SKIP() << "needs root (network namespaces)";
+  ASSERT_TRUE(ns.Ip("link set lo up"));
+  ASSERT_TRUE(ns.Ip("addr add 198.18.0.1/32 dev lo"));
+  io::testing::NetnsEnter inside(ns);
+  ASSERT_TRUE(inside.ok());
+  constexpr uint32_t kReceiver = 0xc6120001;  // 198.18.0.1
   int rx = ::socket(AF_INET, SOCK_DGRAM, 0);
   ASSERT_GE(rx, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_addr.s_addr = htonl(kReceiver);
   ASSERT_EQ(::bind(rx, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   socklen_t len = sizeof(addr);
   ASSERT_EQ(::getsockname(rx, reinterpret_cast<sockaddr*>(&addr), &len), 0);
@@ -70,7 +80,7 @@ TEST(SyncDaemonTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFlus
   cfg.mcast_ifn = "lo";
   cfg.syncid = 7;
   cfg.sync_maxlen = 1472;
-  cfg.mcast_group = net::IpAddr::V4(INADDR_LOOPBACK);
+  cfg.mcast_group = net::IpAddr::V4(kReceiver);
   cfg.mcast_port = ntohs(addr.sin_port);
   cfg.mcast_ttl = 1;
   ASSERT_TRUE(sync.Start(cfg).ok());
