@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <optional>
 
 namespace ipvsd::core {
 namespace {
@@ -9,15 +10,27 @@ namespace {
 struct SysctlField {
   std::string_view name;
   int max;  // values are 0..max
-  void (*set)(Settings&, int);
+  void (*set)(Settings&, const SysctlSetting&);
+  bool pair = false;  // two values, "A B" (sync_threshold: threshold and period)
 };
 
 constexpr SysctlField kSysctlFields[] = {
-    {"conn_reuse_mode", 3, [](Settings& s, int v) { s.conn_reuse_mode = v; }},
-    {"expire_nodest_conn", 1, [](Settings& s, int v) { s.expire_nodest_conn = v != 0; }},
-    {"expire_quiescent_template", 1, [](Settings& s, int v) { s.expire_quiescent_template = v != 0; }},
-    {"sloppy_tcp", 1, [](Settings& s, int v) { s.sloppy_tcp = v != 0; }},
-    {"sloppy_sctp", 1, [](Settings& s, int v) { s.sloppy_sctp = v != 0; }},
+    {"conn_reuse_mode", 3, [](Settings& s, const SysctlSetting& v) { s.conn_reuse_mode = v.value; }},
+    {"expire_nodest_conn", 1, [](Settings& s, const SysctlSetting& v) { s.expire_nodest_conn = v.value != 0; }},
+    {"expire_quiescent_template", 1,
+     [](Settings& s, const SysctlSetting& v) { s.expire_quiescent_template = v.value != 0; }},
+    {"sloppy_tcp", 1, [](Settings& s, const SysctlSetting& v) { s.sloppy_tcp = v.value != 0; }},
+    {"sloppy_sctp", 1, [](Settings& s, const SysctlSetting& v) { s.sloppy_sctp = v.value != 0; }},
+    {"sync_threshold", 65535,
+     [](Settings& s, const SysctlSetting& v) {
+       s.sync_threshold = v.value;
+       s.sync_period = v.second;
+     },
+     true},
+    {"sync_refresh_period", 86400,
+     [](Settings& s, const SysctlSetting& v) { s.sync_refresh_period = static_cast<uint32_t>(v.value); }},
+    {"sync_retries", 3, [](Settings& s, const SysctlSetting& v) { s.sync_retries = v.value; }},
+    {"sync_persist_mode", 1, [](Settings& s, const SysctlSetting& v) { s.sync_persist_mode = v.value != 0; }},
 };
 
 const SysctlField* FindField(std::string_view name) {
@@ -25,6 +38,15 @@ const SysctlField* FindField(std::string_view name) {
     if (f.name == name) return &f;
   }
   return nullptr;
+}
+
+std::optional<int> ParseNumber(std::string_view text, int max) {
+  int value = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0 || value > max) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::string KnownNames() {
@@ -46,18 +68,38 @@ Result<SysctlSetting> ParseSysctl(std::string_view assignment) {
   if (!field) {
     return MakeError(EINVAL, "unknown sysctl '" + std::string(name) + "' (known: " + KnownNames() + ")");
   }
-  int value = -1;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0 || value > field->max) {
+  SysctlSetting setting{std::string(name)};
+  if (field->pair) {
+    // As the kernel's sync_threshold: "THRESHOLD PERIOD", the threshold below the period
+    // unless the period is 0.
+    size_t space = text.find(' ');
+    auto first = space == std::string_view::npos ? std::nullopt : ParseNumber(text.substr(0, space), field->max);
+    auto second = space == std::string_view::npos ? std::nullopt : ParseNumber(text.substr(space + 1), field->max);
+    if (!first || !second || (*second != 0 && *first >= *second)) {
+      return MakeError(EINVAL, "sysctl " + std::string(name) + " must be two numbers 'THRESHOLD PERIOD' from 0 to " +
+                                   std::to_string(field->max) + ", THRESHOLD below PERIOD unless PERIOD is 0, not '" +
+                                   std::string(text) + "'");
+    }
+    setting.value = *first;
+    setting.second = *second;
+    return setting;
+  }
+  std::optional<int> value = ParseNumber(text, field->max);
+  if (!value) {
     return MakeError(EINVAL, "sysctl " + std::string(name) + " must be a number from 0 to " +
                                  std::to_string(field->max) + ", not '" + std::string(text) + "'");
   }
-  return SysctlSetting{std::string(name), value};
+  setting.value = *value;
+  return setting;
 }
 
 void ApplySysctl(Settings& settings, const SysctlSetting& setting) {
   // ParseSysctl made the setting, so its name is known.
-  FindField(setting.name)->set(settings, setting.value);
+  FindField(setting.name)->set(settings, setting);
+}
+
+std::string SysctlSetting::Text() const {
+  return name + "=" + std::to_string(value) + (second >= 0 ? " " + std::to_string(second) : "");
 }
 
 }  // namespace ipvsd::core

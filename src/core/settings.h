@@ -47,10 +47,14 @@ struct Settings {
 };
 
 // One sysctl assignment, checked: `name` is one of the Settings above, `value` in its range
-// (conn_reuse_mode 0..3, the others 0 or 1).
+// (conn_reuse_mode 0..3, sync_retries 0..3, sync_refresh_period 0..86400 seconds, the flags
+// 0 or 1); sync_threshold takes two values, "THRESHOLD PERIOD" (`second` is the period).
 struct SysctlSetting {
   std::string name;
   int value = 0;
+  int second = -1;  // the second value of a pair, -1 for the others
+  // "NAME=VALUE" or "NAME=VALUE SECOND", for the log.
+  std::string Text() const;
 };
 
 // "NAME=VALUE" with a decimal VALUE; an unknown name or a value out of range is EINVAL with a

@@ -8,7 +8,8 @@ namespace {
 TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
   Settings s;
   for (const char* a : {"conn_reuse_mode=2", "expire_nodest_conn=1", "expire_quiescent_template=1", "sloppy_tcp=1",
-                        "sloppy_sctp=1"}) {
+                        "sloppy_sctp=1", "sync_threshold=5 100", "sync_refresh_period=30", "sync_retries=2",
+                        "sync_persist_mode=1"}) {
     auto setting = ParseSysctl(a);
     ASSERT_TRUE(setting.ok()) << a << ": " << setting.error().message;
     ApplySysctl(s, *setting);
@@ -18,6 +19,13 @@ TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
   EXPECT_TRUE(s.expire_quiescent_template);
   EXPECT_TRUE(s.sloppy_tcp);
   EXPECT_TRUE(s.sloppy_sctp);
+  EXPECT_EQ(s.sync_threshold, 5);
+  EXPECT_EQ(s.sync_period, 100);
+  EXPECT_EQ(s.sync_refresh_period, 30u);
+  EXPECT_EQ(s.sync_retries, 2);
+  EXPECT_TRUE(s.sync_persist_mode);
+  EXPECT_EQ(ParseSysctl("sync_threshold=5 100")->Text(), "sync_threshold=5 100");
+  EXPECT_EQ(ParseSysctl("sync_retries=2")->Text(), "sync_retries=2");
   ApplySysctl(s, *ParseSysctl("sloppy_tcp=0"));
   EXPECT_FALSE(s.sloppy_tcp);
 }
@@ -26,11 +34,15 @@ TEST(SysctlTest, BadInputSaysWhatIsWrong) {
   EXPECT_EQ(ParseSysctl("sloppy_tcp").error().message, "sysctl 'sloppy_tcp' is not NAME=VALUE");
   EXPECT_EQ(ParseSysctl("sloppy_udp=1").error().message,
             "unknown sysctl 'sloppy_udp' (known: conn_reuse_mode, expire_nodest_conn, expire_quiescent_template, "
-            "sloppy_tcp, sloppy_sctp)");
+            "sloppy_tcp, sloppy_sctp, sync_threshold, sync_refresh_period, sync_retries, sync_persist_mode)");
   EXPECT_EQ(ParseSysctl("sloppy_tcp=2").error().message, "sysctl sloppy_tcp must be a number from 0 to 1, not '2'");
   EXPECT_EQ(ParseSysctl("conn_reuse_mode=4").error().message,
             "sysctl conn_reuse_mode must be a number from 0 to 3, not '4'");
-  for (const char* bad : {"sloppy_tcp=", "sloppy_tcp=yes", "sloppy_tcp=-1", "sloppy_tcp=1x", "sloppy_tcp= 1"}) {
+  EXPECT_EQ(ParseSysctl("sync_threshold=50 50").error().message,
+            "sysctl sync_threshold must be two numbers 'THRESHOLD PERIOD' from 0 to 65535, THRESHOLD below PERIOD "
+            "unless PERIOD is 0, not '50 50'");
+  EXPECT_TRUE(ParseSysctl("sync_threshold=3 0").ok());
+  for (const char* bad : {"sync_threshold=3", "sync_threshold=3 x", "sync_retries=4", "sloppy_tcp=", "sloppy_tcp=yes", "sloppy_tcp=-1", "sloppy_tcp=1x", "sloppy_tcp= 1"}) {
     auto r = ParseSysctl(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, EINVAL);

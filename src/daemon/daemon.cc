@@ -96,7 +96,7 @@ Status Daemon::Start() {
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
   SyncDataPlane();
-  for (const core::SysctlSetting& s : options_.sysctls) Log(LogLevel::kInfo, "sysctl %s=%d", s.name.c_str(), s.value);
+  for (const core::SysctlSetting& s : options_.sysctls) Log(LogLevel::kInfo, "sysctl %s", s.Text().c_str());
   Log(LogLevel::kInfo, "control socket %s, connection table size %u%s", options_.socket_path.c_str(),
       options_.conn_max, data_plane_ ? "" : ", control plane only (no data plane attached)");
   return Ok();
