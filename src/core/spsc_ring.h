@@ -48,6 +48,9 @@ class SpscRing {
     return n;
   }
 
+  // Consumer side: nothing to pop (a cheap look before preparing a batch).
+  bool Empty() const { return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_relaxed); }
+
   static constexpr size_t capacity() { return kCapacity; }
 
  private:

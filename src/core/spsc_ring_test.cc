@@ -9,7 +9,9 @@ namespace {
 
 TEST(SpscRingTest, RefusesWhenFullAndKeepsOrder) {
   SpscRing<uint64_t, 4> ring;
+  EXPECT_TRUE(ring.Empty());
   for (uint64_t i = 0; i < 4; ++i) EXPECT_TRUE(ring.TryPush(i));
+  EXPECT_FALSE(ring.Empty());
   EXPECT_FALSE(ring.TryPush(99));
   uint64_t out[3];
   ASSERT_EQ(ring.PopMany(out), 3u);
@@ -20,6 +22,7 @@ TEST(SpscRingTest, RefusesWhenFullAndKeepsOrder) {
   EXPECT_EQ(out[0], 3u);
   EXPECT_EQ(out[1], 4u);
   EXPECT_EQ(ring.PopMany(out), 0u);
+  EXPECT_TRUE(ring.Empty());
 }
 
 TEST(SpscRingTest, TwoThreadsPassEveryRecordOnceInOrder) {

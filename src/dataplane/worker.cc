@@ -311,6 +311,8 @@ void Worker::QueueSync(core::ConnEntry& c, Ticks now) {
 }
 
 void Worker::InstallSynced(Ticks now) {
+  // Every poll comes here: without a backup running, only this look.
+  if (sync_in_.Empty()) return;
   core::SyncRecord batch[net::kMaxBurst];
   size_t n = sync_in_.PopMany(batch);
   if (n == 0) return;
