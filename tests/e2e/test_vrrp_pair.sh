@@ -25,7 +25,8 @@ readonly streams=20
 readonly stream_seconds=20
 readonly syncid=9
 rs_all=(1 2 3)
-notify_script=$(cd "$(dirname "$0")/../../docs/examples" && pwd)/ipvsd-notify.sh
+examples=$(cd "$(dirname "$0")/../../docs/examples" && pwd)
+notify_script=$examples/ipvsd-notify.sh
 
 # director ROLE: the namespace role and the names of its two links.
 topology() {
@@ -106,9 +107,10 @@ on() {
   IPVSD_SOCKET="$E2E_WORK/ipvsd-$d.sock" e2e_in "$d" "$@"
 }
 
-# start_keepalived D PRIORITY: keepalived (VRRP only) in D. One sync group holds the VIP on the
-# client LAN and, for NAT, the real servers' gateway on the server LAN, so both move together;
-# its notify script makes ipvsd sync master on MASTER and sync backup otherwise.
+# start_keepalived D PRIORITY: keepalived (VRRP only) in D with docs/examples/keepalived.conf:
+# one sync group holds the VIP on the client LAN and the real servers' gateway on the server
+# LAN (NAT uses it), so both move together; its notify script makes ipvsd sync master on
+# MASTER and sync backup otherwise.
 start_keepalived() {
   local d=$1 prio=$2
   local notify="$E2E_WORK/notify-$d.sh" conf="$E2E_WORK/keepalived-$d.conf"
@@ -118,56 +120,18 @@ export IPVSADM=$E2E_BIN/ipvsadm IPVSD_SOCKET=$E2E_WORK/ipvsd-$d.sock SYNC_IFACE=
 exec $notify_script "\$@"
 EOF
   chmod 700 "$notify"
-  local servers_instance="" group="VI_CLIENT"
-  if [ "$mode" = nat ]; then
-    group="VI_CLIENT VI_SERVERS"
-    servers_instance="
-vrrp_instance VI_SERVERS {
-  state BACKUP
-  interface ${d}1
-  virtual_router_id 52
-  priority $prio
-  advert_int 0.5
-  virtual_ipaddress {
-    $gateway/24 dev ${d}1
-  }
-}"
-  fi
-  cat >"$conf" <<EOF
-global_defs {
-  router_id ipvsd-$d
-  script_user root
-  enable_script_security
-  vrrp_version 3
-  vrrp_garp_master_delay 1
-  vrrp_garp_master_repeat 3
-}
-vrrp_sync_group VG {
-  group {
-    $group
-  }
-  notify $notify
-}
-vrrp_instance VI_CLIENT {
-  state BACKUP
-  interface ${d}0
-  virtual_router_id 51
-  priority $prio
-  advert_int 0.5
-  virtual_ipaddress {
-    $vip/24 dev ${d}0
-  }
-}
-$servers_instance
-EOF
+  # The shipped example, with this director's interfaces, priority and notify script.
+  sed -e "s/\beth0\b/${d}0/g" -e "s/\beth1\b/${d}1/g" -e "s/priority 150/priority $prio/" \
+    -e "s/router_id ipvsd-a/router_id ipvsd-$d/" -e "s|/etc/keepalived/ipvsd-notify.sh|$notify|" \
+    "$examples/keepalived.conf" >"$conf"
   e2e_bg "$d" 300 "$E2E_WORK/keepalived-$d.log" keepalived --vrrp --dont-fork --log-console --no-syslog \
     --use-file "$conf" --pid "$E2E_WORK/keepalived-$d.pid" --vrrp_pid "$E2E_WORK/vrrp-$d.pid"
 }
 
-# owns_vip D: D has the VIP (and for NAT the gateway) on its links.
+# owns_vip D: D has the VIP and the real servers' gateway on its links.
 owns_vip() {
-  ip -n "$(e2e_ns "$1")" -4 addr show dev "${1}0" | grep -q " $vip/" || return 1
-  [ "$mode" = dr ] || ip -n "$(e2e_ns "$1")" -4 addr show dev "${1}1" | grep -q " $gateway/"
+  ip -n "$(e2e_ns "$1")" -4 addr show dev "${1}0" | grep -q " $vip/" &&
+    ip -n "$(e2e_ns "$1")" -4 addr show dev "${1}1" | grep -q " $gateway/"
 }
 
 # wait_until TENTHS CMD...: true once CMD succeeds, trying for at most TENTHS/10 seconds.
