@@ -3,11 +3,14 @@
 # VIP over eBGP with BIRD; the router (BIRD, merge paths, L4 multipath hash) spreads the
 # client's flows over them; every director runs the same mh service (DR to three real
 # servers, client port in the hash) with the sloppy flag, so a director that gets a flow
-# mid-stream forwards it to the real server the flow already has. 60 long-lived TCP streams
+# mid-stream forwards it to the real server the flow already has; and every director is sync
+# master and backup at once (--sync-pull), so the others learn its connections and a restarted
+# director pulls the table. 60 long-lived TCP streams
 # (e2e_peer streams, every byte checked) run while
 #   (a) the flows are spread over the three directors and ECMP uses all three routes,
 #   (b) director 2 dies (its link goes down, ipvsd and bird get SIGKILL) and later comes
-#       back with the same configuration,
+#       back with the same configuration: first without sync (the streams the router moves
+#       to it are taken over by sloppy), then with its sync daemons (it pulls the table),
 #   (c) director 3 is drained (its BIRD withdraws the VIP; once no packet reaches it any
 #       more, ipvsd and bird are stopped);
 # no stream may break. Prints how long the router took to drop and re-add a route and the
@@ -31,6 +34,7 @@ readonly vip="$E2E_VIP:$port"
 readonly streams=60
 readonly stream_seconds=36
 readonly router_s=198.18.1.1
+readonly syncid=5
 directors=(1 2 3)
 
 uplink_net() { echo "198.18.$((10 + $1))"; }  # director I's link to the router: .1 router, .2 director
@@ -195,7 +199,7 @@ start_ipvsd() {
   local i=$1 sock="$E2E_WORK/ipvsd-d$1.sock" k
   rm -f "$sock"
   e2e_bg "d$i" 300 "$E2E_WORK/ipvsd-d$i.log" ipvsd --socket "$sock" --iface "d${i}u" --iface "d${i}s" \
-    --io afxdp --workers 1 --conn-max 4096
+    --io afxdp --workers 1 --conn-max 4096 --sync-pull
   ipvsd_pid[$i]=$E2E_LAST_PID
   for k in $(seq 1 100); do
     [ -S "$sock" ] && ipvsadm_in "$i" -Ln >/dev/null 2>&1 && return 0
@@ -205,6 +209,31 @@ start_ipvsd() {
   cat "$E2E_WORK/ipvsd-d$i.log"
   e2e_die "ipvsd did not start on director $i"
 }
+
+# start_sync I: director I becomes sync master and backup on the server segment.
+start_sync() {
+  local role
+  for role in master backup; do
+    ipvsadm_in "$1" --start-daemon "$role" --mcast-interface "d${1}s" --syncid "$syncid"
+  done
+}
+
+# knows_all I: director I lists a connection for every stream.
+knows_all() { [ "$(conns_of "$1" | wc -l)" = "$streams" ]; }
+
+# wait_until TENTHS CMD...: true once CMD succeeds, trying for at most TENTHS/10 seconds.
+wait_until() {
+  local tenths=$1 k
+  shift
+  for ((k = 0; k < tenths; k++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Director I's connections scheduled so far (the service's Conns: synced ones do not count).
+scheduled_of() { ipvsadm_in "$1" -Ln --stats --exact | awk -v vip="$vip" '$1 == "TCP" && $2 == vip { print $3 }'; }
 
 # The connections of director I as "cport rs state" lines.
 conns_of() {
@@ -241,6 +270,8 @@ ipvsadm_in 1 -Sn | sed 's/^/    /'
 table=$(ipvsadm_in 1 -Sn)
 e2e_check "the three directors hold the same table" \
   e2e_expect_eq "tables of directors 2 and 3" "$(ipvsadm_in 2 -Sn)|$(ipvsadm_in 3 -Sn)" "$table|$table"
+echo "  director# ipvsadm --start-daemon master|backup --mcast-interface dIs --syncid $syncid"
+for i in "${directors[@]}"; do start_sync "$i"; done
 
 echo "== BIRD: the router and the three directors (eBGP, hold time 3 s)"
 start_bird router
@@ -262,13 +293,16 @@ for k in $(seq 1 100); do
 done
 sleep 2
 snapshot 1 2 3
-spread=$(awk '$4 == "ESTABLISHED" { print $1 }' "$E2E_WORK/conns.all" | e2e_count_names)
-servers=$(awk '{ print $3 }' "$E2E_WORK/conns.all" | e2e_count_names)
-echo "        established connections per director: $spread; per real server: $servers"
+spread="d1=$(scheduled_of 1) d2=$(scheduled_of 2) d3=$(scheduled_of 3)"
+servers=$(awk '{ print $2, $3 }' "$E2E_WORK/conns.all" | sort -u | awk '{ print $2 }' | e2e_count_names)
+echo "        connections scheduled per director: $spread; streams per real server: $servers"
 e2e_check "every director carries streams (ECMP uses the three routes)" \
-  grep -Eq '^d1=[0-9]+ d2=[0-9]+ d3=[0-9]+$' <<<"$spread"
+  grep -Eq '^d1=[1-9][0-9]* d2=[1-9][0-9]* d3=[1-9][0-9]*$' <<<"$spread"
 e2e_check "all $streams streams have a connection, spread over the three real servers" \
-  e2e_expect_eq "connections/servers" "$(wc -l <"$E2E_WORK/conns.all")/$(wc -w <<<"$servers")" "$streams/3"
+  e2e_expect_eq "streams/servers" "$(awk '{ print $2 }' "$E2E_WORK/conns.all" | sort -u | wc -l)/$(wc -w <<<"$servers")" \
+  "$streams/3"
+e2e_check "sync: every director knows all $streams streams" \
+  wait_until 50 eval 'knows_all 1 && knows_all 2 && knows_all 3'
 
 echo "== (b) director 2 dies: its link goes down, ipvsd and bird get SIGKILL"
 start=$(now_ms)
@@ -297,6 +331,9 @@ taken=$(conns_of 2 | grep -c ESTABLISHED || true)
 echo "        director 2 took over $taken established streams it never saw start"
 e2e_check "the new director 2 serves streams mid-flight (sloppy)" test "$taken" -gt 0
 snapshot 1 2 3
+echo "  director2# ipvsadm --start-daemon master|backup ... (ipvsd runs with --sync-pull)"
+start_sync 2
+e2e_check "director 2's backup pulls the others' tables: it knows all $streams streams" wait_until 50 knows_all 2
 
 echo "== (c) director 3 is drained: BIRD withdraws the VIP, then it is stopped"
 start=$(now_ms)
