@@ -1,17 +1,19 @@
-# ipvsd_library(NAME [DEPS lib...] [EXTRA_LIBS lib...])
-#   One library per folder: every *.cc beside the CMakeLists.txt except *_test.cc and
-#   *_bench.cc. Every *_test.cc of the folder goes into one GoogleTest binary NAME_test,
-#   registered with ctest under the label "unit". Dependencies are PUBLIC and point one way
-#   (DESIGN.md); tools/check_layering.sh checks the #include lines against the same order.
+# ipvsd_library(NAME [DEPS lib...] [EXTRA_LIBS lib...] [TEST_LIBS lib...] [PROGRAM binary])
+#   One library per folder: every *.cc beside the CMakeLists.txt except *_test.cc, *_bench.cc
+#   and, with PROGRAM, main.cc, which becomes the executable `binary` linked with the library
+#   (thin main()s: the program's logic stays in the tested library). Every *_test.cc of the
+#   folder goes into one GoogleTest binary NAME_test, registered with ctest under the label
+#   "unit". Dependencies are PUBLIC and point one way (DESIGN.md); tools/check_layering.sh
+#   checks the #include lines against the same order.
 function(ipvsd_library name)
-  cmake_parse_arguments(ARG "" "" "DEPS;EXTRA_LIBS;TEST_LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "PROGRAM" "DEPS;EXTRA_LIBS;TEST_LIBS" ${ARGN})
   file(GLOB all_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   set(lib_srcs)
   set(test_srcs)
   foreach(src ${all_srcs})
     if(src MATCHES "_test\\.cc$")
       list(APPEND test_srcs ${src})
-    elseif(NOT src MATCHES "_bench\\.cc$")
+    elseif(NOT src MATCHES "_bench\\.cc$" AND NOT (ARG_PROGRAM AND src MATCHES "/main\\.cc$"))
       list(APPEND lib_srcs ${src})
     endif()
   endforeach()
@@ -24,6 +26,10 @@ function(ipvsd_library name)
     add_library(${target} INTERFACE)
     target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(${target} INTERFACE ${ARG_DEPS} ${ARG_EXTRA_LIBS})
+  endif()
+  if(ARG_PROGRAM)
+    add_executable(${ARG_PROGRAM} ${CMAKE_CURRENT_SOURCE_DIR}/main.cc)
+    target_link_libraries(${ARG_PROGRAM} PRIVATE ${target})
   endif()
   if(test_srcs)
     add_executable(${name}_test ${test_srcs})
