@@ -1,5 +1,7 @@
 #include "core/conn_sync.h"
 
+#include <algorithm>
+
 #include "core/conn_setup.h"
 #include "core/sync_rules.h"
 #include "net/headers.h"
@@ -28,8 +30,12 @@ Dest* FindSyncDest(const Service& svc, const SyncRecord& r) {
   return svc.FindDest(daddr, static_cast<uint16_t>(port ^ r.dport));
 }
 
+// The longest timeout a message may set: expiries are compared as signed 32-bit differences
+// of 1/16-s ticks (2^27 s); the kernel likewise bounds what it takes (MAX_SCHEDULE_TIMEOUT).
+constexpr uint32_t kMaxReceivedTimeoutS = 1u << 26;
+
 Ticks ReceivedTimeout(const SyncRecord& r, const Timeouts& timeouts) {
-  if (r.timeout_s != 0) return SecondsToTicks(r.timeout_s);
+  if (r.timeout_s != 0) return SecondsToTicks(std::min(r.timeout_s, kMaxReceivedTimeoutS));
   if (r.is_template()) return SecondsToTicks(kSyncTemplateTimeoutV0);
   ConnEntry probe;
   probe.protocol = r.protocol;

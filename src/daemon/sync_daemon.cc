@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -114,8 +115,18 @@ void SyncDaemon::SendMessage(Thread& t, const std::vector<uint8_t>& msg) {
   master_counters_.conns_sent.fetch_add(conns, std::memory_order_relaxed);
 }
 
+size_t SyncDaemon::MessageMaxlen(const ctl::DaemonConfig& c) const {
+  // A UDP datagram's payload ends at 65535 less the IP and UDP headers (the kernel clamps
+  // sync-maxlen so too), and the HMAC tag must fit inside sync-maxlen, not push a full
+  // message past the MTU into fragments.
+  const size_t udp_max = 65535 - (c.mcast_group.is_v6() ? 40 : 20) - 8;
+  size_t maxlen = std::min<size_t>(c.sync_maxlen, udp_max);
+  if (key_) maxlen -= sync::kSyncTagSize;
+  return maxlen;
+}
+
 void SyncDaemon::RunMaster(Thread& t) {
-  sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), t.config.sync_maxlen);
+  sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), MessageMaxlen(t.config));
   SteadyClock::time_point first_packed{};  // when the partly filled message got its first connection
   SteadyClock::time_point last_pull_answer = SteadyClock::now() - kPullAnswerInterval;
   core::SyncRecord batch[256];
@@ -136,16 +147,21 @@ void SyncDaemon::RunMaster(Thread& t) {
       SendMessage(t, *packer.Flush());
     }
     master_counters_.too_big.store(packer.too_big(), std::memory_order_relaxed);
-    if (drained > 0) continue;
     if (t.pull_fd < 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(kMasterPollMs));
+      if (drained == 0) std::this_thread::sleep_for(std::chrono::milliseconds(kMasterPollMs));
       continue;
     }
-    pollfd p{t.pull_fd, POLLIN, 0};
-    if (::poll(&p, 1, kMasterPollMs) <= 0) continue;
+    // Looked at on every round, busy or not, so that a pull request is not starved by traffic.
+    if (drained == 0) {
+      pollfd p{t.pull_fd, POLLIN, 0};
+      if (::poll(&p, 1, kMasterPollMs) <= 0) continue;
+    }
     uint8_t buf[kMaxDatagram];
     ssize_t n = ::recv(t.pull_fd, buf, sizeof(buf), MSG_DONTWAIT);
-    if (n <= 0) continue;
+    // The group also carries the other masters' messages: only a datagram of a pull request's
+    // size (with its tag, under a key) is worth decoding.
+    const size_t pull_size = sync::kPullRequestSize + (key_ ? sync::kSyncTagSize : 0);
+    if (n != static_cast<ssize_t>(pull_size)) continue;
     sync::ReceivedDatagram d =
         sync::ReadDatagram(std::span<const uint8_t>(buf, static_cast<size_t>(n)),
                            static_cast<uint8_t>(t.config.syncid), key_ ? &*key_ : nullptr);
@@ -163,7 +179,7 @@ void SyncDaemon::RunMaster(Thread& t) {
 
 void SyncDaemon::AnswerPull(Thread& t) {
   if (!data_plane_) return;
-  sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), t.config.sync_maxlen);
+  sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), MessageMaxlen(t.config));
   size_t sent = 0;
   auto send = [&](const std::vector<uint8_t>& msg) {
     SendMessage(t, msg);

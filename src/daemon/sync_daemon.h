@@ -84,6 +84,9 @@ class SyncDaemon final : public ctl::SyncControl {
 
   void RunMaster(Thread& t);
   void RunBackup(Thread& t);
+  // The largest message the packer may build for `c`: sync-maxlen within UDP's limit, less the
+  // HMAC tag under a key.
+  size_t MessageMaxlen(const ctl::DaemonConfig& c) const;
   void SendMessage(Thread& t, const std::vector<uint8_t>& msg);
   void AnswerPull(Thread& t);
   void Join(std::unique_ptr<Thread>& t);

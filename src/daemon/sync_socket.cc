@@ -11,7 +11,9 @@
 namespace ipvsd::daemon {
 namespace {
 
-// A backup's receive buffer: room for a master's whole-table answer to a pull request.
+// A backup's receive buffer, so that bursts (a master's whole-table answer to a pull request)
+// wait in the kernel rather than being dropped; forced past net.core.rmem_max (ipvsd has
+// CAP_NET_ADMIN), else as large as rmem_max allows.
 constexpr int kReceiveBufferBytes = 4 << 20;
 
 Error SysError(const std::string& what) {
@@ -87,7 +89,9 @@ Result<int> OpenSyncReceiver(const ctl::DaemonConfig& c) {
   int one = 1;
   int rcvbuf = kReceiveBufferBytes;
   ::setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  ::setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  if (::setsockopt(*fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0) {
+    ::setsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  }
   socklen_t len = 0;
   sockaddr_storage group = GroupAddress(c, &len);
   Status st = SetSendOptions(*fd, c, ifindex);

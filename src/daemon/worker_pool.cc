@@ -119,8 +119,7 @@ std::vector<core::SyncRecord> WorkerPool::SyncDump() {
   for (auto& w : workers_) {
     auto promise = std::make_shared<std::promise<std::vector<core::SyncRecord>>>();
     answers.push_back(promise->get_future());
-    Ticks now = clock_->NowTicks();
-    w->Post([promise, now](dataplane::Worker& self) { promise->set_value(self.SyncDump(now)); });
+    w->Post([promise](dataplane::Worker& self) { promise->set_value(self.SyncDump()); });
   }
   std::vector<core::SyncRecord> out;
   for (auto& a : answers) {

@@ -313,29 +313,34 @@ void Worker::QueueSync(core::ConnEntry& c, Ticks now) {
 void Worker::InstallSynced(Ticks now) {
   // Every poll comes here: without a backup running, only this look.
   if (sync_in_.Empty()) return;
-  core::SyncRecord batch[net::kMaxBurst];
-  size_t n = sync_in_.PopMany(batch);
-  if (n == 0) return;
   RefreshTable();
   int threshold = env_.settings->sync_threshold.load(std::memory_order_relaxed);
   // Only the first worker's copy counts in the destinations' counters (core/conn.h).
   bool counted = id_ == 0;
-  for (size_t i = 0; i < n; ++i) {
-    core::InstallResult r =
-        core::InstallSyncConn(conns_, *table_, batch[i], *env_.timeouts, threshold, counted, now);
-    WorkerCounters::Bump(counters_.sync_installs[static_cast<int>(r)]);
+  core::SyncRecord batch[net::kMaxBurst];
+  // Up to a whole ring per poll: a master answering a pull request sends far more than one
+  // batch per idle wait of the worker.
+  for (size_t done = 0; done < sync_in_.capacity();) {
+    size_t n = sync_in_.PopMany(batch);
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      core::InstallResult r =
+          core::InstallSyncConn(conns_, *table_, batch[i], *env_.timeouts, threshold, counted, now);
+      WorkerCounters::Bump(counters_.sync_installs[static_cast<int>(r)]);
+    }
+    done += n;
   }
 }
 
-std::vector<core::SyncRecord> Worker::SyncDump(Ticks now) const {
+std::vector<core::SyncRecord> Worker::SyncDump() const {
   std::vector<core::SyncRecord> out;
   out.reserve(conns_.size());
   conns_.ForEach([&](const core::ConnEntry& e) {
     // Live entries only, each once: a backup's uncounted copies are duplicates of the first
-    // worker's.
+    // worker's. The timeout sent is the entry's full one, as in every sync message (the
+    // kernel's cp->timeout): a template's is its persistence timeout.
     if (!(e.flags & core::kConnHashed) || (e.flags & core::kConnSyncCopy)) return;
-    Ticks left = static_cast<int32_t>(e.expires - now) > 0 ? e.expires - now : 0;
-    out.push_back(core::MakeSyncRecord(e, left));
+    out.push_back(core::MakeSyncRecord(e, core::EntryTimeout(e, *env_.timeouts)));
   });
   return out;
 }

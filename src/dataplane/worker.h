@@ -88,7 +88,7 @@ class Worker {
   void InstallSynced(Ticks now);
   // Every connection and template of the shard as the master would send it (a backup's
   // pull request); call on the worker's thread (through Post).
-  std::vector<core::SyncRecord> SyncDump(Ticks now) const;
+  std::vector<core::SyncRecord> SyncDump() const;
 
   core::ConnTable& conns() { return conns_; }
   const WorkerCounters& counters() const { return counters_; }

@@ -272,8 +272,9 @@ int ipvsd_xdp(struct xdp_md* ctx) {
   __u32 queue = ctx->rx_queue_index;
   struct ipvsd_ifslot* ifslot = bpf_map_lookup_elem(&ipvsd_ifslots, &ifindex);
   if (!ifslot || queue >= IPVSD_XDP_MAX_QUEUES) return XDP_PASS;
-  /* Someone else's frame (flooded by a bridge): the kernel drops it as PACKET_OTHERHOST. */
-  if (!SameMac(eth->h_dest, ifslot->mac)) return XDP_PASS;
+  /* Someone else's unicast frame (flooded by a bridge): the kernel drops it as
+   * PACKET_OTHERHOST. Broadcast and multicast frames go on, as AF_PACKET hands them over. */
+  if (!(eth->h_dest[0] & 1) && !SameMac(eth->h_dest, ifslot->mac)) return XDP_PASS;
   __be16 ethertype = eth->h_proto;
   void* l3 = eth + 1;
 #pragma unroll

@@ -30,8 +30,9 @@ struct ipvsd_l4_key {
   __u8 addr[16];
 };
 
-/* An attached interface: its slot in the XSKMAP and its MAC address. The program takes only
- * frames sent to that address: a bridge floods frames for a MAC it no longer knows (a failed
+/* An attached interface: its slot in the XSKMAP and its MAC address, read when the program is
+ * attached (a later MAC change needs a restart of ipvsd). The program takes no unicast frame
+ * sent to another address: a bridge floods frames for a MAC it no longer knows (a failed
  * director's) to every port, and a second director must not forward them too. */
 struct ipvsd_ifslot {
   __u32 slot;
