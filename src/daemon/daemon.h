@@ -24,14 +24,14 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/result.h"
-#include "base/clock.h"
+#include "core/conn_sync.h"
 #include "core/service_manager.h"
 #include "core/settings.h"
 #include "core/timeouts.h"
 #include "ctl/handlers.h"
-#include "core/conn_sync.h"
 #include "ctl/server.h"
 #include "daemon/sync_daemon.h"
 
