@@ -72,9 +72,10 @@ Result<SysctlSetting> ParseSysctl(std::string_view assignment) {
   if (field->pair) {
     // As the kernel's sync_threshold: "THRESHOLD PERIOD", the threshold below the period
     // unless the period is 0.
-    size_t space = text.find(' ');
-    auto first = space == std::string_view::npos ? std::nullopt : ParseNumber(text.substr(0, space), field->max);
-    auto second = space == std::string_view::npos ? std::nullopt : ParseNumber(text.substr(space + 1), field->max);
+    size_t gap = text.find_first_of(" \t");
+    size_t next = gap == std::string_view::npos ? gap : text.find_first_not_of(" \t", gap);
+    auto first = next == std::string_view::npos ? std::nullopt : ParseNumber(text.substr(0, gap), field->max);
+    auto second = next == std::string_view::npos ? std::nullopt : ParseNumber(text.substr(next), field->max);
     if (!first || !second || (*second != 0 && *first >= *second)) {
       return MakeError(EINVAL, "sysctl " + std::string(name) + " must be two numbers 'THRESHOLD PERIOD' from 0 to " +
                                    std::to_string(field->max) + ", THRESHOLD below PERIOD unless PERIOD is 0, not '" +

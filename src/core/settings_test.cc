@@ -42,6 +42,8 @@ TEST(SysctlTest, BadInputSaysWhatIsWrong) {
             "sysctl sync_threshold must be two numbers 'THRESHOLD PERIOD' from 0 to 65535, THRESHOLD below PERIOD "
             "unless PERIOD is 0, not '50 50'");
   EXPECT_TRUE(ParseSysctl("sync_threshold=3 0").ok());
+  EXPECT_EQ(ParseSysctl("sync_threshold=4 \t 60")->Text(), "sync_threshold=4 60");  // any blanks, as the kernel
+  EXPECT_FALSE(ParseSysctl("sync_threshold=4 ").ok());
   for (const char* bad : {"sync_threshold=3", "sync_threshold=3 x", "sync_retries=4", "sloppy_tcp=", "sloppy_tcp=yes", "sloppy_tcp=-1", "sloppy_tcp=1x", "sloppy_tcp= 1"}) {
     auto r = ParseSysctl(bad);
     ASSERT_FALSE(r.ok()) << bad;
