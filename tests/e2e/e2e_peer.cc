@@ -69,6 +69,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -187,6 +188,25 @@ int ListenDualStack(int type, int port) {
   return fd;
 }
 
+// Accepts TCP connections on `listen_fd` for ever, each served by `serve(fd)` on a thread of
+// its own (which closes fd); at most kMaxServerConnections at a time, the rest closed at once.
+[[noreturn]] void AcceptForever(int listen_fd, std::function<void(int)> serve) {
+  static std::atomic<int> live{0};
+  for (;;) {
+    const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    if (live.load() >= kMaxServerConnections) {
+      close(fd);
+      continue;
+    }
+    ++live;
+    std::thread([fd, serve] {
+      serve(fd);
+      --live;
+    }).detach();
+  }
+}
+
 void ServeTcpConnection(int fd, std::string name) {
   // Long-lived clients (hold) pause between lines: only an idle minute ends the connection.
   timeval tv{60, 0};
@@ -242,20 +262,7 @@ int Serve(int port, const std::string& name) {
       sendmsg(udp, &msg, 0);
     }
   }).detach();
-  static std::atomic<int> live{0};
-  for (;;) {
-    const int fd = accept4(tcp, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    if (live.load() >= kMaxServerConnections) {
-      close(fd);
-      continue;
-    }
-    ++live;
-    std::thread([fd, name] {
-      ServeTcpConnection(fd, name);
-      --live;
-    }).detach();
-  }
+  AcceptForever(tcp, [name](int fd) { ServeTcpConnection(fd, name); });
 }
 
 int Recv(int port, const char* path) {
@@ -864,28 +871,16 @@ constexpr int kStreamChunk = 512;
 constexpr int kStreamIntervalMs = 100;
 
 int StreamServe(int port) {
-  const int tcp = ListenDualStack(SOCK_STREAM, port);
-  static std::atomic<int> live{0};
-  for (;;) {
-    const int fd = accept4(tcp, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    if (live.load() >= kMaxServerConnections) {
-      close(fd);
-      continue;
+  AcceptForever(ListenDualStack(SOCK_STREAM, port), [](int fd) {
+    timeval tv{120, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[16384];
+    for (;;) {
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0 || !SendAll(fd, buf, static_cast<size_t>(n))) break;
     }
-    ++live;
-    std::thread([fd] {
-      timeval tv{120, 0};
-      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      char buf[16384];
-      for (;;) {
-        const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n <= 0 || !SendAll(fd, buf, static_cast<size_t>(n))) break;
-      }
-      close(fd);
-      --live;
-    }).detach();
-  }
+    close(fd);
+  });
 }
 
 // The byte at `offset` of stream `index`: different per stream and per position, so that a

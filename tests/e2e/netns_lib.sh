@@ -376,6 +376,18 @@ e2e_check() {
   return 0
 }
 
+# e2e_wait_until TENTHS CMD...: for e2e_check; true once CMD succeeds, trying for at most
+# TENTHS/10 seconds.
+e2e_wait_until() {
+  local tenths=$1 k
+  shift
+  for ((k = 0; k < tenths; k++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # e2e_expect_eq WHAT GOT WANT: for e2e_check; prints the difference when they differ.
 e2e_expect_eq() {
   [ "$2" = "$3" ] && return 0

@@ -221,17 +221,6 @@ start_sync() {
 # knows_all I: director I lists a connection for every stream.
 knows_all() { [ "$(conns_of "$1" | wc -l)" = "$streams" ]; }
 
-# wait_until TENTHS CMD...: true once CMD succeeds, trying for at most TENTHS/10 seconds.
-wait_until() {
-  local tenths=$1 k
-  shift
-  for ((k = 0; k < tenths; k++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # Director I's connections scheduled so far (the service's Conns: synced ones do not count).
 scheduled_of() { ipvsadm_in "$1" -Ln --stats --exact | awk -v vip="$vip" '$1 == "TCP" && $2 == vip { print $3 }'; }
 
@@ -302,7 +291,7 @@ e2e_check "all $streams streams have a connection, spread over the three real se
   e2e_expect_eq "streams/servers" "$(awk '{ print $2 }' "$E2E_WORK/conns.all" | sort -u | wc -l)/$(wc -w <<<"$servers")" \
   "$streams/3"
 e2e_check "sync: every director knows all $streams streams" \
-  wait_until 50 eval 'knows_all 1 && knows_all 2 && knows_all 3'
+  e2e_wait_until 50 eval 'knows_all 1 && knows_all 2 && knows_all 3'
 
 echo "== (b) director 2 dies: its link goes down, ipvsd and bird get SIGKILL"
 start=$(now_ms)
@@ -333,7 +322,7 @@ e2e_check "the new director 2 serves streams mid-flight (sloppy)" test "$taken" 
 snapshot 1 2 3
 echo "  director2# ipvsadm --start-daemon master|backup ... (ipvsd runs with --sync-pull)"
 start_sync 2
-e2e_check "director 2's backup pulls the others' tables: it knows all $streams streams" wait_until 50 knows_all 2
+e2e_check "director 2's backup pulls the others' tables: it knows all $streams streams" e2e_wait_until 50 knows_all 2
 
 echo "== (c) director 3 is drained: BIRD withdraws the VIP, then it is stopped"
 start=$(now_ms)

@@ -134,17 +134,6 @@ owns_vip() {
     ip -n "$(e2e_ns "$1")" -4 addr show dev "${1}1" | grep -q " $gateway/"
 }
 
-# wait_until TENTHS CMD...: true once CMD succeeds, trying for at most TENTHS/10 seconds.
-wait_until() {
-  local tenths=$1 k
-  shift
-  for ((k = 0; k < tenths; k++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # sync_role D ROLE: `ipvsadm -L --daemon` in D shows ROLE's sync daemon.
 sync_role() { on "$1" ipvsadm -L --daemon 2>/dev/null | grep -q "^$2 sync daemon"; }
 
@@ -168,15 +157,15 @@ start_ipvsd a
 start_ipvsd b
 start_keepalived a 150
 start_keepalived b 100
-e2e_check "keepalived makes A master: A owns the VIP" wait_until 100 owns_vip a
-e2e_check "A's notify script started its sync master" wait_until 50 sync_role a master
-e2e_check "B's notify script started its sync backup" wait_until 50 sync_role b backup
+e2e_check "keepalived makes A master: A owns the VIP" e2e_wait_until 100 owns_vip a
+e2e_check "A's notify script started its sync master" e2e_wait_until 50 sync_role a master
+e2e_check "B's notify script started its sync backup" e2e_wait_until 50 sync_role b backup
 
 e2e_bg client $((stream_seconds + 60)) "$E2E_WORK/streams.log" e2e_peer streams "$vip" "$port" "$streams" "$stream_seconds"
 streams_pid=$E2E_LAST_PID
-e2e_check "$streams streams connected through A" wait_until 100 grep -q "^streams: connected" "$E2E_WORK/streams.log"
-e2e_check "A holds the $streams connections" wait_until 30 holds_all a
-e2e_check "B learned every connection with A's real server (sync)" wait_until 50 synced_to_b
+e2e_check "$streams streams connected through A" e2e_wait_until 100 grep -q "^streams: connected" "$E2E_WORK/streams.log"
+e2e_check "A holds the $streams connections" e2e_wait_until 30 holds_all a
+e2e_check "B learned every connection with A's real server (sync)" e2e_wait_until 50 synced_to_b
 echo "        B: $(on b ipvsadm -Lnc | grep -c ESTABLISHED) synced connections"
 sleep 2
 
@@ -185,9 +174,9 @@ kill -KILL "${ipvsd_pid[a]}"
 ip -n "$(e2e_ns a)" link set a0 down
 ip -n "$(e2e_ns a)" link set a1 down
 failed_at=$(ms_now)
-e2e_check "keepalived moves the VIP to B" wait_until 100 owns_vip b
+e2e_check "keepalived moves the VIP to B" e2e_wait_until 100 owns_vip b
 echo "        B owned the VIP $(($(ms_now) - failed_at)) ms after A failed"
-e2e_check "B's notify script made it sync master" wait_until 50 sync_role b master
+e2e_check "B's notify script made it sync master" e2e_wait_until 50 sync_role b master
 
 streams_rc=0
 wait "$streams_pid" || streams_rc=$?
