@@ -745,6 +745,17 @@ bool ParseMac(const char* text, uint8_t* mac) {
   return true;
 }
 
+// Where a raw frame goes: out of IFACE to DST_MAC (dies if there is no such interface).
+sockaddr_ll RawDestination(const char* iface, const uint8_t* dst_mac) {
+  sockaddr_ll ll{};
+  ll.sll_family = AF_PACKET;
+  ll.sll_ifindex = static_cast<int>(if_nametoindex(iface));
+  ll.sll_halen = 6;
+  std::memcpy(ll.sll_addr, dst_mac, 6);
+  if (ll.sll_ifindex == 0) Die(std::string("interface ") + iface);
+  return ll;
+}
+
 int Garbage(const char* iface, const char* dst_mac_text, const char* src_ip, const char* vip, int port, int count,
             int seed) {
   uint8_t dst_mac[6];
@@ -755,13 +766,8 @@ int Garbage(const char* iface, const char* dst_mac_text, const char* src_ip, con
     std::fprintf(stderr, "e2e_peer: garbage: bad MAC or address\n");
     return 2;
   }
+  sockaddr_ll ll = RawDestination(iface, dst_mac);
   const int fd = Socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: send only, receive nothing
-  sockaddr_ll ll{};
-  ll.sll_family = AF_PACKET;
-  ll.sll_ifindex = static_cast<int>(if_nametoindex(iface));
-  ll.sll_halen = 6;
-  std::memcpy(ll.sll_addr, dst_mac, 6);
-  if (ll.sll_ifindex == 0) Die(std::string("interface ") + iface);
   GarbageMaker maker(dst_mac, src_mac, src, dst, static_cast<uint16_t>(port), static_cast<uint32_t>(seed));
   int sent = 0;
   for (int i = 0; i < count; ++i) {
@@ -781,13 +787,8 @@ int SynFlood(const char* iface, const char* dst_mac_text, const char* vip, int p
     std::fprintf(stderr, "e2e_peer: syn-flood: bad MAC, address or rate\n");
     return 2;
   }
-  const int fd = Socket(AF_PACKET, SOCK_RAW, 0);  // send only
-  sockaddr_ll ll{};
-  ll.sll_family = AF_PACKET;
-  ll.sll_ifindex = static_cast<int>(if_nametoindex(iface));
-  ll.sll_halen = 6;
-  std::memcpy(ll.sll_addr, dst_mac, 6);
-  if (ll.sll_ifindex == 0) Die(std::string("interface ") + iface);
+  sockaddr_ll ll = RawDestination(iface, dst_mac);
+  const int fd = Socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: send only, receive nothing
 
   constexpr int kBatch = 64;
   constexpr size_t kLen = 14 + 20 + 20;

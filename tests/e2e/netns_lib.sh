@@ -197,6 +197,17 @@ e2e_sysctl() {
   ip netns exec "$(e2e_ns "$role")" sysctl -qw "$@" >/dev/null
 }
 
+# e2e_switch: the switch namespace's two bridges, br0 (client LAN) and br1 (server LAN), up.
+e2e_switch() {
+  local sw
+  sw=$(e2e_ns switch)
+  e2e_sysctl switch net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$sw" link add br0 type bridge
+  ip -n "$sw" link add br1 type bridge
+  ip -n "$sw" link set br0 up
+  ip -n "$sw" link set br1 up
+}
+
 # e2e_topology N: client, switch (two bridges), director and real servers rs1..rsN, with
 # addresses, routes and forwarding; no IPVS configuration and no VIP yet.
 e2e_topology() {
@@ -208,14 +219,9 @@ e2e_topology() {
   e2e_add_ns director
   for ((i = 1; i <= n; i++)); do e2e_add_ns "rs$i"; done
 
+  e2e_switch
   local sw
   sw=$(e2e_ns switch)
-  e2e_sysctl switch net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$sw" link add br0 type bridge
-  ip -n "$sw" link add br1 type bridge
-  ip -n "$sw" link set br0 up
-  ip -n "$sw" link set br1 up
-
   e2e_link client c0 switch p-c0
   e2e_link director d0 switch p-d0
   e2e_link director d1 switch p-d1

@@ -28,18 +28,15 @@ rs_all=(1 2 3)
 examples=$(cd "$(dirname "$0")/../../docs/examples" && pwd)
 notify_script=$examples/ipvsd-notify.sh
 
-# director ROLE: the namespace role and the names of its two links.
+# topology: the namespaces and links of the picture above, addresses, and the real servers'
+# echo servers.
 topology() {
   local i
   e2e_log "topology: client, switch, directors a and b, 3 real servers (namespaces ipvsd-$E2E_NAME-$$-*)"
   for role in client switch a b rs1 rs2 rs3; do e2e_add_ns "$role"; done
+  e2e_switch
   local sw
   sw=$(e2e_ns switch)
-  e2e_sysctl switch net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$sw" link add br0 type bridge
-  ip -n "$sw" link add br1 type bridge
-  ip -n "$sw" link set br0 up
-  ip -n "$sw" link set br1 up
 
   e2e_link client c0 switch p-c0
   ip -n "$sw" link set p-c0 master br0
