@@ -40,22 +40,21 @@ std::string ErrnoText(int err) {
 
 // libbpf and libxdp print through these: their warnings (e.g. "falling back to loading
 // single prog without dispatcher") are worth a debug line, not stderr noise in every run.
-int LibbpfPrint(libbpf_print_level level, const char* fmt, va_list args) {
-  if (level != LIBBPF_WARN || GetLogLevel() > LogLevel::kDebug) return 0;
+int LogLibraryWarning(const char* library, const char* fmt, va_list args) {
+  if (GetLogLevel() > LogLevel::kDebug) return 0;
   char line[512];
   vsnprintf(line, sizeof(line), fmt, args);
   line[strcspn(line, "\n")] = '\0';
-  Log(LogLevel::kDebug, "libbpf: %s", line);
+  Log(LogLevel::kDebug, "%s: %s", library, line);
   return 0;
 }
 
+int LibbpfPrint(libbpf_print_level level, const char* fmt, va_list args) {
+  return level == LIBBPF_WARN ? LogLibraryWarning("libbpf", fmt, args) : 0;
+}
+
 int LibxdpPrint(libxdp_print_level level, const char* fmt, va_list args) {
-  if (level != LIBXDP_WARN || GetLogLevel() > LogLevel::kDebug) return 0;
-  char line[512];
-  vsnprintf(line, sizeof(line), fmt, args);
-  line[strcspn(line, "\n")] = '\0';
-  Log(LogLevel::kDebug, "libxdp: %s", line);
-  return 0;
+  return level == LIBXDP_WARN ? LogLibraryWarning("libxdp", fmt, args) : 0;
 }
 
 void QuietLibraries() {
