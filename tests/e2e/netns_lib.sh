@@ -340,24 +340,35 @@ e2e_start_servers() {
   done
 }
 
-# e2e_start_ipvsd [ARGS...]: ipvsd in the director on d0 and d1 with a private control socket,
-# --io $E2E_IO; returns once ipvsadm gets an answer. The log is kept for failures.
-e2e_start_ipvsd() {
-  local sock="$E2E_WORK/ipvsd.sock" k
-  export IPVSD_SOCKET=$sock
-  e2e_log "start: ipvsd --iface d0 --iface d1 --io $E2E_IO $*"
-  e2e_bg director 900 "$E2E_WORK/ipvsd.log" ipvsd --socket "$sock" --iface d0 --iface d1 --io "$E2E_IO" \
-    --workers 2 --conn-max 65536 "$@"
-  E2E_IPVSD_PID=$E2E_LAST_PID
+# e2e_run_ipvsd ROLE SOCKET LOG ARGS...: ipvsd in ROLE's namespace with control socket SOCKET,
+# its output in LOG; returns once ipvsadm gets an answer, with the pid of timeout(1) around it
+# in E2E_LAST_PID. Prints the log and fails the test if it does not start.
+e2e_run_ipvsd() {
+  local role=$1 sock=$2 log=$3 pid k
+  shift 3
+  rm -f "$sock"
+  e2e_bg "$role" 900 "$log" ipvsd --socket "$sock" "$@"
+  pid=$E2E_LAST_PID
   for k in $(seq 1 100); do
-    if [ -S "$sock" ] && "$E2E_BIN/ipvsadm" -Ln >/dev/null 2>&1; then
+    if [ -S "$sock" ] && "$E2E_BIN/ipvsadm" --socket "$sock" -Ln >/dev/null 2>&1; then
+      E2E_LAST_PID=$pid
       return 0
     fi
-    kill -0 "$E2E_IPVSD_PID" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  cat "$E2E_WORK/ipvsd.log"
-  e2e_die "ipvsd did not start"
+  cat "$log"
+  e2e_die "ipvsd did not start in $role"
+}
+
+# e2e_start_ipvsd [ARGS...]: ipvsd in the director on d0 and d1 with a private control socket
+# (exported as IPVSD_SOCKET for ipvsadm), --io $E2E_IO. The log is kept for failures.
+e2e_start_ipvsd() {
+  export IPVSD_SOCKET="$E2E_WORK/ipvsd.sock"
+  e2e_log "start: ipvsd --iface d0 --iface d1 --io $E2E_IO $*"
+  e2e_run_ipvsd director "$IPVSD_SOCKET" "$E2E_WORK/ipvsd.log" --iface d0 --iface d1 --io "$E2E_IO" \
+    --workers 2 --conn-max 65536 "$@"
+  E2E_IPVSD_PID=$E2E_LAST_PID
 }
 
 e2e_ipvsd_alive() { kill -0 "$E2E_IPVSD_PID" 2>/dev/null; }

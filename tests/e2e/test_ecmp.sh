@@ -196,18 +196,10 @@ ipvsadm_in() {
 
 # start_ipvsd I: ipvsd on director I's two interfaces, one worker; waits for its socket.
 start_ipvsd() {
-  local i=$1 sock="$E2E_WORK/ipvsd-d$1.sock" k
-  rm -f "$sock"
-  e2e_bg "d$i" 300 "$E2E_WORK/ipvsd-d$i.log" ipvsd --socket "$sock" --iface "d${i}u" --iface "d${i}s" \
+  local i=$1
+  e2e_run_ipvsd "d$i" "$E2E_WORK/ipvsd-d$i.sock" "$E2E_WORK/ipvsd-d$i.log" --iface "d${i}u" --iface "d${i}s" \
     --io afxdp --workers 1 --conn-max 4096 --sync-pull
   ipvsd_pid[$i]=$E2E_LAST_PID
-  for k in $(seq 1 100); do
-    [ -S "$sock" ] && ipvsadm_in "$i" -Ln >/dev/null 2>&1 && return 0
-    kill -0 "${ipvsd_pid[$i]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$E2E_WORK/ipvsd-d$i.log"
-  e2e_die "ipvsd did not start on director $i"
 }
 
 # start_sync I: director I becomes sync master and backup on the server segment.

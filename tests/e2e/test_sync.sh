@@ -37,14 +37,10 @@ configure_service() {  # ROLE SOCKET
 
 # start_b ARGS...: (re)starts ipvsd in B with the service configured and a backup of syncid 7.
 start_b() {
-  local sock="$E2E_WORK/b.sock" k
+  local sock="$E2E_WORK/b.sock"
   stop_b
-  e2e_bg backup 300 "$E2E_WORK/b.log" ipvsd --socket "$sock" --iface b0 --workers 2 --conn-max 65536 "$@"
+  e2e_run_ipvsd backup "$sock" "$E2E_WORK/b.log" --iface b0 --workers 2 --conn-max 65536 "$@"
   B_PID=$E2E_LAST_PID
-  for k in $(seq 1 100); do
-    "$E2E_BIN/ipvsadm" --socket "$sock" -Ln >/dev/null 2>&1 && break
-    sleep 0.1
-  done
   configure_service backup "$sock"
   e2e_in backup ipvsadm --socket "$sock" --start-daemon backup --mcast-interface b0 --syncid "${B_SYNCID:-7}"
 }

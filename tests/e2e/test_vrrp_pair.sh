@@ -80,16 +80,11 @@ topology() {
 # the service the same way on both directors (keepalived's notify script sets the sync role).
 declare -A ipvsd_pid=()
 start_ipvsd() {
-  local d=$1 k
-  local sock="$E2E_WORK/ipvsd-$d.sock"
-  e2e_bg "$d" 300 "$E2E_WORK/ipvsd-$d.log" ipvsd --socket "$sock" --iface "${d}0" --iface "${d}1" \
+  local d=$1
+  e2e_run_ipvsd "$d" "$E2E_WORK/ipvsd-$d.sock" "$E2E_WORK/ipvsd-$d.log" --iface "${d}0" --iface "${d}1" \
     --io afxdp --workers 1 --conn-max 65536
-  local timeout_pid=$E2E_LAST_PID
-  for k in $(seq 1 100); do
-    if [ -S "$sock" ] && IPVSD_SOCKET=$sock "$E2E_BIN/ipvsadm" -Ln >/dev/null 2>&1; then break; fi
-    sleep 0.1
-  done
-  ipvsd_pid[$d]=$(pgrep -P "$timeout_pid" -x ipvsd || true)
+  # ipvsd's own pid, for the kill -9 of the failover.
+  ipvsd_pid[$d]=$(pgrep -P "$E2E_LAST_PID" -x ipvsd || true)
   [ -n "${ipvsd_pid[$d]}" ] || { cat "$E2E_WORK/ipvsd-$d.log"; e2e_die "ipvsd did not start in $d"; }
   local method=-g
   [ "$mode" = nat ] && method=-m
