@@ -62,19 +62,14 @@ uint64_t ConnTable::HashKey(net::Family af, uint8_t proto, const net::RawAddr& c
 
 ConnEntry* ConnTable::FindIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                              const net::RawAddr& vaddr, uint16_t vport) const {
-  return FindIn(HashKey(af, proto, caddr, cport, vaddr, vport, false), af, proto, caddr, cport, vaddr, vport);
+  return FindInFrom(InChain(HashKey(af, proto, caddr, cport, vaddr, vport, false)), af, proto, caddr, cport, vaddr,
+                    vport);
 }
 
-ConnEntry* ConnTable::FindIn(uint64_t hash, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
-                             const net::RawAddr& vaddr, uint16_t vport) const {
-  uint32_t idx = in_heads_[hash & mask_];
-  while (idx != kNoIndex) {
-    ConnEntry* e = &entries_[idx];
-    if (e->cport == cport && e->vport == vport && e->protocol == proto && e->caddr == caddr && e->vaddr == vaddr &&
-        e->af == af && !(e->flags & kConnTemplate)) {
-      return e;
-    }
-    idx = e->in_next;
+ConnEntry* ConnTable::FindInFrom(uint32_t cursor, net::Family af, uint8_t proto, const net::RawAddr& caddr,
+                                 uint16_t cport, const net::RawAddr& vaddr, uint16_t vport) const {
+  for (uint32_t idx = cursor; idx != kNoIndex; idx = entries_[idx].in_next) {
+    if (MatchesIn(entries_[idx], af, proto, caddr, cport, vaddr, vport)) return &entries_[idx];
   }
   return nullptr;
 }

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "base/prefetch.h"
 #include "core/conn.h"
 
 namespace ipvsd::core {
@@ -36,26 +37,38 @@ class ConnTable {
   uint32_t size() const { return size_; }
   uint32_t templates() const { return templates_; }
 
-  // The client-side hash of a key, for the staged lookup of a burst: hash and
-  // PrefetchBucket() every packet, then PrefetchEntry() every packet, then FindIn(hash, ...),
-  // so that the cache misses of 64 packets overlap instead of queueing one after another.
+  // The staged lookup of a burst, so that the cache misses of 64 packets overlap instead of
+  // queueing one after another: HashIn() and PrefetchBucket() every packet; then
+  // cursor = InChain(hash) and PrefetchEntry(cursor) every packet; then
+  // cursor = SkipIn(cursor, key) every packet (with about one entry per bucket, a third of
+  // the connections sit second in their chain); then FindInFrom(cursor, key).
   uint64_t HashIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport, const net::RawAddr& vaddr,
                   uint16_t vport) const {
     return HashKey(af, proto, caddr, cport, vaddr, vport, false);
   }
-  void PrefetchBucket(uint64_t hash) const { __builtin_prefetch(&in_heads_[hash & mask_]); }
-  void PrefetchEntry(uint64_t hash) const {
-    uint32_t idx = in_heads_[hash & mask_];
+  void PrefetchBucket(uint64_t hash) const { Prefetch(&in_heads_[hash & mask_]); }
+  uint32_t InChain(uint64_t hash) const { return in_heads_[hash & mask_]; }
+  void PrefetchEntry(uint32_t idx) const {
     if (idx == kNoIndex) return;
     // 112 bytes at a 16-byte stride start anywhere in a line: an entry spans two or three
     // cache lines, and the lookup and the rewrite read them all.
     const char* p = reinterpret_cast<const char*>(&entries_[idx]);
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + 64);
-    __builtin_prefetch(p + sizeof(ConnEntry) - 1);
+    Prefetch(p);
+    Prefetch(p + 64);
+    Prefetch(p + sizeof(ConnEntry) - 1);
   }
-  ConnEntry* FindIn(uint64_t hash, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
-                    const net::RawAddr& vaddr, uint16_t vport) const;
+  // The cursor itself when its entry is the connection, else the next entry of the chain,
+  // whose lines are then requested.
+  uint32_t SkipIn(uint32_t cursor, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                  const net::RawAddr& vaddr, uint16_t vport) const {
+    if (cursor == kNoIndex || MatchesIn(entries_[cursor], af, proto, caddr, cport, vaddr, vport)) return cursor;
+    uint32_t next = entries_[cursor].in_next;
+    PrefetchEntry(next);
+    return next;
+  }
+  // FindIn, walking the chain from a cursor of the staged lookup.
+  ConnEntry* FindInFrom(uint32_t cursor, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                        const net::RawAddr& vaddr, uint16_t vport) const;
 
   // Lookups. FindIn: a connection (not a template) by its client side; FindOut: a NAT
   // connection by its real-server side; FindTemplate: a persistence template by
@@ -95,6 +108,11 @@ class ConnTable {
   void ForEach(F&& f) const;
 
  private:
+  static bool MatchesIn(const ConnEntry& e, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
+                        const net::RawAddr& vaddr, uint16_t vport) {
+    return e.cport == cport && e.vport == vport && e.protocol == proto && e.caddr == caddr && e.vaddr == vaddr &&
+           e.af == af && !(e.flags & kConnTemplate);
+  }
   uint64_t HashKey(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                    const net::RawAddr& vaddr, uint16_t vport, bool is_template) const;
   void Free(ConnEntry* e);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 #include "core/core_test_util.h"
 
@@ -153,6 +154,26 @@ TEST(ConnTableTest, ManyConnectionsWithCollisionsStayConsistent) {
   }
   EXPECT_EQ(t.Expire(400, [](ConnEntry*, Ticks) { return true; }), 10000u);
   EXPECT_EQ(t.size(), 0u);
+}
+
+// The staged lookup of the data path (InChain, SkipIn, FindInFrom) finds what FindIn finds,
+// whether the connection is first, second or deeper in its chain, and nothing for a miss.
+TEST(ConnTableTest, StagedLookupAgreesWithFindIn) {
+  ConnTable t(64, 5, 0);  // 64 buckets for 64 connections: chains of every length
+  std::vector<ConnEntry*> added;
+  for (uint16_t port = 1; port <= 64; ++port) added.push_back(AddConn(t, "198.18.0.5", port, 100));
+  auto staged = [&](uint16_t port) {
+    const net::RawAddr c = Ip("198.18.0.5").raw, v = Ip("198.19.0.1").raw;
+    uint32_t cursor = t.InChain(t.HashIn(net::Family::kInet, net::kProtoTcp, c, port, v, 80));
+    cursor = t.SkipIn(cursor, net::Family::kInet, net::kProtoTcp, c, port, v, 80);
+    return t.FindInFrom(cursor, net::Family::kInet, net::kProtoTcp, c, port, v, 80);
+  };
+  for (uint16_t port = 1; port <= 64; ++port) {
+    EXPECT_EQ(staged(port), added[port - 1]) << port;
+    EXPECT_EQ(staged(port), t.FindIn(net::Family::kInet, net::kProtoTcp, Ip("198.18.0.5").raw, port,
+                                     Ip("198.19.0.1").raw, 80));
+  }
+  EXPECT_EQ(staged(65), nullptr);
 }
 
 TEST(ConnTableTest, Ipv6KeysUseAllAddressBytes) {

@@ -73,26 +73,36 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
   net::PacketView views[net::kMaxBurst];
   net::ParseStatus status[net::kMaxBurst];
   uint64_t hashes[net::kMaxBurst];
+  uint32_t cursors[net::kMaxBurst];
   size_t n = frames.size() < net::kMaxBurst ? frames.size() : net::kMaxBurst;
   // The connection lookups of a burst go in stages so that their cache misses overlap:
   // parse and hash every frame, prefetching its bucket; then prefetch every bucket's first
-  // entry; then handle each frame, whose lines are by now on their way or in cache.
+  // entry; then step past first entries that are not the packet's connection, prefetching
+  // the next; then handle each frame, whose lines are by now on their way or in cache.
+  auto looked_up = [&](size_t i) { return status[i] == net::ParseStatus::kOk && !views[i].icmp_error; };
   for (size_t i = 0; i < n; ++i) {
     status[i] = net::Parse(frames[i].data(), frames[i].len, &views[i]);
-    if (status[i] == net::ParseStatus::kOk && !views[i].icmp_error) {
+    if (looked_up(i)) {
       const net::PacketView& v = views[i];
       hashes[i] = conns_.HashIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
       conns_.PrefetchBucket(hashes[i]);
     }
   }
   for (size_t i = 0; i < n; ++i) {
-    if (status[i] == net::ParseStatus::kOk && !views[i].icmp_error) conns_.PrefetchEntry(hashes[i]);
+    if (!looked_up(i)) continue;
+    cursors[i] = conns_.InChain(hashes[i]);
+    conns_.PrefetchEntry(cursors[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!looked_up(i)) continue;
+    const net::PacketView& v = views[i];
+    cursors[i] = conns_.SkipIn(cursors[i], v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
   }
   WorkerCounters::Bump(counters_.rx, n);
   for (size_t i = 0; i < n; ++i) {
     Verdict verdict;
     if (status[i] == net::ParseStatus::kOk) {
-      verdict = Handle(frames[i], views[i], hashes[i], now);
+      verdict = Handle(frames[i], views[i], cursors[i], now);
     } else if (status[i] == net::ParseStatus::kNotIp) {
       verdict = Verdict::kPass;
     } else {
@@ -105,9 +115,9 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
   }
 }
 
-Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint64_t hash, Ticks now) {
+Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks now) {
   if (v.icmp_error) return HandleIcmpError(f, v, now);
-  core::ConnEntry* c = conns_.FindIn(hash, v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
+  core::ConnEntry* c = conns_.FindInFrom(cursor, v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
   if (c) {
     // conn_reuse_mode / expire_nodest_conn (ip_vs_in): a SYN over a finished connection, or
     // over one whose real server is gone, starts a new connection instead.

@@ -97,7 +97,7 @@ class Worker {
   int id() const { return id_; }
 
  private:
-  Verdict Handle(net::Frame& f, net::PacketView& v, uint64_t hash, Ticks now);
+  Verdict Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks now);
   Verdict HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now);
   Verdict HandleNew(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now);
   Verdict ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
