@@ -1,7 +1,8 @@
 // Engine benchmarks (google-benchmark), in memory on one core through the real Worker and
 // the loopback frames: established NAT forwarding with 1 000 000 live connections, new
-// connection set-up per scheduler, and the memory one connection costs. The run ends with
-// the summary line `engine: nat_established_ns_per_pkt=... new_conn_per_s=... bytes_per_conn=...`.
+// connection set-up per scheduler, the memory one connection costs, and both rates with one and
+// with two workers. The run ends with the summary line `engine: nat_established_ns_per_pkt=...
+// new_conn_per_s=... bytes_per_conn=... established_2_workers_vs_1=... new_conn_2_workers_vs_1=...`.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -27,10 +28,10 @@ constexpr int kBurst = net::kMaxBurst;
 
 net::IpAddr Ip(const char* s) { return *net::IpAddr::Parse(s); }
 
-// A director with one NAT service over three real servers and a worker, as in the tests.
-struct Engine {
-  explicit Engine(const char* sched, uint32_t capacity, uint8_t proto = net::kProtoTcp)
-      : services(&sched::MakeScheduler) {
+// A director with one NAT service over three real servers, as in the tests; its workers
+// share it as a daemon's workers do.
+struct Director {
+  explicit Director(const char* sched, uint8_t proto = net::kProtoTcp) : services(&sched::MakeScheduler) {
     net::StaticRouter::Route r;
     r.prefix = Ip("198.18.0.0");
     r.prefix_len = 15;
@@ -49,16 +50,25 @@ struct Engine {
       d.fwd = core::FwdMethod::kMasq;
       if (!services.AddDest(c.key, d).ok()) std::abort();
     }
+  }
+  std::unique_ptr<dataplane::Worker> MakeWorker(int id, uint32_t capacity) {
     dataplane::Worker::Env env{&services, &timeouts, &settings, &services.total_stats(), &router, &clock};
     dataplane::Worker::Options o;
+    o.id = id;
     o.conn_capacity = capacity;
-    worker = std::make_unique<dataplane::Worker>(o, env);
+    return std::make_unique<dataplane::Worker>(o, env);
   }
   core::ServiceManager services;
   core::Timeouts timeouts;
   core::Settings settings;
   net::StaticRouter router;
   FakeClock clock{1'000'000'000};
+};
+
+// A director with one worker.
+struct Engine {
+  Engine(const char* sched, uint32_t capacity) : director(sched), worker(director.MakeWorker(0, capacity)) {}
+  Director director;
   std::unique_ptr<dataplane::Worker> worker;
 };
 
@@ -110,62 +120,99 @@ size_t ResidentBytes() {
 
 double g_bytes_per_conn = 0;
 
+// Opens the connections of clients 0 .. kLiveConns-1 on a worker, a burst of SYNs at a time.
+void OpenLiveConns(dataplane::Worker& w, Burst& b) {
+  std::vector<uint8_t> syn = TcpFrame(net::kTcpSyn);
+  uint32_t clients[kBurst];
+  for (uint32_t base = 0; base < kLiveConns; base += kBurst) {
+    for (int i = 0; i < kBurst; ++i) clients[i] = base + static_cast<uint32_t>(i);
+    b.Load(syn, clients);
+    w.Process(b.frames, b.verdicts);
+  }
+}
+
+// One burst of established packets from random live clients (x: the xorshift state).
+void SendEstablished(dataplane::Worker& w, Burst& b, const std::vector<uint8_t>& ack, uint64_t& x) {
+  uint32_t clients[kBurst];
+  for (int i = 0; i < kBurst; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    clients[i] = static_cast<uint32_t>(x % kLiveConns);
+  }
+  b.Load(ack, clients);
+  w.Process(b.frames, b.verdicts);
+  benchmark::DoNotOptimize(b.verdicts[0]);
+}
+
+void CheckForwarded(benchmark::State& state, const dataplane::Worker& w) {
+  if (w.counters().tx.load() < static_cast<uint64_t>(state.iterations()) * kBurst) {
+    state.SkipWithError("frames were not forwarded");
+  }
+}
+
 // Established NAT traffic spread over 1 000 000 live connections (random order, so nearly
 // every lookup misses the CPU caches), batches of 64. Includes refilling the 64 frames.
 void BM_NatEstablished(benchmark::State& state) {
   size_t before = ResidentBytes();
   Engine e("wlc", 1u << 20);
-  std::vector<uint8_t> syn = TcpFrame(net::kTcpSyn), ack = TcpFrame(net::kTcpAck);
   Burst b;
-  uint32_t clients[kBurst];
-  for (uint32_t base = 0; base < kLiveConns; base += kBurst) {
-    for (int i = 0; i < kBurst; ++i) clients[i] = base + static_cast<uint32_t>(i);
-    b.Load(syn, clients);
-    e.worker->Process(b.frames, b.verdicts);
-  }
+  OpenLiveConns(*e.worker, b);
   size_t live = e.worker->conns().size();
   g_bytes_per_conn = static_cast<double>(ResidentBytes() - before) / static_cast<double>(live);
+  std::vector<uint8_t> ack = TcpFrame(net::kTcpAck);
   uint64_t x = 88172645463325252ull;
-  for (auto _ : state) {
-    for (int i = 0; i < kBurst; ++i) {
-      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-      clients[i] = static_cast<uint32_t>(x % kLiveConns);
-    }
-    b.Load(ack, clients);
-    e.worker->Process(b.frames, b.verdicts);
-    benchmark::DoNotOptimize(b.verdicts[0]);
-  }
+  for (auto _ : state) SendEstablished(*e.worker, b, ack, x);
   state.SetItemsProcessed(state.iterations() * kBurst);
   state.counters["live_conns"] = static_cast<double>(live);
   state.counters["bytes_per_conn"] = g_bytes_per_conn;
-  if (e.worker->counters().tx.load() < static_cast<uint64_t>(state.iterations()) * kBurst) {
-    state.SkipWithError("frames were not forwarded");
-  }
+  CheckForwarded(state, *e.worker);
 }
 BENCHMARK(BM_NatEstablished)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
 
+// Scaling over workers: each benchmark thread is one worker with its own 1 000 000
+// connections, as the daemon runs one worker per receive queue and core, all sharing one
+// director's services, destinations and counters. items_per_second is the sum of the workers.
+void BM_NatEstablishedWorkers(benchmark::State& state) {
+  static Director director("wlc");
+  auto worker = director.MakeWorker(state.thread_index(), 1u << 20);
+  Burst b;
+  OpenLiveConns(*worker, b);
+  std::vector<uint8_t> ack = TcpFrame(net::kTcpAck);
+  uint64_t x = 88172645463325252ull + static_cast<uint64_t>(state.thread_index());
+  for (auto _ : state) SendEstablished(*worker, b, ack, x);
+  state.SetItemsProcessed(state.iterations() * kBurst);
+  CheckForwarded(state, *worker);
+}
+BENCHMARK(BM_NatEstablishedWorkers)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime()->Threads(1)->Threads(2);
+
 // New connections: every frame a SYN of a flow never seen (lookup miss + service lookup +
 // schedule + insert + NAT rewrite), batches of 64, per scheduler.
-void BM_NewConn(benchmark::State& state, const char* sched) {
-  constexpr uint32_t kCapacity = 1u << 21;
+constexpr uint32_t kNewConnCapacity = 1u << 21;
+
+void NewConnLoop(benchmark::State& state, Director& director, int worker_id) {
+  constexpr uint32_t kCapacity = kNewConnCapacity;
   std::vector<uint8_t> syn = TcpFrame(net::kTcpSyn);
-  auto e = std::make_unique<Engine>(sched, kCapacity);
+  auto worker = director.MakeWorker(worker_id, kCapacity);
   Burst b;
   uint32_t clients[kBurst];
   uint32_t next = 0;
   for (auto _ : state) {
     if (next + kBurst > kCapacity / 2) {  // a fresh table before it gets crowded
       state.PauseTiming();
-      e = std::make_unique<Engine>(sched, kCapacity);
+      worker = director.MakeWorker(worker_id, kCapacity);
       next = 0;
       state.ResumeTiming();
     }
     for (int i = 0; i < kBurst; ++i) clients[i] = next++;
     b.Load(syn, clients);
-    e->worker->Process(b.frames, b.verdicts);
+    worker->Process(b.frames, b.verdicts);
     benchmark::DoNotOptimize(b.verdicts[0]);
   }
   state.SetItemsProcessed(state.iterations() * kBurst);
+}
+
+void BM_NewConn(benchmark::State& state, const char* sched) {
+  Director director(sched);
+  NewConnLoop(state, director, 0);
 }
 BENCHMARK_CAPTURE(BM_NewConn, rr, "rr")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_NewConn, wrr, "wrr")->Unit(benchmark::kMicrosecond);
@@ -181,6 +228,21 @@ BENCHMARK_CAPTURE(BM_NewConn, mh, "mh")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_NewConn, fo, "fo")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_NewConn, ovf, "ovf")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_NewConn, twos, "twos")->Unit(benchmark::kMicrosecond);
+
+// New connections over workers (wlc): the workers share the destinations' connection
+// counters, which every new connection updates. A fixed number of bursts that fills half of
+// each worker's table, so that no worker rebuilds its table (zeroing memory at full memory
+// bandwidth) while the other is timed.
+void BM_NewConnWorkers(benchmark::State& state) {
+  static Director director("wlc");
+  NewConnLoop(state, director, state.thread_index());
+}
+BENCHMARK(BM_NewConnWorkers)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Iterations(kNewConnCapacity / 2 / kBurst)
+    ->Threads(1)
+    ->Threads(2);
 
 // Collects the results while printing them as usual, for the summary line.
 class SummaryReporter : public benchmark::ConsoleReporter {
@@ -203,16 +265,24 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   ipvsd::SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  auto find = [&](const std::string& prefix) {
+  // The first result whose name starts with `prefix` and ends with `suffix`.
+  auto find = [&](const std::string& prefix, const std::string& suffix = "") {
     for (const auto& [name, v] : reporter.items_per_second) {
-      if (name.rfind(prefix, 0) == 0) return v;
+      if (name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return v;
+      }
     }
     return 0.0;
   };
-  double nat_pps = find("BM_NatEstablished");
+  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
+  double nat_pps = find("BM_NatEstablished/");
   double new_conn = find("BM_NewConn/wlc");
-  std::printf("engine: nat_established_ns_per_pkt=%.1f new_conn_per_s=%.0f bytes_per_conn=%.0f\n",
-              nat_pps > 0 ? 1e9 / nat_pps : 0.0, new_conn, ipvsd::g_bytes_per_conn);
+  std::printf("engine: nat_established_ns_per_pkt=%.1f new_conn_per_s=%.0f bytes_per_conn=%.0f "
+              "established_2_workers_vs_1=%.2f new_conn_2_workers_vs_1=%.2f\n",
+              nat_pps > 0 ? 1e9 / nat_pps : 0.0, new_conn, ipvsd::g_bytes_per_conn,
+              ratio(find("BM_NatEstablishedWorkers/", "threads:2"), find("BM_NatEstablishedWorkers/", "threads:1")),
+              ratio(find("BM_NewConnWorkers/", "threads:2"), find("BM_NewConnWorkers/", "threads:1")));
   benchmark::Shutdown();
   return 0;
 }
