@@ -1,4 +1,4 @@
-// Engine benchmarks (google-benchmark), in memory on one core through the real Worker and
+// Engine benchmarks (google-benchmark), in memory through the real Worker and
 // the loopback frames: established NAT forwarding with 1 000 000 live connections, new
 // connection set-up per scheduler, the memory one connection costs, and both rates with one and
 // with two workers. The run ends with the summary line `engine: nat_established_ns_per_pkt=...
