@@ -75,7 +75,8 @@ ConnEntry* ConnTable::FindInFrom(uint32_t cursor, net::Family af, uint8_t proto,
 }
 
 ConnEntry* ConnTable::FindOut(net::Family af, uint8_t proto, const net::RawAddr& daddr, uint16_t dport,
-                              const net::RawAddr& caddr, uint16_t cport) const {
+                              const net::RawAddr& caddr, uint16_t cport) {
+  LinkPendingOut();
   uint32_t idx = out_heads_[HashKey(af, proto, daddr, dport, caddr, cport, false) & mask_];
   while (idx != kNoIndex) {
     ConnEntry* e = &entries_[idx];
@@ -126,13 +127,24 @@ void ConnTable::Insert(ConnEntry* e) {
   e->in_next = in_head;
   in_head = idx;
   if (!is_template && e->fwd() == FwdMethod::kMasq) {
-    uint32_t& out_head = out_heads_[HashKey(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_];
-    e->out_next = out_head;
-    out_head = idx;
+    if (n_pending_out_ == kMaxPendingOut) LinkPendingOut();
+    auto bucket =
+        static_cast<uint32_t>(HashKey(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_);
+    Prefetch(&out_heads_[bucket]);
+    pending_out_[n_pending_out_++] = PendingOut{idx, bucket};
   }
   e->flags |= kConnHashed;
   if (is_template) ++templates_;
   LinkTimer(e);
+}
+
+void ConnTable::LinkPendingOut() {
+  for (uint32_t i = 0; i < n_pending_out_; ++i) {
+    const PendingOut& p = pending_out_[i];
+    entries_[p.index].out_next = out_heads_[p.bucket];
+    out_heads_[p.bucket] = p.index;
+  }
+  n_pending_out_ = 0;
 }
 
 namespace {
@@ -152,6 +164,7 @@ void UnlinkChain(uint32_t* head, uint32_t idx, ConnEntry* entries) {
 
 void ConnTable::Unhash(ConnEntry* e) {
   if (!(e->flags & kConnHashed)) return;
+  LinkPendingOut();
   uint32_t idx = IndexOf(e);
   bool is_template = e->flags & kConnTemplate;
   UnlinkChain<&ConnEntry::in_next>(

@@ -76,7 +76,7 @@ class ConnTable {
   ConnEntry* FindIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                     const net::RawAddr& vaddr, uint16_t vport) const;
   ConnEntry* FindOut(net::Family af, uint8_t proto, const net::RawAddr& daddr, uint16_t dport,
-                     const net::RawAddr& caddr, uint16_t cport) const;
+                     const net::RawAddr& caddr, uint16_t cport);
   ConnEntry* FindTemplate(net::Family af, uint8_t proto, const net::RawAddr& snet, const net::RawAddr& vaddr,
                           uint16_t vport) const;
 
@@ -84,7 +84,14 @@ class ConnTable {
   ConnEntry* Allocate();
   // Makes an allocated entry findable (client side always; real-server side for NAT
   // connections) and arms its timer at e->expires.
+  //
+  // The real-server-side bucket of a new NAT connection is a cache miss that nothing before
+  // the scheduling decision could have prefetched, so Insert only prefetches it and queues
+  // the link; LinkPendingOut() (the worker calls it after each burst) makes the links, by
+  // then from cache. FindOut and Unhash link the queue first: the indexes are exact whenever
+  // they are read.
   void Insert(ConnEntry* e);
+  void LinkPendingOut();
   // Removes an entry from the indexes (it can no longer be found) but leaves it on its timer
   // so that the wheel frees it; used to replace a connection by a new one at once.
   void Unhash(ConnEntry* e);
@@ -130,6 +137,13 @@ class ConnTable {
   uint32_t free_head_ = kNoIndex;
   uint32_t size_ = 0;
   uint32_t templates_ = 0;
+  struct PendingOut {
+    uint32_t index;
+    uint32_t bucket;
+  };
+  static constexpr uint32_t kMaxPendingOut = 64;
+  PendingOut pending_out_[kMaxPendingOut];
+  uint32_t n_pending_out_ = 0;
   uint32_t slots_[kWheelSlots];
   Ticks wheel_now_;            // every slot up to this tick has been run
 };

@@ -176,6 +176,26 @@ TEST(ConnTableTest, StagedLookupAgreesWithFindIn) {
   EXPECT_EQ(staged(65), nullptr);
 }
 
+// NAT connections are linked into the real-server-side index after their burst, but every
+// reader sees them at once: FindOut right after Insert, Unhash of a connection whose link was
+// still queued, more connections than the queue holds, and an explicit LinkPendingOut.
+TEST(ConnTableTest, QueuedRealServerLinksAreExactForEveryReader) {
+  ConnTable t(1024, 11, 0);
+  auto find_out = [&](uint16_t port) {
+    return t.FindOut(net::Family::kInet, net::kProtoTcp, Ip("198.18.1.10").raw, 8080, Ip("198.18.0.5").raw, port);
+  };
+  std::vector<ConnEntry*> added;
+  for (uint16_t port = 1; port <= 200; ++port) added.push_back(AddConn(t, "198.18.0.5", port, 100));
+  t.Unhash(added[199]);  // the last one in is still queued
+  for (uint16_t port = 1; port <= 200; ++port) EXPECT_EQ(find_out(port), port == 200 ? nullptr : added[port - 1]);
+  ConnEntry* late = AddConn(t, "198.18.0.5", 201, 100);
+  t.LinkPendingOut();
+  t.LinkPendingOut();  // nothing left to link twice
+  EXPECT_EQ(find_out(201), late);
+  EXPECT_EQ(t.Expire(200, [](ConnEntry*, Ticks) { return true; }), 201u);
+  for (uint16_t port = 1; port <= 201; ++port) EXPECT_EQ(find_out(port), nullptr);
+}
+
 TEST(ConnTableTest, Ipv6KeysUseAllAddressBytes) {
   ConnTable t(1024, 3, 0);
   ConnEntry* e = t.Allocate();

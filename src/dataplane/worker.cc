@@ -113,6 +113,7 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
     if (verdict == Verdict::kTx) WorkerCounters::Bump(counters_.tx);
     if (verdict == Verdict::kPass) WorkerCounters::Bump(counters_.passed);
   }
+  conns_.LinkPendingOut();
 }
 
 Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks now) {
