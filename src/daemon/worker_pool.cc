@@ -77,10 +77,13 @@ void WorkerPool::Stop() {
       if (n) sync += std::string(" sync_") + core::InstallResultName(static_cast<core::InstallResult>(r)) + "=" +
                      std::to_string(n);
     }
-    Log(LogLevel::kInfo, "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu drops:%s%s", w->id(),
-        static_cast<unsigned long long>(c.rx.load()), static_cast<unsigned long long>(c.tx.load()),
+    Log(LogLevel::kInfo,
+        "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu checksums_completed=%llu drops:%s%s",
+        w->id(), static_cast<unsigned long long>(c.rx.load()), static_cast<unsigned long long>(c.tx.load()),
         static_cast<unsigned long long>(c.passed.load()), static_cast<unsigned long long>(c.icmp_sent.load()),
-        static_cast<unsigned long long>(c.resets_sent.load()), drops.empty() ? " none" : drops.c_str(), sync.c_str());
+        static_cast<unsigned long long>(c.resets_sent.load()),
+        static_cast<unsigned long long>(c.checksums_completed.load()), drops.empty() ? " none" : drops.c_str(),
+        sync.c_str());
   }
   if (io_counters_) Log(LogLevel::kInfo, "packet I/O: %s", io_counters_().c_str());
 }

@@ -38,6 +38,7 @@ struct WorkerCounters {
   std::atomic<uint64_t> passed{0};
   std::atomic<uint64_t> icmp_sent{0};
   std::atomic<uint64_t> resets_sent{0};  // TCP resets for stray segments to a service
+  std::atomic<uint64_t> checksums_completed{0};  // partial TCP/UDP checksums (net/partial_checksum.h)
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
   // Connection sync: records queued for the master thread, records lost to a full queue,
   // and what became of the records the backup thread handed over.

@@ -10,6 +10,7 @@
 #include "fwd/tun.h"
 #include "net/headers.h"
 #include "net/icmp_error.h"
+#include "net/partial_checksum.h"
 #include "net/tcp_reset.h"
 
 namespace ipvsd::dataplane {
@@ -225,6 +226,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
+  if (!icmp && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
   uint32_t mtu_report = 0;
   fwd::FwdStatus st;
   switch (c->fwd()) {
@@ -272,6 +274,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
+  if (!icmp && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
   uint32_t mtu_report = 0;
   fwd::FwdStatus st = icmp ? fwd::NatIcmpOut(v, *c) : fwd::NatOut(v, *c, hop.mtu, &mtu_report);
   if (st == fwd::FwdStatus::kTooBig) {

@@ -10,6 +10,7 @@ E2E_IO=${2:-${E2E_IO:-auto}}
 e2e_init "fwd-$E2E_IO" "${1:?usage: test_forwarding.sh BINDIR [IO]}"
 
 readonly port=8080
+readonly stream_port=8090
 readonly vip="$E2E_VIP:$port"
 readonly vip6="[$E2E_VIP6]:$port"
 rs_all=(1 2 3)
@@ -82,14 +83,35 @@ learns_pmtu() {
   [[ $out =~ ^mtu\ 1[34][0-9][0-9]$ ]]
 }
 
-# add_service PROTO_FLAG VIP METHOD_ARGS...: rr service with the three real servers.
+# checksum_offload on|off: the client's and the real servers' veths hand TCP and UDP over with
+# their checksums half-computed (a fresh veth's default: how containers' traffic reaches a
+# director); the data plane must complete them.
+# The switch's ports towards the director keep them so (a port without checksum offload would
+# finish them in the bridge).
+checksum_offload() {
+  local i
+  ip netns exec "$(e2e_ns client)" ethtool -K c0 tx "$1" >/dev/null
+  ip netns exec "$(e2e_ns switch)" ethtool -K p-d0 tx "$1" >/dev/null
+  ip netns exec "$(e2e_ns switch)" ethtool -K p-d1 tx "$1" >/dev/null
+  for i in "${rs_all[@]}"; do ip netns exec "$(e2e_ns "rs$i")" ethtool -K "r${i}s" tx "$1" >/dev/null; done
+}
+
+# streams_intact N SECONDS: N TCP streams to the stream service echo every byte back.
+streams_intact() {
+  local out
+  out=$(e2e_in client e2e_peer streams "$E2E_VIP" "$stream_port" "$1" "$2" 2>&1 || true)
+  echo "        ${out##*$'\n'}"
+  [[ $out == *"streams: ok=$1 broken=0 "* ]]
+}
+
+# add_service PROTO_FLAG VIP:PORT METHOD_ARGS...: rr service with the three real servers (on PORT).
 add_service() {
-  local flag=$1 addr=$2 i
+  local flag=$1 addr=$2 i rport=${2##*:}
   shift 2
   e2e_ipvsadm -A "$flag" "$addr" -s rr
   for i in "${rs_all[@]}"; do
     local rs
-    if [[ $addr == \[* ]]; then rs="[$(e2e_rs_ip6 "$i")]:$port"; else rs="$(e2e_rs_ip "$i"):$port"; fi
+    if [[ $addr == \[* ]]; then rs="[$(e2e_rs_ip6 "$i")]:$rport"; else rs="$(e2e_rs_ip "$i"):$rport"; fi
     e2e_ipvsadm -a "$flag" "$addr" -r "$rs" "$@"
   done
 }
@@ -97,6 +119,7 @@ add_service() {
 e2e_topology 3
 e2e_director_vip
 e2e_start_servers "$port"
+for i in "${rs_all[@]}"; do e2e_bg "rs$i" 600 "$E2E_WORK/stream-server$i.log" e2e_peer stream-serve "$stream_port"; done
 # A service of the director itself, not an IPVS service: it must keep working.
 e2e_bg director 600 "$E2E_WORK/director-serve.log" e2e_peer serve 2222 director
 e2e_start_ipvsd
@@ -118,6 +141,11 @@ e2e_check "the director's own connection to a NAT real server" director_reaches_
 e2e_check "UDP/IPv4: one socket stays on one server for 20 datagrams" udp_affinity "$E2E_VIP"
 e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
 e2e_check "UDP/IPv6: one socket stays on one server" udp_affinity "$E2E_VIP6"
+add_service -t "$E2E_VIP:$stream_port" -m
+checksum_offload on
+e2e_check "checksum offload on: UDP/IPv4, one socket stays on one server" udp_affinity "$E2E_VIP"
+e2e_check "checksum offload on: 3 TCP streams echo every byte for 2 s" streams_intact 3 2
+checksum_offload off
 
 # A long connection (8 exchanges over 4 s) while its server's weight goes to 0.
 e2e_bg client 20 "$E2E_WORK/hold.log" e2e_peer hold "$E2E_VIP" "$port" 8 500

@@ -20,7 +20,6 @@
 #include <cstring>
 
 #include "io/af_packet/nft_table.h"
-#include "net/checksum.h"
 #include "net/headers.h"
 
 namespace ipvsd::io {
@@ -69,57 +68,6 @@ void InsertVlan(net::Frame& f, uint16_t tpid, uint16_t tci) {
   std::memmove(p, p + kVlanLen, 2 * sizeof(net::MacAddr));
   net::HeaderAt<net::Be16>(p + 2 * sizeof(net::MacAddr))->set(tpid);
   net::HeaderAt<net::Be16>(p + 2 * sizeof(net::MacAddr) + 2)->set(tci);
-}
-
-// A frame that reached us before its L4 checksum was computed (CHECKSUM_PARTIAL: it came
-// from a local socket through a veth or tap, whose sender offloads the checksum): the field
-// holds only the pseudo-header sum. Computes the full checksum so that the frame can be
-// rewritten incrementally and transmitted as is. TCP and UDP over IPv4 or IPv6 without
-// extension headers: what a local socket sends.
-void CompleteChecksum(net::Frame& f) {
-  uint8_t* p = f.data();
-  size_t off = sizeof(net::EthHdr);
-  if (f.len < off) return;
-  uint16_t type = net::HeaderAt<net::EthHdr>(p)->ethertype.get();
-  while ((type == net::kEtherTypeVlan || type == net::kEtherTypeQinQ) && f.len >= off + kVlanLen) {
-    type = net::HeaderAt<net::VlanHdr>(p + off)->ethertype.get();
-    off += kVlanLen;
-  }
-  net::Family family;
-  net::RawAddr src, dst;
-  uint8_t proto;
-  size_t l4, l4_len;
-  if (type == net::kEtherTypeIpv4 && f.len >= off + sizeof(net::Ipv4Hdr)) {
-    const auto* ip = net::HeaderAt<net::Ipv4Hdr>(p + off);
-    const size_t ihl = static_cast<size_t>(ip->header_len());
-    const size_t total = ip->total_len.get();
-    if (ihl < sizeof(net::Ipv4Hdr) || total < ihl || off + total > f.len) return;
-    if (ip->frag_off.get() & (net::kIpv4Mf | 0x1fff)) return;
-    family = net::Family::kInet;
-    src = net::RawAddr::FromBytes(ip->saddr, family);
-    dst = net::RawAddr::FromBytes(ip->daddr, family);
-    proto = ip->protocol;
-    l4 = off + ihl;
-    l4_len = total - ihl;
-  } else if (type == net::kEtherTypeIpv6 && f.len >= off + sizeof(net::Ipv6Hdr)) {
-    const auto* ip = net::HeaderAt<net::Ipv6Hdr>(p + off);
-    l4 = off + sizeof(net::Ipv6Hdr);
-    l4_len = ip->payload_len.get();
-    if (l4 + l4_len > f.len) return;
-    family = net::Family::kInet6;
-    src = net::RawAddr::FromBytes(ip->saddr, family);
-    dst = net::RawAddr::FromBytes(ip->daddr, family);
-    proto = ip->nexthdr;
-  } else {
-    return;
-  }
-  const size_t check = proto == net::kProtoTcp ? 16 : proto == net::kProtoUdp ? 6 : 0;
-  if (!check || l4_len < check + 2) return;
-  auto* field = net::HeaderAt<net::Be16>(p + l4 + check);
-  field->set(0);
-  uint16_t sum = net::L4Checksum(family, src, dst, proto, p + l4, l4_len);
-  if (proto == net::kProtoUdp && sum == 0) sum = 0xffff;
-  field->set(sum);
 }
 
 }  // namespace
@@ -241,7 +189,6 @@ size_t AfPacketIo::Receive(std::span<net::Frame> frames) {
         InsertVlan(f, (status & TP_STATUS_VLAN_TPID_VALID) ? hdr->tp_vlan_tpid : uint16_t{ETH_P_8021Q},
                    hdr->tp_vlan_tci);
       }
-      if (status & TP_STATUS_CSUMNOTREADY) CompleteChecksum(f);
       ++n;
     }
   }

@@ -7,7 +7,8 @@
 // table (a local UDP socket on the VIP gets nothing), while other traffic still reaches the
 // kernel; NAT-source frames are dropped in the kernel too; a received frame sent with
 // another ifindex leaves by that interface byte for byte; a frame from a local socket behind
-// a veth (checksum not yet computed) arrives with a valid checksum; the nft table is created
+// a veth arrives with its checksum half-computed, as the kernel had it, and
+// net::CompletePartialChecksum (the worker's step) makes it valid; the nft table is created
 // on Open (replacing a stale one), accepts IPv4/IPv6 and any-port entries, and is gone after
 // destruction. Needs root.
 #include "io/af_packet/af_packet_io.h"
@@ -28,6 +29,8 @@
 #include <vector>
 
 #include "io/netlink/netns_test_util.h"
+#include "net/packet_view.h"
+#include "net/partial_checksum.h"
 #include "tests/testing/checksum_verify.h"
 #include "tests/testing/hex.h"
 #include "tests/testing/packet_builder.h"
@@ -327,7 +330,7 @@ TEST_F(AfPacketIoTest, SendLeavesByTheFramesInterfaceByteForByte) {
   EXPECT_EQ(io_->counters().tx_errors, 1u);
 }
 
-TEST_F(AfPacketIoTest, FramesFromALocalSocketBehindAVethGetTheirChecksumCompleted) {
+TEST_F(AfPacketIoTest, FramesFromALocalSocketBehindAVethArriveWithAPartialChecksumTheWorkerCompletes) {
   OpenIo();
   ASSERT_TRUE(io_->SetFilter({.services = {{net::Family::kInet, net::kProtoUdp, Addr(kVip), 5000}}}).ok());
   Fd client;
@@ -355,6 +358,10 @@ TEST_F(AfPacketIoTest, FramesFromALocalSocketBehindAVethGetTheirChecksumComplete
             std::span<const uint8_t> bytes(burst[i].data(), burst[i].len);
             if (!found && bytes.size() > 42 && bytes[23] == net::kProtoUdp && bytes[36] == 0x13 && bytes[37] == 0x88) {
               found = true;
+              EXPECT_FALSE(ipvsd::testing::L4ChecksumOk(bytes)) << "the peer's veth offloads its checksum";
+              net::PacketView v;
+              EXPECT_EQ(net::Parse(burst[i].data(), burst[i].len, &v), net::ParseStatus::kOk);
+              EXPECT_TRUE(net::CompletePartialChecksum(v));
               EXPECT_TRUE(ipvsd::testing::L4ChecksumOk(bytes))
                   << ipvsd::testing::ToHex(bytes.data(), bytes.size());
             }

@@ -1,0 +1,23 @@
+// File: net/partial_checksum.h
+//
+// A sender that offloads its TCP or UDP checksum (Linux's CHECKSUM_PARTIAL) leaves in the
+// field only the folded pseudo-header sum, for the NIC to add the data to. A veth pair with
+// checksum offload on — a fresh veth's default — hands such frames to the next namespace as
+// they are, and so to an XDP or AF_PACKET data plane on that veth. Rewriting that field
+// incrementally, or sending the frame on as a finished packet, delivers a checksum the
+// receiver rejects, so the data plane completes it first.
+//
+// The frame itself does not say that its checksum is partial; the field's value does: it
+// equals the pseudo-header sum. A finished checksum that happens to equal it (about one
+// frame in 65 536) is recomputed to the same value, so the test is safe either way.
+#pragma once
+
+#include "net/packet_view.h"
+
+namespace ipvsd::net {
+
+// When the TCP or UDP checksum of a parsed, unfragmented packet holds only its
+// pseudo-header sum, computes the full checksum in place and returns true.
+bool CompletePartialChecksum(const PacketView& v);
+
+}  // namespace ipvsd::net
