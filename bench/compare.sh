@@ -72,33 +72,6 @@ cpu_ticks() {
 
 # --- topology and servers -------------------------------------------------------------------
 
-# Every veth end of the topology as "role dev", for switching offloads.
-veth_ends() {
-  local i
-  echo "client c0"
-  echo "director d0"
-  echo "director d1"
-  echo "switch p-c0"
-  echo "switch p-d0"
-  echo "switch p-d1"
-  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
-    echo "rs$i r${i}s"
-    echo "rs$i r${i}c"
-    echo "switch p-r${i}s"
-    echo "switch p-r${i}c"
-  done
-}
-
-# set_offloads on|off: "on" is a fresh veth's default (checksum offload, TSO, GSO; GRO is off
-# by default on veth), what users run; "off" is what netns_lib.sh sets for the user-space paths.
-set_offloads() {
-  local role dev
-  while read -r role dev; do
-    ip netns exec "$(e2e_ns "$role")" ethtool -K "$dev" tx "$1" rx "$1" tso "$1" gso "$1" gro off \
-      >/dev/null 2>&1 || true
-  done < <(veth_ends)
-}
-
 # Wide port ranges and TIME_WAIT reuse: wrk with Connection: close otherwise runs out of
 # client ports and new conn/s swings by 4x (MACHINE.md); HAProxy opens as many from the director.
 tune_sysctls() {
@@ -247,9 +220,8 @@ start_ipvsd() {
 stop_ipvsd() {
   [ -n "$E2E_IPVSD_PID" ] || return 0
   e2e_in director ipvsadm -Ln --stats >"$E2E_WORK/ipvsd-stats-$1.txt" 2>&1 || true
-  stop_pid "$E2E_IPVSD_PID"
+  e2e_stop_ipvsd
   cp "$E2E_WORK/ipvsd.log" "$E2E_WORK/ipvsd-$1.log" 2>/dev/null || true
-  E2E_IPVSD_PID=
 }
 
 # --- the figures ----------------------------------------------------------------------------
@@ -325,7 +297,7 @@ measure_http() {
 # measure_tcp PATH HOST on|off: one iperf 2 stream, Gbit/s (-y C: the last field is bits/s).
 measure_tcp() {
   local path=$1 host=$2 offl=$3 run out bps vals=()
-  set_offloads "$offl"
+  e2e_set_offloads "$offl"
   for ((run = 1; run <= RUNS; run++)); do
     out=$(E2E_CMD_TIMEOUT=$((SECS + 10)) client iperf -c "$host" -p "$IPERF_PORT" -t "$SECS" -y C 2>/dev/null || true)
     bps=$(tail -n 1 <<<"$out" | awk -F, 'NF >= 9 { print $NF }')
@@ -333,7 +305,7 @@ measure_tcp() {
     log "$path tcp offloads $offl run $run: ${vals[-1]} Gbit/s"
   done
   RESULT[$path,gbps_$offl]=$(stats "${vals[@]}")
-  set_offloads off
+  e2e_set_offloads off
 }
 
 # measure_path PATH HOST KERNEL_BYTES: every figure for one path; KERNEL_BYTES=yes when the

@@ -51,6 +51,7 @@ struct Options {
   std::vector<core::SysctlSetting> sysctls;  // --sysctl, in command-line order
   std::string sync_key_file;        // non-empty: authenticate sync datagrams (docs/sync.md)
   bool sync_pull = false;           // send and answer pull requests (docs/sync.md)
+  bool gso = false;                 // AF_PACKET carries TCP aggregates whole (io::AfPacketOptions::gso)
 };
 
 // What the daemon needs from the data plane. Called on the control thread.

@@ -57,9 +57,11 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, int queues
 
 // One AF_PACKET PacketIo over every interface: without a steering program a second worker
 // would see the replies of the first one's NAT connections.
-Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces) {
+Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gso) {
   io::AfPacketOptions o;
   o.ifaces = ifaces;
+  o.gso = gso;
+  if (gso) o.frames = io::kGsoFrames;
   auto io = io::AfPacketIo::Open(o);
   if (!io) return io.error();
   PacketIoSet set;
@@ -71,7 +73,8 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces) {
     return "rx=" + std::to_string(c.rx) + " tx=" + std::to_string(c.tx) + " tx_ring_full=" +
            std::to_string(c.tx_ring_full) + " tx_errors=" + std::to_string(c.tx_errors) +
            " rx_truncated=" + std::to_string(c.rx_truncated) +
-           " rx_other_host=" + std::to_string(c.rx_other_host) + " kernel_rx_drops=" + std::to_string(c.rx_drops);
+           " rx_other_host=" + std::to_string(c.rx_other_host) + " rx_gso_unsupported=" +
+           std::to_string(c.rx_gso_unsupported) + " kernel_rx_drops=" + std::to_string(c.rx_drops);
   };
   set.ios.push_back(std::move(*io));
   return set;
@@ -97,7 +100,7 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
     if (!io) Log(LogLevel::kWarning, "AF_XDP unavailable (%s); using AF_PACKET", io.error().message.c_str());
   }
   if (!io) {
-    io = OpenAfPacket(ifaces);
+    io = OpenAfPacket(ifaces, opt.gso);
     if (!io) return io.error();
   }
   auto router = io::NetlinkRouter::Open();

@@ -38,6 +38,8 @@ std::string Usage(const char* program) {
          ")\n"
          "  --iface IF           attach to IF (repeatable; default: every UP non-loopback interface)\n"
          "  --io MODE            packet I/O: auto, afxdp or afpacket (default auto)\n"
+         "  --gso                with --io afpacket: carry TCP aggregates (GSO/GRO, up to 64 KB)\n"
+         "                       whole, so that interfaces may keep their TCP offloads on\n"
          "  --workers N          data-plane workers, 1.." +
          std::to_string(core::kMaxWorkers) +
          " (default: one per core)\n"
@@ -56,10 +58,11 @@ std::string Usage(const char* program) {
 }
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
-  enum { kSocket = 256, kIface, kIo, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kHelp };
+  enum { kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kHelp };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
-      {"io", required_argument, nullptr, kIo},             {"workers", required_argument, nullptr, kWorkers},
+      {"io", required_argument, nullptr, kIo},             {"gso", no_argument, nullptr, kGso},
+      {"workers", required_argument, nullptr, kWorkers},
       {"conn-max", required_argument, nullptr, kConnMax},  {"log-level", required_argument, nullptr, kLogLevel},
       {"sysctl", required_argument, nullptr, kSysctl},
       {"sync-key-file", required_argument, nullptr, kSyncKeyFile},
@@ -88,6 +91,9 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         else if (std::string_view(optarg) == "afxdp") cl.options.io = IoMode::kAfXdp;
         else if (std::string_view(optarg) == "afpacket") cl.options.io = IoMode::kAfPacket;
         else return MakeError(EINVAL, std::string("--io must be auto, afxdp or afpacket, not '") + optarg + "'");
+        break;
+      case kGso:
+        cl.options.gso = true;
         break;
       case kWorkers:
         if (!ParseNumber(optarg, 1, core::kMaxWorkers, &n)) {
@@ -132,6 +138,9 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
     }
   }
   if (optind < argc) return MakeError(EINVAL, std::string("unexpected argument '") + argv[optind] + "'");
+  if (cl.options.gso && cl.options.io != IoMode::kAfPacket) {
+    return MakeError(EINVAL, "--gso needs --io afpacket (AF_XDP cannot carry TCP aggregates)");
+  }
   return cl;
 }
 

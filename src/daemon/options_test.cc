@@ -21,17 +21,19 @@ TEST(OptionsTest, Defaults) {
   EXPECT_EQ(cl->options.socket_path, "/run/ipvsd/ipvsd.sock");
   EXPECT_EQ(cl->options.conn_max, 1u << 20);
   EXPECT_EQ(cl->options.io, IoMode::kAuto);
+  EXPECT_FALSE(cl->options.gso);
   EXPECT_TRUE(cl->options.ifaces.empty());
   EXPECT_FALSE(cl->help);
 }
 
 TEST(OptionsTest, EveryOption) {
-  auto cl = Parse({"--socket", "/tmp/x.sock", "--iface", "eth0", "--iface=eth1", "--io", "afpacket", "--workers",
-                   "4", "--conn-max", "4096", "--log-level", "debug"});
+  auto cl = Parse({"--socket", "/tmp/x.sock", "--iface", "eth0", "--iface=eth1", "--io", "afpacket", "--gso",
+                   "--workers", "4", "--conn-max", "4096", "--log-level", "debug"});
   ASSERT_TRUE(cl.ok()) << cl.error().message;
   EXPECT_EQ(cl->options.socket_path, "/tmp/x.sock");
   EXPECT_EQ(cl->options.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
   EXPECT_EQ(cl->options.io, IoMode::kAfPacket);
+  EXPECT_TRUE(cl->options.gso);
   EXPECT_EQ(cl->options.workers, 4);
   EXPECT_EQ(cl->options.conn_max, 4096u);
   EXPECT_EQ(cl->options.log_level, LogLevel::kDebug);
@@ -69,6 +71,9 @@ TEST(OptionsTest, Errors) {
   EXPECT_EQ(Parse({"--bogus"}).error().message, "unknown option '--bogus'");
   EXPECT_EQ(Parse({"--socket"}).error().message, "option '--socket' needs an argument");
   EXPECT_EQ(Parse({"extra"}).error().message, "unexpected argument 'extra'");
+  EXPECT_EQ(Parse({"--gso"}).error().message, "--gso needs --io afpacket (AF_XDP cannot carry TCP aggregates)");
+  EXPECT_EQ(Parse({"--gso", "--io", "afxdp"}).error().message,
+            "--gso needs --io afpacket (AF_XDP cannot carry TCP aggregates)");
   EXPECT_TRUE(Parse({"--help"})->help);
 }
 

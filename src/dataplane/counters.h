@@ -27,6 +27,7 @@ enum class DropReason : uint8_t {
   kTooBig,             // (an ICMP fragmentation needed / packet too big went back)
   kNoHeadroom,
   kUnsupported,
+  kAggregateToTunnel,  // a TCP aggregate (AF_PACKET --gso) for a TUN real server: not segmented here
   kCount
 };
 inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);

@@ -27,6 +27,21 @@ DropReason DropOf(net::ParseStatus s) {
 
 bool IsV6(net::Family f) { return f == net::Family::kInet6; }
 
+// A forwarded frame with offload state (AF_PACKET --gso) leaves with it: the kernel finishes
+// its checksum, and cuts an aggregate into segments, from the partial field, which is redone
+// here for the addresses the packet carries now.
+void KeepOffload(net::Frame& f, const net::PacketView& v) {
+  f.csum_offset = net::SetPartialL4Checksum(v);
+  f.csum_partial = f.csum_offset != 0;
+  f.csum_start = v.l4_offset;
+}
+
+// A frame turned into a reply of ours (ICMP error, TCP reset) is an ordinary packet.
+void ClearOffload(net::Frame& f) {
+  f.gso_size = 0;
+  f.csum_partial = false;
+}
+
 }  // namespace
 
 Worker::Worker(const Options& options, const Env& env)
@@ -83,6 +98,7 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
   auto looked_up = [&](size_t i) { return status[i] == net::ParseStatus::kOk && !views[i].icmp_error; };
   for (size_t i = 0; i < n; ++i) {
     status[i] = net::Parse(frames[i].data(), frames[i].len, &views[i]);
+    views[i].gso_size = frames[i].gso_size;
     if (looked_up(i)) {
       const net::PacketView& v = views[i];
       hashes[i] = conns_.HashIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
@@ -164,6 +180,7 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     // answers a stray TCP segment with a reset; so does ipvsd (the kernel never sees them:
     // the backends keep service traffic from it).
     counters_.Drop(DropReason::kNotNewConn);
+    ClearOffload(f);
     if (!net::BuildTcpReset(f, v)) return Verdict::kDrop;
     WorkerCounters::Bump(counters_.resets_sent);
     return Verdict::kTx;
@@ -226,7 +243,8 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
-  if (!icmp && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
+  const bool offloaded = f.gso_size || f.csum_partial;
+  if (!icmp && !offloaded && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
   uint32_t mtu_report = 0;
   fwd::FwdStatus st;
   switch (c->fwd()) {
@@ -234,6 +252,15 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
       st = icmp ? fwd::NatIcmpIn(v, *c) : fwd::NatIn(v, *c, hop.mtu, &mtu_report);
       break;
     case core::FwdMethod::kTunnel:
+      // virtio-net headers cannot ask the kernel to cut an aggregate inside a tunnel.
+      if (f.gso_size) {
+        counters_.Drop(DropReason::kAggregateToTunnel);
+        return Verdict::kDrop;
+      }
+      if (f.csum_partial) {
+        net::FinishL4Checksum(v);
+        f.csum_partial = false;
+      }
       st = fwd::TunXmit(f, v, *c, *d, hop.src_addr, hop.mtu, &mtu_report);
       break;
     case core::FwdMethod::kLocal:
@@ -259,6 +286,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
       counters_.Drop(DropReason::kUnsupported);
       return Verdict::kDrop;
   }
+  if (offloaded) KeepOffload(f, v);
   return Transmit(f, hop);
 }
 
@@ -274,7 +302,8 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
-  if (!icmp && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
+  const bool offloaded = f.gso_size || f.csum_partial;
+  if (!icmp && !offloaded && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
   uint32_t mtu_report = 0;
   fwd::FwdStatus st = icmp ? fwd::NatIcmpOut(v, *c) : fwd::NatOut(v, *c, hop.mtu, &mtu_report);
   if (st == fwd::FwdStatus::kTooBig) {
@@ -289,6 +318,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     counters_.Drop(DropReason::kUnsupported);
     return Verdict::kDrop;
   }
+  if (offloaded) KeepOffload(f, v);
   return Transmit(f, hop);
 }
 
@@ -303,6 +333,7 @@ Verdict Worker::Transmit(net::Frame& f, const net::NextHop& hop) {
 Verdict Worker::ReplyIcmp(net::Frame& f, const net::PacketView& v, uint8_t type, uint8_t code, uint32_t mtu,
                           DropReason reason) {
   counters_.Drop(reason);
+  ClearOffload(f);
   if (!net::BuildIcmpError(f, v, type, code, mtu)) return Verdict::kDrop;
   WorkerCounters::Bump(counters_.icmp_sent);
   return Verdict::kTx;  // back out of the interface it came in on, MACs swapped

@@ -99,6 +99,20 @@ TEST(DrTest, TooBigFollowsDfAndFamily) {
   }
 }
 
+// A TCP aggregate is measured by the segments the kernel will cut it into (IP and TCP headers
+// plus gso_size), as skb_gso_validate_network_len(): 20 + 20 + 1440 fits 1480, 1441 does not.
+TEST(DrTest, AggregateIsMeasuredBySegment) {
+  std::vector<uint8_t> in =
+      PacketBuilder().Ipv4("198.18.0.1", "198.19.0.1").Df(true).Tcp(40000, 80, net::kTcpAck).Payload(std::string(30000, 'x')).Build();
+  for (uint16_t gso_size : {1440, 1441}) {
+    TestFrame tf(in);
+    net::PacketView v = tf.Parse();
+    v.gso_size = gso_size;
+    uint32_t mtu_out = 0;
+    EXPECT_EQ(DrXmit(v, 1480, &mtu_out), gso_size == 1440 ? FwdStatus::kOk : FwdStatus::kTooBig) << gso_size;
+  }
+}
+
 // ip_vs_iph_icmp: a relayed IPv4 ICMP error is never refused for its size.
 TEST(DrTest, RelayedIpv4IcmpErrorIsExemptFromMtu) {
   std::vector<uint8_t> q = PacketBuilder().Ipv4("198.19.0.1", "198.18.0.1").Df(true).Udp(80, 40000).Payload(std::string(1000, 'y')).BuildL3();

@@ -27,8 +27,16 @@ inline bool TtlExpired(const net::PacketView& pkt) { return pkt.ttl <= 1; }
 // ICMP error relayed for a connection is exempt, as ip_vs_iph_icmp() exempts it; IPv6 has no
 // exemption (the kernel drops such an ICMPv6 error without answering, and so does our ICMP
 // builder, which never answers an error).
+// A TCP aggregate (gso_size) is measured by the segments the kernel will cut it into, as
+// skb_gso_validate_network_len() does: its IP and TCP headers plus gso_size payload bytes.
+inline uint32_t WireLength(const net::PacketView& pkt) {
+  if (!pkt.gso_size) return pkt.l3_len();
+  const uint32_t tcp_header = (pkt.l4()[12] >> 4) * 4u;
+  return pkt.l4_offset - pkt.l3_offset + tcp_header + pkt.gso_size;
+}
+
 inline bool ExceedsMtu(const net::PacketView& pkt, uint32_t mtu) {
-  if (pkt.l3_len() <= mtu) return false;
+  if (WireLength(pkt) <= mtu) return false;
   if (pkt.family == net::Family::kInet6) return true;
   return pkt.df && !pkt.icmp_error;
 }

@@ -21,6 +21,16 @@ struct Frame {
   uint32_t ifindex = 0;   // received on; on transmit, the interface to send on
   uint32_t mark = 0;      // firewall mark from the I/O layer (0 = none)
   uint64_t cookie = 0;    // the backend's own handle for the buffer (e.g. UMEM address)
+  // Offload state, from backends that carry it (AF_PACKET with --gso), as the kernel's
+  // virtio-net header says it. gso_size > 0: a TCP aggregate (up to 64 KB) that the kernel
+  // cuts into segments of gso_size payload bytes when it transmits; csum_partial: the L4
+  // checksum field holds only the pseudo-header sum, which the kernel completes from
+  // csum_start (bytes from the frame's start) and stores at csum_start + csum_offset.
+  uint16_t gso_size = 0;
+  uint8_t gso_type = 0;  // virtio-net's: 1 TCP/IPv4, 4 TCP/IPv6, | 0x80 with ECN
+  bool csum_partial = false;
+  uint16_t csum_start = 0;
+  uint16_t csum_offset = 0;
 
   uint8_t* data() const { return buffer + offset; }
   uint32_t tailroom() const { return capacity - offset - len; }

@@ -67,6 +67,10 @@ struct PacketView {
   bool icmp_error = false;  // dest unreachable, source quench, time exceeded, param problem, too big
   InnerPacket inner;        // valid when icmp_error
 
+  // Not parsed: a TCP aggregate's segment payload size, copied from net::Frame::gso_size by
+  // the data plane (0 for an ordinary packet).
+  uint16_t gso_size = 0;
+
   uint32_t l3_len() const { return l3_end - l3_offset; }
   uint32_t l4_len() const { return l3_end - l4_offset; }
   uint8_t* l3() const { return data + l3_offset; }

@@ -20,4 +20,14 @@ namespace ipvsd::net {
 // pseudo-header sum, computes the full checksum in place and returns true.
 bool CompletePartialChecksum(const PacketView& v);
 
+// Computes the full TCP or UDP checksum in place, whatever the field held; false (and
+// nothing written) for other protocols.
+bool FinishL4Checksum(const PacketView& v);
+
+// Stores the partial form (the folded pseudo-header sum) in the TCP or UDP checksum field,
+// from the addresses the IP header holds now (after a rewrite), for a frame the kernel will
+// finish: an offloaded frame sent on with its offload state. Returns the field's offset in
+// the L4 header (16 for TCP, 6 for UDP), or 0 for other protocols.
+uint16_t SetPartialL4Checksum(const PacketView& v);
+
 }  // namespace ipvsd::net

@@ -47,6 +47,11 @@
 //                                     "streams: connected N" once all are up, a line per broken
 //                                     stream, then "streams: ok=N broken=M bytes=B max_stall_ms=X"
 //                                     (the longest wait for an echo); exit 1 if any broke
+//   e2e_peer bulk HOST PORT MBYTES    one TCP connection to a stream-serve echo: sends MBYTES MB of
+//                                     its byte pattern as fast as the connection takes it and checks
+//                                     every echoed byte; prints "bulk: bytes=B mbit_s=R" (R: echoed
+//                                     bits over the whole time); exit 1 on a wrong byte, an error or
+//                                     no progress for kStreamStallLimitMs
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -1017,6 +1022,64 @@ int Streams(const Address& a, int count, int seconds) {
   return ok == count ? 0 : 1;
 }
 
+int Bulk(const Address& a, int mbytes) {
+  const uint64_t total = uint64_t(mbytes) << 20;
+  const int fd = ConnectTcp(a);
+  if (fd < 0) {
+    std::printf("bulk: connect: %s\n", std::strerror(errno));
+    return 1;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  const int64_t start = NowMs();
+  int64_t last_progress = start;
+  uint64_t sent = 0, echoed = 0;
+  bool shut = false;
+  static char out[1 << 16], in[1 << 16];
+  while (echoed < total) {
+    pollfd pfd{fd, static_cast<short>(POLLIN | (sent < total ? POLLOUT : 0)), 0};
+    poll(&pfd, 1, 100);
+    if (sent < total && (pfd.revents & POLLOUT)) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(out), total - sent));
+      for (size_t k = 0; k < want; ++k) out[k] = static_cast<char>(StreamByte(0, sent + k));
+      const ssize_t n = send(fd, out, want, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        std::printf("bulk: send: %s\n", std::strerror(errno));
+        return 1;
+      }
+      if (n > 0) sent += static_cast<uint64_t>(n);
+    }
+    if (sent == total && !shut) {
+      shutdown(fd, SHUT_WR);
+      shut = true;
+    }
+    const ssize_t n = recv(fd, in, sizeof(in), 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      std::printf("bulk: %s after %llu bytes echoed\n", n == 0 ? "early EOF" : std::strerror(errno),
+                  static_cast<unsigned long long>(echoed));
+      return 1;
+    }
+    const int64_t now = NowMs();
+    if (n > 0) {
+      for (ssize_t k = 0; k < n; ++k) {
+        if (static_cast<uint8_t>(in[k]) != StreamByte(0, echoed + static_cast<uint64_t>(k))) {
+          std::printf("bulk: wrong byte at offset %llu\n", static_cast<unsigned long long>(echoed + k));
+          return 1;
+        }
+      }
+      echoed += static_cast<uint64_t>(n);
+      last_progress = now;
+    } else if (now - last_progress > kStreamStallLimitMs) {
+      std::printf("bulk: no echo for %d ms after %llu bytes\n", kStreamStallLimitMs,
+                  static_cast<unsigned long long>(echoed));
+      return 1;
+    }
+  }
+  close(fd);
+  const double secs = std::max<int64_t>(1, NowMs() - start) / 1000.0;
+  std::printf("bulk: bytes=%llu mbit_s=%.0f\n", static_cast<unsigned long long>(echoed), echoed * 8 / secs / 1e6);
+  return 0;
+}
+
 int Usage() {
   std::fputs(
       "usage: e2e_peer serve PORT NAME | recv PORT FILE | send HOST PORT | tcp-names HOST PORT N |\n"
@@ -1024,7 +1087,7 @@ int Usage() {
       "       ping HOST COUNT | udp-recv PORT | tunnel-udp TYPE OUTER_DST SRC SPORT DST DPORT TEXT |\n"
       "       tunnel-junk OUTER_DST COUNT SEED | garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED |\n"
       "       syn-flood IFACE DST_MAC VIP PORT COUNT RATE SEED | stream-serve PORT |\n"
-      "       streams HOST PORT N SECONDS\n",
+      "       streams HOST PORT N SECONDS | bulk HOST PORT MBYTES\n",
       stderr);
   return 2;
 }
@@ -1060,6 +1123,7 @@ int main(int argc, char** argv) {
     return SynFlood(argv[2], argv[3], argv[4], Number(argv[5]), Number(argv[6]), Number(argv[7]), Number(argv[8]));
   }
   if (cmd == "stream-serve" && argc == 3) return StreamServe(Number(argv[2]));
+  if (cmd == "bulk" && argc == 5) return Bulk(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]));
   if (cmd == "streams" && argc == 6) {
     return Streams(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]), Number(argv[5]));
   }

@@ -182,6 +182,34 @@ e2e_no_offloads() {
   ip netns exec "$(e2e_ns "$1")" ethtool -K "$2" tso off gso off gro off tx off rx off >/dev/null 2>&1 || true
 }
 
+# e2e_veth_ends: every veth end of e2e_topology as "ROLE DEV".
+e2e_veth_ends() {
+  local i
+  echo "client c0"
+  echo "director d0"
+  echo "director d1"
+  echo "switch p-c0"
+  echo "switch p-d0"
+  echo "switch p-d1"
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+    echo "rs$i r${i}s"
+    echo "rs$i r${i}c"
+    echo "switch p-r${i}s"
+    echo "switch p-r${i}c"
+  done
+}
+
+# e2e_set_offloads on|off: every veth end of the topology. "on" is a fresh veth's default
+# (checksum offload, TSO, GSO; GRO is off by default on veth), what users run; "off" is what
+# e2e_link sets.
+e2e_set_offloads() {
+  local role dev
+  while read -r role dev; do
+    ip netns exec "$(e2e_ns "$role")" ethtool -K "$dev" tx "$1" rx "$1" tso "$1" gso "$1" gro off \
+      >/dev/null 2>&1 || true
+  done < <(e2e_veth_ends)
+}
+
 # e2e_link ROLE_A IF_A ROLE_B IF_B: a veth pair between two namespaces, both ends up.
 e2e_link() {
   ip link add "$2" netns "$(e2e_ns "$1")" type veth peer name "$4" netns "$(e2e_ns "$3")"
@@ -372,6 +400,16 @@ e2e_start_ipvsd() {
 }
 
 e2e_ipvsd_alive() { kill -0 "$E2E_IPVSD_PID" 2>/dev/null; }
+
+# e2e_stop_ipvsd: SIGTERM (ipvsd detaches its XDP programs and removes its nftables table), and
+# SIGKILL if it is not gone within 5 s.
+e2e_stop_ipvsd() {
+  [ -n "${E2E_IPVSD_PID:-}" ] || return 0
+  kill "$E2E_IPVSD_PID" 2>/dev/null || true
+  e2e_wait_gone "$E2E_IPVSD_PID" 50 || kill -KILL "$E2E_IPVSD_PID" 2>/dev/null || true
+  wait "$E2E_IPVSD_PID" 2>/dev/null || true
+  E2E_IPVSD_PID=
+}
 
 # e2e_ipvsadm ARGS...: ipvsadm in the director, printed as it would be typed there.
 e2e_ipvsadm() {

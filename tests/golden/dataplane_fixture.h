@@ -85,13 +85,22 @@ class DataPlane {
     EXPECT_TRUE(st.ok()) << st.error().message;
   }
 
-  // Runs one frame through the worker: the verdict, and the frame as it leaves.
-  dataplane::Verdict Run(const std::vector<uint8_t>& in, std::vector<uint8_t>* out, uint32_t* out_ifindex = nullptr) {
+  // Runs one frame through the worker: the verdict, and the frame as it leaves. With
+  // `offload`, the frame arrives with that frame's offload state (gso_size, gso_type,
+  // csum_partial) as AF_PACKET --gso hands it over, and *offload gets the state it leaves with.
+  dataplane::Verdict Run(const std::vector<uint8_t>& in, std::vector<uint8_t>* out, uint32_t* out_ifindex = nullptr,
+                         net::Frame* offload = nullptr) {
     io_.Inject(in, 1);
     net::Frame f[1];
     EXPECT_EQ(io_.Receive(f), 1u);
+    if (offload) {
+      f[0].gso_size = offload->gso_size;
+      f[0].gso_type = offload->gso_type;
+      f[0].csum_partial = offload->csum_partial;
+    }
     dataplane::Verdict v[1];
     worker_->Process(std::span(f, 1), std::span(v, 1));
+    if (offload) *offload = f[0];
     out->assign(f[0].data(), f[0].data() + f[0].len);
     if (out_ifindex) *out_ifindex = f[0].ifindex;
     io_.Drop(std::span(f, 1));
@@ -103,7 +112,7 @@ class DataPlane {
   core::Settings settings_;
   net::StaticRouter router_;
   FakeClock clock_{1'000'000'000};
-  io::LoopbackIo io_;
+  io::LoopbackIo io_{1u << 17, 64};  // room for 64 KB TCP aggregates
   std::unique_ptr<dataplane::Worker> worker_;
 };
 

@@ -165,6 +165,60 @@ TEST_F(WorkerFlowTest, TunnelTooBigAnswersFragmentationNeeded) {
   EXPECT_EQ(ParseOut(out).protocol, net::kProtoIpip);
 }
 
+// A TCP aggregate with a partial checksum (AF_PACKET --gso) leaves NAT with its offload state
+// for the kernel: the partial field redone for the new addresses, csum_start/offset at the TCP
+// checksum. One whose segments would not fit the path gets fragmentation-needed as an ordinary
+// ICMP packet; an aggregate for a tunnel is dropped and counted.
+TEST_F(WorkerFlowTest, AggregatesLeaveWithTheirOffloadState) {
+  key_ = dp_.AddService(net::kProtoTcp, "198.19.0.1", 80);
+  dp_.AddDest(key_, "198.18.1.10", 8080, core::FwdMethod::kMasq);
+  std::vector<uint8_t> out;
+  ASSERT_EQ(dp_.Run(TcpIn(40000, net::kTcpSyn), &out), Verdict::kTx);
+  std::vector<uint8_t> aggregate = PacketBuilder().Eth(kClientMac, kDir1Mac).Ipv4("198.18.0.5", "198.19.0.1").Df(true)
+                                       .Tcp(40000, 80, net::kTcpAck).Payload(std::string(30000, 'a')).Build();
+  net::Frame offload;
+  offload.gso_size = 1448;
+  offload.gso_type = 1;  // TCP/IPv4
+  offload.csum_partial = true;
+  ASSERT_EQ(dp_.Run(aggregate, &out, nullptr, &offload), Verdict::kTx);
+  EXPECT_EQ(offload.gso_size, 1448);
+  EXPECT_EQ(offload.gso_type, 1);
+  EXPECT_TRUE(offload.csum_partial);
+  EXPECT_EQ(offload.csum_start, 14 + 20);
+  EXPECT_EQ(offload.csum_offset, 16);
+  net::PacketView v = ParseOut(out);
+  EXPECT_EQ(net::IpAddr(v.dst, v.family).ToString(), "198.18.1.10");
+  EXPECT_EQ(v.dport, 8080);
+  // The partial form: the folded pseudo-header sum of 198.18.0.5 -> 198.18.1.10, TCP, length.
+  const uint32_t l4_len = v.l4_len();
+  uint32_t sum = testing::OnesComplementSum(std::span(v.l3() + 12, 8)) + net::kProtoTcp + l4_len;
+  const uint16_t partial = static_cast<uint16_t>(~testing::OnesComplementChecksum(sum));
+  EXPECT_EQ(v.l4()[16] << 8 | v.l4()[17], partial);
+
+  offload = net::Frame{};
+  offload.gso_size = 1461;  // 20 + 20 + 1461 > 1500
+  offload.gso_type = 1;
+  offload.csum_partial = true;
+  ASSERT_EQ(dp_.Run(aggregate, &out, nullptr, &offload), Verdict::kTx);
+  EXPECT_EQ(ParseOut(out).icmp_code, net::kIcmpFragNeeded);
+  EXPECT_EQ(offload.gso_size, 0);
+  EXPECT_FALSE(offload.csum_partial);
+  EXPECT_TRUE(testing::L4ChecksumOk(out));
+
+  core::ServiceKey tun = dp_.AddService(net::kProtoTcp, "198.19.0.2", 80);
+  dp_.AddDest(tun, "198.18.1.10", 80, core::FwdMethod::kTunnel);
+  ASSERT_EQ(dp_.Run(PacketBuilder().Eth(kClientMac, kDir1Mac).Ipv4("198.18.0.5", "198.19.0.2").Tcp(40000, 80, net::kTcpSyn).Build(), &out),
+            Verdict::kTx);
+  std::vector<uint8_t> to_tunnel = PacketBuilder().Eth(kClientMac, kDir1Mac).Ipv4("198.18.0.5", "198.19.0.2")
+                                       .Tcp(40000, 80, net::kTcpAck).Payload(std::string(30000, 't')).Build();
+  offload = net::Frame{};
+  offload.gso_size = 1400;
+  offload.gso_type = 1;
+  offload.csum_partial = true;
+  EXPECT_EQ(dp_.Run(to_tunnel, &out, nullptr, &offload), Verdict::kDrop);
+  EXPECT_EQ(dp_.worker_->counters().drops_of(dataplane::DropReason::kAggregateToTunnel), 1u);
+}
+
 TEST_F(WorkerFlowTest, IcmpErrorFromTheRealServerReachesTheClientTranslated) {
   key_ = dp_.AddService(net::kProtoUdp, "198.19.0.1", 53);
   dp_.AddDest(key_, "198.18.1.10", 5353, core::FwdMethod::kMasq);

@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <endian.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -36,6 +38,22 @@ constexpr uint32_t kVlanLen = 4;
 constexpr uint32_t kTxDataOffset = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 constexpr uint32_t kMinFrameSize = 2048;
 constexpr uint32_t kBlockSize = 1u << 16;
+// The kernel's struct virtio_net_hdr, which packet sockets use little-endian
+// (<linux/virtio_net.h> does not compile as C++: a field there is named "class").
+struct VnetHeader {
+  uint8_t flags;
+  uint8_t gso_type;
+  uint16_t hdr_len;
+  uint16_t gso_size;
+  uint16_t csum_start;
+  uint16_t csum_offset;
+};
+static_assert(sizeof(VnetHeader) == 10);
+constexpr uint8_t kVnetNeedsCsum = 1;
+constexpr uint8_t kVnetGsoNone = 0, kVnetGsoTcpV4 = 1, kVnetGsoTcpV6 = 4, kVnetGsoEcn = 0x80;
+constexpr uint32_t kVnetLen = sizeof(VnetHeader);
+// The largest IP packet an aggregate can be (its total length field is 16 bits).
+constexpr uint32_t kMaxAggregate = 65535;
 
 // Classic BPF: only IPv4, IPv6 and VLAN-tagged frames reach the ring (ARP and the rest stay
 // the kernel's alone), so the rings are not filled with what the worker would only pass.
@@ -70,6 +88,37 @@ void InsertVlan(net::Frame& f, uint16_t tpid, uint16_t tci) {
   net::HeaderAt<net::Be16>(p + 2 * sizeof(net::MacAddr) + 2)->set(tci);
 }
 
+// Takes a received frame's offload state from the virtio-net header in front of it; false for
+// an aggregate ipvsd does not carry (UDP GSO: only TCP aggregates are cut by gso_size alone).
+bool ReadVnetHeader(const uint8_t* p, net::Frame* f) {
+  VnetHeader h;
+  std::memcpy(&h, p, sizeof h);
+  const uint8_t type = h.gso_type & ~kVnetGsoEcn;
+  if (type != kVnetGsoNone) {
+    if (type != kVnetGsoTcpV4 && type != kVnetGsoTcpV6) return false;
+    f->gso_type = h.gso_type;
+    f->gso_size = le16toh(h.gso_size);
+  }
+  f->csum_partial = h.flags & kVnetNeedsCsum;
+  return true;
+}
+
+// The virtio-net header a transmitted frame carries: its partial checksum and aggregate.
+void WriteVnetHeader(const net::Frame& f, uint8_t* p) {
+  VnetHeader h{};
+  if (f.csum_partial) {
+    h.flags = kVnetNeedsCsum;
+    h.csum_start = htole16(f.csum_start);
+    h.csum_offset = htole16(f.csum_offset);
+    h.hdr_len = htole16(static_cast<uint16_t>(f.csum_start + f.csum_offset + 2));
+  }
+  if (f.gso_size) {
+    h.gso_type = f.gso_type;
+    h.gso_size = htole16(f.gso_size);
+  }
+  std::memcpy(p, &h, sizeof h);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<AfPacketIo>> AfPacketIo::Open(const AfPacketOptions& options) {
@@ -78,6 +127,7 @@ Result<std::unique_ptr<AfPacketIo>> AfPacketIo::Open(const AfPacketOptions& opti
   std::unique_ptr<AfPacketIo> io(new AfPacketIo());
   // Reserved up front: OpenIface fills the element in place, and the destructor closes
   // whatever a failed Open had opened so far.
+  io->gso_ = options.gso;
   io->ifaces_.reserve(options.ifaces.size());
   for (const std::string& name : options.ifaces) {
     io->ifaces_.emplace_back();
@@ -101,9 +151,11 @@ Status AfPacketIo::OpenIface(const std::string& name, const AfPacketOptions& opt
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   if (ioctl(fd, SIOCGIFMTU, &ifr) < 0) return SysError(name, "reading the MTU");
-  // A slot holds the headers, the reserve, a VLAN tag and a full-MTU frame.
-  const uint32_t need = kSlotDataStart + 16 + kReserve + kVlanLen + sizeof(net::EthHdr) + kVlanLen +
-                        static_cast<uint32_t>(ifr.ifr_mtu);
+  // A slot holds the headers, the reserve, a VLAN tag and a full-MTU frame (with --gso: a
+  // virtio-net header and a whole aggregate).
+  const uint32_t packet = options.gso ? kMaxAggregate : static_cast<uint32_t>(ifr.ifr_mtu);
+  const uint32_t need = kSlotDataStart + 16 + kReserve + (options.gso ? kVnetLen : 0) + kVlanLen +
+                        sizeof(net::EthHdr) + kVlanLen + packet;
   out->frame_size = kMinFrameSize;
   while (out->frame_size < need) out->frame_size <<= 1;
   const uint32_t block_size = std::max(kBlockSize, out->frame_size);
@@ -112,6 +164,9 @@ Status AfPacketIo::OpenIface(const std::string& name, const AfPacketOptions& opt
   out->frame_count = blocks * per_block;
 
   if (!SetOpt(fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V2})) return SysError(name, "selecting TPACKET_V2");
+  if (options.gso && !SetOpt(fd, SOL_PACKET, PACKET_VNET_HDR, int{1})) {
+    return SysError(name, "enabling virtio-net headers (PACKET_VNET_HDR)");
+  }
   if (!SetOpt(fd, SOL_PACKET, PACKET_RESERVE, kReserve)) return SysError(name, "setting PACKET_RESERVE");
   // A malformed tx frame is skipped instead of stopping the ring.
   if (!SetOpt(fd, SOL_PACKET, PACKET_LOSS, int{1})) return SysError(name, "setting PACKET_LOSS");
@@ -185,6 +240,14 @@ size_t AfPacketIo::Receive(std::span<net::Frame> frames) {
         Release(f);
         continue;
       }
+      f.gso_size = 0;
+      f.gso_type = 0;
+      f.csum_partial = false;
+      if (gso_ && !ReadVnetHeader(slot + hdr->tp_mac - kVnetLen, &f)) {
+        Bump(rx_gso_unsupported_);
+        Release(f);
+        continue;
+      }
       if (status & TP_STATUS_VLAN_VALID) {
         InsertVlan(f, (status & TP_STATUS_VLAN_TPID_VALID) ? hdr->tp_vlan_tpid : uint16_t{ETH_P_8021Q},
                    hdr->tp_vlan_tci);
@@ -210,7 +273,8 @@ void AfPacketIo::Send(std::span<const net::Frame> frames) {
     for (Iface& i : ifaces_) {
       if (i.ifindex == f.ifindex) out = &i;
     }
-    if (!out || f.len > out->frame_size - kTxDataOffset) {
+    const uint32_t vnet = gso_ ? kVnetLen : 0;
+    if (!out || vnet + f.len > out->frame_size - kTxDataOffset) {
       Bump(tx_errors_);
       Release(f);
       continue;
@@ -222,8 +286,9 @@ void AfPacketIo::Send(std::span<const net::Frame> frames) {
       Release(f);
       continue;
     }
-    std::memcpy(slot + kTxDataOffset, f.data(), f.len);
-    hdr->tp_len = f.len;
+    if (gso_) WriteVnetHeader(f, slot + kTxDataOffset);
+    std::memcpy(slot + kTxDataOffset + vnet, f.data(), f.len);
+    hdr->tp_len = vnet + f.len;
     __atomic_store_n(&hdr->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     out->tx_head = out->tx_head + 1 == out->frame_count ? 0 : out->tx_head + 1;
     out->tx_pending = true;
@@ -266,7 +331,7 @@ AfPacketIo::Counters AfPacketIo::counters() {
   return Counters{rx_.load(std::memory_order_relaxed),           tx_.load(std::memory_order_relaxed),
                   tx_ring_full_.load(std::memory_order_relaxed), tx_errors_.load(std::memory_order_relaxed),
                   rx_truncated_.load(std::memory_order_relaxed), rx_other_host_.load(std::memory_order_relaxed),
-                  rx_drops_.load(std::memory_order_relaxed)};
+                  rx_drops_.load(std::memory_order_relaxed),      rx_gso_unsupported_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace ipvsd::io

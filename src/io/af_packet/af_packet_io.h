@@ -10,6 +10,10 @@
 // (MACHINE.md: a NAT path capped at 16 k req/s). V2 hands over each frame as it lands, and
 // one poll() wakes the worker; V3's batching gains nothing that a burst of V2 frames does not.
 //
+// With `gso`, every slot carries a virtio-net header before the frame: on receive it says
+// whether the frame is a TCP aggregate and whether its checksum is partial (net::Frame's
+// offload fields); on transmit it hands the same back to the kernel.
+//
 // Zero copy on receive: a Frame points into the rx ring slot (PACKET_RESERVE leaves
 // kFrameHeadroom bytes before the Ethernet header for tunnel headers), the worker rewrites
 // it in place, and Send copies it once into the tx ring of the interface it leaves by; the rx
@@ -47,7 +51,14 @@ struct AfPacketOptions {
   // (fanout_group + ifindex) & 0xffff, since a fanout group is bound to one interface.
   uint32_t fanout_group = 0;
   uint32_t frames = 4096;  // per ring (rx and tx) per interface
+  // Carry TCP aggregates (GSO/GRO, up to 64 KB) whole, with their offload state, through
+  // virtio-net headers (PACKET_VNET_HDR): interfaces may keep their TCP offloads on, and the
+  // kernel cuts the aggregates into segments when it transmits them. Ring slots then hold
+  // 64 KB, so rings are best made smaller (kGsoFrames).
+  bool gso = false;
 };
+
+inline constexpr uint32_t kGsoFrames = 256;
 
 class AfPacketIo final : public PacketIo {
  public:
@@ -59,6 +70,7 @@ class AfPacketIo final : public PacketIo {
     uint64_t rx_truncated = 0;  // frames bigger than a ring slot (GSO/GRO aggregates)
     uint64_t rx_other_host = 0; // frames for another MAC address (promiscuous interface)
     uint64_t rx_drops = 0;      // frames the kernel dropped because the rx ring was full
+    uint64_t rx_gso_unsupported = 0;  // --gso: aggregates other than TCP (UDP GSO)
   };
 
   // Opens one socket with an rx and a tx ring per interface, installs the nftables table.
@@ -107,6 +119,7 @@ class AfPacketIo final : public PacketIo {
   std::vector<Iface> ifaces_;
   std::vector<pollfd> pollfds_;
   size_t next_iface_ = 0;  // Receive starts here, so that no interface starves the others
+  bool gso_ = false;
   std::shared_ptr<NftTable> nft_;
 
   std::atomic<uint64_t> rx_{0};
@@ -115,6 +128,7 @@ class AfPacketIo final : public PacketIo {
   std::atomic<uint64_t> tx_errors_{0};
   std::atomic<uint64_t> rx_truncated_{0};
   std::atomic<uint64_t> rx_other_host_{0};
+  std::atomic<uint64_t> rx_gso_unsupported_{0};
   std::atomic<uint64_t> rx_drops_{0};  // control thread only (counters())
 };
 
