@@ -10,9 +10,10 @@
 // (MACHINE.md: a NAT path capped at 16 k req/s). V2 hands over each frame as it lands, and
 // one poll() wakes the worker; V3's batching gains nothing that a burst of V2 frames does not.
 //
-// With `gso`, every slot carries a virtio-net header before the frame: on receive it says
-// whether the frame is a TCP aggregate and whether its checksum is partial (net::Frame's
-// offload fields); on transmit it hands the same back to the kernel.
+// With `gso`, every rx slot carries a virtio-net header before the frame: it says whether the
+// frame is a TCP aggregate and whether its checksum is partial (net::Frame's offload fields).
+// Frames then leave by sendmmsg() straight from their rx slots, with the same header (there
+// is no tx ring: see SendCopies).
 //
 // Zero copy on receive: a Frame points into the rx ring slot (PACKET_RESERVE leaves
 // kFrameHeadroom bytes before the Ethernet header for tunnel headers), the worker rewrites
@@ -80,7 +81,8 @@ class AfPacketIo final : public PacketIo {
   AfPacketIo& operator=(const AfPacketIo&) = delete;
 
   size_t Receive(std::span<net::Frame> frames) override;
-  // Copies each frame into the tx ring of Frame::ifindex, then one sendto() per interface.
+  // Copies each frame into the tx ring of Frame::ifindex, then one sendto() per interface
+  // (with `gso`: one sendmmsg() per interface).
   void Send(std::span<const net::Frame> frames) override;
   // The kernel already has its copy: recycles the slots.
   void Pass(std::span<const net::Frame> frames) override;
@@ -111,6 +113,8 @@ class AfPacketIo final : public PacketIo {
 
   AfPacketIo() = default;
   Status OpenIface(const std::string& name, const AfPacketOptions& options, Iface* out);
+  Iface* IfaceOf(uint32_t ifindex);
+  void SendCopies(std::span<const net::Frame> frames);
   void Release(const net::Frame& f);
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);  // one writer
