@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "net/headers.h"
 #include "net/packet_view.h"
 
 namespace ipvsd::fwd {
@@ -30,7 +31,7 @@ inline bool TtlExpired(const net::PacketView& pkt) { return pkt.ttl <= 1; }
 // A TCP aggregate (gso_size) is measured by the segments the kernel will cut it into, as
 // skb_gso_validate_network_len() does: its IP and TCP headers plus gso_size payload bytes.
 inline uint32_t WireLength(const net::PacketView& pkt) {
-  if (!pkt.gso_size) return pkt.l3_len();
+  if (!pkt.gso_size || pkt.protocol != net::kProtoTcp) return pkt.l3_len();
   const uint32_t tcp_header = (pkt.l4()[12] >> 4) * 4u;
   return pkt.l4_offset - pkt.l3_offset + tcp_header + pkt.gso_size;
 }
