@@ -243,8 +243,9 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
-  const bool offloaded = f.gso_size || f.csum_partial;
-  if (!icmp && !offloaded && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
+  if (!icmp && !f.gso_size && !f.csum_partial && net::CompletePartialChecksum(v)) {
+    WorkerCounters::Bump(counters_.checksums_completed);
+  }
   uint32_t mtu_report = 0;
   fwd::FwdStatus st;
   switch (c->fwd()) {
@@ -286,7 +287,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
       counters_.Drop(DropReason::kUnsupported);
       return Verdict::kDrop;
   }
-  if (offloaded) KeepOffload(f, v);
+  if (f.gso_size || f.csum_partial) KeepOffload(f, v);
   return Transmit(f, hop);
 }
 
@@ -302,8 +303,9 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
-  const bool offloaded = f.gso_size || f.csum_partial;
-  if (!icmp && !offloaded && net::CompletePartialChecksum(v)) WorkerCounters::Bump(counters_.checksums_completed);
+  if (!icmp && !f.gso_size && !f.csum_partial && net::CompletePartialChecksum(v)) {
+    WorkerCounters::Bump(counters_.checksums_completed);
+  }
   uint32_t mtu_report = 0;
   fwd::FwdStatus st = icmp ? fwd::NatIcmpOut(v, *c) : fwd::NatOut(v, *c, hop.mtu, &mtu_report);
   if (st == fwd::FwdStatus::kTooBig) {
@@ -318,7 +320,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     counters_.Drop(DropReason::kUnsupported);
     return Verdict::kDrop;
   }
-  if (offloaded) KeepOffload(f, v);
+  if (f.gso_size || f.csum_partial) KeepOffload(f, v);
   return Transmit(f, hop);
 }
 

@@ -217,6 +217,18 @@ TEST_F(WorkerFlowTest, AggregatesLeaveWithTheirOffloadState) {
   offload.csum_partial = true;
   EXPECT_EQ(dp_.Run(to_tunnel, &out, nullptr, &offload), Verdict::kDrop);
   EXPECT_EQ(dp_.worker_->counters().drops_of(dataplane::DropReason::kAggregateToTunnel), 1u);
+  // A single segment with a partial checksum is finished before it goes into the tunnel.
+  std::vector<uint8_t> segment = PacketBuilder().Eth(kClientMac, kDir1Mac).Ipv4("198.18.0.5", "198.19.0.2")
+                                     .Tcp(40000, 80, net::kTcpAck).Payload(std::string(100, 's')).Build();
+  segment[14 + 20 + 16] ^= 0x5a;  // whatever the sender left there
+  offload = net::Frame{};
+  offload.csum_partial = true;
+  ASSERT_EQ(dp_.Run(segment, &out, nullptr, &offload), Verdict::kTx);
+  EXPECT_FALSE(offload.csum_partial);
+  ASSERT_EQ(ParseOut(out).protocol, net::kProtoIpip);
+  std::vector<uint8_t> inner = out;
+  inner.erase(inner.begin() + 14, inner.begin() + 14 + 20);  // the outer IPv4 header
+  EXPECT_TRUE(testing::L4ChecksumOk(inner));
 }
 
 TEST_F(WorkerFlowTest, IcmpErrorFromTheRealServerReachesTheClientTranslated) {
