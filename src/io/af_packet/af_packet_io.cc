@@ -7,6 +7,7 @@
 #include "io/af_packet/af_packet_io.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -15,8 +16,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <endian.h>
 
 #include <cerrno>
 #include <cstring>
