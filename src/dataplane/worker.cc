@@ -47,7 +47,8 @@ void ClearOffload(net::Frame& f) {
 Worker::Worker(const Options& options, const Env& env)
     : id_(options.id),
       env_(env),
-      conns_(options.conn_capacity, options.hash_seed ^ static_cast<uint64_t>(options.id), env.clock->NowTicks()) {
+      conns_(options.conn_capacity, options.hash_seed ^ static_cast<uint64_t>(options.id), env.clock->NowTicks()),
+      next_hops_(env.router) {
   RefreshTable();
 }
 
@@ -85,6 +86,7 @@ size_t Worker::Poll(io::PacketIo& io) {
 
 void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) {
   RefreshTable();
+  next_hops_.Refresh();
   Ticks now = env_.clock->NowTicks();
   net::PacketView views[net::kMaxBurst];
   net::ParseStatus status[net::kMaxBurst];
@@ -200,7 +202,7 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     // The replies will go back to this client: have its next hop resolved while the real
     // server answers, so that the first reply is not the packet that waits for ARP/ND.
     net::NextHop back;
-    env_.router->Lookup(v.family, v.src, &back);
+    next_hops_.Lookup(v.family, v.src, &back);
   }
   Verdict verdict = ForwardIn(f, v, r.conn, now, false);
   if (r.conn->flags & core::kConnOnePacket) core::ReleaseOnePacketConn(conns_, r.conn);
@@ -239,7 +241,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
   env_.total_stats->AddIn(id_, v.l3_len());
 
   net::NextHop hop;
-  if (!env_.router->Lookup(c->daf, c->daddr, &hop)) {
+  if (!next_hops_.Lookup(c->daf, c->daddr, &hop)) {
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
@@ -299,7 +301,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
   }
   env_.total_stats->AddOut(id_, v.l3_len());
   net::NextHop hop;
-  if (!env_.router->Lookup(c->af, c->caddr, &hop)) {
+  if (!next_hops_.Lookup(c->af, c->caddr, &hop)) {
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }

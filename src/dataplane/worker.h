@@ -25,6 +25,7 @@
 #include "core/timeouts.h"
 #include "dataplane/counters.h"
 #include "io/packet_io.h"
+#include "net/next_hop_cache.h"
 #include "net/packet_view.h"
 #include "net/route.h"
 
@@ -115,6 +116,7 @@ class Worker {
   const int id_;
   Env env_;
   core::ConnTable conns_;
+  net::NextHopCache next_hops_;
   std::shared_ptr<const core::ServiceTable> table_;
   std::atomic<uint64_t> seen_generation_{0};
   WorkerCounters counters_;

@@ -28,6 +28,9 @@ class Router {
   // False when the destination is unreachable or its neighbour is not resolved yet (the
   // implementation starts resolution itself; the caller drops and counts the packet).
   virtual bool Lookup(Family family, const RawAddr& dst, NextHop* out) = 0;
+  // Changes whenever a Lookup may answer differently than before (routes, links or
+  // neighbours changed): callers that keep answers (NextHopCache) drop them then.
+  virtual uint64_t generation() const = 0;
 };
 
 // A fixed table of on-link prefixes, for tests and benchmarks: the longest matching prefix
@@ -44,13 +47,21 @@ class StaticRouter final : public Router {
     IpAddr addr;
     MacAddr mac;
   };
-  void AddRoute(const Route& r) { routes_.push_back(r); }
-  void AddNeighbour(const Neighbour& n) { neighbours_.push_back(n); }
+  void AddRoute(const Route& r) {
+    routes_.push_back(r);
+    ++generation_;
+  }
+  void AddNeighbour(const Neighbour& n) {
+    neighbours_.push_back(n);
+    ++generation_;
+  }
   bool Lookup(Family family, const RawAddr& dst, NextHop* out) override;
+  uint64_t generation() const override { return generation_; }
 
  private:
   std::vector<Route> routes_;
   std::vector<Neighbour> neighbours_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace ipvsd::net

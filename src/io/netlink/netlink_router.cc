@@ -852,7 +852,7 @@ void NetlinkRouter::Publish() {
   state_->dirty = false;
   const Snapshot* old = current_.exchange(next.release(), std::memory_order_acq_rel);
   if (old) retired_.push_back(Retired{std::unique_ptr<const Snapshot>(old), std::chrono::steady_clock::now()});
-  snapshots_.fetch_add(1, std::memory_order_relaxed);
+  snapshots_.fetch_add(1, std::memory_order_release);
 }
 
 void NetlinkRouter::ReclaimRetired(bool all) {

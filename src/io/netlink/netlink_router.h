@@ -60,6 +60,8 @@ class NetlinkRouter final : public net::Router {
   // resolved yet (resolution is then requested in the background). Thread-safe for any
   // number of readers; no allocation, lock or system call.
   bool Lookup(net::Family family, const net::RawAddr& dst, net::NextHop* out) override;
+  // The number of snapshots published: a new one comes with every batch of kernel changes.
+  uint64_t generation() const override { return snapshots_.load(std::memory_order_acquire); }
 
   // Stops and joins the background thread; Lookup keeps answering from the last snapshot.
   void Stop();

@@ -140,11 +140,16 @@ TEST_F(NetlinkRouterTest, RoutesAddedLaterArePickedUp) {
   OpenRouter();
   net::NextHop hop;
   EXPECT_FALSE(router_->Lookup(net::Family::kInet, IpAddr("198.19.3.3").raw, &hop));
+  const uint64_t before = router_->generation();
   ASSERT_TRUE(local_->Ip("route add 198.19.3.0/24 via 198.18.1.2"));
   ASSERT_TRUE(Resolve(net::Family::kInet, "198.19.3.3", &hop));
   EXPECT_EQ(hop.dst_mac, kPeerMac);
+  // A new answer comes with a new generation, so that a NextHopCache drops its old ones.
+  const uint64_t with_route = router_->generation();
+  EXPECT_GT(with_route, before);
   ASSERT_TRUE(local_->Ip("route del 198.19.3.0/24"));
   EXPECT_TRUE(WaitFor([&] { return !router_->Lookup(net::Family::kInet, IpAddr("198.19.3.3").raw, &hop); }));
+  EXPECT_GT(router_->generation(), with_route);
 }
 
 TEST_F(NetlinkRouterTest, LinkMtuChangeAndLinkDownArePickedUp) {
