@@ -135,6 +135,7 @@ void ConnTable::Insert(ConnEntry* e) {
   }
   e->flags |= kConnHashed;
   if (is_template) ++templates_;
+  ++changes_;
   LinkTimer(e);
 }
 
@@ -177,6 +178,7 @@ void ConnTable::Unhash(ConnEntry* e) {
   }
   e->flags &= static_cast<uint16_t>(~kConnHashed);
   if (is_template) --templates_;
+  ++changes_;
 }
 
 void ConnTable::Free(ConnEntry* e) {

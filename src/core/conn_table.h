@@ -41,7 +41,10 @@ class ConnTable {
   // queueing one after another: HashIn() and PrefetchBucket() every packet; then
   // cursor = InChain(hash) and PrefetchEntry(cursor) every packet; then
   // cursor = SkipIn(cursor, key) every packet (with about one entry per bucket, a third of
-  // the connections sit second in their chain); then FindInFrom(cursor, key).
+  // the connections sit second in their chain); then FindInFrom(cursor, key). A cursor is
+  // only good while the client-side index is as it was: once changes() has moved (an earlier
+  // packet of the burst made or removed a connection, perhaps of the same flow), look up
+  // with FindIn from the bucket instead.
   uint64_t HashIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport, const net::RawAddr& vaddr,
                   uint16_t vport) const {
     return HashKey(af, proto, caddr, cport, vaddr, vport, false);
@@ -69,6 +72,8 @@ class ConnTable {
   // FindIn, walking the chain from a cursor of the staged lookup.
   ConnEntry* FindInFrom(uint32_t cursor, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                         const net::RawAddr& vaddr, uint16_t vport) const;
+  // Counts the changes of the client-side index (Insert, Unhash).
+  uint64_t changes() const { return changes_; }
 
   // Lookups. FindIn: a connection (not a template) by its client side; FindOut: a NAT
   // connection by its real-server side; FindTemplate: a persistence template by
@@ -137,6 +142,7 @@ class ConnTable {
   uint32_t free_head_ = kNoIndex;
   uint32_t size_ = 0;
   uint32_t templates_ = 0;
+  uint64_t changes_ = 0;
   struct PendingOut {
     uint32_t index;
     uint32_t bucket;

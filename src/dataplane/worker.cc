@@ -118,9 +118,13 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
     cursors[i] = conns_.SkipIn(cursors[i], v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
   }
   WorkerCounters::Bump(counters_.rx, n);
+  const uint64_t staged = conns_.changes();
   for (size_t i = 0; i < n; ++i) {
     Verdict verdict;
     if (status[i] == net::ParseStatus::kOk) {
+      // An earlier packet of the burst made or removed a connection: the staged cursor may miss
+      // it, the bucket's chain as it is now does not.
+      if (looked_up(i) && conns_.changes() != staged) cursors[i] = conns_.InChain(hashes[i]);
       verdict = Handle(frames[i], views[i], cursors[i], now);
     } else if (status[i] == net::ParseStatus::kNotIp) {
       verdict = Verdict::kPass;

@@ -107,6 +107,21 @@ class DataPlane {
     return v[0];
   }
 
+  // Runs frames through the worker as one burst (one Process call); the verdicts, and the
+  // frames as they leave.
+  std::vector<dataplane::Verdict> RunBurst(const std::vector<std::vector<uint8_t>>& in,
+                                           std::vector<std::vector<uint8_t>>* out) {
+    for (const auto& bytes : in) io_.Inject(bytes, 1);
+    std::vector<net::Frame> f(in.size());
+    EXPECT_EQ(io_.Receive(f), in.size());
+    std::vector<dataplane::Verdict> v(in.size());
+    worker_->Process(f, v);
+    out->clear();
+    for (const net::Frame& x : f) out->emplace_back(x.data(), x.data() + x.len);
+    io_.Drop(f);
+    return v;
+  }
+
   core::ServiceManager services_;
   core::Timeouts timeouts_;
   core::Settings settings_;

@@ -231,6 +231,19 @@ TEST_F(WorkerFlowTest, AggregatesLeaveWithTheirOffloadState) {
   EXPECT_TRUE(testing::L4ChecksumOk(inner));
 }
 
+// Packets of one new flow in one burst: the first makes the connection, the others find it
+// (the burst's staged lookups were computed before it existed), so all go to one server.
+TEST_F(WorkerFlowTest, ANewFlowsPacketsInOneBurstShareOneConnection) {
+  ThreeUdpServers();
+  std::vector<std::vector<uint8_t>> out;
+  std::vector<Verdict> v = dp_.RunBurst({Udp(5000, "a"), Udp(5000, "b"), Udp(5001, "c"), Udp(5000, "d")}, &out);
+  ASSERT_EQ(v, std::vector<Verdict>(4, Verdict::kTx));
+  EXPECT_EQ(Dst(out[0]), Dst(out[1]));
+  EXPECT_EQ(Dst(out[0]), Dst(out[3]));
+  EXPECT_NE(Dst(out[0]), Dst(out[2]));  // rr: the other flow went to the next server
+  EXPECT_EQ(dp_.worker_->ListConns(dp_.clock_.NowTicks()).size(), 2u);
+}
+
 TEST_F(WorkerFlowTest, IcmpErrorFromTheRealServerReachesTheClientTranslated) {
   key_ = dp_.AddService(net::kProtoUdp, "198.19.0.1", 53);
   dp_.AddDest(key_, "198.18.1.10", 5353, core::FwdMethod::kMasq);
