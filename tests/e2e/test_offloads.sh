@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The veth offloads on, as users run them (checksum offload, TSO, GSO): the client and the real
-# servers hand TCP over in 64 KB aggregates with half-computed checksums. AF_PACKET with --gso
-# forwards the aggregates whole, with their offload state, through NAT (both ways) and DR;
-# AF_XDP, whose XDP program makes the kernel cut aggregates before it, completes the checksums.
+# servers hand TCP over in 64 KB aggregates with half-computed checksums. Without --gso,
+# AF_PACKET drops them and says so in its log; with --gso it forwards them whole, with their
+# offload state, through NAT (both ways) and DR; AF_XDP, whose XDP program makes the kernel cut
+# aggregates before it, completes the checksums.
 # A bulk transfer is echoed and every byte checked; ipvsadm's byte and packet counters show
 # that the aggregates went through as such (a packet of IPVS is one skb, as in the kernel).
 # Usage: test_offloads.sh BINDIR
@@ -47,9 +48,17 @@ no_switch_offloads() { ip netns exec "$(e2e_ns switch)" ethtool -K "$1" tx off t
 no_switch_offloads p-c0
 for i in "${rs_all[@]}"; do no_switch_offloads "p-r${i}s"; done
 
+echo "== AF_PACKET without --gso"
+E2E_IO=afpacket e2e_start_ipvsd
+e2e_rs_setup nat "${rs_all[@]}"
+service -m
+E2E_CMD_TIMEOUT=3 e2e_in client e2e_peer bulk "$E2E_VIP" "$port" 4 >/dev/null 2>&1 || true
+e2e_check "the aggregates are dropped, and ipvsd's log says why and what to do" \
+  grep -q "larger than a ring slot.*run ipvsd with --gso" "$E2E_WORK/ipvsd.log"
+e2e_stop_ipvsd
+
 echo "== AF_PACKET --gso"
 E2E_IO=afpacket e2e_start_ipvsd --gso
-e2e_rs_setup nat "${rs_all[@]}"
 service -m
 e2e_check "NAT: 64 MB echoed byte for byte" bulk 64
 e2e_check "NAT: the aggregates went through whole (over 3000 bytes per packet)" bytes_per_packet_above 3000

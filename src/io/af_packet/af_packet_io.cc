@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/log.h"
 #include "io/af_packet/nft_table.h"
 #include "net/headers.h"
 
@@ -228,6 +229,13 @@ size_t AfPacketIo::Receive(std::span<net::Frame> frames) {
       f.mark = 0;
       f.cookie = (uint64_t{idx} << 32) | slot_index;
       if (hdr->tp_snaplen < hdr->tp_len || hdr->tp_mac < kSlotDataStart + kReserve) {
+        // Once, so that a user whose TCP stalls learns why; the counter has the rest.
+        if (rx_truncated_.load(std::memory_order_relaxed) == 0) {
+          Log(LogLevel::kWarning,
+              "af_packet: %s: dropped a %u-byte frame larger than a ring slot (a TCP aggregate: TCP "
+              "offloads or GRO on?); run ipvsd with --gso, or turn the offloads off (counted in rx_truncated)",
+              ifc.name.c_str(), hdr->tp_len);
+        }
         Bump(rx_truncated_);
         Release(f);
         continue;
