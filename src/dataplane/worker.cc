@@ -249,7 +249,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
-  if (!icmp && !f.gso_size && !f.csum_partial && net::CompletePartialChecksum(v)) {
+  if (!icmp && !f.offloaded() && net::CompletePartialChecksum(v)) {
     WorkerCounters::Bump(counters_.checksums_completed);
   }
   uint32_t mtu_report = 0;
@@ -293,7 +293,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
       counters_.Drop(DropReason::kUnsupported);
       return Verdict::kDrop;
   }
-  if (f.gso_size || f.csum_partial) KeepOffload(f, v);
+  if (f.offloaded()) KeepOffload(f, v);
   return Transmit(f, hop);
 }
 
@@ -309,7 +309,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     counters_.Drop(DropReason::kNoRoute);
     return Verdict::kDrop;
   }
-  if (!icmp && !f.gso_size && !f.csum_partial && net::CompletePartialChecksum(v)) {
+  if (!icmp && !f.offloaded() && net::CompletePartialChecksum(v)) {
     WorkerCounters::Bump(counters_.checksums_completed);
   }
   uint32_t mtu_report = 0;
@@ -326,7 +326,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     counters_.Drop(DropReason::kUnsupported);
     return Verdict::kDrop;
   }
-  if (f.gso_size || f.csum_partial) KeepOffload(f, v);
+  if (f.offloaded()) KeepOffload(f, v);
   return Transmit(f, hop);
 }
 

@@ -32,7 +32,7 @@ inline bool TtlExpired(const net::PacketView& pkt) { return pkt.ttl <= 1; }
 // skb_gso_validate_network_len() does: its IP and TCP headers plus gso_size payload bytes.
 inline uint32_t WireLength(const net::PacketView& pkt) {
   if (!pkt.gso_size || pkt.protocol != net::kProtoTcp) return pkt.l3_len();
-  const uint32_t tcp_header = (pkt.l4()[12] >> 4) * 4u;
+  const auto tcp_header = static_cast<uint32_t>(net::HeaderAt<net::TcpHdr>(pkt.l4())->header_len());
   return pkt.l4_offset - pkt.l3_offset + tcp_header + pkt.gso_size;
 }
 

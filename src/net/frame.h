@@ -33,6 +33,8 @@ struct Frame {
   uint16_t csum_offset = 0;
 
   uint8_t* data() const { return buffer + offset; }
+  // Carries offload state for the kernel to finish (below).
+  bool offloaded() const { return gso_size || csum_partial; }
   uint32_t tailroom() const { return capacity - offset - len; }
   // Grows the frame at the front by n bytes; false when the headroom is too small.
   bool Push(uint32_t n) {

@@ -104,7 +104,7 @@ bool ReadVnetHeader(const uint8_t* p, net::Frame* f) {
 }
 
 // The virtio-net header a transmitted frame carries: its partial checksum and aggregate.
-void WriteVnetHeader(const net::Frame& f, uint8_t* p) {
+VnetHeader VnetHeaderOf(const net::Frame& f) {
   VnetHeader h{};
   if (f.csum_partial) {
     h.flags = kVnetNeedsCsum;
@@ -116,7 +116,7 @@ void WriteVnetHeader(const net::Frame& f, uint8_t* p) {
     h.gso_type = f.gso_type;
     h.gso_size = htole16(f.gso_size);
   }
-  std::memcpy(p, &h, sizeof h);
+  return h;
 }
 
 }  // namespace
@@ -334,7 +334,7 @@ void AfPacketIo::SendCopies(std::span<const net::Frame> frames) {
     unsigned count = 0;
     for (const net::Frame& f : frames) {
       if (f.ifindex != ifc.ifindex || count == net::kMaxBurst) continue;
-      WriteVnetHeader(f, reinterpret_cast<uint8_t*>(&vnet[count]));
+      vnet[count] = VnetHeaderOf(f);
       iov[count][0] = iovec{&vnet[count], kVnetLen};
       iov[count][1] = iovec{f.data(), f.len};
       msgs[count] = mmsghdr{};
