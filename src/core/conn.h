@@ -25,19 +25,14 @@ namespace ipvsd::core {
 inline constexpr uint16_t kConnFwdMask = 0x0007;    // a FwdMethod
 inline constexpr uint16_t kConnSync = 0x0020;       // installed by the sync protocol
 inline constexpr uint16_t kConnHashed = 0x0040;     // findable in the table
-inline constexpr uint16_t kConnSyncCopy = 0x0010;   // ipvsd's own: see below
 inline constexpr uint16_t kConnNoOutput = 0x0080;   // replies bypass the director (DR, TUN)
 inline constexpr uint16_t kConnInactive = 0x0100;   // counted in the dest's inactconns
 inline constexpr uint16_t kConnNoCport = 0x0800;    // client port unknown yet (templates of FTP)
 inline constexpr uint16_t kConnTemplate = 0x1000;   // a persistence template
 inline constexpr uint16_t kConnOnePacket = 0x2000;  // -o: forwarded once, then freed
 inline constexpr uint16_t kConnInUse = 0x8000;      // ipvsd's own: allocated in its table
-// kConnSyncCopy: a backup installs a synced connection on every worker (it cannot know which
-// worker's queue the flow will arrive on after a takeover); only the first worker's copy is
-// counted in the destination's counters and listed, the others carry this flag until a
-// client packet arrives on them. Never sent: kernel IPVS has no flag with this value.
 // The flags ipvsd keeps for itself, cleared before a connection is synced.
-inline constexpr uint16_t kConnLocalFlags = kConnHashed | kConnSyncCopy | kConnInUse;
+inline constexpr uint16_t kConnLocalFlags = kConnHashed | kConnInUse;
 
 inline constexpr uint32_t kNoIndex = 0xffffffffu;
 

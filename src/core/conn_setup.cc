@@ -77,8 +77,8 @@ TemplateKey TemplateKeyOf(const ServiceConfig& cfg, uint8_t protocol, const net:
   return k;
 }
 
-ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::PacketView& v, const Settings& settings,
-                            Ticks now, int worker, Stats& total_stats) {
+ScheduleResult ScheduleConn(ConnTable& table, ConnTable& templates, const Service& svc, const net::PacketView& v,
+                            const Settings& settings, Ticks now, int worker, Stats& total_stats) {
   const ServiceConfig& cfg = svc.config;
   uint16_t one_packet = (cfg.flags & kSvcOnePacket) && v.protocol == net::kProtoUdp ? kConnOnePacket : 0;
 
@@ -99,15 +99,15 @@ ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::Pac
   const net::RawAddr& t_vaddr = key.vaddr;
   uint16_t t_vport = key.vport;
 
-  ConnEntry* t = table.FindTemplate(v.family, t_proto, snet, t_vaddr, t_vport);
+  ConnEntry* t = templates.FindTemplate(v.family, t_proto, snet, t_vaddr, t_vport);
   if (t && !TemplateValid(*t, settings)) {
-    ExpireConnNow(table, t, now);
+    ExpireConnNow(templates, t, now);
     t = nullptr;
   }
   if (!t) {
     Dest* d = svc.sched->Pick(FlowOf(v), now);
     if (!d) return {ScheduleStatus::kNoDest, nullptr};
-    t = table.Allocate();
+    t = templates.Allocate();
     if (!t) return {ScheduleStatus::kTableFull, nullptr};
     uint16_t t_dport = t_vport != 0 ? d->port() : 0;
     FillConn(t, v.family, t_proto, snet, 0, t_vaddr, t_vport, d, t_dport, cfg.key.fwmark);
@@ -116,7 +116,7 @@ ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::Pac
     t->timeout_s = cfg.timeout;
     t->expires = now + SecondsToTicks(cfg.timeout);
     d->BindTemplate();
-    table.Insert(t);
+    templates.Insert(t);
   }
 
   ConnEntry* c = table.Allocate();
@@ -124,7 +124,7 @@ ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::Pac
   Dest* d = t->dest;
   FillConn(c, v.family, v.protocol, v.src, v.sport, v.dst, v.dport, d, d->port() ? d->port() : v.dport,
            cfg.key.fwmark);
-  c->control = table.IndexOf(t);
+  c->control = templates.IndexOf(t);
   ++t->n_control;
   // ip_vs_conn_put on the template: every connection it places renews it.
   t->timeout_s = cfg.timeout;
@@ -134,15 +134,13 @@ ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::Pac
 }
 
 namespace {
-void Unbind(ConnTable& table, ConnEntry* e) {
-  // A backup's extra copy of a synced entry was never counted (core/conn.h).
-  bool counted = !(e->flags & kConnSyncCopy);
+void Unbind(ConnTable& templates, ConnEntry* e) {
   if (e->is_template()) {
-    if (e->dest && counted) e->dest->UnbindTemplate();
+    if (e->dest) e->dest->UnbindTemplate();
   } else {
-    if (e->dest && counted) e->dest->UnbindConn(e->inactive());
+    if (e->dest) e->dest->UnbindConn(e->inactive());
     if (e->control != kNoIndex) {
-      ConnEntry* t = table.At(e->control);
+      ConnEntry* t = templates.At(e->control);
       if (t->n_control > 0) --t->n_control;
       e->control = kNoIndex;
     }
@@ -151,14 +149,14 @@ void Unbind(ConnTable& table, ConnEntry* e) {
 }
 }  // namespace
 
-bool OnConnExpire(ConnTable& table, ConnEntry* e, Ticks now) {
+bool OnConnExpire(ConnTable& templates, ConnEntry* e, Ticks now) {
   // A template is not freed while connections it placed still refer to it (even when it was
   // invalidated and can no longer be found).
   if (e->is_template() && e->n_control > 0) {
     e->expires = now + SecondsToTicks(e->timeout_s);
     return false;
   }
-  Unbind(table, e);
+  Unbind(templates, e);
   return true;
 }
 
@@ -168,8 +166,8 @@ void ExpireConnNow(ConnTable& table, ConnEntry* e, Ticks now) {
   table.Rearm(e);
 }
 
-void ReleaseOnePacketConn(ConnTable& table, ConnEntry* e) {
-  Unbind(table, e);
+void ReleaseOnePacketConn(ConnTable& table, ConnTable& templates, ConnEntry* e) {
+  Unbind(templates, e);
   table.Discard(e);
 }
 

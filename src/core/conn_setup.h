@@ -45,19 +45,22 @@ struct TemplateKey {
 TemplateKey TemplateKeyOf(const ServiceConfig& cfg, uint8_t protocol, const net::RawAddr& caddr,
                           const net::RawAddr& vaddr, uint16_t vport);
 
-// Creates the connection for the first packet `v` of a flow to `svc`.
-ScheduleResult ScheduleConn(ConnTable& table, const Service& svc, const net::PacketView& v, const Settings& settings,
-                            Ticks now, int worker, Stats& total_stats);
+// Creates the connection for the first packet `v` of a flow to `svc` in `table`; a persistent
+// service's template is found or made in `templates` (core/template_table.h: the director's
+// shared one, under its lock; or `table` itself, where one thread owns every entry).
+ScheduleResult ScheduleConn(ConnTable& table, ConnTable& templates, const Service& svc, const net::PacketView& v,
+                            const Settings& settings, Ticks now, int worker, Stats& total_stats);
 
 // The wheel's verdict for an entry whose time has come: true = free it (accounting done),
 // false = keep it (a template still controlling connections; its expiry was renewed).
-bool OnConnExpire(ConnTable& table, ConnEntry* e, Ticks now);
+// `templates` holds the template that placed e, if any.
+bool OnConnExpire(ConnTable& templates, ConnEntry* e, Ticks now);
 
 // Ends a connection at once (expire-now): it can no longer be found, and the wheel frees it
 // on its next tick.
 void ExpireConnNow(ConnTable& table, ConnEntry* e, Ticks now);
 
 // Releases an unhashed one-packet connection right after its packet was forwarded.
-void ReleaseOnePacketConn(ConnTable& table, ConnEntry* e);
+void ReleaseOnePacketConn(ConnTable& table, ConnTable& templates, ConnEntry* e);
 
 }  // namespace ipvsd::core

@@ -4,6 +4,7 @@
 
 #include "core/core_test_util.h"
 #include "core/proto_state.h"
+#include "core/template_table.h"
 
 namespace ipvsd::core {
 namespace {
@@ -39,7 +40,7 @@ class ConnSetupTest : public ::testing::Test {
   const Service& Svc() { return *manager_.table()->FindKey(key_); }
   ScheduleResult New(const char* client, uint16_t cport, uint16_t vport = 80, uint8_t proto = net::kProtoTcp) {
     net::PacketView v = Packet(proto, client, cport, "198.19.0.1", vport, net::kTcpSyn);
-    return ScheduleConn(*active_, Svc(), v, settings_, now_, 0, total_);
+    return ScheduleConn(*active_, *templates_, Svc(), v, settings_, now_, 0, total_);
   }
   // Moves time to `seconds` as a polling worker does: one second at a time.
   void AdvanceTo(uint32_t seconds) {
@@ -52,7 +53,8 @@ class ConnSetupTest : public ::testing::Test {
 
   ServiceManager manager_;
   ConnTable table_;
-  ConnTable* active_ = &table_;  // the table New() schedules into
+  ConnTable* active_ = &table_;     // the table New() schedules into
+  ConnTable* templates_ = &table_;  // and the one its templates go to
   Settings settings_;
   Stats total_;
   ServiceKey key_;
@@ -138,6 +140,39 @@ TEST_F(ConnSetupTest, NetmaskGroupsClients) {
   EXPECT_NE(DestOf(New("198.18.3.5", 1000)), d);
 }
 
+// Two workers, each with its own connections, share one template table: clients of one
+// netmask stay on one server whichever worker places their connections, and a template lives
+// on while a connection of either worker refers to it.
+TEST_F(ConnSetupTest, WorkersWithTheirOwnConnectionsShareTheTemplates) {
+  ServiceConfig cfg = RrService(80, 10);
+  cfg.netmask = 0xffffff00;
+  AddService(cfg);
+  AddDests({"198.18.1.1", "198.18.1.2", "198.18.1.3"});
+  TemplateTable shared(64, 7, 0);
+  ConnTable other(64, 6, 0);
+  templates_ = &shared.table();
+  std::string d = DestOf(New("198.18.0.5", 1000));
+  active_ = &other;
+  EXPECT_EQ(DestOf(New("198.18.0.77", 2000)), d);
+  EXPECT_EQ(DestOf(New("198.18.0.5", 1001)), d);
+  EXPECT_EQ(table_.size(), 1u);
+  EXPECT_EQ(other.size(), 2u);
+  EXPECT_EQ(shared.table().templates(), 1u);
+  EXPECT_EQ(shared.table().size(), 1u);
+  // The connections end after 3 s, the template 10 s after that.
+  auto expire = [&](ConnTable& t, Ticks at) {
+    t.Expire(at, [&](ConnEntry* e, Ticks when) { return OnConnExpire(shared.table(), e, when); });
+  };
+  for (uint32_t s = 1; s <= 14; ++s) {
+    expire(table_, SecondsToTicks(s));
+    expire(other, SecondsToTicks(s));
+    shared.Expire(SecondsToTicks(s));
+  }
+  EXPECT_EQ(table_.size() + other.size(), 0u);
+  EXPECT_EQ(shared.table().size(), 0u);
+  EXPECT_EQ(Svc().dests[0]->persistconns() + Svc().dests[1]->persistconns() + Svc().dests[2]->persistconns(), 0);
+}
+
 TEST_F(ConnSetupTest, PortZeroPersistentServiceSharesTheServerAcrossPorts) {
   ServiceConfig cfg = RrService(0, 300);
   AddService(cfg);
@@ -202,7 +237,7 @@ TEST_F(ConnSetupTest, OnePacketUdpConnectionsAreNotHashed) {
   EXPECT_FALSE(r.conn->flags & kConnHashed);
   Dest* d = r.conn->dest;
   EXPECT_EQ(d->inactconns(), 1);
-  ReleaseOnePacketConn(table_, r.conn);
+  ReleaseOnePacketConn(table_, table_, r.conn);
   EXPECT_EQ(d->inactconns(), 0);
   EXPECT_EQ(table_.size(), 0u);
 }

@@ -50,19 +50,19 @@ void SetExpiry(ConnTable& table, ConnEntry* e, Ticks timeout, Ticks now) {
 }
 
 // Links a connection of a persistent service to its template, when the backup has it.
-void LinkTemplate(ConnTable& table, const Service& svc, ConnEntry* c) {
+void LinkTemplate(ConnTable& templates, const Service& svc, ConnEntry* c) {
   if (!svc.config.persistent() || c->control != kNoIndex) return;
   TemplateKey k = TemplateKeyOf(svc.config, c->protocol, c->caddr, c->vaddr, c->vport);
-  ConnEntry* t = table.FindTemplate(c->af, k.protocol, k.snet, k.vaddr, k.vport);
+  ConnEntry* t = templates.FindTemplate(c->af, k.protocol, k.snet, k.vaddr, k.vport);
   if (!t || t->dest != c->dest) return;
-  c->control = table.IndexOf(t);
+  c->control = templates.IndexOf(t);
   ++t->n_control;
 }
 
-InstallResult Update(ConnTable& table, const Service& svc, ConnEntry* e, const SyncRecord& r, Ticks timeout,
-                     int sync_threshold, Ticks now) {
+InstallResult Update(ConnTable& table, ConnTable& templates, const Service& svc, ConnEntry* e, const SyncRecord& r,
+                     Ticks timeout, int sync_threshold, Ticks now) {
   uint16_t received = static_cast<uint16_t>(r.flags & kSyncBackupUpdateMask & 0xffff);
-  if (!e->is_template() && ((e->flags ^ received) & kConnInactive) && e->dest && !(e->flags & kConnSyncCopy)) {
+  if (!e->is_template() && ((e->flags ^ received) & kConnInactive) && e->dest) {
     if (received & kConnInactive) {
       e->dest->ConnBecameInactive();
     } else {
@@ -77,7 +77,7 @@ InstallResult Update(ConnTable& table, const Service& svc, ConnEntry* e, const S
   } else {
     e->state = static_cast<uint8_t>(r.state);
     e->old_state = e->state;
-    LinkTemplate(table, svc, e);
+    LinkTemplate(templates, svc, e);
   }
   SetExpiry(table, e, timeout, now);
   return InstallResult::kUpdated;
@@ -116,8 +116,8 @@ const char* InstallResultName(InstallResult r) {
   return "?";
 }
 
-InstallResult InstallSyncConn(ConnTable& table, const ServiceTable& services, const SyncRecord& r,
-                              const Timeouts& timeouts, int sync_threshold, bool counted, Ticks now) {
+InstallResult InstallSyncConn(ConnTable& conns, ConnTable& templates, const ServiceTable& services,
+                              const SyncRecord& r, const Timeouts& timeouts, int sync_threshold, Ticks now) {
   if (!ValidFamily(r.af)) return InstallResult::kInvalid;
   const bool is_template = r.is_template();
   if (!is_template && r.state >= StateCount(r.protocol)) return InstallResult::kInvalid;
@@ -125,6 +125,7 @@ InstallResult InstallSyncConn(ConnTable& table, const ServiceTable& services, co
   const Service* svc = services.Find(r.fwmark, r.af, r.protocol, r.vaddr, r.vport);
   if (!svc) return InstallResult::kNoService;
   Ticks timeout = ReceivedTimeout(r, timeouts);
+  ConnTable& table = is_template ? templates : conns;
 
   ConnEntry* e = is_template ? table.FindTemplate(r.af, r.protocol, r.caddr, r.vaddr, r.vport)
                              : table.FindIn(r.af, r.protocol, r.caddr, r.cport, r.vaddr, r.vport);
@@ -135,7 +136,7 @@ InstallResult InstallSyncConn(ConnTable& table, const ServiceTable& services, co
     ExpireConnNow(table, e, now);
     e = nullptr;
   }
-  if (e) return Update(table, *svc, e, r, timeout, sync_threshold, now);
+  if (e) return Update(table, templates, *svc, e, r, timeout, sync_threshold, now);
 
   Dest* d = FindSyncDest(*svc, r);
   if (!d) return InstallResult::kNoDest;
@@ -158,34 +159,22 @@ InstallResult InstallSyncConn(ConnTable& table, const ServiceTable& services, co
   // a connection keeps the received activity flag.
   uint16_t flags = static_cast<uint16_t>(r.flags & kSyncBackupMask & ~(kConnFwdMask | kConnNoOutput | kSyncFlagSeqMask));
   flags |= kConnSync | static_cast<uint16_t>(d->fwd());
-  if (!counted) flags |= kConnSyncCopy;
   if (is_template) {
     // As the templates ScheduleConn makes: method and template flag, no activity flag.
     c->flags |= static_cast<uint16_t>(flags & ~kConnInactive);
     c->n_control = 0;
     c->timeout_s = TicksToSecondsCeil(timeout);
-    if (counted) d->BindTemplate();
+    d->BindTemplate();
   } else {
     if (d->fwd() != FwdMethod::kMasq) flags |= kConnNoOutput;
     c->flags |= flags;
     c->state = static_cast<uint8_t>(r.state);
     c->old_state = c->state;
-    if (counted) d->BindConn(c->inactive());
+    d->BindConn(c->inactive());
   }
   table.Insert(c);
-  if (!is_template) LinkTemplate(table, *svc, c);
+  if (!is_template) LinkTemplate(templates, *svc, c);
   return InstallResult::kCreated;
-}
-
-void ClaimSyncCopy(ConnTable& table, ConnEntry& c) {
-  if (!(c.flags & kConnSyncCopy)) return;
-  c.flags = static_cast<uint16_t>(c.flags & ~kConnSyncCopy);
-  if (c.dest) c.dest->BindConn(c.inactive());
-  if (c.control == kNoIndex) return;
-  ConnEntry* t = table.At(c.control);
-  if (!(t->flags & kConnSyncCopy)) return;
-  t->flags = static_cast<uint16_t>(t->flags & ~kConnSyncCopy);
-  if (t->dest) t->dest->BindTemplate();
 }
 
 }  // namespace ipvsd::core

@@ -5,7 +5,8 @@
 //  - SyncRecord is one connection or template as a message carries it: fixed-size and
 //    trivially copyable, so that it travels through the SpscRings between workers and the
 //    sync threads;
-//  - InstallSyncConn puts a received record into a worker's table. A new entry is found its
+//  - InstallSyncConn puts a received record into the table of the worker that owns the
+//    connection (a template into the shared template table). A new entry is found its
 //    service (by mark, or address and port) and destination (by address and port), takes the
 //    received state and flags (activity, no-cport, template) with IP_VS_CONN_F_SYNC, the
 //    destination's forwarding method, the received timeout (version 1) or the protocol's
@@ -75,13 +76,9 @@ enum class InstallResult : uint8_t {
 inline constexpr int kInstallResultCount = static_cast<int>(InstallResult::kCount);
 const char* InstallResultName(InstallResult r);
 
-// Installs or updates `r` in `table`. `counted`: this copy binds the destination's counters
-// (the first worker's); other copies are marked kConnSyncCopy (core/conn.h).
-InstallResult InstallSyncConn(ConnTable& table, const ServiceTable& services, const SyncRecord& r,
-                              const Timeouts& timeouts, int sync_threshold, bool counted, Ticks now);
-
-// A client packet arrived on a backup's extra copy (the flow came to this worker after a
-// takeover): from now on this copy is counted, and so is its template.
-void ClaimSyncCopy(ConnTable& table, ConnEntry& c);
+// Installs or updates `r`: a connection in `table`, a template in `templates` (the director's
+// shared TemplateTable, under its lock, or `table` itself where one thread owns every entry).
+InstallResult InstallSyncConn(ConnTable& table, ConnTable& templates, const ServiceTable& services,
+                              const SyncRecord& r, const Timeouts& timeouts, int sync_threshold, Ticks now);
 
 }  // namespace ipvsd::core

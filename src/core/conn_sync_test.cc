@@ -53,8 +53,8 @@ class ConnSyncTest : public ::testing::Test {
     return r;
   }
 
-  InstallResult Install(const SyncRecord& r, bool counted = true) {
-    return InstallSyncConn(table_, *manager_.table(), r, timeouts_, kThreshold, counted, now_);
+  InstallResult Install(const SyncRecord& r) {
+    return InstallSyncConn(table_, table_, *manager_.table(), r, timeouts_, kThreshold, now_);
   }
   ConnEntry* FindConn(uint16_t cport) {
     return table_.FindIn(net::Family::kInet, net::kProtoTcp, Ip("198.18.0.5").raw, cport, Ip("198.19.0.1").raw, 80);
@@ -143,23 +143,33 @@ TEST_F(ConnSyncTest, VersionZeroRecordsTakeTheProtocolTimeout) {
   EXPECT_EQ(FindTemplate()->timeout_s, kSyncTemplateTimeoutV0);
 }
 
-TEST_F(ConnSyncTest, UncountedCopiesCountOnlyOnceClaimedAndNeverTwice) {
-  ASSERT_EQ(Install(Template("198.18.1.1"), false), InstallResult::kCreated);
-  ASSERT_EQ(Install(Conn(40000, "198.18.1.1", TcpState::kEstablished), false), InstallResult::kCreated);
+TEST_F(ConnSyncTest, TemplatesGoToTheTemplateTableAndTheirConnectionsLinkAcrossTables) {
+  ConnTable templates(64, 9, 0);
   const Dest& d = DestNamed("198.18.1.1");
-  EXPECT_EQ(d.activeconns() + d.inactconns() + d.persistconns(), 0);
-  ConnEntry* c = FindConn(40000);
-  ClaimSyncCopy(table_, *c);
+  ASSERT_EQ(InstallSyncConn(table_, templates, *manager_.table(), Template("198.18.1.1"), timeouts_, kThreshold, now_),
+            InstallResult::kCreated);
+  ASSERT_EQ(InstallSyncConn(table_, templates, *manager_.table(), Conn(40000, "198.18.1.1", TcpState::kEstablished),
+                            timeouts_, kThreshold, now_),
+            InstallResult::kCreated);
+  EXPECT_EQ(templates.templates(), 1u);
+  EXPECT_EQ(table_.templates(), 0u);
+  EXPECT_EQ(table_.size(), 1u);
+  ConnEntry* t = templates.FindTemplate(net::Family::kInet, net::kProtoTcp, Ip("198.18.0.5").raw,
+                                        Ip("198.19.0.1").raw, 80);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(FindConn(40000)->control, templates.IndexOf(t));
+  EXPECT_EQ(t->n_control, 1u);
   EXPECT_EQ(d.activeconns(), 1);
   EXPECT_EQ(d.persistconns(), 1);
-  ClaimSyncCopy(table_, *c);
-  EXPECT_EQ(d.activeconns(), 1);
-  // Expiry gives back exactly what was counted (the template outlives its connection).
+  // Expiry gives back exactly what was counted: the connection first (releasing its
+  // template), then the template.
   for (uint32_t s : {1000u, 2000u}) {
-    table_.Expire(now_ + SecondsToTicks(s), [&](ConnEntry* e, Ticks at) { return OnConnExpire(table_, e, at); });
+    Ticks at = now_ + SecondsToTicks(s);
+    table_.Expire(at, [&](ConnEntry* e, Ticks when) { return OnConnExpire(templates, e, when); });
+    templates.Expire(at, [&](ConnEntry* e, Ticks when) { return OnConnExpire(templates, e, when); });
   }
   EXPECT_EQ(d.activeconns() + d.inactconns() + d.persistconns(), 0);
-  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(table_.size() + templates.size(), 0u);
 }
 
 TEST_F(ConnSyncTest, MasterRecordOfAnEntryRoundTripsThroughTheInstall) {
@@ -189,7 +199,7 @@ TEST_F(ConnSyncTest, RandomRecordsNeverBreakTheTable) {
     if (pick(8) == 0) r.fwmark = pick(3);
     if (pick(8) == 0) r.vport = static_cast<uint16_t>(pick(3) * 40);
     if (pick(8) == 0) r.caddr.bytes[pick(16)] = static_cast<uint8_t>(rng());
-    Install(r, pick(2) == 0);
+    Install(r);
     if (pick(16) == 0) {
       now_ += SecondsToTicks(pick(400));
       table_.Expire(now_, [&](ConnEntry* e, Ticks at) { return OnConnExpire(table_, e, at); });

@@ -109,7 +109,8 @@ class ConnTable {
   // called with the tick it came due (ordering within a catch-up is kept): it returns true to
   // free the entry (after doing its own accounting), or false after setting a later
   // e->expires to keep it. Returns the number of entries freed. A worker that stalled for
-  // more than one revolution catches up in one pass at `now`.
+  // more than one revolution catches up in one pass at `now`; a `now` at or before the last
+  // one run does nothing.
   template <typename OnExpire>
   uint32_t Expire(Ticks now, OnExpire&& on_expire);
 
@@ -157,6 +158,9 @@ class ConnTable {
 template <typename OnExpire>
 uint32_t ConnTable::Expire(Ticks now, OnExpire&& on_expire) {
   uint32_t freed = 0;
+  // Several workers run a shared table's wheel (core/template_table.h), each with the time it
+  // read: one that comes with an earlier time has nothing to do.
+  if (static_cast<int32_t>(now - wheel_now_) <= 0) return 0;
   bool stalled = now - wheel_now_ > kWheelSlots;
   uint32_t steps = stalled ? kWheelSlots : now - wheel_now_;
   for (uint32_t step = 0; step < steps; ++step) {

@@ -98,13 +98,11 @@ constexpr uint8_t kSctpStates[3][10][14] = {
 // Moves the destination's counter when a connection enters or leaves ESTABLISHED.
 void Account(ConnEntry& c, bool established) {
   if (!c.dest) return;
-  // A backup's extra copy of a synced connection is not counted (core/conn.h).
-  bool counted = !(c.flags & kConnSyncCopy);
   if (!c.inactive() && !established) {
-    if (counted) c.dest->ConnBecameInactive();
+    c.dest->ConnBecameInactive();
     c.flags |= kConnInactive;
   } else if (c.inactive() && established) {
-    if (counted) c.dest->ConnBecameActive();
+    c.dest->ConnBecameActive();
     c.flags &= static_cast<uint16_t>(~kConnInactive);
   }
 }

@@ -101,17 +101,18 @@ bool SyncConnNeeded(ConnEntry& e, uint32_t pkts, Ticks timeout, Ticks now, const
   // A template's old_state shares storage with its timeout (core/conn.h); its state never
   // changes, so it has none to remember.
   if (!e.is_template()) e.old_state = e.state;
-  // The kernel's cmpxchg on sync_endtime cannot fail here: one worker owns the entry.
+  // The kernel's cmpxchg on sync_endtime cannot fail here: one worker owns a connection, and
+  // a template is touched under the template table's lock.
   e.sync_endtime = n;
   return true;
 }
 
-SyncPick PickForSync(ConnTable& table, ConnEntry& c, uint32_t pkts, const Timeouts& timeouts, Ticks now,
+SyncPick PickForSync(ConnTable& templates, ConnEntry& c, uint32_t pkts, const Timeouts& timeouts, Ticks now,
                      const SyncParams& p) {
   SyncPick pick;
   if (!(c.flags & kConnOnePacket)) pick.conn = SyncConnNeeded(c, pkts, EntryTimeout(c, timeouts), now, p);
   if (c.is_template() || c.control == kNoIndex) return pick;
-  ConnEntry* t = table.At(c.control);
+  ConnEntry* t = templates.At(c.control);
   uint32_t tpkts = ++t->in_pkts;
   if (SyncConnNeeded(*t, tpkts, EntryTimeout(*t, timeouts), now, p)) pick.tmpl = t;
   return pick;

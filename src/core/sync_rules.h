@@ -15,9 +15,10 @@
 //    considers them); with sync_persist_mode the connections of persistent services are not
 //    sent, only their templates;
 //  - one-packet connections are not sent, their template is.
-// Pure and lock-free: the worker calls it on the packet path.
+// Pure: the worker calls it on the packet path, holding the template table's lock when the
+// connection has a template (`templates` is the table that holds it).
 //
-//   SyncPick p = PickForSync(table, *conn, ++conn->in_pkts, timeouts, now, params);
+//   SyncPick p = PickForSync(templates, *conn, ++conn->in_pkts, timeouts, now, params);
 //   if (p.conn) queue(*conn);  if (p.tmpl) queue(*p.tmpl);
 #pragma once
 
@@ -51,7 +52,7 @@ struct SyncPick {
   bool conn = false;
   ConnEntry* tmpl = nullptr;
 };
-SyncPick PickForSync(ConnTable& table, ConnEntry& c, uint32_t pkts, const Timeouts& timeouts, Ticks now,
+SyncPick PickForSync(ConnTable& templates, ConnEntry& c, uint32_t pkts, const Timeouts& timeouts, Ticks now,
                      const SyncParams& p);
 
 // The entry's full timeout (cp->timeout): its state's for a connection, the persistence

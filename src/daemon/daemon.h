@@ -67,10 +67,11 @@ class DataPlane {
   virtual void OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) = 0;
 
   // Connection sync (daemon/sync_daemon.h), called from the sync threads. One master thread
-  // pops every worker's queue; one backup thread pushes to every worker's.
+  // pops every worker's queue; one backup thread hands each received connection to the
+  // worker that owns it (false: that worker's queue is full).
   virtual size_t SyncWorkerCount() = 0;
   virtual size_t PopSyncOut(size_t worker, std::span<core::SyncRecord> out) = 0;
-  virtual bool PushSyncIn(size_t worker, const core::SyncRecord& r) = 0;
+  virtual bool PushSyncIn(const core::SyncRecord& r) = 0;
   // Every live connection and template, for a pull request.
   virtual std::vector<core::SyncRecord> SyncDump() = 0;
 };

@@ -1,5 +1,7 @@
 #include "daemon/data_plane_setup.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -18,18 +20,33 @@ std::string Join(const std::vector<std::string>& v) {
   return s;
 }
 
-// One AfXdpIo per queue, all behind one XDP program: a filter update goes to any of them.
-Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, int queues) {
+// UMEM frames per socket: a fill ring of half of them, the rest in flight.
+constexpr uint32_t kFramesPerSocket = 2048;
+
+// One AfXdpIo per worker, all behind one XDP program (a filter update goes to any of them).
+// Every rx queue of every interface gets a socket: worker w serves queues w, w + workers, ...
+// of each interface, whatever its queue count.
+Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std::vector<int>& queues, int workers) {
   PacketIoSet set;
   std::vector<io::AfXdpIo*> sockets;
-  for (int q = 0; q < queues; ++q) {
+  for (int w = 0; w < workers; ++w) {
     io::AfXdpOptions o;
     o.ifaces = ifaces;
-    o.queue = static_cast<uint32_t>(q);
+    std::string served;
+    for (uint32_t i = 0; i < ifaces.size(); ++i) {
+      std::string list;
+      for (int q = w; q < queues[i]; q += workers) {
+        o.queues.push_back(io::AfXdpQueue{i, static_cast<uint32_t>(q)});
+        list += (list.empty() ? "" : ",") + std::to_string(q);
+      }
+      if (!list.empty()) served += " " + ifaces[i] + " queue " + list;
+    }
+    o.frames = std::max<uint32_t>(4096, kFramesPerSocket * static_cast<uint32_t>(o.queues.size()));
     auto io = io::AfXdpIo::Open(o);
     if (!io) return io.error();
     sockets.push_back(io->get());
-    if (q == 0) set.description = "AF_XDP " + (*io)->mode_description();
+    if (w == 0) set.description = "AF_XDP " + (*io)->mode_description();
+    set.attachments.push_back("worker " + std::to_string(w) + ":" + served);
     set.ios.push_back(std::move(*io));
   }
   set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
@@ -55,28 +72,48 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, int queues
   return set;
 }
 
-// One AF_PACKET PacketIo over every interface: without a steering program a second worker
-// would see the replies of the first one's NAT connections.
-Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gso) {
-  io::AfPacketOptions o;
-  o.ifaces = ifaces;
-  o.gso = gso;
-  if (gso) o.frames = io::kGsoFrames;
-  auto io = io::AfPacketIo::Open(o);
-  if (!io) return io.error();
+// One AF_PACKET PacketIo per worker over every interface, the workers' sockets of an interface
+// in one PACKET_FANOUT group (the kernel's flow hash, whatever the rx queue): a flow's packets
+// stay on one worker, and the handoff takes a NAT reply that hashed elsewhere to its connection.
+Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gso, int workers) {
   PacketIoSet set;
-  io::AfPacketIo* raw = io->get();
-  set.set_filter = [raw](const io::TrafficFilter& f) { return raw->SetFilter(f); };
+  std::vector<io::AfPacketIo*> sockets;
+  // A group id of this process's own, so that two ipvsd in one namespace do not share one.
+  const uint32_t group = workers > 1 ? (static_cast<uint32_t>(getpid()) & 0x7fff) | 1 : 0;
+  for (int w = 0; w < workers; ++w) {
+    io::AfPacketOptions o;
+    o.ifaces = ifaces;
+    o.gso = gso;
+    o.fanout_group = group;
+    if (gso) o.frames = io::kGsoFrames;
+    auto io = io::AfPacketIo::Open(o);
+    if (!io) return io.error();
+    sockets.push_back(io->get());
+    set.attachments.push_back("worker " + std::to_string(w) + ": " + Join(ifaces) +
+                              (workers > 1 ? " (fanout by flow hash)" : ""));
+    set.ios.push_back(std::move(*io));
+  }
+  set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
   set.description = "AF_PACKET";
-  set.counters = [raw] {
-    io::AfPacketIo::Counters c = raw->counters();
-    return "rx=" + std::to_string(c.rx) + " tx=" + std::to_string(c.tx) + " tx_ring_full=" +
-           std::to_string(c.tx_ring_full) + " tx_errors=" + std::to_string(c.tx_errors) +
-           " rx_truncated=" + std::to_string(c.rx_truncated) +
-           " rx_other_host=" + std::to_string(c.rx_other_host) + " rx_gso_unsupported=" +
-           std::to_string(c.rx_gso_unsupported) + " kernel_rx_drops=" + std::to_string(c.rx_drops);
+  set.counters = [sockets] {
+    io::AfPacketIo::Counters t;
+    for (io::AfPacketIo* s : sockets) {
+      io::AfPacketIo::Counters c = s->counters();
+      t.rx += c.rx;
+      t.tx += c.tx;
+      t.tx_ring_full += c.tx_ring_full;
+      t.tx_errors += c.tx_errors;
+      t.rx_truncated += c.rx_truncated;
+      t.rx_other_host += c.rx_other_host;
+      t.rx_gso_unsupported += c.rx_gso_unsupported;
+      t.rx_drops += c.rx_drops;
+    }
+    return "rx=" + std::to_string(t.rx) + " tx=" + std::to_string(t.tx) + " tx_ring_full=" +
+           std::to_string(t.tx_ring_full) + " tx_errors=" + std::to_string(t.tx_errors) +
+           " rx_truncated=" + std::to_string(t.rx_truncated) +
+           " rx_other_host=" + std::to_string(t.rx_other_host) + " rx_gso_unsupported=" +
+           std::to_string(t.rx_gso_unsupported) + " kernel_rx_drops=" + std::to_string(t.rx_drops);
   };
-  set.ios.push_back(std::move(*io));
   return set;
 }
 
@@ -88,19 +125,23 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
   if (ifaces.empty()) return std::unique_ptr<WorkerPool>();
   if (Status st = CheckInterfaces(ifaces); !st) return st.error();
 
-  int queues = RxQueueCount(ifaces.front());
-  for (const std::string& i : ifaces) queues = std::min(queues, RxQueueCount(i));
-  int wanted = opt.workers > 0 ? opt.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  int workers = std::clamp(std::min(wanted, queues), 1, core::kMaxWorkers);
+  std::vector<int> queues;
+  for (const std::string& i : ifaces) queues.push_back(RxQueueCount(i));
+  const int most_queues = *std::max_element(queues.begin(), queues.end());
+  const int wanted =
+      opt.workers > 0 ? opt.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // AF_XDP: a worker without a queue would have nothing to receive.
+  const int xdp_workers = std::clamp(std::min(wanted, most_queues), 1, core::kMaxWorkers);
+  const int packet_workers = std::clamp(wanted, 1, core::kMaxWorkers);
 
   Result<PacketIoSet> io = Error{};
   if (opt.io != IoMode::kAfPacket) {
-    io = OpenAfXdp(ifaces, workers);
+    io = OpenAfXdp(ifaces, queues, xdp_workers);
     if (!io && opt.io == IoMode::kAfXdp) return io.error();
     if (!io) Log(LogLevel::kWarning, "AF_XDP unavailable (%s); using AF_PACKET", io.error().message.c_str());
   }
   if (!io) {
-    io = OpenAfPacket(ifaces, opt.gso);
+    io = OpenAfPacket(ifaces, opt.gso, packet_workers);
     if (!io) return io.error();
   }
   auto router = io::NetlinkRouter::Open();
@@ -108,6 +149,7 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
 
   Log(LogLevel::kInfo, "data plane: %s on %s, %zu worker(s)", io->description.c_str(), Join(ifaces).c_str(),
       io->ios.size());
+  for (const std::string& a : io->attachments) Log(LogLevel::kInfo, "data plane: %s", a.c_str());
   dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
                              &daemon.services().total_stats(), nullptr, &daemon.clock()};
   return std::make_unique<WorkerPool>(env, std::move(*router), opt.conn_max, std::move(*io));

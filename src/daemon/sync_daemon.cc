@@ -217,11 +217,9 @@ void SyncDaemon::RunBackup(Thread& t) {
     backup_counters_.entries_skipped.fetch_add(d.skipped, std::memory_order_relaxed);
     if (d.kind != sync::DatagramKind::kConns) continue;
     backup_counters_.conns_received.fetch_add(d.conns.size(), std::memory_order_relaxed);
-    size_t workers = data_plane_ ? data_plane_->SyncWorkerCount() : 0;
+    if (!data_plane_) continue;
     for (const core::SyncRecord& r : d.conns) {
-      for (size_t w = 0; w < workers; ++w) {
-        if (!data_plane_->PushSyncIn(w, r)) backup_counters_.handover_full.fetch_add(1, std::memory_order_relaxed);
-      }
+      if (!data_plane_->PushSyncIn(r)) backup_counters_.handover_full.fetch_add(1, std::memory_order_relaxed);
     }
   }
 }

@@ -35,7 +35,7 @@ class FakeDataPlane final : public DataPlane {
     queued_.erase(queued_.begin(), queued_.begin() + static_cast<long>(n));
     return n;
   }
-  bool PushSyncIn(size_t, const core::SyncRecord&) override { return true; }
+  bool PushSyncIn(const core::SyncRecord&) override { return true; }
   std::vector<core::SyncRecord> SyncDump() override { return {}; }
 
   void Queue(const core::SyncRecord& r) {

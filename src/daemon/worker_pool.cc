@@ -36,14 +36,21 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
       ios_(std::move(io.ios)),
       set_filter_(std::move(io.set_filter)),
       io_counters_(std::move(io.counters)),
-      clock_(env.clock) {
+      clock_(env.clock),
+      timeouts_(env.timeouts) {
   env.router = router_.get();
   uint32_t per_worker = conn_max / static_cast<uint32_t>(ios_.size() ? ios_.size() : 1);
+  const uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  if (ios_.size() > 1) handoff_ = std::make_unique<dataplane::Handoff>(ios_.size(), dataplane::RandomHandoffKey());
+  // As many templates as connections at most: each template controls one connection or more.
+  templates_ = std::make_unique<core::TemplateTable>(conn_max, ~seed, env.clock->NowTicks());
+  env.handoff = handoff_.get();
+  env.templates = templates_.get();
   for (size_t i = 0; i < ios_.size(); ++i) {
     dataplane::Worker::Options o;
     o.id = static_cast<int>(i);
     o.conn_capacity = per_worker;
-    o.hash_seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    o.hash_seed = seed;
     workers_.push_back(std::make_unique<dataplane::Worker>(o, env));
   }
 }
@@ -78,12 +85,14 @@ void WorkerPool::Stop() {
                      std::to_string(n);
     }
     Log(LogLevel::kInfo,
-        "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu checksums_completed=%llu drops:%s%s",
+        "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu checksums_completed=%llu "
+        "handed_off=%llu handed_in=%llu drops:%s%s",
         w->id(), static_cast<unsigned long long>(c.rx.load()), static_cast<unsigned long long>(c.tx.load()),
         static_cast<unsigned long long>(c.passed.load()), static_cast<unsigned long long>(c.icmp_sent.load()),
         static_cast<unsigned long long>(c.resets_sent.load()),
-        static_cast<unsigned long long>(c.checksums_completed.load()), drops.empty() ? " none" : drops.c_str(),
-        sync.c_str());
+        static_cast<unsigned long long>(c.checksums_completed.load()),
+        static_cast<unsigned long long>(c.handed_off.load()), static_cast<unsigned long long>(c.handed_in.load()),
+        drops.empty() ? " none" : drops.c_str(), sync.c_str());
   }
   if (io_counters_) Log(LogLevel::kInfo, "packet I/O: %s", io_counters_().c_str());
 }
@@ -96,9 +105,20 @@ void WorkerPool::Run(size_t index) {
     if (w.Poll(io) > 0) {
       idle = 0;
     } else if (++idle >= kIdlePollsBeforeWait) {
-      io.WaitForFrames(kIdleWaitMs);
+      if (!handoff_) {
+        io.WaitForFrames(kIdleWaitMs, -1);
+      } else if (handoff_->Sleep(index)) {
+        io.WaitForFrames(kIdleWaitMs, handoff_->wake_fd(index));
+        handoff_->Awake(index);
+      }
     }
   }
+}
+
+bool WorkerPool::PushSyncIn(const core::SyncRecord& r) {
+  // A connection goes to the worker that owns it; a template to any (they share the table).
+  size_t home = handoff_ ? handoff_->OwnerOf(r.caddr, r.cport) : 0;
+  return workers_[home]->PushSyncIn(r);
 }
 
 std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
@@ -109,11 +129,19 @@ std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
     Ticks now = clock_->NowTicks();
     w->Post([promise, now](dataplane::Worker& self) { promise->set_value(self.ListConns(now)); });
   }
-  std::vector<ctl::ConnRecord> out;
+  std::vector<dataplane::ConnSnapshot> all;
+  {
+    std::lock_guard lock(templates_->mutex());
+    dataplane::AppendSnapshots(templates_->table(), clock_->NowTicks(), &all);
+  }
   for (auto& a : answers) {
     if (a.wait_for(kTaskTimeout) != std::future_status::ready) continue;
-    for (const dataplane::ConnSnapshot& s : a.get()) out.push_back(ToRecord(s));
+    std::vector<dataplane::ConnSnapshot> part = a.get();
+    all.insert(all.end(), part.begin(), part.end());
   }
+  std::vector<ctl::ConnRecord> out;
+  out.reserve(all.size());
+  for (const dataplane::ConnSnapshot& s : all) out.push_back(ToRecord(s));
   return out;
 }
 
@@ -125,6 +153,10 @@ std::vector<core::SyncRecord> WorkerPool::SyncDump() {
     w->Post([promise](dataplane::Worker& self) { promise->set_value(self.SyncDump()); });
   }
   std::vector<core::SyncRecord> out;
+  {
+    std::lock_guard lock(templates_->mutex());
+    dataplane::AppendSyncRecords(templates_->table(), *timeouts_, &out);
+  }
   for (auto& a : answers) {
     if (a.wait_for(kTaskTimeout) != std::future_status::ready) continue;
     std::vector<core::SyncRecord> part = a.get();

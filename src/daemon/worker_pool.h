@@ -1,9 +1,12 @@
 // File: daemon/worker_pool.h
 //
-// WorkerPool runs the data plane: one Worker per PacketIo (a NIC queue, an AF_PACKET fanout
-// member, or a loopback), each on its own thread, polling in bursts and waiting on its I/O
-// when idle. It answers the daemon's DataPlane questions by posting a task to every worker
-// (Seastar's invoke_on_all, without futures): workers are never read from another thread.
+// WorkerPool runs the data plane: one Worker per PacketIo (one or more NIC queues, an
+// AF_PACKET fanout member, or a loopback), each on its own thread, polling in bursts and
+// waiting on its I/O when idle. With several workers it owns what they share: the handoff
+// rings that take a packet to the worker owning its connection (dataplane/handoff.h), and the
+// persistence templates (core/template_table.h). It answers the daemon's DataPlane questions by
+// posting a task to every worker (Seastar's invoke_on_all, without futures): workers are never
+// read from another thread.
 #pragma once
 
 #include <atomic>
@@ -30,6 +33,7 @@ struct PacketIoSet {
   std::vector<std::unique_ptr<io::PacketIo>> ios;
   std::function<Status(const io::TrafficFilter&)> set_filter;  // may be empty (loopback)
   std::string description;                                     // for the log, e.g. "AF_XDP native"
+  std::vector<std::string> attachments;  // per worker: what it serves, e.g. "worker 0: d0 queue 0,2"
   std::function<std::string()> counters;                       // the backend's counters, one line
 };
 
@@ -52,7 +56,7 @@ class WorkerPool final : public DataPlane {
   size_t PopSyncOut(size_t worker, std::span<core::SyncRecord> out) override {
     return workers_[worker]->PopSyncOut(out);
   }
-  bool PushSyncIn(size_t worker, const core::SyncRecord& r) override { return workers_[worker]->PushSyncIn(r); }
+  bool PushSyncIn(const core::SyncRecord& r) override;
   std::vector<core::SyncRecord> SyncDump() override;
 
   size_t size() const { return workers_.size(); }
@@ -61,6 +65,8 @@ class WorkerPool final : public DataPlane {
   void Run(size_t index);
 
   std::unique_ptr<net::Router> router_;
+  std::unique_ptr<dataplane::Handoff> handoff_;  // with more than one worker
+  std::unique_ptr<core::TemplateTable> templates_;
   std::vector<std::unique_ptr<io::PacketIo>> ios_;
   std::function<Status(const io::TrafficFilter&)> set_filter_;
   std::function<std::string()> io_counters_;
@@ -68,6 +74,7 @@ class WorkerPool final : public DataPlane {
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   const Clock* clock_;
+  const core::Timeouts* timeouts_;
 };
 
 }  // namespace ipvsd::daemon

@@ -6,7 +6,7 @@ const char* DropReasonName(DropReason r) {
   static constexpr const char* kNames[kDropReasonCount] = {
       "truncated", "bad_ip_header", "bad_l4_header", "fragment", "no_dest", "table_full", "not_new_conn",
       "dest_unavailable", "no_route", "ttl_exceeded", "too_big", "no_headroom", "unsupported",
-      "aggregate_to_tunnel",
+      "aggregate_to_tunnel", "handoff_full",
   };
   return kNames[static_cast<int>(r)];
 }

@@ -28,6 +28,7 @@ enum class DropReason : uint8_t {
   kNoHeadroom,
   kUnsupported,
   kAggregateToTunnel,  // a TCP aggregate (AF_PACKET --gso) for a TUN real server: not segmented here
+  kHandoffFull,        // its connection's worker has kRingSize of this worker's frames already
   kCount
 };
 inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);
@@ -40,6 +41,8 @@ struct WorkerCounters {
   std::atomic<uint64_t> icmp_sent{0};
   std::atomic<uint64_t> resets_sent{0};  // TCP resets for stray segments to a service
   std::atomic<uint64_t> checksums_completed{0};  // partial TCP/UDP checksums (net/partial_checksum.h)
+  std::atomic<uint64_t> handed_off{0};  // frames handed to the worker owning their connection
+  std::atomic<uint64_t> handed_in{0};   // frames processed for other workers
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
   // Connection sync: records queued for the master thread, records lost to a full queue,
   // and what became of the records the backup thread handed over.

@@ -48,6 +48,10 @@ Worker::Worker(const Options& options, const Env& env)
     : id_(options.id),
       env_(env),
       conns_(options.conn_capacity, options.hash_seed ^ static_cast<uint64_t>(options.id), env.clock->NowTicks()),
+      own_templates_(env.templates ? nullptr
+                                   : std::make_unique<core::TemplateTable>(options.conn_capacity, ~options.hash_seed,
+                                                                           env.clock->NowTicks())),
+      templates_(env.templates ? env.templates : own_templates_.get()),
       next_hops_(env.router) {
   RefreshTable();
 }
@@ -59,32 +63,114 @@ void Worker::RefreshTable() {
 }
 
 size_t Worker::Poll(io::PacketIo& io) {
+  size_t moved = 0;
+  if (env_.handoff) moved = TakeBack(io) + ServeHandedIn();
   net::Frame frames[net::kMaxBurst];
   Verdict verdicts[net::kMaxBurst];
   size_t n = io.Receive(frames);
   if (n > 0) {
     Process(std::span(frames, n), std::span(verdicts, n));
-    net::Frame tx[net::kMaxBurst], pass[net::kMaxBurst], drop[net::kMaxBurst];
-    size_t ntx = 0, npass = 0, ndrop = 0;
-    for (size_t i = 0; i < n; ++i) {
-      switch (verdicts[i]) {
-        case Verdict::kTx: tx[ntx++] = frames[i]; break;
-        case Verdict::kPass: pass[npass++] = frames[i]; break;
-        case Verdict::kDrop: drop[ndrop++] = frames[i]; break;
-      }
-    }
-    if (ntx) io.Send(std::span(tx, ntx));
-    if (npass) io.Pass(std::span(pass, npass));
-    if (ndrop) io.Drop(std::span(drop, ndrop));
+    Dispatch(io, std::span(frames, n), std::span(verdicts, n));
   }
   Ticks now = env_.clock->NowTicks();
   InstallSynced(now);
   RunTimers(now);
   if (has_tasks_.load(std::memory_order_acquire)) RunTasks();
-  return n;
+  return n + moved;
+}
+
+void Worker::Dispatch(io::PacketIo& io, std::span<net::Frame> frames, std::span<const Verdict> verdicts) {
+  net::Frame tx[net::kMaxBurst], pass[net::kMaxBurst], drop[net::kMaxBurst];
+  size_t ntx = 0, npass = 0, ndrop = 0;
+  uint32_t woken = 0;  // bit per owner handed a frame in this burst
+  for (size_t i = 0; i < frames.size(); ++i) {
+    switch (verdicts[i]) {
+      case Verdict::kTx: tx[ntx++] = frames[i]; break;
+      case Verdict::kPass: pass[npass++] = frames[i]; break;
+      case Verdict::kDrop: drop[ndrop++] = frames[i]; break;
+      case Verdict::kHandoff: {
+        const size_t owner = handoff_owner_[i];
+        if (outstanding_[owner] < Handoff::kRingSize &&
+            env_.handoff->ToOwner(static_cast<size_t>(id_), owner).TryPush(HandedFrame{frames[i], Verdict::kDrop})) {
+          ++outstanding_[owner];
+          woken |= 1u << owner;
+          WorkerCounters::Bump(counters_.handed_off);
+        } else {
+          counters_.Drop(DropReason::kHandoffFull);
+          drop[ndrop++] = frames[i];
+        }
+        break;
+      }
+    }
+  }
+  for (size_t owner = 0; woken; ++owner, woken >>= 1) {
+    if (woken & 1) env_.handoff->Wake(owner);
+  }
+  if (ntx) io.Send(std::span(tx, ntx));
+  if (npass) io.Pass(std::span(pass, npass));
+  if (ndrop) io.Drop(std::span(drop, ndrop));
+}
+
+size_t Worker::TakeBack(io::PacketIo& io) {
+  size_t moved = 0;
+  const size_t self = static_cast<size_t>(id_);
+  for (size_t owner = 0; owner < env_.handoff->workers(); ++owner) {
+    if (owner == self) continue;
+    Handoff::Ring& ring = env_.handoff->ToOrigin(owner, self);
+    if (ring.Empty()) continue;
+    HandedFrame back[net::kMaxBurst];
+    size_t n = ring.PopMany(back);
+    outstanding_[owner] -= static_cast<uint32_t>(n);
+    net::Frame frames[net::kMaxBurst];
+    Verdict verdicts[net::kMaxBurst];
+    for (size_t i = 0; i < n; ++i) {
+      frames[i] = back[i].frame;
+      verdicts[i] = back[i].verdict;
+    }
+    Dispatch(io, std::span(frames, n), std::span(verdicts, n));
+    moved += n;
+  }
+  return moved;
+}
+
+size_t Worker::ServeHandedIn() {
+  size_t moved = 0;
+  const size_t self = static_cast<size_t>(id_);
+  for (size_t origin = 0; origin < env_.handoff->workers(); ++origin) {
+    if (origin == self) continue;
+    Handoff::Ring& ring = env_.handoff->ToOwner(origin, self);
+    if (ring.Empty()) continue;
+    HandedFrame in[net::kMaxBurst];
+    size_t n = ring.PopMany(in);
+    net::Frame frames[net::kMaxBurst];
+    Verdict verdicts[net::kMaxBurst];
+    for (size_t i = 0; i < n; ++i) frames[i] = in[i].frame;
+    ProcessBurst(std::span(frames, n), std::span(verdicts, n), true);
+    Handoff::Ring& back = env_.handoff->ToOrigin(self, origin);
+    for (size_t i = 0; i < n; ++i) {
+      // Never full: the origin has at most kRingSize frames out here (Dispatch).
+      [[maybe_unused]] bool pushed = back.TryPush(HandedFrame{frames[i], verdicts[i]});
+    }
+    env_.handoff->Wake(origin);
+    WorkerCounters::Bump(counters_.handed_in, n);
+    moved += n;
+  }
+  return moved;
+}
+
+bool Worker::Elsewhere(const net::RawAddr& caddr, uint16_t cport) {
+  if (!may_hand_off_) return false;
+  owner_ = env_.handoff->OwnerOf(caddr, cport);
+  return owner_ != static_cast<size_t>(id_);
 }
 
 void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) {
+  ProcessBurst(frames, verdicts, false);
+}
+
+void Worker::ProcessBurst(std::span<net::Frame> frames, std::span<Verdict> verdicts, bool handed_in) {
+  // What another worker handed over is at home here, whatever the hash says.
+  may_hand_off_ = !handed_in && env_.handoff && env_.handoff->workers() > 1;
   RefreshTable();
   next_hops_.Refresh();
   Ticks now = env_.clock->NowTicks();
@@ -117,7 +203,8 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
     const net::PacketView& v = views[i];
     cursors[i] = conns_.SkipIn(cursors[i], v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
   }
-  WorkerCounters::Bump(counters_.rx, n);
+  // Frames handed over by other workers were counted by the worker that received them.
+  if (!handed_in) WorkerCounters::Bump(counters_.rx, n);
   const uint64_t staged = conns_.changes();
   for (size_t i = 0; i < n; ++i) {
     Verdict verdict;
@@ -135,6 +222,7 @@ void Worker::Process(std::span<net::Frame> frames, std::span<Verdict> verdicts) 
     verdicts[i] = verdict;
     if (verdict == Verdict::kTx) WorkerCounters::Bump(counters_.tx);
     if (verdict == Verdict::kPass) WorkerCounters::Bump(counters_.passed);
+    if (verdict == Verdict::kHandoff) handoff_owner_[i] = static_cast<uint8_t>(owner_);
   }
   conns_.LinkPendingOut();
 }
@@ -169,10 +257,13 @@ Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks
   // hooks: LOCAL_IN for the VIP, FORWARD for replies), so the real-server-side lookup is only
   // for the rest.
   if (const core::Service* svc = table_->Find(f.mark, v.family, v.protocol, v.dst, v.dport)) {
+    if (Elsewhere(v.src, v.sport)) return Verdict::kHandoff;
     return HandleNew(f, v, *svc, now);
   }
   c = conns_.FindOut(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
   if (c) return ForwardOut(f, v, c, now, false);
+  // A NAT reply's client is its destination.
+  if (Elsewhere(v.dst, v.dport)) return Verdict::kHandoff;
   return Verdict::kPass;  // neither ours nor a reply: the kernel's business
 }
 
@@ -191,7 +282,12 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     WorkerCounters::Bump(counters_.resets_sent);
     return Verdict::kTx;
   }
-  core::ScheduleResult r = core::ScheduleConn(conns_, svc, v, *env_.settings, now, id_, *env_.total_stats);
+  core::ScheduleResult r;
+  {
+    std::unique_lock lock(templates_->mutex(), std::defer_lock);
+    if (svc.config.persistent()) lock.lock();
+    r = core::ScheduleConn(conns_, templates_->table(), svc, v, *env_.settings, now, id_, *env_.total_stats);
+  }
   if (r.status == core::ScheduleStatus::kTableFull) {
     counters_.Drop(DropReason::kTableFull);
     return Verdict::kDrop;
@@ -209,7 +305,11 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     next_hops_.Lookup(v.family, v.src, &back);
   }
   Verdict verdict = ForwardIn(f, v, r.conn, now, false);
-  if (r.conn->flags & core::kConnOnePacket) core::ReleaseOnePacketConn(conns_, r.conn);
+  if (r.conn->flags & core::kConnOnePacket) {
+    std::unique_lock lock(templates_->mutex(), std::defer_lock);
+    if (r.conn->control != core::kNoIndex) lock.lock();
+    core::ReleaseOnePacketConn(conns_, templates_->table(), r.conn);
+  }
   return verdict;
 }
 
@@ -223,6 +323,12 @@ Verdict Worker::HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now) {
   // client:cport -> rs:dport).
   c = conns_.FindOut(in.family, in.protocol, in.dst, in.dport, in.src, in.sport);
   if (c) return ForwardOut(f, v, c, now, true);
+  // Not here: the connection's client is the quoted packet's destination when that packet
+  // came from a virtual service, else its source.
+  if (may_hand_off_) {
+    const bool to_client = table_->Find(f.mark, in.family, in.protocol, in.src, in.sport) != nullptr;
+    if (to_client ? Elsewhere(in.dst, in.dport) : Elsewhere(in.src, in.sport)) return Verdict::kHandoff;
+  }
   return Verdict::kPass;
 }
 
@@ -234,8 +340,6 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     return Verdict::kDrop;
   }
   if (!icmp) {
-    // A flow that a backup installed on every worker arrived here: this copy now counts.
-    if (c->flags & core::kConnSyncCopy) core::ClaimSyncCopy(conns_, *c);
     core::UpdateConnState(*c, core::Direction::kInput, v, *env_.timeouts, now);
     ++c->in_pkts;
     if (env_.settings->sync_master_running.load(std::memory_order_relaxed)) QueueSync(*c, now);
@@ -351,7 +455,9 @@ void Worker::QueueSync(core::ConnEntry& c, Ticks now) {
   core::SyncParams params = core::SyncParams::From(*env_.settings);
   // ip_vs_in: a one-packet connection counts as at the threshold (it is not sent itself).
   uint32_t pkts = (c.flags & core::kConnOnePacket) ? static_cast<uint32_t>(params.threshold) : c.in_pkts;
-  core::SyncPick pick = core::PickForSync(conns_, c, pkts, *env_.timeouts, now, params);
+  std::unique_lock lock(templates_->mutex(), std::defer_lock);
+  if (c.control != core::kNoIndex) lock.lock();
+  core::SyncPick pick = core::PickForSync(templates_->table(), c, pkts, *env_.timeouts, now, params);
   auto queue = [&](const core::ConnEntry& e) {
     if (sync_out_.TryPush(core::MakeSyncRecord(e, core::EntryTimeout(e, *env_.timeouts)))) {
       WorkerCounters::Bump(counters_.sync_queued);
@@ -368,8 +474,7 @@ void Worker::InstallSynced(Ticks now) {
   if (sync_in_.Empty()) return;
   RefreshTable();
   int threshold = env_.settings->sync_threshold.load(std::memory_order_relaxed);
-  // Only the first worker's copy counts in the destinations' counters (core/conn.h).
-  bool counted = id_ == 0;
+  std::lock_guard lock(templates_->mutex());
   core::SyncRecord batch[net::kMaxBurst];
   // Up to a whole ring per poll: a master answering a pull request sends far more than one
   // batch per idle wait of the worker.
@@ -377,8 +482,8 @@ void Worker::InstallSynced(Ticks now) {
     size_t n = sync_in_.PopMany(batch);
     if (n == 0) break;
     for (size_t i = 0; i < n; ++i) {
-      core::InstallResult r =
-          core::InstallSyncConn(conns_, *table_, batch[i], *env_.timeouts, threshold, counted, now);
+      core::InstallResult r = core::InstallSyncConn(conns_, templates_->table(), *table_, batch[i], *env_.timeouts,
+                                                    threshold, now);
       WorkerCounters::Bump(counters_.sync_installs[static_cast<int>(r)]);
     }
     done += n;
@@ -387,19 +492,27 @@ void Worker::InstallSynced(Ticks now) {
 
 std::vector<core::SyncRecord> Worker::SyncDump() const {
   std::vector<core::SyncRecord> out;
-  out.reserve(conns_.size());
-  conns_.ForEach([&](const core::ConnEntry& e) {
-    // Live entries only, each once: a backup's uncounted copies are duplicates of the first
-    // worker's. The timeout sent is the entry's full one, as in every sync message (the
-    // kernel's cp->timeout): a template's is its persistence timeout.
-    if (!(e.flags & core::kConnHashed) || (e.flags & core::kConnSyncCopy)) return;
-    out.push_back(core::MakeSyncRecord(e, core::EntryTimeout(e, *env_.timeouts)));
-  });
+  AppendSyncRecords(conns_, *env_.timeouts, &out);
+  if (own_templates_) {
+    std::lock_guard lock(own_templates_->mutex());
+    AppendSyncRecords(own_templates_->table(), *env_.timeouts, &out);
+  }
   return out;
 }
 
 void Worker::RunTimers(Ticks now) {
-  conns_.Expire(now, [&](core::ConnEntry* e, Ticks at) { return core::OnConnExpire(conns_, e, at); });
+  core::ConnTable& templates = templates_->table();
+  conns_.Expire(now, [&](core::ConnEntry* e, Ticks at) {
+    // Only a connection placed by a template touches the template table.
+    std::unique_lock lock(templates_->mutex(), std::defer_lock);
+    if (e->control != core::kNoIndex) lock.lock();
+    return core::OnConnExpire(templates, e, at);
+  });
+  // The templates' wheel moves once per tick, by whichever worker comes first.
+  if (now != templates_run_) {
+    templates_run_ = now;
+    templates_->Expire(now);
+  }
 }
 
 void Worker::Post(std::function<void(Worker&)> f) {
@@ -420,16 +533,34 @@ void Worker::RunTasks() {
 
 std::vector<ConnSnapshot> Worker::ListConns(Ticks now) const {
   std::vector<ConnSnapshot> out;
-  out.reserve(conns_.size());
-  conns_.ForEach([&](const core::ConnEntry& e) {
-    // A backup's uncounted copies of a synced connection are listed once, by the first worker.
-    if (!(e.flags & core::kConnHashed) || (e.flags & core::kConnSyncCopy)) return;
-    Ticks left = static_cast<int32_t>(e.expires - now) > 0 ? e.expires - now : 0;
-    out.push_back(ConnSnapshot{e.protocol, e.is_template(), e.af, e.daf, e.caddr, e.vaddr, e.daddr, e.cport,
-                               e.vport, e.dport, e.is_template() ? "NONE" : core::ConnStateName(e),
-                               TicksToSecondsCeil(left)});
-  });
+  AppendSnapshots(conns_, now, &out);
+  if (own_templates_) {
+    std::lock_guard lock(own_templates_->mutex());
+    AppendSnapshots(own_templates_->table(), now, &out);
+  }
   return out;
+}
+
+void AppendSnapshots(const core::ConnTable& table, Ticks now, std::vector<ConnSnapshot>* out) {
+  out->reserve(out->size() + table.size());
+  table.ForEach([&](const core::ConnEntry& e) {
+    if (!(e.flags & core::kConnHashed)) return;
+    Ticks left = static_cast<int32_t>(e.expires - now) > 0 ? e.expires - now : 0;
+    out->push_back(ConnSnapshot{e.protocol, e.is_template(), e.af, e.daf, e.caddr, e.vaddr, e.daddr, e.cport,
+                                e.vport, e.dport, e.is_template() ? "NONE" : core::ConnStateName(e),
+                                TicksToSecondsCeil(left)});
+  });
+}
+
+void AppendSyncRecords(const core::ConnTable& table, const core::Timeouts& timeouts,
+                       std::vector<core::SyncRecord>* out) {
+  out->reserve(out->size() + table.size());
+  table.ForEach([&](const core::ConnEntry& e) {
+    // Live entries only. The timeout sent is the entry's full one, as in every sync message
+    // (the kernel's cp->timeout): a template's is its persistence timeout.
+    if (!(e.flags & core::kConnHashed)) return;
+    out->push_back(core::MakeSyncRecord(e, core::EntryTimeout(e, timeouts)));
+  });
 }
 
 }  // namespace ipvsd::dataplane

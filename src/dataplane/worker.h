@@ -5,9 +5,11 @@
 // real-server side for NAT replies), on a miss find the virtual service and schedule a new
 // connection, apply the state machine and counters, rewrite by forwarding method, fill in
 // the next hop's MAC addresses, and hand the burst back as transmit / pass / drop.
-// Each worker owns its ConnTable shard and timers; the I/O layer steers both directions of a
-// flow to the same worker (by client address), so nothing here takes a lock on the
-// established path. Configuration arrives as ServiceTable snapshots, checked once per burst.
+// Each worker owns its ConnTable shard and timers: the connections whose client side hashes to
+// it (dataplane/handoff.h). A packet that finds its connection here is handled with no lock; one
+// that belongs to another worker is handed to it and comes back with its verdict. Persistence
+// templates are shared by all workers (core/template_table.h). Configuration arrives as
+// ServiceTable snapshots, checked once per burst.
 #pragma once
 
 #include <functional>
@@ -22,16 +24,17 @@
 #include "core/service_manager.h"
 #include "core/settings.h"
 #include "core/spsc_ring.h"
+#include "core/template_table.h"
 #include "core/timeouts.h"
 #include "dataplane/counters.h"
+#include "dataplane/handoff.h"
+#include "dataplane/verdict.h"
 #include "io/packet_io.h"
 #include "net/next_hop_cache.h"
 #include "net/packet_view.h"
 #include "net/route.h"
 
 namespace ipvsd::dataplane {
-
-enum class Verdict : uint8_t { kTx, kPass, kDrop };
 
 // One connection as `ipvsadm -Lnc` shows it.
 struct ConnSnapshot {
@@ -44,6 +47,11 @@ struct ConnSnapshot {
   const char* state;
   uint32_t expires_s;  // seconds left
 };
+
+// The hashed entries of `table` as `ipvsadm -Lnc` lists them, and as a sync master sends them.
+void AppendSnapshots(const core::ConnTable& table, Ticks now, std::vector<ConnSnapshot>* out);
+void AppendSyncRecords(const core::ConnTable& table, const core::Timeouts& timeouts,
+                       std::vector<core::SyncRecord>* out);
 
 class Worker {
  public:
@@ -59,22 +67,31 @@ class Worker {
     core::Stats* total_stats;
     net::Router* router;
     const Clock* clock;
+    // With other workers: the rings between them (Options::id is this worker's index there)
+    // and the templates they share. nullptr: a worker alone, with templates of its own.
+    Handoff* handoff = nullptr;
+    core::TemplateTable* templates = nullptr;
   };
 
   Worker(const Options& options, const Env& env);
 
-  // One poll: receive up to a burst from io, process it, return every frame to io, run the
-  // timers, run posted tasks. Returns the number of frames received.
+  // One poll: take back the frames other workers processed for this one and hand them to io;
+  // process the frames other workers handed over; receive up to a burst from io, process it,
+  // hand off what belongs elsewhere and return the rest to io; run the timers and posted
+  // tasks. Returns the number of frames received and handled for others.
   size_t Poll(io::PacketIo& io);
   // Processes a burst in place: each frame gets a verdict, frames to transmit are rewritten
-  // (with ifindex set to the output interface). Exposed for tests and benchmarks.
+  // (with ifindex set to the output interface); a kHandoff frame's owner is handoff_owner(i).
+  // Exposed for tests and benchmarks.
   void Process(std::span<net::Frame> frames, std::span<Verdict> verdicts);
+  size_t handoff_owner(size_t i) const { return handoff_owner_[i]; }
   // Runs connection timers up to `now`.
   void RunTimers(Ticks now);
 
   // Runs f on this worker's thread at its next poll (listing, flushing, ...).
   void Post(std::function<void(Worker&)> f);
-  // Connections of this shard; call on the worker's thread (through Post) or when stopped.
+  // Connections of this shard (and the templates, when they are the worker's own); call on
+  // the worker's thread (through Post) or when stopped.
   std::vector<ConnSnapshot> ListConns(Ticks now) const;
 
   // Connection sync. While a master runs (Settings::sync_master_running), the worker queues
@@ -87,8 +104,8 @@ class Worker {
   bool PushSyncIn(const core::SyncRecord& r) { return sync_in_.TryPush(r); }
   // Installs what the backup thread handed over (Poll does it; exposed for tests).
   void InstallSynced(Ticks now);
-  // Every connection and template of the shard as the master would send it (a backup's
-  // pull request); call on the worker's thread (through Post).
+  // Every connection of the shard (and template, when they are the worker's own) as the
+  // master would send it (a backup's pull request); call on the worker's thread (through Post).
   std::vector<core::SyncRecord> SyncDump() const;
 
   core::ConnTable& conns() { return conns_; }
@@ -98,6 +115,16 @@ class Worker {
   int id() const { return id_; }
 
  private:
+  // handed_in: frames another worker received, to be handled here whatever their hash.
+  void ProcessBurst(std::span<net::Frame> frames, std::span<Verdict> verdicts, bool handed_in);
+  // Frames the owners processed for this worker go out through io; frames other workers
+  // handed over are processed and sent back. Return how many frames they moved.
+  size_t TakeBack(io::PacketIo& io);
+  size_t ServeHandedIn();
+  // Returns a processed burst to io, or hands its kHandoff frames to their owners.
+  void Dispatch(io::PacketIo& io, std::span<net::Frame> frames, std::span<const Verdict> verdicts);
+  // A client side whose connections another worker owns (its index in handoff_owner_[i]).
+  bool Elsewhere(const net::RawAddr& caddr, uint16_t cport);
   Verdict Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks now);
   Verdict HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now);
   Verdict HandleNew(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now);
@@ -116,6 +143,16 @@ class Worker {
   const int id_;
   Env env_;
   core::ConnTable conns_;
+  std::unique_ptr<core::TemplateTable> own_templates_;  // a worker alone
+  core::TemplateTable* templates_;
+  Ticks templates_run_ = 0;  // the tick this worker last ran the templates' timers
+  // Handoff: whether this burst may hand frames off (not when serving other workers), the
+  // owner found for the frame at hand and for each frame of the burst, and the frames out at
+  // each owner.
+  bool may_hand_off_ = false;
+  size_t owner_ = 0;
+  uint8_t handoff_owner_[net::kMaxBurst] = {};
+  uint32_t outstanding_[core::kMaxWorkers] = {};
   net::NextHopCache next_hops_;
   std::shared_ptr<const core::ServiceTable> table_;
   std::atomic<uint64_t> seen_generation_{0};

@@ -134,6 +134,7 @@ Result<std::unique_ptr<AfPacketIo>> AfPacketIo::Open(const AfPacketOptions& opti
     if (Status s = io->OpenIface(name, options, &io->ifaces_.back()); !s) return s.error();
     io->pollfds_.push_back(pollfd{io->ifaces_.back().fd, POLLIN, 0});
   }
+  io->pollfds_.push_back(pollfd{-1, POLLIN, 0});  // WaitForFrames' wake_fd
   auto table = NftTable::Acquire(options.ifaces);
   if (!table) return table.error();
   io->nft_ = std::move(*table);
@@ -371,7 +372,11 @@ void AfPacketIo::Drop(std::span<const net::Frame> frames) {
   for (const net::Frame& f : frames) Release(f);
 }
 
-void AfPacketIo::WaitForFrames(int timeout_ms) { poll(pollfds_.data(), pollfds_.size(), timeout_ms); }
+void AfPacketIo::WaitForFrames(int timeout_ms, int wake_fd) {
+  // The last entry is kept for wake_fd (a negative fd is ignored by poll).
+  pollfds_.back() = pollfd{wake_fd, POLLIN, 0};
+  poll(pollfds_.data(), pollfds_.size(), timeout_ms);
+}
 
 Status AfPacketIo::SetFilter(const TrafficFilter& filter) { return nft_->SetFilter(filter); }
 

@@ -87,7 +87,7 @@ class AfPacketIo final : public PacketIo {
   // The kernel already has its copy: recycles the slots.
   void Pass(std::span<const net::Frame> frames) override;
   void Drop(std::span<const net::Frame> frames) override;
-  void WaitForFrames(int timeout_ms) override;
+  void WaitForFrames(int timeout_ms, int wake_fd) override;
 
   // Makes the kernel drop its copies of what `filter` matches (one nft transaction).
   Status SetFilter(const TrafficFilter& filter);

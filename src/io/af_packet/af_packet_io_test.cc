@@ -194,7 +194,7 @@ class AfPacketIoTest : public ::testing::Test {
     bool found = false;
     WaitFor(
         [&] {
-          io_->WaitForFrames(10);
+          io_->WaitForFrames(10, -1);
           size_t n = io_->Receive(burst);
           for (size_t i = 0; i < n; ++i) {
             const net::Frame& f = burst[i];
@@ -352,7 +352,7 @@ TEST_F(AfPacketIoTest, FramesFromALocalSocketBehindAVethArriveWithAPartialChecks
     sendto(client.get(), payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&vip), sizeof vip);
     WaitFor(
         [&] {
-          io_->WaitForFrames(10);
+          io_->WaitForFrames(10, -1);
           size_t n = io_->Receive(burst);
           for (size_t i = 0; i < n; ++i) {
             std::span<const uint8_t> bytes(burst[i].data(), burst[i].len);

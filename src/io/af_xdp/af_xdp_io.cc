@@ -43,6 +43,7 @@ struct AfXdpIo::Socket {
   xsk_ring_cons comp{};
   std::string name;
   uint32_t ifindex = 0;
+  uint32_t queue = 0;
   int fd = -1;
   uint32_t tx_outstanding = 0;  // descriptors submitted to tx and not yet completed
   bool zero_copy = false;
@@ -54,9 +55,20 @@ Result<std::unique_ptr<AfXdpIo>> AfXdpIo::Open(const AfXdpOptions& o) {
     return MakeError(EINVAL, "AF_XDP: " + std::to_string(o.ifaces.size()) + " interfaces, at most " +
                                  std::to_string(IPVSD_XDP_MAX_IFACES));
   }
-  if (o.queue >= IPVSD_XDP_MAX_QUEUES) {
-    return MakeError(EINVAL, "AF_XDP: queue " + std::to_string(o.queue) + ", at most " +
-                                 std::to_string(IPVSD_XDP_MAX_QUEUES - 1));
+  std::vector<AfXdpQueue> queues = o.queues;
+  if (queues.empty()) {
+    for (uint32_t i = 0; i < o.ifaces.size(); ++i) queues.push_back(AfXdpQueue{i, 0});
+  }
+  if (queues.size() >= kNoSocket) {
+    return MakeError(EINVAL, "AF_XDP: " + std::to_string(queues.size()) + " sockets in one worker, at most " +
+                                 std::to_string(kNoSocket - 1));
+  }
+  for (const AfXdpQueue& q : queues) {
+    if (q.iface >= o.ifaces.size()) return MakeError(EINVAL, "AF_XDP: a socket for an interface not given");
+    if (q.queue >= IPVSD_XDP_MAX_QUEUES) {
+      return MakeError(EINVAL, "AF_XDP: interface '" + o.ifaces[q.iface] + "' queue " + std::to_string(q.queue) +
+                                   ", at most " + std::to_string(IPVSD_XDP_MAX_QUEUES - 1));
+    }
   }
   if (o.frames < kMinFrames || o.frames > kMaxFrames) {
     return MakeError(EINVAL, "AF_XDP: " + std::to_string(o.frames) + " UMEM frames, expected " +
@@ -78,15 +90,15 @@ Result<std::unique_ptr<AfXdpIo>> AfXdpIo::Open(const AfXdpOptions& o) {
   if (!program) return program.error();
   std::unique_ptr<AfXdpIo> io(new AfXdpIo());
   io->program_ = std::move(*program);
-  if (Status s = io->Init(o, ifaces); !s) return s.error();
+  if (Status s = io->Init(o, ifaces, queues); !s) return s.error();
   return io;
 }
 
 void AfXdpIo::DetachStale(const std::vector<std::string>& ifaces) { XdpProgram::DetachStale(ifaces); }
 
-Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>& ifaces) {
-  num_sockets_ = static_cast<uint32_t>(ifaces.size());
-  queue_ = o.queue;
+Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>& ifaces,
+                     const std::vector<AfXdpQueue>& queues) {
+  num_sockets_ = static_cast<uint32_t>(queues.size());
   // Half of the frames stock the fill rings; the other half cover frames in the rx rings, in
   // the worker's hands, in the tx rings and awaiting completion.
   fill_target_ = o.frames / (2 * num_sockets_);
@@ -100,6 +112,7 @@ Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>
   }
   umem_area_ = static_cast<uint8_t*>(area);
   sockets_ = std::make_unique<Socket[]>(num_sockets_);
+  per_socket_.assign(num_sockets_, 0);
 
   xsk_umem_config umem_config{};
   umem_config.fill_size = ring_size_;
@@ -116,9 +129,11 @@ Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>
 
   for (uint32_t i = 0; i < num_sockets_; ++i) {
     Socket& s = sockets_[i];
-    s.name = ifaces[i].name;
-    s.ifindex = ifaces[i].ifindex;
-    const std::string where = "AF_XDP: interface '" + s.name + "' queue " + std::to_string(queue_) + ": ";
+    const uint32_t slot = queues[i].iface;
+    s.name = ifaces[slot].name;
+    s.ifindex = ifaces[slot].ifindex;
+    s.queue = queues[i].queue;
+    const std::string where = "AF_XDP: interface '" + s.name + "' queue " + std::to_string(s.queue) + ": ";
     xsk_socket_config config{};
     config.rx_size = ring_size_;
     config.tx_size = ring_size_;
@@ -127,8 +142,8 @@ Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>
     config.xdp_flags = 0;
     // Zero-copy where the driver offers it, copy mode otherwise (the kernel falls back by
     // itself without XDP_ZEROCOPY); the skb-mode program can only feed copy-mode sockets.
-    config.bind_flags = XDP_USE_NEED_WAKEUP | (program_->native(i) ? 0 : XDP_COPY);
-    int err = xsk_socket__create_shared(&s.xsk, s.name.c_str(), queue_, umem_, &s.rx, &s.tx, &s.fill, &s.comp, &config);
+    config.bind_flags = XDP_USE_NEED_WAKEUP | (program_->native(slot) ? 0 : XDP_COPY);
+    int err = xsk_socket__create_shared(&s.xsk, s.name.c_str(), s.queue, umem_, &s.rx, &s.tx, &s.fill, &s.comp, &config);
     if (err) {
       s.xsk = nullptr;
       std::string hint = err == -EINVAL ? " (is the queue index below the interface's queue count?)" : "";
@@ -138,7 +153,7 @@ Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>
     xdp_options options{};
     socklen_t len = sizeof(options);
     if (getsockopt(s.fd, SOL_XDP, XDP_OPTIONS, &options, &len) == 0) s.zero_copy = options.flags & XDP_OPTIONS_ZEROCOPY;
-    if (Status r = program_->RegisterSocket(i, queue_, s.fd); !r) return r;
+    if (Status r = program_->RegisterSocket(slot, s.queue, s.fd); !r) return r;
     Refill(s);
   }
   return Ok();
@@ -190,11 +205,13 @@ void AfXdpIo::Send(std::span<const net::Frame> frames) {
     frames = frames.subspan(burst);
 
     uint8_t target[net::kMaxBurst];
-    uint32_t per_socket[IPVSD_XDP_MAX_IFACES] = {};
+    uint32_t* per_socket = per_socket_.data();
+    std::fill(per_socket_.begin(), per_socket_.end(), 0);
     for (size_t i = 0; i < part.size(); ++i) {
       target[i] = kNoSocket;
       const net::Frame& f = part[i];
       const bool fits = f.len != 0 && f.offset + f.len <= kChunkSize;
+      // The first socket of the interface transmits: any of its queues may.
       for (uint32_t k = 0; fits && k < num_sockets_; ++k) {
         if (sockets_[k].ifindex == f.ifindex) {
           target[i] = static_cast<uint8_t>(k);
@@ -254,10 +271,12 @@ void AfXdpIo::Drop(std::span<const net::Frame> frames) {
   Add(counters_.dropped, frames.size());
 }
 
-void AfXdpIo::WaitForFrames(int timeout_ms) {
-  pollfd fds[IPVSD_XDP_MAX_IFACES];
-  for (uint32_t i = 0; i < num_sockets_; ++i) fds[i] = pollfd{sockets_[i].fd, POLLIN, 0};
-  poll(fds, num_sockets_, timeout_ms);
+void AfXdpIo::WaitForFrames(int timeout_ms, int wake_fd) {
+  std::vector<pollfd>& fds = pollfds_;
+  fds.clear();
+  for (uint32_t i = 0; i < num_sockets_; ++i) fds.push_back(pollfd{sockets_[i].fd, POLLIN, 0});
+  fds.push_back(pollfd{wake_fd, POLLIN, 0});  // poll ignores a negative fd
+  poll(fds.data(), fds.size(), timeout_ms);
 }
 
 void AfXdpIo::Recycle(std::span<const net::Frame> frames) {

@@ -1,10 +1,11 @@
 // File: io/af_xdp/af_xdp_io.h
 //
-// AfXdpIo is the AF_XDP backend of PacketIo: one instance per rx queue index, spanning every
-// interface the director serves, because a director receives on one side (clients) and
-// usually transmits on the other (real servers). All the interfaces' sockets share one UMEM,
-// so a frame received on one interface is rewritten in place and transmitted on another
-// without a copy in user space (the kernel copies on veth, where zero-copy is refused).
+// AfXdpIo is the AF_XDP backend of PacketIo: one instance per worker, with a socket for each
+// (interface, rx queue) it serves, usually the same queues of every interface the director
+// serves, because a director receives on one side (clients) and usually transmits on the
+// other (real servers). All its sockets share one UMEM, so a frame received on one interface
+// is rewritten in place and transmitted on another without a copy in user space (the kernel
+// copies on veth, where zero-copy is refused).
 //
 // The XDP program (xdp_program.h) redirects to these sockets only what SetFilter says is
 // ipvsd's; the rest never leaves the kernel. That matters because AF_XDP cannot hand a frame
@@ -18,6 +19,8 @@
 // Threading: Receive/Send/Pass/Drop/WaitForFrames belong to one worker thread; SetFilter,
 // counters() and mode_description() may be called from any thread.
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <cstdint>
@@ -34,10 +37,17 @@ struct xsk_umem;
 
 namespace ipvsd::io {
 
+// One socket: interface `iface` (an index into AfXdpOptions::ifaces), rx queue `queue`.
+struct AfXdpQueue {
+  uint32_t iface = 0;
+  uint32_t queue = 0;
+};
+
 struct AfXdpOptions {
   using Mode = XdpMode;  // kAuto: native, falling back to skb (generic); kNative; kSkb
-  std::vector<std::string> ifaces;
-  uint32_t queue = 0;      // rx/tx queue index bound on every interface
+  std::vector<std::string> ifaces;  // every interface of the director: the program's
+  // The sockets of this AfXdpIo; empty: queue 0 of every interface.
+  std::vector<AfXdpQueue> queues;
   Mode mode = Mode::kAuto;
   uint32_t frames = 4096;  // UMEM frames (4 KiB each) shared by all the interfaces' sockets
 };
@@ -61,7 +71,7 @@ class AfXdpIo final : public PacketIo {
  public:
   // Detaches stale ipvsd XDP programs from o.ifaces, attaches the program (shared with the
   // AfXdpIo of the other queues of the same interfaces), creates the UMEM and one socket per
-  // interface on o.queue. Every error names the interface, the step and the errno text.
+  // entry of o.queues. Every error names the interface, the queue, the step and the errno text.
   static Result<std::unique_ptr<AfXdpIo>> Open(const AfXdpOptions& o);
   // Removes an ipvsd XDP program left on these interfaces by an earlier run that was killed
   // (a left-over program would keep redirecting to sockets that no longer exist). Open calls
@@ -83,7 +93,7 @@ class AfXdpIo final : public PacketIo {
   void Pass(std::span<const net::Frame> frames) override;
   void Drop(std::span<const net::Frame> frames) override;
   // poll()s the sockets until one has frames or timeout_ms passes.
-  void WaitForFrames(int timeout_ms) override;
+  void WaitForFrames(int timeout_ms, int wake_fd) override;
 
   // Replaces what the XDP program redirects to ipvsd (shared by every queue).
   Status SetFilter(const TrafficFilter& filter);
@@ -100,7 +110,8 @@ class AfXdpIo final : public PacketIo {
   };
 
   AfXdpIo() = default;
-  Status Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>& ifaces);
+  Status Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>& ifaces,
+              const std::vector<AfXdpQueue>& queues);
   void Recycle(std::span<const net::Frame> frames);
   void Refill(Socket& s);
   void ReapCompletions(Socket& s);
@@ -116,11 +127,12 @@ class AfXdpIo final : public PacketIo {
   // Rings are referenced by libxdp through pointers: the sockets never move.
   std::unique_ptr<Socket[]> sockets_;
   uint32_t num_sockets_ = 0;
-  uint32_t queue_ = 0;
   uint32_t ring_size_ = 0;
   uint32_t fill_target_ = 0;  // frames each fill ring is kept stocked with
   uint32_t rx_next_ = 0;      // socket Receive starts with, rotated for fairness
   std::vector<uint64_t> free_frames_;  // UMEM chunk addresses owned by user space and idle
+  std::vector<pollfd> pollfds_;
+  std::vector<uint32_t> per_socket_;   // Send's count of frames per socket        // WaitForFrames' (kept to avoid an allocation per wait)
   Counters counters_;
 };
 

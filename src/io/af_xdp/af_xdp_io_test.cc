@@ -301,7 +301,7 @@ class AfXdpIoTest : public ::testing::Test {
     while (got.size() < want && Clock::now() < deadline) {
       size_t n = io.Receive(std::span(burst, std::min<size_t>(net::kMaxBurst, want - got.size())));
       got.insert(got.end(), burst, burst + n);
-      if (n == 0) io.WaitForFrames(10);
+      if (n == 0) io.WaitForFrames(10, -1);
     }
     return got;
   }
@@ -519,7 +519,7 @@ TEST_P(AfXdpIoLoadTest, ForwardsABoundedLoad) {
   while (!sender_done || Clock::now() - last < std::chrono::milliseconds(200)) {
     size_t n = io->Receive(burst);
     if (n == 0) {
-      io->WaitForFrames(1);
+      io->WaitForFrames(1, -1);
       continue;
     }
     for (size_t i = 0; i < n; ++i) {

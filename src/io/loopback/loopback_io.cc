@@ -1,5 +1,7 @@
 #include "io/loopback/loopback_io.h"
 
+#include <poll.h>
+
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -63,8 +65,14 @@ void LoopbackIo::Drop(std::span<const net::Frame> frames) {
   dropped_count_ += frames.size();
 }
 
-void LoopbackIo::WaitForFrames(int timeout_ms) {
-  if (rx_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+void LoopbackIo::WaitForFrames(int timeout_ms, int wake_fd) {
+  if (!rx_.empty()) return;
+  if (wake_fd < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    return;
+  }
+  pollfd fd{wake_fd, POLLIN, 0};
+  poll(&fd, 1, timeout_ms);
 }
 
 }  // namespace ipvsd::io

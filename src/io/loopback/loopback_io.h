@@ -35,7 +35,7 @@ class LoopbackIo final : public PacketIo {
   void Pass(std::span<const net::Frame> frames) override;
   void Drop(std::span<const net::Frame> frames) override;
   // Nothing arrives on its own: just sleeps.
-  void WaitForFrames(int timeout_ms) override;
+  void WaitForFrames(int timeout_ms, int wake_fd) override;
 
   std::vector<Packet>& sent() { return sent_; }
   std::vector<Packet>& passed() { return passed_; }

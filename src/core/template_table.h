@@ -1,0 +1,47 @@
+// File: core/template_table.h
+//
+// TemplateTable holds the persistence templates of every worker of a director in one place.
+// Connections live with the worker that owns them (dataplane/handoff.h), but a template is
+// shared by connections of many clients (-M netmask) and client ports, which several workers
+// own: it must be one, or two workers would place the same client on different real servers.
+// Kernel IPVS has one table for both, with per-bucket locks; here only the templates are
+// shared, behind one lock, and only what places, ends or syncs a connection of a persistent
+// service takes it: never a packet of an established connection.
+//
+//   core::TemplateTable templates(1 << 16, seed, clock.NowTicks());
+//   {
+//     std::lock_guard lock(templates.mutex());
+//     ScheduleConn(conns, templates.table(), svc, v, ...);
+//   }
+//   templates.Expire(now);  // any worker, between bursts
+#pragma once
+
+#include <mutex>
+
+#include "core/conn_setup.h"
+#include "core/conn_table.h"
+
+namespace ipvsd::core {
+
+class TemplateTable {
+ public:
+  TemplateTable(uint32_t capacity, uint64_t seed, Ticks now) : table_(capacity, seed, now) {}
+
+  std::mutex& mutex() { return mu_; }
+  // Under mutex().
+  ConnTable& table() { return table_; }
+
+  // Runs the templates' timers up to `now` unless another worker is at it (or ran them
+  // later): a template's expiry waits for a worker's next poll at most.
+  void Expire(Ticks now) {
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    table_.Expire(now, [&](ConnEntry* e, Ticks at) { return OnConnExpire(table_, e, at); });
+  }
+
+ private:
+  std::mutex mu_;
+  ConnTable table_;
+};
+
+}  // namespace ipvsd::core
