@@ -187,7 +187,12 @@ Ipvsadm::Step Ipvsadm::ListAll(unsigned format, bool json) {
     for (ctl::ServiceEntry& s : services) SortDests(s.dests);
   }
   if (json) {
-    Out(ServicesJson(info_, services));
+    auto data_plane = client_.GetDataPlane();
+    if (!data_plane) {
+      Err(IpvsStrerror(Op::kGetServices, data_plane.error().code) + "\n");
+      return Exit(1);
+    }
+    Out(TableJson(info_, services, *data_plane));
     return Result(0);
   }
   std::string text = Title(format);

@@ -112,9 +112,7 @@ ordered_json Service(const ctl::ServiceEntry& e) {
 
 std::string Dump(const ordered_json& j) { return j.dump(2) + "\n"; }
 
-}  // namespace
-
-std::string ServicesJson(const ctl::InfoReply& info, const std::vector<ctl::ServiceEntry>& services) {
+ordered_json Services(const ctl::InfoReply& info, const std::vector<ctl::ServiceEntry>& services) {
   ordered_json j;
   j["version"] = std::to_string(info.version_code >> 16) + "." + std::to_string((info.version_code >> 8) & 0xff) +
                  "." + std::to_string(info.version_code & 0xff);
@@ -122,6 +120,41 @@ std::string ServicesJson(const ctl::InfoReply& info, const std::vector<ctl::Serv
   ordered_json list = ordered_json::array();
   for (const ctl::ServiceEntry& e : services) list.push_back(Service(e));
   j["services"] = std::move(list);
+  return j;
+}
+
+ordered_json DataPlane(const ctl::DataPlaneInfo& d) {
+  ordered_json workers = ordered_json::array();
+  for (const ctl::WorkerInfo& w : d.workers) {
+    ordered_json queues = ordered_json::array();
+    for (const ctl::WorkerQueue& q : w.queues) {
+      ordered_json qj{{"interface", q.iface}};
+      // AF_PACKET fanout: every queue of the interface, shared with the other workers.
+      qj["queue"] = q.queue == ctl::kEveryQueue ? ordered_json("all") : ordered_json(q.queue);
+      queues.push_back(std::move(qj));
+    }
+    workers.push_back({{"worker", w.id},
+                       {"queues", std::move(queues)},
+                       {"connections", w.conns},
+                       {"rx_packets", w.rx},
+                       {"tx_packets", w.tx},
+                       {"dropped", w.dropped},
+                       {"handed_off", w.handed_off},
+                       {"handed_in", w.handed_in}});
+  }
+  return ordered_json{{"io", d.io.empty() ? "none" : d.io}, {"workers", std::move(workers)}};
+}
+
+}  // namespace
+
+std::string ServicesJson(const ctl::InfoReply& info, const std::vector<ctl::ServiceEntry>& services) {
+  return Dump(Services(info, services));
+}
+
+std::string TableJson(const ctl::InfoReply& info, const std::vector<ctl::ServiceEntry>& services,
+                      const ctl::DataPlaneInfo& data_plane) {
+  ordered_json j = Services(info, services);
+  j["data_plane"] = DataPlane(data_plane);
   return Dump(j);
 }
 

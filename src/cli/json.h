@@ -16,6 +16,10 @@
 namespace ipvsd::cli {
 
 std::string ServicesJson(const ctl::InfoReply& info, const std::vector<ctl::ServiceEntry>& services);
+// The whole table (-L --json) also describes ipvsd's data plane: its packet I/O ("none" for a
+// control plane only) and per worker the queues it receives from and its counters.
+std::string TableJson(const ctl::InfoReply& info, const std::vector<ctl::ServiceEntry>& services,
+                      const ctl::DataPlaneInfo& data_plane);
 std::string TimeoutJson(const ctl::TimeoutsMsg& t);
 std::string DaemonsJson(const ctl::DaemonList& list);
 std::string ConnsJson(const ctl::ConnList& list);

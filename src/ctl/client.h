@@ -51,6 +51,7 @@ class Client {
   Status StopDaemon(const DaemonStop& s) { return Done(Call<Empty>(MsgType::kStopDaemon, s)); }
   Result<DaemonList> GetDaemons() { return Call<DaemonList>(MsgType::kGetDaemons, Empty{}); }
   Result<ConnList> GetConns() { return Call<ConnList>(MsgType::kGetConns, Empty{}); }
+  Result<DataPlaneInfo> GetDataPlane() { return Call<DataPlaneInfo>(MsgType::kGetDataPlane, Empty{}); }
 
   // Sends one frame and returns the reply's payload, or the reply's error.
   Result<std::vector<uint8_t>> Exchange(MsgType type, const std::vector<uint8_t>& frame);

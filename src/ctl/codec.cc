@@ -354,6 +354,48 @@ void Get(Reader& r, ConnRecord& v) {
 void Put(Writer& w, const ConnList& v) { PutList(w, v.conns); }
 void Get(Reader& r, ConnList& v) { GetList(r, v.conns); }
 
+void Put(Writer& w, const WorkerQueue& v) {
+  w.Str(v.iface);
+  w.U32(v.queue);
+}
+
+void Get(Reader& r, WorkerQueue& v) {
+  v.iface = GetName(r, kIfNameMax, "interface name");
+  v.queue = r.U32();
+}
+
+void Put(Writer& w, const WorkerInfo& v) {
+  w.U32(v.id);
+  PutList(w, v.queues);
+  w.U32(v.conns);
+  w.U64(v.rx);
+  w.U64(v.tx);
+  w.U64(v.dropped);
+  w.U64(v.handed_off);
+  w.U64(v.handed_in);
+}
+
+void Get(Reader& r, WorkerInfo& v) {
+  v.id = r.U32();
+  GetList(r, v.queues);
+  v.conns = r.U32();
+  v.rx = r.U64();
+  v.tx = r.U64();
+  v.dropped = r.U64();
+  v.handed_off = r.U64();
+  v.handed_in = r.U64();
+}
+
+void Put(Writer& w, const DataPlaneInfo& v) {
+  w.Str(v.io);
+  PutList(w, v.workers);
+}
+
+void Get(Reader& r, DataPlaneInfo& v) {
+  v.io = r.Str();
+  GetList(r, v.workers);
+}
+
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode) {
   w.U32(kMagic);
   w.U16(kVersion);

@@ -86,6 +86,7 @@ void Put(Writer& w, const DaemonStop& v);
 void Put(Writer& w, const DaemonList& v);
 void Put(Writer& w, const ConnRecord& v);
 void Put(Writer& w, const ConnList& v);
+void Put(Writer& w, const DataPlaneInfo& v);
 
 void Get(Reader& r, Empty& v);
 void Get(Reader& r, ServiceKey& v);
@@ -104,6 +105,7 @@ void Get(Reader& r, DaemonStop& v);
 void Get(Reader& r, DaemonList& v);
 void Get(Reader& r, ConnRecord& v);
 void Get(Reader& r, ConnList& v);
+void Get(Reader& r, DataPlaneInfo& v);
 
 // The 16 header bytes for a payload of `length` bytes.
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode);

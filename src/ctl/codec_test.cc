@@ -90,6 +90,14 @@ TEST(CodecTest, RoundTripsEveryPayload) {
   EXPECT_EQ(RoundTrip(cl), cl);
 }
 
+TEST(CodecTest, DataPlaneInfoRoundTrips) {
+  WorkerInfo w0{0, {{"d0", 0}, {"d0", 2}, {"d1", 0}}, 12, 1000, 990, 10, 480, 470};
+  WorkerInfo w1{1, {{"eth0", kEveryQueue}}, 3, 1ull << 40, 5, 0, 0, 0};
+  DataPlaneInfo d{"AF_XDP native copy-mode", {w0, w1}};
+  EXPECT_EQ(RoundTrip(d), d);
+  EXPECT_EQ(RoundTrip(DataPlaneInfo{}), DataPlaneInfo{});
+}
+
 TEST(CodecTest, EncodesBigEndianFieldByField) {
   ServiceKey k;
   k.fwmark = 0x01020304;

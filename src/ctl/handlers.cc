@@ -128,12 +128,13 @@ DestSpec FromCore(const core::DestConfig& config) {
 }
 
 Handlers::Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size,
-                   ConnLister conns, SyncControl* sync)
+                   ConnLister conns, SyncControl* sync, DataPlaneDescriber data_plane)
     : services_(services),
       timeouts_(timeouts),
       conn_tab_size_(conn_tab_size),
       conns_(std::move(conns)),
-      sync_(sync) {}
+      sync_(sync),
+      data_plane_(std::move(data_plane)) {}
 
 std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> payload) {
   switch (static_cast<MsgType>(type)) {
@@ -171,6 +172,8 @@ std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> pa
       return Serve<Empty>(type, payload, [this](const Empty& r) { return GetDaemons(r); });
     case MsgType::kGetConns:
       return Serve<Empty>(type, payload, [this](const Empty& r) { return GetConns(r); });
+    case MsgType::kGetDataPlane:
+      return Serve<Empty>(type, payload, [this](const Empty& r) { return GetDataPlane(r); });
   }
   return EncodeErrorReply(type, MakeError(EBADRQC, "unknown request type " + std::to_string(type)));
 }
@@ -285,6 +288,11 @@ Result<ConnList> Handlers::GetConns(const Empty&) {
   ConnList list;
   if (conns_) list.conns = conns_();
   return list;
+}
+
+Result<DataPlaneInfo> Handlers::GetDataPlane(const Empty&) {
+  if (!data_plane_) return DataPlaneInfo{};
+  return data_plane_();
 }
 
 }  // namespace ipvsd::ctl

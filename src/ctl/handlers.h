@@ -40,12 +40,15 @@ class SyncControl {
 
 // Lists the live connections and templates (the data plane's workers); may be empty.
 using ConnLister = std::function<std::vector<ConnRecord>()>;
+// Describes the data plane: its packet I/O and what each worker serves and counted.
+using DataPlaneDescriber = std::function<DataPlaneInfo()>;
 
 class Handlers {
  public:
   // `sync` may be null: the daemon requests then only keep the configuration (tests).
+  // Without `data_plane`, kGetDataPlane describes a control plane only.
   Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size, ConnLister conns,
-           SyncControl* sync = nullptr);
+           SyncControl* sync = nullptr, DataPlaneDescriber data_plane = {});
 
   // A reply frame for a request of a known type (see IsKnownRequest) and its payload.
   std::vector<uint8_t> Handle(uint16_t type, std::span<const uint8_t> payload);
@@ -68,12 +71,14 @@ class Handlers {
   Result<Empty> StopDaemon(const DaemonStop& stop);
   Result<DaemonList> GetDaemons(const Empty&);
   Result<ConnList> GetConns(const Empty&);
+  Result<DataPlaneInfo> GetDataPlane(const Empty&);
 
   core::ServiceManager& services_;
   core::Timeouts& timeouts_;
   uint32_t conn_tab_size_;
   ConnLister conns_;
   SyncControl* sync_;
+  DataPlaneDescriber data_plane_;
   std::optional<DaemonConfig> master_;
   std::optional<DaemonConfig> backup_;
 };

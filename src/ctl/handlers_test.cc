@@ -201,5 +201,16 @@ TEST_F(HandlersTest, ConnectionListComesFromTheHook) {
   EXPECT_EQ(list.conns[0], c);
 }
 
+TEST_F(HandlersTest, DataPlaneComesFromItsHookAndIsNoneWithout) {
+  EXPECT_EQ(Get<DataPlaneInfo>(MsgType::kGetDataPlane, Empty{}), DataPlaneInfo{});
+  DataPlaneInfo d{"AF_PACKET fanout", {WorkerInfo{0, {{"eth0", kEveryQueue}}, 1, 2, 3, 4, 5, 6}}};
+  Handlers with_data_plane(manager_, timeouts_, 4096, [] { return std::vector<ConnRecord>{}; }, nullptr,
+                           [&] { return d; });
+  std::vector<uint8_t> frame = with_data_plane.Handle(static_cast<uint16_t>(MsgType::kGetDataPlane), {});
+  auto got = DecodePayload<DataPlaneInfo>(std::vector<uint8_t>(frame.begin() + kHeaderSize, frame.end()));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, d);
+}
+
 }  // namespace
 }  // namespace ipvsd::ctl

@@ -62,9 +62,10 @@ enum class MsgType : uint16_t {
   kStopDaemon = 15,   // DaemonStop -> Empty
   kGetDaemons = 16,   // Empty -> DaemonList
   kGetConns = 17,     // Empty -> ConnList
+  kGetDataPlane = 18, // Empty -> DataPlaneInfo
 };
 inline constexpr uint16_t kFirstMsgType = 1;
-inline constexpr uint16_t kLastMsgType = 17;
+inline constexpr uint16_t kLastMsgType = 18;
 
 struct Header {
   uint32_t magic = kMagic;
@@ -241,6 +242,36 @@ struct ConnRecord {
 struct ConnList {
   std::vector<ConnRecord> conns;
   friend bool operator==(const ConnList&, const ConnList&) = default;
+};
+
+// An rx queue a worker receives from; kEveryQueue: all of them, shared with the other workers
+// by the kernel (AF_PACKET fanout).
+inline constexpr uint32_t kEveryQueue = 0xffffffffu;
+struct WorkerQueue {
+  std::string iface;
+  uint32_t queue = 0;
+  friend bool operator==(const WorkerQueue&, const WorkerQueue&) = default;
+};
+
+// One data-plane worker: what it serves and what it did with the frames it received.
+struct WorkerInfo {
+  uint32_t id = 0;
+  std::vector<WorkerQueue> queues;
+  uint32_t conns = 0;  // connections it owns
+  uint64_t rx = 0;
+  uint64_t tx = 0;
+  uint64_t dropped = 0;
+  uint64_t handed_off = 0;  // to the worker owning their connection
+  uint64_t handed_in = 0;   // processed for other workers
+  friend bool operator==(const WorkerInfo&, const WorkerInfo&) = default;
+};
+
+// ipvsd's data plane (`ipvsadm -L --json`): the packet I/O ("" for a control plane only) and
+// the workers.
+struct DataPlaneInfo {
+  std::string io;
+  std::vector<WorkerInfo> workers;
+  friend bool operator==(const DataPlaneInfo&, const DataPlaneInfo&) = default;
 };
 
 }  // namespace ipvsd::ctl

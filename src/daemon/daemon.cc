@@ -41,7 +41,8 @@ Daemon::Daemon(Options options)
     : options_(std::move(options)),
       services_(sched::MakeScheduler),
       sync_(settings_),
-      handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }, &sync_),
+      handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }, &sync_,
+                [this] { return data_plane_ ? data_plane_->Describe() : ctl::DataPlaneInfo{}; }),
       server_(ctl::ServerOptions{options_.socket_path},
               [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {
   for (const core::SysctlSetting& s : options_.sysctls) core::ApplySysctl(settings_, s);

@@ -60,6 +60,8 @@ class DataPlane {
   virtual ~DataPlane() = default;
   // Every connection and persistence template of every worker.
   virtual std::vector<ctl::ConnRecord> ListConns() = 0;
+  // The packet I/O and, per worker, what it serves and counted.
+  virtual ctl::DataPlaneInfo Describe() = 0;
   // The oldest ServiceTable generation any worker may still be using.
   virtual uint64_t OldestGeneration() = 0;
   // A new ServiceTable was published, or the namespace's own addresses changed (and once at

@@ -20,6 +20,19 @@ std::string Join(const std::vector<std::string>& v) {
   return s;
 }
 
+// What a worker receives from, e.g. "d0 queue 0,2 d1 queue 0,2" (AF_PACKET: "d0 d1").
+std::string Served(const std::vector<ctl::WorkerQueue>& queues) {
+  std::string s;
+  for (size_t i = 0; i < queues.size(); ++i) {
+    const ctl::WorkerQueue& q = queues[i];
+    const bool same_iface = i > 0 && queues[i - 1].iface == q.iface;
+    if (!same_iface) s += (s.empty() ? "" : " ") + q.iface;
+    if (q.queue == ctl::kEveryQueue) continue;
+    s += (same_iface ? "," : " queue ") + std::to_string(q.queue);
+  }
+  return s;
+}
+
 // UMEM frames per socket: a fill ring of half of them, the rest in flight.
 constexpr uint32_t kFramesPerSocket = 2048;
 
@@ -32,21 +45,19 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std:
   for (int w = 0; w < workers; ++w) {
     io::AfXdpOptions o;
     o.ifaces = ifaces;
-    std::string served;
+    std::vector<ctl::WorkerQueue> served;
     for (uint32_t i = 0; i < ifaces.size(); ++i) {
-      std::string list;
       for (int q = w; q < queues[i]; q += workers) {
         o.queues.push_back(io::AfXdpQueue{i, static_cast<uint32_t>(q)});
-        list += (list.empty() ? "" : ",") + std::to_string(q);
+        served.push_back(ctl::WorkerQueue{ifaces[i], static_cast<uint32_t>(q)});
       }
-      if (!list.empty()) served += " " + ifaces[i] + " queue " + list;
     }
     o.frames = std::max<uint32_t>(4096, kFramesPerSocket * static_cast<uint32_t>(o.queues.size()));
     auto io = io::AfXdpIo::Open(o);
     if (!io) return io.error();
     sockets.push_back(io->get());
     if (w == 0) set.description = "AF_XDP " + (*io)->mode_description();
-    set.attachments.push_back("worker " + std::to_string(w) + ":" + served);
+    set.queues.push_back(std::move(served));
     set.ios.push_back(std::move(*io));
   }
   set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
@@ -89,12 +100,13 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gs
     auto io = io::AfPacketIo::Open(o);
     if (!io) return io.error();
     sockets.push_back(io->get());
-    set.attachments.push_back("worker " + std::to_string(w) + ": " + Join(ifaces) +
-                              (workers > 1 ? " (fanout by flow hash)" : ""));
+    std::vector<ctl::WorkerQueue> served;
+    for (const std::string& name : ifaces) served.push_back(ctl::WorkerQueue{name, ctl::kEveryQueue});
+    set.queues.push_back(std::move(served));
     set.ios.push_back(std::move(*io));
   }
   set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
-  set.description = "AF_PACKET";
+  set.description = workers > 1 ? "AF_PACKET fanout" : "AF_PACKET";
   set.counters = [sockets] {
     io::AfPacketIo::Counters t;
     for (io::AfPacketIo* s : sockets) {
@@ -149,7 +161,9 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
 
   Log(LogLevel::kInfo, "data plane: %s on %s, %zu worker(s)", io->description.c_str(), Join(ifaces).c_str(),
       io->ios.size());
-  for (const std::string& a : io->attachments) Log(LogLevel::kInfo, "data plane: %s", a.c_str());
+  for (size_t w = 0; w < io->queues.size(); ++w) {
+    Log(LogLevel::kInfo, "data plane: worker %zu: %s", w, Served(io->queues[w]).c_str());
+  }
   dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
                              &daemon.services().total_stats(), nullptr, &daemon.clock()};
   return std::make_unique<WorkerPool>(env, std::move(*router), opt.conn_max, std::move(*io));

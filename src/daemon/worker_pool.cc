@@ -34,6 +34,8 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
                        PacketIoSet io)
     : router_(std::move(router)),
       ios_(std::move(io.ios)),
+      queues_(std::move(io.queues)),
+      io_description_(std::move(io.description)),
       set_filter_(std::move(io.set_filter)),
       io_counters_(std::move(io.counters)),
       clock_(env.clock),
@@ -142,6 +144,36 @@ std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
   std::vector<ctl::ConnRecord> out;
   out.reserve(all.size());
   for (const dataplane::ConnSnapshot& s : all) out.push_back(ToRecord(s));
+  return out;
+}
+
+ctl::DataPlaneInfo WorkerPool::Describe() {
+  std::vector<std::future<ctl::WorkerInfo>> answers;
+  for (auto& w : workers_) {
+    auto promise = std::make_shared<std::promise<ctl::WorkerInfo>>();
+    answers.push_back(promise->get_future());
+    w->Post([promise](dataplane::Worker& self) {
+      const dataplane::WorkerCounters& c = self.counters();
+      ctl::WorkerInfo info;
+      info.conns = self.conns().size();
+      info.rx = c.rx.load(std::memory_order_relaxed);
+      info.tx = c.tx.load(std::memory_order_relaxed);
+      info.dropped = c.total_drops();
+      info.handed_off = c.handed_off.load(std::memory_order_relaxed);
+      info.handed_in = c.handed_in.load(std::memory_order_relaxed);
+      promise->set_value(info);
+    });
+  }
+  ctl::DataPlaneInfo out;
+  out.io = io_description_;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    // A worker that does not answer in time is described by what it serves alone.
+    ctl::WorkerInfo info;
+    if (answers[i].wait_for(kTaskTimeout) == std::future_status::ready) info = answers[i].get();
+    info.id = static_cast<uint32_t>(i);
+    if (i < queues_.size()) info.queues = queues_[i];
+    out.workers.push_back(std::move(info));
+  }
   return out;
 }
 

@@ -28,12 +28,12 @@
 namespace ipvsd::daemon {
 
 // What a packet-I/O backend gives the pool: one PacketIo per worker (each spanning every
-// attached interface for one queue), and how to tell the backend what to hand over.
+// attached interface, for some of their queues), and how to tell the backend what to hand over.
 struct PacketIoSet {
   std::vector<std::unique_ptr<io::PacketIo>> ios;
+  std::vector<std::vector<ctl::WorkerQueue>> queues;           // per worker: what it receives from
   std::function<Status(const io::TrafficFilter&)> set_filter;  // may be empty (loopback)
   std::string description;                                     // for the log, e.g. "AF_XDP native"
-  std::vector<std::string> attachments;  // per worker: what it serves, e.g. "worker 0: d0 queue 0,2"
   std::function<std::string()> counters;                       // the backend's counters, one line
 };
 
@@ -50,6 +50,7 @@ class WorkerPool final : public DataPlane {
   void Stop();
 
   std::vector<ctl::ConnRecord> ListConns() override;
+  ctl::DataPlaneInfo Describe() override;
   uint64_t OldestGeneration() override;
   void OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) override;
   size_t SyncWorkerCount() override { return workers_.size(); }
@@ -68,6 +69,8 @@ class WorkerPool final : public DataPlane {
   std::unique_ptr<dataplane::Handoff> handoff_;  // with more than one worker
   std::unique_ptr<core::TemplateTable> templates_;
   std::vector<std::unique_ptr<io::PacketIo>> ios_;
+  std::vector<std::vector<ctl::WorkerQueue>> queues_;
+  std::string io_description_;
   std::function<Status(const io::TrafficFilter&)> set_filter_;
   std::function<std::string()> io_counters_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
