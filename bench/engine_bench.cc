@@ -1,14 +1,18 @@
 // Engine benchmarks (google-benchmark), in memory through the real Worker and
 // the loopback frames: established NAT forwarding with 1 000 000 live connections, new
-// connection set-up per scheduler, the memory one connection costs, and both rates with one and
-// with two workers. The run ends with the summary line `engine: nat_established_ns_per_pkt=...
-// new_conn_per_s=... bytes_per_conn=... established_2_workers_vs_1=... new_conn_2_workers_vs_1=...`.
+// connection set-up per scheduler, the memory one connection costs, both rates with one and
+// with two workers, and the same with two workers that each receive half of their packets for
+// the other's connections (as from a multi-queue NIC), with the cost of one handoff. The run
+// ends with the summary line `engine: nat_established_ns_per_pkt=... new_conn_per_s=...
+// bytes_per_conn=... established_2_workers_vs_1=... new_conn_2_workers_vs_1=...
+// established_handoff_2_workers_vs_1=... new_conn_handoff_2_workers_vs_1=... handoff_ns=...`.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +21,7 @@
 #include "core/service_manager.h"
 #include "dataplane/worker.h"
 #include "net/headers.h"
+#include "net/packet_view.h"
 #include "sched/registry.h"
 #include "tests/testing/packet_builder.h"
 
@@ -51,8 +56,11 @@ struct Director {
       if (!services.AddDest(c.key, d).ok()) std::abort();
     }
   }
-  std::unique_ptr<dataplane::Worker> MakeWorker(int id, uint32_t capacity) {
+  // `handoff`: the workers' rings (nullptr: a worker alone); they then share `templates`.
+  std::unique_ptr<dataplane::Worker> MakeWorker(int id, uint32_t capacity, dataplane::Handoff* handoff = nullptr) {
     dataplane::Worker::Env env{&services, &timeouts, &settings, &services.total_stats(), &router, &clock};
+    env.handoff = handoff;
+    if (handoff) env.templates = &templates;
     dataplane::Worker::Options o;
     o.id = id;
     o.conn_capacity = capacity;
@@ -63,6 +71,7 @@ struct Director {
   core::Settings settings;
   net::StaticRouter router;
   FakeClock clock{1'000'000'000};
+  core::TemplateTable templates{1u << 16, 1, clock.NowTicks()};
 };
 
 // A director with one worker.
@@ -244,6 +253,155 @@ BENCHMARK(BM_NewConnWorkers)
     ->Threads(1)
     ->Threads(2);
 
+// --- workers on a multi-queue NIC: half of each worker's packets belong to the other ----------
+
+// A PacketIo that hands out bursts of TCP frames of clients drawn by `next_client` from a pool
+// of buffers, and takes them back on Send/Pass/Drop: a NIC queue in memory. Frames handed off
+// to another worker stay out of the pool until they come back. Without next_client, a queue
+// nothing arrives on.
+class SyntheticQueue final : public io::PacketIo {
+ public:
+  SyntheticQueue(std::vector<uint8_t> tpl, std::function<uint32_t()> next_client)
+      : tpl_(std::move(tpl)), next_client_(std::move(next_client)), memory_(kBuffers * 2048) {
+    for (uint32_t i = 0; i < kBuffers; ++i) free_.push_back(memory_.data() + size_t{i} * 2048);
+  }
+  size_t Receive(std::span<net::Frame> frames) override {
+    if (!next_client_) return 0;
+    size_t n = std::min(frames.size(), free_.size());
+    for (size_t i = 0; i < n; ++i) {
+      net::Frame& f = frames[i];
+      f = net::Frame{};
+      f.buffer = free_.back();
+      free_.pop_back();
+      f.capacity = 2048;
+      f.offset = net::kFrameHeadroom;
+      f.len = static_cast<uint32_t>(tpl_.size());
+      std::memcpy(f.data(), tpl_.data(), f.len);
+      PatchClient(f.data(), next_client_());
+    }
+    received_ += n;
+    return n;
+  }
+  void Send(std::span<const net::Frame> frames) override { Recycle(frames); }
+  void Pass(std::span<const net::Frame> frames) override { Recycle(frames); }
+  void Drop(std::span<const net::Frame> frames) override { Recycle(frames); }
+  void WaitForFrames(int, int) override {}
+  uint64_t received() const { return received_; }
+
+ private:
+  static constexpr uint32_t kBuffers = 4 * dataplane::Handoff::kRingSize;
+  void Recycle(std::span<const net::Frame> frames) {
+    for (const net::Frame& f : frames) free_.push_back(f.buffer);
+  }
+  std::vector<uint8_t> tpl_;
+  std::function<uint32_t()> next_client_;
+  std::vector<uint8_t> memory_;
+  std::vector<uint8_t*> free_;
+  uint64_t received_ = 0;
+};
+
+// The owner of client i's connection among `workers` (1: the worker alone).
+size_t OwnerOfClient(const dataplane::Handoff* handoff, uint32_t i) {
+  if (!handoff) return 0;
+  std::vector<uint8_t> f = TcpFrame(net::kTcpSyn);
+  PatchClient(f.data(), i);
+  net::PacketView v;
+  net::Parse(f.data(), static_cast<uint32_t>(f.size()), &v);
+  return handoff->OwnerOf(v.src, v.sport);
+}
+
+// The handoff key of the benchmarks, fixed so that runs are comparable.
+constexpr sched::HsiphashKey kBenchKey{{0x0123456789abcdefull, 0xfedcba9876543210ull}};
+
+// Established NAT over 1 000 000 live connections with two workers that each receive packets
+// of every connection, so that half of them are handed to the other worker and come back; or
+// (threads:1) one worker alone. items_per_second: packets the workers received and did not drop
+// for want of room in a ring (handoff_full: the other worker was slower, or descheduled).
+void BM_NatEstablishedHandoff(benchmark::State& state) {
+  static Director director("wlc");
+  static dataplane::Handoff handoff(2, kBenchKey);
+  dataplane::Handoff* mesh = state.threads() > 1 ? &handoff : nullptr;
+  auto worker = director.MakeWorker(state.thread_index(), 1u << 20, mesh);
+  Burst b;
+  // Opens the connections this worker owns (the others' SYNs are handed off and discarded).
+  OpenLiveConns(*worker, b);
+  uint64_t x = 88172645463325252ull + static_cast<uint64_t>(state.thread_index());
+  SyntheticQueue queue(TcpFrame(net::kTcpAck), [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return static_cast<uint32_t>(x % kLiveConns);
+  });
+  for (auto _ : state) worker->Poll(queue);
+  const uint64_t full = worker->counters().drops_of(dataplane::DropReason::kHandoffFull);
+  state.SetItemsProcessed(static_cast<int64_t>(queue.received() - full));
+  state.counters["handed_off"] = static_cast<double>(worker->counters().handed_off.load());
+  state.counters["handoff_full"] = static_cast<double>(full);
+}
+BENCHMARK(BM_NatEstablishedHandoff)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime()->Threads(1)->Threads(2);
+
+// New connections (wlc) the same way: every packet a SYN of a new client, half of them owned by
+// the other worker.
+void BM_NewConnHandoff(benchmark::State& state) {
+  static Director director("wlc");
+  static dataplane::Handoff handoff(2, kBenchKey);
+  dataplane::Handoff* mesh = state.threads() > 1 ? &handoff : nullptr;
+  auto worker = director.MakeWorker(state.thread_index(), kNewConnCapacity, mesh);
+  // Clients of thread t: t, t + threads, ...: no two threads open the same connection.
+  uint32_t next = static_cast<uint32_t>(state.thread_index());
+  const uint32_t step = static_cast<uint32_t>(state.threads());
+  SyntheticQueue queue(TcpFrame(net::kTcpSyn), [&] { return next += step; });
+  for (auto _ : state) worker->Poll(queue);
+  const uint64_t full = worker->counters().drops_of(dataplane::DropReason::kHandoffFull);
+  state.SetItemsProcessed(static_cast<int64_t>(queue.received() - full));
+  state.counters["handoff_full"] = static_cast<double>(full);
+}
+BENCHMARK(BM_NewConnHandoff)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Iterations(kNewConnCapacity / 4 / kBurst)
+    ->Threads(1)
+    ->Threads(2);
+
+// The cost of one handoff, on one core: every packet arrives at worker 0 and belongs to
+// worker 1 (both polled by this thread), against the same packets arriving at their owner.
+// handoff_ns = the difference per packet.
+void BM_HandoffCost(benchmark::State& state) {
+  const bool handed = state.range(0) == 1;
+  Director director("wlc");
+  dataplane::Handoff handoff(2, kBenchKey);
+  auto w0 = director.MakeWorker(0, 1u << 18, &handoff);
+  auto w1 = director.MakeWorker(1, 1u << 18, &handoff);
+  // 100 000 live connections owned by worker 1.
+  std::vector<uint32_t> clients;
+  for (uint32_t i = 0; clients.size() < 100'000; ++i) {
+    if (OwnerOfClient(&handoff, i) == 1) clients.push_back(i);
+  }
+  Burst b;
+  std::vector<uint8_t> syn = TcpFrame(net::kTcpSyn);
+  for (size_t base = 0; base + kBurst <= clients.size(); base += kBurst) {
+    b.Load(syn, &clients[base]);
+    w1->Process(b.frames, b.verdicts);
+  }
+  uint64_t x = 88172645463325252ull;
+  auto next = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return clients[(x % (clients.size() / kBurst * kBurst))];
+  };
+  SyntheticQueue arrive_at_0(TcpFrame(net::kTcpAck), next);
+  SyntheticQueue arrive_at_1(TcpFrame(net::kTcpAck), next);
+  SyntheticQueue idle(TcpFrame(net::kTcpAck), nullptr);
+  for (auto _ : state) {
+    if (handed) {
+      w0->Poll(arrive_at_0);
+      w1->Poll(idle);  // serves the handed frames
+    } else {
+      w1->Poll(arrive_at_1);
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(handed ? arrive_at_0.received() : arrive_at_1.received()));
+  if (handed && w0->counters().handed_off.load() == 0) state.SkipWithError("nothing was handed off");
+}
+BENCHMARK(BM_HandoffCost)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(1.0);
+
 // Collects the results while printing them as usual, for the summary line.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
@@ -278,11 +436,17 @@ int main(int argc, char** argv) {
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   double nat_pps = find("BM_NatEstablished/");
   double new_conn = find("BM_NewConn/wlc");
+  double local = find("BM_HandoffCost/0");
+  double handed = find("BM_HandoffCost/1");
   std::printf("engine: nat_established_ns_per_pkt=%.1f new_conn_per_s=%.0f bytes_per_conn=%.0f "
-              "established_2_workers_vs_1=%.2f new_conn_2_workers_vs_1=%.2f\n",
+              "established_2_workers_vs_1=%.2f new_conn_2_workers_vs_1=%.2f "
+              "established_handoff_2_workers_vs_1=%.2f new_conn_handoff_2_workers_vs_1=%.2f handoff_ns=%.1f\n",
               nat_pps > 0 ? 1e9 / nat_pps : 0.0, new_conn, ipvsd::g_bytes_per_conn,
               ratio(find("BM_NatEstablishedWorkers/", "threads:2"), find("BM_NatEstablishedWorkers/", "threads:1")),
-              ratio(find("BM_NewConnWorkers/", "threads:2"), find("BM_NewConnWorkers/", "threads:1")));
+              ratio(find("BM_NewConnWorkers/", "threads:2"), find("BM_NewConnWorkers/", "threads:1")),
+              ratio(find("BM_NatEstablishedHandoff/", "threads:2"), find("BM_NatEstablishedHandoff/", "threads:1")),
+              ratio(find("BM_NewConnHandoff/", "threads:2"), find("BM_NewConnHandoff/", "threads:1")),
+              local > 0 && handed > 0 ? 1e9 / handed - 1e9 / local : 0.0);
   benchmark::Shutdown();
   return 0;
 }
