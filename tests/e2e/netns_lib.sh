@@ -40,6 +40,14 @@ readonly E2E_GUE_PORT=6080
 E2E_CMD_TIMEOUT=${E2E_CMD_TIMEOUT:-20}
 # Packet I/O of ipvsd: auto, afxdp or afpacket (tests take it from their second argument).
 E2E_IO=${E2E_IO:-auto}
+# Deployment knobs (docs/e2e.md "Multi-queue interfaces"); the defaults are what every test
+# was written for. E2E_QUEUES: tx and rx queues of every veth end e2e_link makes (a veth hands
+# a packet to the peer's rx queue of the sender's tx queue, so with more than one, flows spread
+# over rx queues as RSS spreads them on a NIC). E2E_WORKERS: ipvsd's --workers.
+# E2E_OFFLOADS: off (e2e_link turns the veth offloads off) or on (a fresh veth's offloads kept).
+E2E_QUEUES=${E2E_QUEUES:-1}
+E2E_WORKERS=${E2E_WORKERS:-2}
+E2E_OFFLOADS=${E2E_OFFLOADS:-off}
 
 E2E_NAME=
 E2E_BIN=
@@ -77,9 +85,12 @@ e2e_init() {
   local bindir=${2:?usage: e2e_init NAME BINDIR}
   [ "$(id -u)" = 0 ] || e2e_skip "needs root (network namespaces)"
   local tool
-  for tool in ip ss pgrep timeout ethtool sysctl mktemp cmp; do
+  for tool in ip ss pgrep timeout ethtool sysctl mktemp cmp jq; do
     command -v "$tool" >/dev/null 2>&1 || e2e_skip "missing tool: $tool"
   done
+  [[ $E2E_QUEUES =~ ^[1-9][0-9]*$ ]] || e2e_die "E2E_QUEUES must be a number of queues, not '$E2E_QUEUES'"
+  [[ $E2E_WORKERS =~ ^[1-9][0-9]*$ ]] || e2e_die "E2E_WORKERS must be a number of workers, not '$E2E_WORKERS'"
+  [[ $E2E_OFFLOADS == on || $E2E_OFFLOADS == off ]] || e2e_die "E2E_OFFLOADS must be on or off, not '$E2E_OFFLOADS'"
   E2E_BIN=$(cd "$bindir" && pwd)
   for tool in ipvsd ipvsadm ipvs-agent e2e_peer; do
     [ -x "$E2E_BIN/$tool" ] || e2e_die "$E2E_BIN/$tool is not built"
@@ -210,11 +221,17 @@ e2e_set_offloads() {
   done < <(e2e_veth_ends)
 }
 
-# e2e_link ROLE_A IF_A ROLE_B IF_B: a veth pair between two namespaces, both ends up.
+# e2e_link ROLE_A IF_A ROLE_B IF_B [QUEUES]: a veth pair between two namespaces, both ends up,
+# each end with QUEUES (default E2E_QUEUES) tx and rx queues, its offloads off unless
+# E2E_OFFLOADS=on.
 e2e_link() {
-  ip link add "$2" netns "$(e2e_ns "$1")" type veth peer name "$4" netns "$(e2e_ns "$3")"
-  e2e_no_offloads "$1" "$2"
-  e2e_no_offloads "$3" "$4"
+  local n=${5:-$E2E_QUEUES}
+  local q=(numtxqueues "$n" numrxqueues "$n")
+  ip link add "$2" netns "$(e2e_ns "$1")" "${q[@]}" type veth peer name "$4" netns "$(e2e_ns "$3")" "${q[@]}"
+  if [ "$E2E_OFFLOADS" != on ]; then
+    e2e_no_offloads "$1" "$2"
+    e2e_no_offloads "$3" "$4"
+  fi
   ip -n "$(e2e_ns "$1")" link set "$2" up
   ip -n "$(e2e_ns "$3")" link set "$4" up
 }
@@ -250,7 +267,11 @@ e2e_topology() {
   e2e_switch
   local sw
   sw=$(e2e_ns switch)
-  e2e_link client c0 switch p-c0
+  # Through the switch's bridge a queue index comes out one lower (docs/e2e.md "Multi-queue
+  # interfaces"): the senders' links get one queue more, so that every queue of the director's
+  # E2E_QUEUES receives.
+  local sender_queues=$((E2E_QUEUES > 1 ? E2E_QUEUES + 1 : 1))
+  e2e_link client c0 switch p-c0 "$sender_queues"
   e2e_link director d0 switch p-d0
   e2e_link director d1 switch p-d1
   ip -n "$sw" link set p-c0 master br0
@@ -280,8 +301,8 @@ e2e_topology() {
     # IPv6 addresses would otherwise be gone by then.
     e2e_sysctl "rs$i" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
       net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.default.keep_addr_on_down=1
-    e2e_link "rs$i" "r${i}s" switch "p-r${i}s"
-    e2e_link "rs$i" "r${i}c" switch "p-r${i}c"
+    e2e_link "rs$i" "r${i}s" switch "p-r${i}s" "$sender_queues"
+    e2e_link "rs$i" "r${i}c" switch "p-r${i}c" "$sender_queues"
     ip -n "$sw" link set "p-r${i}s" master br1
     ip -n "$sw" link set "p-r${i}c" master br0
     ip -n "$r" addr add "$(e2e_rs_ip "$i")/24" dev "r${i}s"
@@ -389,14 +410,28 @@ e2e_run_ipvsd() {
   e2e_die "ipvsd did not start in $role"
 }
 
+# e2e_queues ROLE DEV: "tx/rx" queue counts of a link, as the kernel made it.
+e2e_queues() {
+  ip -d -n "$(e2e_ns "$1")" link show "$2" 2>/dev/null |
+    awk '{ for (i = 1; i < NF; i++) { if ($i == "numtxqueues") t = $(i + 1); if ($i == "numrxqueues") r = $(i + 1) } }
+         END { print (t == "" ? "?" : t) "/" (r == "" ? "?" : r) }'
+}
+
 # e2e_start_ipvsd [ARGS...]: ipvsd in the director on d0 and d1 with a private control socket
-# (exported as IPVSD_SOCKET for ipvsadm), --io $E2E_IO. The log is kept for failures.
+# (exported as IPVSD_SOCKET for ipvsadm), --io $E2E_IO, --workers $E2E_WORKERS. The log is
+# kept for failures.
 e2e_start_ipvsd() {
   export IPVSD_SOCKET="$E2E_WORK/ipvsd.sock"
-  e2e_log "start: ipvsd --iface d0 --iface d1 --io $E2E_IO $*"
+  e2e_log "start: ipvsd --iface d0 --iface d1 --io $E2E_IO --workers $E2E_WORKERS${*:+ $*}" \
+    "(E2E_QUEUES=$E2E_QUEUES: d0 $(e2e_queues director d0) d1 $(e2e_queues director d1) tx/rx queues;" \
+    "offloads $E2E_OFFLOADS)"
   e2e_run_ipvsd director "$IPVSD_SOCKET" "$E2E_WORK/ipvsd.log" --iface d0 --iface d1 --io "$E2E_IO" \
-    --workers 2 --conn-max 65536 "$@"
+    --workers "$E2E_WORKERS" --conn-max 65536 "$@"
   E2E_IPVSD_PID=$E2E_LAST_PID
+  # ipvsd's own account: its packet I/O, workers and what each serves.
+  local line
+  while read -r line; do e2e_log "ipvsd: $line"; done < <(grep -o 'data plane: .*' "$E2E_WORK/ipvsd.log" | head -n 8)
+  return 0
 }
 
 e2e_ipvsd_alive() { kill -0 "$E2E_IPVSD_PID" 2>/dev/null; }

@@ -6,6 +6,7 @@
 #   - a backup with another syncid ignores A's messages;
 #   - with --sync-key-file, a director with another key ignores them;
 #   - with --sync-pull, a restarted B gets A's table back without new traffic.
+# E2E_QUEUES and E2E_WORKERS (netns_lib.sh) apply to both directors.
 # Usage: test_sync.sh BINDIR
 source "$(dirname "$0")/netns_lib.sh"
 e2e_init sync "${1:?usage: test_sync.sh BINDIR}"
@@ -39,7 +40,7 @@ configure_service() {  # ROLE SOCKET
 start_b() {
   local sock="$E2E_WORK/b.sock"
   stop_b
-  e2e_run_ipvsd backup "$sock" "$E2E_WORK/b.log" --iface b0 --workers 2 --conn-max 65536 "$@"
+  e2e_run_ipvsd backup "$sock" "$E2E_WORK/b.log" --iface b0 --workers "$E2E_WORKERS" --conn-max 65536 "$@"
   B_PID=$E2E_LAST_PID
   configure_service backup "$sock"
   e2e_in backup ipvsadm --socket "$sock" --start-daemon backup --mcast-interface b0 --syncid "${B_SYNCID:-7}"
