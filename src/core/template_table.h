@@ -28,6 +28,11 @@ class TemplateTable {
   TemplateTable(uint32_t capacity, uint64_t seed, Ticks now) : table_(capacity, seed, now) {}
 
   std::mutex& mutex() { return mu_; }
+  // The lock when `needed`, else none: for callers that touch a template only sometimes (a
+  // connection with one, a persistent service).
+  std::unique_lock<std::mutex> LockIf(bool needed) {
+    return needed ? std::unique_lock<std::mutex>(mu_) : std::unique_lock<std::mutex>();
+  }
   // Under mutex().
   ConnTable& table() { return table_; }
 

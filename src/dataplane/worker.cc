@@ -284,8 +284,7 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
   }
   core::ScheduleResult r;
   {
-    std::unique_lock lock(templates_->mutex(), std::defer_lock);
-    if (svc.config.persistent()) lock.lock();
+    auto lock = templates_->LockIf(svc.config.persistent());
     r = core::ScheduleConn(conns_, templates_->table(), svc, v, *env_.settings, now, id_, *env_.total_stats);
   }
   if (r.status == core::ScheduleStatus::kTableFull) {
@@ -306,8 +305,7 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
   }
   Verdict verdict = ForwardIn(f, v, r.conn, now, false);
   if (r.conn->flags & core::kConnOnePacket) {
-    std::unique_lock lock(templates_->mutex(), std::defer_lock);
-    if (r.conn->control != core::kNoIndex) lock.lock();
+    auto lock = templates_->LockIf(r.conn->control != core::kNoIndex);
     core::ReleaseOnePacketConn(conns_, templates_->table(), r.conn);
   }
   return verdict;
@@ -455,8 +453,7 @@ void Worker::QueueSync(core::ConnEntry& c, Ticks now) {
   core::SyncParams params = core::SyncParams::From(*env_.settings);
   // ip_vs_in: a one-packet connection counts as at the threshold (it is not sent itself).
   uint32_t pkts = (c.flags & core::kConnOnePacket) ? static_cast<uint32_t>(params.threshold) : c.in_pkts;
-  std::unique_lock lock(templates_->mutex(), std::defer_lock);
-  if (c.control != core::kNoIndex) lock.lock();
+  auto lock = templates_->LockIf(c.control != core::kNoIndex);
   core::SyncPick pick = core::PickForSync(templates_->table(), c, pkts, *env_.timeouts, now, params);
   auto queue = [&](const core::ConnEntry& e) {
     if (sync_out_.TryPush(core::MakeSyncRecord(e, core::EntryTimeout(e, *env_.timeouts)))) {
@@ -504,8 +501,7 @@ void Worker::RunTimers(Ticks now) {
   core::ConnTable& templates = templates_->table();
   conns_.Expire(now, [&](core::ConnEntry* e, Ticks at) {
     // Only a connection placed by a template touches the template table.
-    std::unique_lock lock(templates_->mutex(), std::defer_lock);
-    if (e->control != core::kNoIndex) lock.lock();
+    auto lock = templates_->LockIf(e->control != core::kNoIndex);
     return core::OnConnExpire(templates, e, at);
   });
   // The templates' wheel moves once per tick, by whichever worker comes first.
