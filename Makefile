@@ -57,10 +57,13 @@ asan-test: deps
 bench: build
 	$(BUILD)/bin/engine_bench
 
-# ipvsd against no load balancer, nftables NAT and HAProxy in one namespace topology, ~10 min
-# (bench/compare.sh, docs/performance.md). Quick look: make bench-compare COMPARE_RUNS=1 COMPARE_SECONDS=2
+# ipvsd against no load balancer, nftables NAT and HAProxy in one namespace topology, then (first)
+# on 4-queue veths with 1 and 2 workers, ~14 min (bench/compare.sh, docs/performance.md).
+# Quick look: make bench-compare COMPARE_RUNS=1 COMPARE_SECONDS=2; the multi-queue part alone:
+# COMPARE_MQ=only (off: the single-queue part alone).
 bench-compare: build bench-deps
-	$(SUDO) env COMPARE_RUNS=$(COMPARE_RUNS) COMPARE_SECONDS=$(COMPARE_SECONDS) bench/compare.sh $(BUILD)/bin
+	$(SUDO) env COMPARE_RUNS=$(COMPARE_RUNS) COMPARE_SECONDS=$(COMPARE_SECONDS) COMPARE_MQ=$(COMPARE_MQ) \
+	  COMPARE_MQ_PATHS="$(COMPARE_MQ_PATHS)" bench/compare.sh $(BUILD)/bin
 
 # A live run in network namespaces (tools/demo.sh): METHOD=nat (default), dr or tun.
 METHOD ?= nat

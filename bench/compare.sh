@@ -19,6 +19,26 @@
 # COMPARE_LOG_DIR (unset; a directory to keep the ipvsd logs, stats and drop counters in).
 # Quick run while developing: COMPARE_RUNS=1 COMPARE_SECONDS=2 bench/compare.sh build/bin
 #
+# Multi-queue part (first, on its own topology: the same three real servers, the director's veths
+# with COMPARE_MQ_QUEUES (4) tx and rx queues, the client's and servers' one more (netns_lib.sh:
+# a bridge hands a packet on one queue lower), so the client's flows spread over every rx queue
+# of d0 as RSS spreads them on a NIC, queue 0 taking about two fifths, and NAT replies come back
+# on queues of d1 of their own):
+#   paths:   nft         the nftables DNAT above
+#            xdp-nat-Nw  ipvsd -m over AF_XDP with --workers N    pkt-nat-Nw  the same over AF_PACKET
+#   figures: UDP packets/s, new connections/s, keep-alive requests/s, director CPU per packet (as
+#            above); per ipvsd run, the share of received frames handed to the worker that owns
+#            their connection (sum handed_off / sum rx of ipvsd's "worker N:" exit lines), and per
+#            AF_XDP run, the XDP packets per rx queue of d0 (UDP) and d1 (HTTP replies).
+#   summary: compare-mq: udp_2w_vs_1w=... rps_2w_vs_1w=... udp_2w_vs_nft=... rps_2w_vs_nft=...
+#            handoff_share=... cps_2w_vs_1w=... cps_2w_vs_nft=... rxq_used=N/Q (2w, 1w: xdp-nat-2w,
+#            xdp-nat-1w; rxq_used: rx queues of d0 with >= 5 % of xdp-nat-2w's UDP packets).
+# It is printed before the single-queue table, so the single-queue summary stays the last line.
+# Knobs: COMPARE_MQ (on; only: the multi-queue part alone; off: the single-queue part alone),
+# COMPARE_MQ_QUEUES (4), COMPARE_MQ_PATHS ("nft xdp-nat-1w xdp-nat-2w pkt-nat-2w"),
+# COMPARE_MQ_OFFLOADS (off, as the single-queue UDP and HTTP figures; on: a fresh veth's).
+# Quick look at it alone: COMPARE_MQ=only COMPARE_RUNS=1 COMPARE_SECONDS=2 bench/compare.sh build/bin
+#
 # Every load runs under timeout(1); netns_lib.sh's EXIT trap stops every process and deletes
 # every namespace, also on failure or Ctrl-C. Only 198.18.0.0/15 is used.
 source "$(dirname "$0")/../tests/e2e/netns_lib.sh"
@@ -32,6 +52,12 @@ readonly PATHS=${COMPARE_PATHS:-direct nft haproxy xdp-nat pkt-nat xdp-dr}
 readonly CLIENT_CPU=${COMPARE_CLIENT_CPU-0}
 readonly HTTP_PORT=80 UDP_PORT=9000 IPERF_PORT=5001
 readonly CLK_TCK=$(getconf CLK_TCK)
+readonly MQ=${COMPARE_MQ:-on}
+readonly MQ_QUEUES=${COMPARE_MQ_QUEUES:-4}
+readonly MQ_PATHS=${COMPARE_MQ_PATHS:-nft xdp-nat-1w xdp-nat-2w pkt-nat-2w}
+readonly MQ_OFFLOADS=${COMPARE_MQ_OFFLOADS:-off}
+# The single-queue topology is what netns_lib.sh makes by default (E2E_QUEUES, E2E_OFFLOADS).
+readonly SQ_QUEUES=$E2E_QUEUES SQ_OFFLOADS=$E2E_OFFLOADS
 
 # Results: RESULT[path,figure] = "median min max" (figures: udp cps rps gbps_off gbps_on cpu);
 # NOTE[path] collects what was seen on the way (UDP sent vs delivered, wrk errors).
@@ -203,9 +229,10 @@ stop_pid() {
 
 # start_ipvsd IO FLAG [IPVSD_ARGS...]: ipvsd over IO (afxdp|afpacket), the three services
 # (HTTP, iperf, UDP) with rr over the three real servers, forwarding FLAG (-m NAT, -g DR).
+# --workers is COMPARE_WORKERS, or START_WORKERS if set (the multi-queue part's 1 and 2).
 start_ipvsd() {
-  local io=$1 flag=$2 svc i
-  E2E_IO=$io e2e_start_ipvsd --workers "$WORKERS" --conn-max 1048576 "${@:3}" >&2
+  local io=$1 flag=$2 svc i workers=${START_WORKERS:-$WORKERS}
+  E2E_IO=$io E2E_WORKERS=$workers e2e_start_ipvsd --conn-max 1048576 "${@:3}" >&2
   LB_PID=$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd || true)
   for svc in "-t $E2E_VIP:$HTTP_PORT" "-t $E2E_VIP:$IPERF_PORT" "-u $E2E_VIP:$UDP_PORT"; do
     # shellcheck disable=SC2086  # "-t VIP:PORT" is two words on purpose
@@ -416,16 +443,159 @@ print_ratios() {
     "tcp_gbps_vs_nft=$(ratio "${best[gbps_on]}" "$(median_of nft gbps_on)")"
 }
 
+# --- the multi-queue part -------------------------------------------------------------------
+
+# MQ_INFO[key,...]: what the multi-queue part saw besides RESULT/NOTE (keys mq-PATH): workers
+# (ipvsd's own count), share and workers_log (its exit counters), rxq_d0_udp and rxq_d1_http
+# ("USED|q0=N (P%) ...|TOTAL" from rxq_spread).
+declare -A MQ_INFO=()
+MQ_TOPOLOGY=
+
+# rxq_counts DEV: the XDP packets each rx queue of the director's DEV has seen so far, "N0 N1 ..."
+# (a veth counts per queue only what goes through its NAPI, i.e. with an XDP program attached).
+rxq_counts() {
+  ip netns exec "$(e2e_ns director)" ethtool -S "$1" 2>/dev/null |
+    awk '$1 ~ /^rx_queue_[0-9]+_xdp_packets:$/ { q = $1; gsub(/[^0-9]/, "", q); n[q] = $2; if (q + 1 > m) m = q + 1 }
+         END { for (i = 0; i < m; i++) printf "%s%d", (i ? " " : ""), n[i] + 0; print "" }'
+}
+
+# rxq_spread BEFORE AFTER: "USED|q0=N (P%) q1=...|TOTAL" for the packets between two
+# rxq_counts; USED counts the queues that got at least 5 % of them.
+rxq_spread() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    n = split(b, y, " "); split(a, x, " "); t = 0
+    for (i = 1; i <= n; i++) { d[i] = y[i] - x[i]; t += d[i] }
+    used = 0; s = ""
+    for (i = 1; i <= n; i++) {
+      p = t ? 100 * d[i] / t : 0
+      if (t && p >= 5) used++
+      s = s sprintf("%sq%d=%d (%.0f%%)", (i > 1 ? " " : ""), i - 1, d[i], p)
+    }
+    printf "%d|%s|%d\n", used, s, t }'
+}
+
+# mq_handoff KEY: ipvsd's per-worker exit counters of run KEY ("worker N: rx=... handed_off=..."),
+# and the share of received frames handed off, sum handed_off / sum rx.
+mq_handoff() {
+  local key=$1 lines
+  lines=$(grep -o 'worker [0-9]*: rx=.*' "$E2E_WORK/ipvsd-$key.log" 2>/dev/null || true)
+  MQ_INFO[$key,workers_log]=$lines
+  MQ_INFO[$key,share]=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "=")
+                                 if (kv[1] == "rx") rx += kv[2]; if (kv[1] == "handed_off") off += kv[2] } }
+                             END { if (rx > 0) printf "%.4f", off / rx }' <<<"$lines")
+  [ -n "$lines" ] || log "$key: no per-worker counters in ipvsd's log (did it exit cleanly?)"
+  log "$key: handed off / rx = ${MQ_INFO[$key,share]:-n/a}"
+}
+
+# mq_measure KEY: the multi-queue figures of one path, with the XDP packets per rx queue of d0
+# over the UDP runs and of d1 (the NAT replies) over the HTTP runs.
+mq_measure() {
+  local key=$1 d0a d0b d1b d1c s
+  d0a=$(rxq_counts d0)
+  measure_udp "$key" "$E2E_VIP"
+  d0b=$(rxq_counts d0)
+  d1b=$(rxq_counts d1)
+  measure_http "$key" "$E2E_VIP" close
+  measure_http "$key" "$E2E_VIP" keepalive
+  d1c=$(rxq_counts d1)
+  MQ_INFO[$key,rxq_d0_udp]=$(rxq_spread "$d0a" "$d0b")
+  MQ_INFO[$key,rxq_d1_http]=$(rxq_spread "$d1b" "$d1c")
+  s=${MQ_INFO[$key,rxq_d0_udp]}
+  if [ "${s##*|}" -gt 0 ]; then
+    log "$key: d0 XDP packets per rx queue during UDP: $(cut -d'|' -f2 <<<"$s")"
+    [ "${s%%|*}" -ge 2 ] || log "WARNING: $key: only ${s%%|*} rx queue(s) of d0 got >= 5 % of the UDP load"
+  fi
+}
+
+# mq_run_path PATH: nft, xdp-nat-Nw or pkt-nat-Nw on the multi-queue topology.
+mq_run_path() {
+  local p=$1 key=mq-$1 io n
+  log "=== multi-queue: $p"
+  case $p in
+    nft) LB_PID=; start_nft; mq_measure "$key"; stop_nft ;;
+    xdp-nat-*w | pkt-nat-*w)
+      n=${p##*-}
+      n=${n%w}
+      [[ $n =~ ^[1-9][0-9]*$ ]] || e2e_die "bad worker count in '$p' (COMPARE_MQ_PATHS)"
+      io=afxdp
+      [[ $p == pkt-* ]] && io=afpacket
+      START_WORKERS=$n start_ipvsd "$io" -m
+      MQ_INFO[$key,workers]=$(grep -m1 -Eo '[0-9]+ worker\(s\)' "$E2E_WORK/ipvsd.log" | awk '{ print $1 }' || true)
+      mq_measure "$key"
+      stop_ipvsd "$key"
+      LB_PID=
+      mq_handoff "$key"
+      ;;
+    *) e2e_die "unknown path '$p' in COMPARE_MQ_PATHS (nft, xdp-nat-Nw, pkt-nat-Nw)" ;;
+  esac
+}
+
+# rxq_line LABEL SPREAD: one line of the per-queue distribution, if anything was counted.
+rxq_line() {
+  local s=$2
+  [ -n "$s" ] && [ "${s##*|}" -gt 0 ] || return 0
+  echo "  $1: $(cut -d'|' -f2 <<<"$s"); ${s%%|*} queue(s) with >= 5 %"
+}
+
+pct() { awk -v v="${1:-}" 'BEGIN { if (v == "") print "—"; else printf "%.1f %%", 100 * v }'; }
+
+print_mq_report() {
+  local p key w share line s used=n/a
+  echo
+  echo "multi-queue compare: $MQ_TOPOLOGY; offloads $MQ_OFFLOADS; $RUNS run(s) x ${SECS}s per figure, median (min..max); $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "| path | ipvsd workers | UDP kpps | new conn/s (k) | keep-alive req/s (k) | director CPU s / M UDP pkts | handed off / rx |"
+  echo "|---|---|---|---|---|---|---|"
+  for p in $MQ_PATHS; do
+    key=mq-$p
+    w=${MQ_INFO[$key,workers]:-—}
+    [ "$p" = nft ] && w="—"
+    share=$(pct "${MQ_INFO[$key,share]:-}")
+    echo "| $p | $w | $(cell "$key" udp 1000 0) | $(cell "$key" cps 1000 1) | $(cell "$key" rps 1000 1) | $(cell "$key" cpu 1 2) | $share |"
+  done
+  echo
+  echo "XDP packets per rx queue of the director (AF_XDP paths; a veth counts them only with an XDP program attached):"
+  for p in $MQ_PATHS; do
+    key=mq-$p
+    rxq_line "$p d0, UDP runs" "${MQ_INFO[$key,rxq_d0_udp]:-}"
+    rxq_line "$p d1, HTTP runs (NAT replies)" "${MQ_INFO[$key,rxq_d1_http]:-}"
+  done
+  echo
+  for p in $MQ_PATHS; do
+    key=mq-$p
+    [ -n "${MQ_INFO[$key,workers_log]:-}" ] || continue
+    echo "ipvsd $p at exit, handed off / rx = $(pct "${MQ_INFO[$key,share]:-}"):"
+    while IFS= read -r line; do echo "  $line"; done <<<"${MQ_INFO[$key,workers_log]}"
+  done
+  for p in $MQ_PATHS; do
+    [ -n "${NOTE[mq-$p]:-}" ] && echo "notes $p: ${NOTE[mq-$p]}"
+  done
+  local u2 u1 un r2 r1 rn c2 c1 cn up rp cp
+  u2=$(median_of mq-xdp-nat-2w udp) u1=$(median_of mq-xdp-nat-1w udp) un=$(median_of mq-nft udp)
+  r2=$(median_of mq-xdp-nat-2w rps) r1=$(median_of mq-xdp-nat-1w rps) rn=$(median_of mq-nft rps)
+  c2=$(median_of mq-xdp-nat-2w cps) c1=$(median_of mq-xdp-nat-1w cps) cn=$(median_of mq-nft cps)
+  up=$(median_of mq-pkt-nat-2w udp) rp=$(median_of mq-pkt-nat-2w rps) cp=$(median_of mq-pkt-nat-2w cps)
+  echo
+  echo "ratios ipvsd AF_XDP 2 workers/1 worker: UDP pps $(ratio "$u2" "$u1"), keep-alive req/s $(ratio "$r2" "$r1"), conn/s $(ratio "$c2" "$c1")"
+  echo "ratios ipvsd AF_XDP 2 workers/nftables: UDP pps $(ratio "$u2" "$un"), keep-alive req/s $(ratio "$r2" "$rn"), conn/s $(ratio "$c2" "$cn")"
+  echo "ratios ipvsd AF_XDP 1 worker/nftables:  UDP pps $(ratio "$u1" "$un"), keep-alive req/s $(ratio "$r1" "$rn"), conn/s $(ratio "$c1" "$cn")"
+  echo "ratios ipvsd AF_PACKET 2 workers/nftables: UDP pps $(ratio "$up" "$un"), keep-alive req/s $(ratio "$rp" "$rn"), conn/s $(ratio "$cp" "$cn")"
+  s=${MQ_INFO[mq-xdp-nat-2w,rxq_d0_udp]:-}
+  if [ -n "$s" ] && [ "${s##*|}" -gt 0 ]; then used="${s%%|*}/$MQ_QUEUES"; fi
+  echo
+  echo "compare-mq: udp_2w_vs_1w=$(ratio "$u2" "$u1") rps_2w_vs_1w=$(ratio "$r2" "$r1")" \
+    "udp_2w_vs_nft=$(ratio "$u2" "$un") rps_2w_vs_nft=$(ratio "$r2" "$rn")" \
+    "handoff_share=$(awk -v v="${MQ_INFO[mq-xdp-nat-2w,share]:-}" 'BEGIN { if (v == "") print "n/a"; else printf "%.2f", v }')" \
+    "cps_2w_vs_1w=$(ratio "$c2" "$c1") cps_2w_vs_nft=$(ratio "$c2" "$cn") rxq_used=$used"
+}
+
 # --- main -----------------------------------------------------------------------------------
 
-main() {
-  local tool p
-  e2e_init compare "${1:?usage: bench/compare.sh BINDIR}"
-  for tool in nginx haproxy wrk iperf nft taskset; do
-    command -v "$tool" >/dev/null 2>&1 || e2e_skip "missing tool: $tool (make deps)"
-  done
-  [ -x "$E2E_BIN/udp_blast" ] || e2e_die "$E2E_BIN/udp_blast is not built"
-  log "runs $RUNS x ${SECS}s, $FLOWS UDP flows, $CONNS wrk connections, ipvsd --workers $WORKERS; paths: $PATHS"
+# build_topology QUEUES OFFLOADS: the topology with E2E_QUEUES=QUEUES (the director's veths with
+# QUEUES tx/rx queues; netns_lib.sh gives the senders' one more), E2E_OFFLOADS=OFFLOADS, the real
+# servers for NAT, nginx and iperf on each.
+build_topology() {
+  E2E_QUEUES=$1 E2E_OFFLOADS=$2
   e2e_topology 3 >&2
   e2e_director_vip
   e2e_rs_setup nat 1 2 3
@@ -433,14 +603,48 @@ main() {
   start_nginx
   start_iperf_servers
   wait_listening
+}
+
+# The multi-queue part on a topology of its own, torn down (every process and namespace) after.
+run_mq() {
+  local p
+  log "multi-queue: $MQ_QUEUES queues per director veth, offloads $MQ_OFFLOADS, $FLOWS UDP flows, $CONNS wrk connections; paths: $MQ_PATHS"
+  build_topology "$MQ_QUEUES" "$MQ_OFFLOADS"
+  MQ_TOPOLOGY="veth tx/rx queues: c0 $(e2e_queues client c0), d0 $(e2e_queues director d0), d1 $(e2e_queues director d1), rs1 $(e2e_queues rs1 r1s)"
+  MQ_TOPOLOGY+=" (d0 in sysfs: $(ip netns exec "$(e2e_ns director)" sh -c 'ls -d /sys/class/net/d0/queues/rx-* | wc -l') rx queues)"
+  log "multi-queue topology: $MQ_TOPOLOGY"
+  for p in $MQ_PATHS; do mq_run_path "$p"; done
+  print_mq_report
+  e2e_teardown >&2
+  LB_PID=
+}
+
+main() {
+  local tool p
+  e2e_init compare "${1:?usage: bench/compare.sh BINDIR}"
+  case $MQ in on | only | off) ;; *) e2e_die "COMPARE_MQ must be on, only or off, not '$MQ'" ;; esac
+  [[ $MQ_QUEUES =~ ^[1-9][0-9]*$ ]] || e2e_die "COMPARE_MQ_QUEUES must be a number of queues, not '$MQ_QUEUES'"
+  for tool in nginx haproxy wrk iperf nft taskset; do
+    command -v "$tool" >/dev/null 2>&1 || e2e_skip "missing tool: $tool (make deps)"
+  done
+  [ -x "$E2E_BIN/udp_blast" ] || e2e_die "$E2E_BIN/udp_blast is not built"
+  [ "$MQ" = off ] || run_mq
+  [ "$MQ" != only ] || { save_logs; return 0; }
+  log "runs $RUNS x ${SECS}s, $FLOWS UDP flows, $CONNS wrk connections, ipvsd --workers $WORKERS; paths: $PATHS"
+  build_topology "$SQ_QUEUES" "$SQ_OFFLOADS"
   for p in $PATHS; do run_path "$p"; done
   print_table
   print_ratios
-  # Keep the ipvsd logs, stats and the diagnostics if asked (the work directory goes with the trap).
+  save_logs
+}
+
+# Keep the ipvsd logs, stats and the diagnostics if asked (the work directory goes with the trap).
+save_logs() {
   if [ -n "${COMPARE_LOG_DIR:-}" ]; then
     mkdir -p "$COMPARE_LOG_DIR"
     cp "$E2E_WORK"/diag-* "$E2E_WORK"/ipvsd-* "$COMPARE_LOG_DIR"/ 2>/dev/null || true
   fi
+  return 0
 }
 
 main "$@"
