@@ -42,7 +42,7 @@ struct HandedFrame {
 
 class Handoff {
  public:
-  static constexpr size_t kRingSize = 256;
+  static constexpr size_t kRingSize = 1024;
   using Ring = core::SpscRing<HandedFrame, kRingSize>;
 
   // `workers` >= 1; `key` random in production (RandomHandoffKey).
