@@ -313,15 +313,21 @@ size_t OwnerOfClient(const dataplane::Handoff* handoff, uint32_t i) {
 // The handoff key of the benchmarks, fixed so that runs are comparable.
 constexpr sched::HsiphashKey kBenchKey{{0x0123456789abcdefull, 0xfedcba9876543210ull}};
 
+// The rings between the workers of one run (threads > 1), made before its threads start and
+// dropped after they end: frames a run leaves in them belong to its own queues.
+std::unique_ptr<dataplane::Handoff> g_handoff;
+void MakeHandoff(const benchmark::State& state) {
+  if (state.threads() > 1) g_handoff = std::make_unique<dataplane::Handoff>(state.threads(), kBenchKey);
+}
+void DropHandoff(const benchmark::State&) { g_handoff.reset(); }
+
 // Established NAT over 1 000 000 live connections with two workers that each receive packets
 // of every connection, so that half of them are handed to the other worker and come back; or
 // (threads:1) one worker alone. items_per_second: packets the workers received and did not drop
 // for want of room in a ring (handoff_full: the other worker was slower, or descheduled).
 void BM_NatEstablishedHandoff(benchmark::State& state) {
   static Director director("wlc");
-  static dataplane::Handoff handoff(2, kBenchKey);
-  dataplane::Handoff* mesh = state.threads() > 1 ? &handoff : nullptr;
-  auto worker = director.MakeWorker(state.thread_index(), 1u << 20, mesh);
+  auto worker = director.MakeWorker(state.thread_index(), 1u << 20, g_handoff.get());
   Burst b;
   // Opens the connections this worker owns (the others' SYNs are handed off and discarded).
   OpenLiveConns(*worker, b);
@@ -336,15 +342,20 @@ void BM_NatEstablishedHandoff(benchmark::State& state) {
   state.counters["handed_off"] = static_cast<double>(worker->counters().handed_off.load());
   state.counters["handoff_full"] = static_cast<double>(full);
 }
-BENCHMARK(BM_NatEstablishedHandoff)->Unit(benchmark::kMicrosecond)->MinTime(2.0)->UseRealTime()->Threads(1)->Threads(2);
+BENCHMARK(BM_NatEstablishedHandoff)
+    ->Unit(benchmark::kMicrosecond)
+    ->MinTime(2.0)
+    ->UseRealTime()
+    ->Setup(MakeHandoff)
+    ->Teardown(DropHandoff)
+    ->Threads(1)
+    ->Threads(2);
 
 // New connections (wlc) the same way: every packet a SYN of a new client, half of them owned by
 // the other worker.
 void BM_NewConnHandoff(benchmark::State& state) {
   static Director director("wlc");
-  static dataplane::Handoff handoff(2, kBenchKey);
-  dataplane::Handoff* mesh = state.threads() > 1 ? &handoff : nullptr;
-  auto worker = director.MakeWorker(state.thread_index(), kNewConnCapacity, mesh);
+  auto worker = director.MakeWorker(state.thread_index(), kNewConnCapacity, g_handoff.get());
   // Clients of thread t: t, t + threads, ...: no two threads open the same connection.
   uint32_t next = static_cast<uint32_t>(state.thread_index());
   const uint32_t step = static_cast<uint32_t>(state.threads());
@@ -357,6 +368,8 @@ void BM_NewConnHandoff(benchmark::State& state) {
 BENCHMARK(BM_NewConnHandoff)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime()
+    ->Setup(MakeHandoff)
+    ->Teardown(DropHandoff)
     ->Iterations(kNewConnCapacity / 4 / kBurst)
     ->Threads(1)
     ->Threads(2);
