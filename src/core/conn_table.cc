@@ -20,25 +20,26 @@ uint64_t Load64(const uint8_t* p) {
 // entries of a large table, and with 4 KiB pages nearly every one of them would also miss the
 // TLB, doubly expensive under virtualisation), faulted in here: left to first touch, the
 // kernel's page zeroing would cost the data path half of its new-connection rate.
-void* MapPrefaulted(size_t bytes) {
+// With `prefault` false the pages are left to first touch (a table that fills slowly, if ever).
+void* MapZeroed(size_t bytes, bool prefault) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   madvise(p, bytes, MADV_HUGEPAGE);
-  std::memset(p, 0, bytes);
+  if (prefault) std::memset(p, 0, bytes);
   return p;
 }
 
 }  // namespace
 
-ConnTable::ConnTable(uint32_t capacity, uint64_t seed, Ticks now)
+ConnTable::ConnTable(uint32_t capacity, uint64_t seed, Ticks now, Entries entries)
     : capacity_(std::bit_ceil(capacity < 64 ? 64u : capacity)),
       mask_(capacity_ - 1),
       seed_(Mix64(seed)),
       wheel_now_(now) {
   entries_bytes_ = size_t{capacity_} * sizeof(ConnEntry);
-  entries_ = static_cast<ConnEntry*>(MapPrefaulted(entries_bytes_));
-  in_heads_ = static_cast<uint32_t*>(MapPrefaulted(size_t{capacity_} * sizeof(uint32_t)));
-  out_heads_ = static_cast<uint32_t*>(MapPrefaulted(size_t{capacity_} * sizeof(uint32_t)));
+  entries_ = static_cast<ConnEntry*>(MapZeroed(entries_bytes_, entries == Entries::kPrefaulted));
+  in_heads_ = static_cast<uint32_t*>(MapZeroed(size_t{capacity_} * sizeof(uint32_t), true));
+  out_heads_ = static_cast<uint32_t*>(MapZeroed(size_t{capacity_} * sizeof(uint32_t), true));
   std::memset(in_heads_, 0xff, size_t{capacity_} * sizeof(uint32_t));
   std::memset(out_heads_, 0xff, size_t{capacity_} * sizeof(uint32_t));
   for (uint32_t& s : slots_) s = kNoIndex;

@@ -6,8 +6,7 @@
 // wheel that expires entries. Only its worker touches it, so nothing here locks.
 //
 // Capacity is fixed at start-up (a power of two); when it is full, Allocate() returns
-// nullptr and the caller counts a "table full" drop. Entry memory is mapped lazily, so an
-// idle table costs only its bucket heads (8 bytes per entry).
+// nullptr and the caller counts a "table full" drop.
 //
 // Timers are lazy: traffic only moves `expires` later; the wheel notices when it reaches the
 // entry's slot and relinks it. Moving `expires` earlier (a state with a shorter timeout,
@@ -27,8 +26,11 @@ class ConnTable {
  public:
   static constexpr uint32_t kWheelSlots = 4096;
 
+  // Entry memory faulted in at construction (the data path's tables: first-touch zeroing would
+  // cost new connections half their rate) or at first use (a table that rarely fills).
+  enum class Entries : uint8_t { kPrefaulted, kOnFirstUse };
   // capacity is rounded up to a power of two; seed keys the hash (random in production).
-  ConnTable(uint32_t capacity, uint64_t seed, Ticks now);
+  ConnTable(uint32_t capacity, uint64_t seed, Ticks now, Entries entries = Entries::kPrefaulted);
   ~ConnTable();
   ConnTable(const ConnTable&) = delete;
   ConnTable& operator=(const ConnTable&) = delete;

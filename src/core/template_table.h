@@ -25,7 +25,12 @@ namespace ipvsd::core {
 
 class TemplateTable {
  public:
-  TemplateTable(uint32_t capacity, uint64_t seed, Ticks now) : table_(capacity, seed, now) {}
+  // Room for one template per kConnsPerTemplate connections of `conn_capacity` (clients of
+  // persistent services seldom open only one connection each), its entries mapped as they are
+  // used: an idle table costs its bucket heads, a byte per connection.
+  static constexpr uint32_t kConnsPerTemplate = 8;
+  TemplateTable(uint32_t conn_capacity, uint64_t seed, Ticks now)
+      : table_(conn_capacity / kConnsPerTemplate, seed, now, ConnTable::Entries::kOnFirstUse) {}
 
   std::mutex& mutex() { return mu_; }
   // The lock when `needed`, else none: for callers that touch a template only sometimes (a

@@ -43,7 +43,8 @@ std::string Usage(const char* program) {
          "  --workers N          data-plane workers, 1.." +
          std::to_string(core::kMaxWorkers) +
          " (default: one per core)\n"
-         "  --conn-max N         connection table size, a power of two (default 1048576)\n"
+         "  --conn-max N         connection table size, a power of two (default 1048576);\n"
+         "                       persistence templates: up to N/8\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default info)\n"
          "  --sysctl NAME=VALUE  an IPVS sysctl (repeatable): conn_reuse_mode (0..3, default 1),\n"
          "                       expire_nodest_conn, expire_quiescent_template, sloppy_tcp,\n"

@@ -44,7 +44,6 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
   uint32_t per_worker = conn_max / static_cast<uint32_t>(ios_.size() ? ios_.size() : 1);
   const uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   if (ios_.size() > 1) handoff_ = std::make_unique<dataplane::Handoff>(ios_.size(), dataplane::RandomHandoffKey());
-  // As many templates as connections at most: each template controls one connection or more.
   templates_ = std::make_unique<core::TemplateTable>(conn_max, ~seed, env.clock->NowTicks());
   env.handoff = handoff_.get();
   env.templates = templates_.get();
