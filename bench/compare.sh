@@ -14,7 +14,7 @@
 #            packets delivered. tcp_gbps_vs_nft compares the offloads-on figures.
 #
 # Knobs (environment): COMPARE_RUNS (3) runs per figure, COMPARE_SECONDS (5) per run,
-# COMPARE_FLOWS (256) UDP flows, COMPARE_CONNS (50) wrk connections, COMPARE_WORKERS (2) ipvsd
+# COMPARE_FLOWS (256) UDP flows, COMPARE_CONNS (50) wrk connections, COMPARE_WORKERS (1) ipvsd
 # workers, COMPARE_PATHS (all six, space separated), COMPARE_CLIENT_CPU (0; empty: no pinning),
 # COMPARE_LOG_DIR (unset; a directory to keep the ipvsd logs, stats and drop counters in).
 # Quick run while developing: COMPARE_RUNS=1 COMPARE_SECONDS=2 bench/compare.sh build/bin
@@ -47,7 +47,9 @@ readonly RUNS=${COMPARE_RUNS:-3}
 readonly SECS=${COMPARE_SECONDS:-5}
 readonly FLOWS=${COMPARE_FLOWS:-256}
 readonly CONNS=${COMPARE_CONNS:-50}
-readonly WORKERS=${COMPARE_WORKERS:-2}
+# One worker: what the single-queue figures have always measured (a one-queue veth gave AF_XDP
+# one worker, and AF_PACKET had one); more workers are the multi-queue part's.
+readonly WORKERS=${COMPARE_WORKERS:-1}
 readonly PATHS=${COMPARE_PATHS:-direct nft haproxy xdp-nat pkt-nat xdp-dr}
 readonly CLIENT_CPU=${COMPARE_CLIENT_CPU-0}
 readonly HTTP_PORT=80 UDP_PORT=9000 IPERF_PORT=5001
