@@ -139,11 +139,13 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
 
   std::vector<int> queues;
   for (const std::string& i : ifaces) queues.push_back(RxQueueCount(i));
-  const int most_queues = *std::max_element(queues.begin(), queues.end());
+  const int fewest_queues = *std::min_element(queues.begin(), queues.end());
   const int wanted =
       opt.workers > 0 ? opt.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // AF_XDP: a worker without a queue would have nothing to receive.
-  const int xdp_workers = std::clamp(std::min(wanted, most_queues), 1, core::kMaxWorkers);
+  // AF_XDP: a worker transmits only through sockets of its own, so each needs a queue of every
+  // interface (a queue takes one UMEM's sockets only); it then serves several queues of the
+  // interfaces that have more.
+  const int xdp_workers = std::clamp(std::min(wanted, fewest_queues), 1, core::kMaxWorkers);
   const int packet_workers = std::clamp(wanted, 1, core::kMaxWorkers);
 
   Result<PacketIoSet> io = Error{};

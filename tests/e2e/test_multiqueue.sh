@@ -230,5 +230,24 @@ if [ "$E2E_IO" = afxdp ]; then
 fi
 e2e_check "ipvsadm -L --json: every queue served once; handoffs only between workers" data_plane_check
 e2e_check "ipvsd is still running" e2e_ipvsd_alive
+
+# With AF_XDP every worker needs a queue of every interface to transmit on: one queue on d1
+# leaves one worker, serving all of d0's.
+echo "== interfaces with different queue counts (d1 cut to 1 queue, ipvsd restarted)"
+e2e_stop_ipvsd
+ip netns exec "$(e2e_ns director)" ethtool -L d1 rx 1 tx 1
+e2e_start_ipvsd
+e2e_rs_setup nat "${rs_all[@]}"
+add_service -t "$vip" -s rr -- -m
+e2e_check "NAT TCP/IPv4: $total connections answered, rr 20/20/20" \
+  spread_check "rs1=20 rs2=20 rs3=20" tcp "$E2E_VIP" "$port"
+d1_queues() {
+  local got
+  got=$(e2e_in director ipvsadm -L --json |
+    jq -r '[.data_plane.workers[].queues[] | select(.interface == "d1") | .queue | tostring] | sort | join(",")')
+  if [ "$E2E_IO" = afxdp ]; then e2e_expect_eq "d1 queues served" "$got" "0"; else [ -n "$got" ]; fi
+}
+e2e_check "ipvsadm -L --json: d1's one queue served" d1_queues
+e2e_check "ipvsd is still running" e2e_ipvsd_alive
 e2e_log "$((SECONDS - started)) s"
 e2e_finish
