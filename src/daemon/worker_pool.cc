@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "base/log.h"
@@ -122,23 +123,35 @@ bool WorkerPool::PushSyncIn(const core::SyncRecord& r) {
   return workers_[home]->PushSyncIn(r);
 }
 
-std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
-  std::vector<std::future<std::vector<dataplane::ConnSnapshot>>> answers;
+template <typename T>
+std::vector<std::optional<T>> WorkerPool::AskEveryWorker(std::function<T(dataplane::Worker&)> ask) {
+  std::vector<std::future<T>> answers;
   for (auto& w : workers_) {
-    auto promise = std::make_shared<std::promise<std::vector<dataplane::ConnSnapshot>>>();
+    auto promise = std::make_shared<std::promise<T>>();
     answers.push_back(promise->get_future());
-    Ticks now = clock_->NowTicks();
-    w->Post([promise, now](dataplane::Worker& self) { promise->set_value(self.ListConns(now)); });
+    w->Post([promise, ask](dataplane::Worker& self) { promise->set_value(ask(self)); });
   }
+  std::vector<std::optional<T>> out;
+  for (auto& a : answers) {
+    if (a.wait_for(kTaskTimeout) == std::future_status::ready) {
+      out.emplace_back(a.get());
+    } else {
+      out.emplace_back();
+    }
+  }
+  return out;
+}
+
+std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
+  const Ticks now = clock_->NowTicks();
   std::vector<dataplane::ConnSnapshot> all;
   {
     std::lock_guard lock(templates_->mutex());
-    dataplane::AppendSnapshots(templates_->table(), clock_->NowTicks(), &all);
+    dataplane::AppendSnapshots(templates_->table(), now, &all);
   }
-  for (auto& a : answers) {
-    if (a.wait_for(kTaskTimeout) != std::future_status::ready) continue;
-    std::vector<dataplane::ConnSnapshot> part = a.get();
-    all.insert(all.end(), part.begin(), part.end());
+  for (auto& part : AskEveryWorker<std::vector<dataplane::ConnSnapshot>>(
+           [now](dataplane::Worker& self) { return self.ListConns(now); })) {
+    if (part) all.insert(all.end(), part->begin(), part->end());
   }
   std::vector<ctl::ConnRecord> out;
   out.reserve(all.size());
@@ -147,28 +160,22 @@ std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
 }
 
 ctl::DataPlaneInfo WorkerPool::Describe() {
-  std::vector<std::future<ctl::WorkerInfo>> answers;
-  for (auto& w : workers_) {
-    auto promise = std::make_shared<std::promise<ctl::WorkerInfo>>();
-    answers.push_back(promise->get_future());
-    w->Post([promise](dataplane::Worker& self) {
-      const dataplane::WorkerCounters& c = self.counters();
-      ctl::WorkerInfo info;
-      info.conns = self.conns().size();
-      info.rx = c.rx.load(std::memory_order_relaxed);
-      info.tx = c.tx.load(std::memory_order_relaxed);
-      info.dropped = c.total_drops();
-      info.handed_off = c.handed_off.load(std::memory_order_relaxed);
-      info.handed_in = c.handed_in.load(std::memory_order_relaxed);
-      promise->set_value(info);
-    });
-  }
+  auto answers = AskEveryWorker<ctl::WorkerInfo>([](dataplane::Worker& self) {
+    const dataplane::WorkerCounters& c = self.counters();
+    ctl::WorkerInfo info;
+    info.conns = self.conns().size();
+    info.rx = c.rx.load(std::memory_order_relaxed);
+    info.tx = c.tx.load(std::memory_order_relaxed);
+    info.dropped = c.total_drops();
+    info.handed_off = c.handed_off.load(std::memory_order_relaxed);
+    info.handed_in = c.handed_in.load(std::memory_order_relaxed);
+    return info;
+  });
   ctl::DataPlaneInfo out;
   out.io = io_description_;
   for (size_t i = 0; i < answers.size(); ++i) {
     // A worker that does not answer in time is described by what it serves alone.
-    ctl::WorkerInfo info;
-    if (answers[i].wait_for(kTaskTimeout) == std::future_status::ready) info = answers[i].get();
+    ctl::WorkerInfo info = answers[i].value_or(ctl::WorkerInfo{});
     info.id = static_cast<uint32_t>(i);
     if (i < queues_.size()) info.queues = queues_[i];
     out.workers.push_back(std::move(info));
@@ -177,21 +184,14 @@ ctl::DataPlaneInfo WorkerPool::Describe() {
 }
 
 std::vector<core::SyncRecord> WorkerPool::SyncDump() {
-  std::vector<std::future<std::vector<core::SyncRecord>>> answers;
-  for (auto& w : workers_) {
-    auto promise = std::make_shared<std::promise<std::vector<core::SyncRecord>>>();
-    answers.push_back(promise->get_future());
-    w->Post([promise](dataplane::Worker& self) { promise->set_value(self.SyncDump()); });
-  }
   std::vector<core::SyncRecord> out;
   {
     std::lock_guard lock(templates_->mutex());
     dataplane::AppendSyncRecords(templates_->table(), *timeouts_, &out);
   }
-  for (auto& a : answers) {
-    if (a.wait_for(kTaskTimeout) != std::future_status::ready) continue;
-    std::vector<core::SyncRecord> part = a.get();
-    out.insert(out.end(), part.begin(), part.end());
+  for (auto& part : AskEveryWorker<std::vector<core::SyncRecord>>(
+           [](dataplane::Worker& self) { return self.SyncDump(); })) {
+    if (part) out.insert(out.end(), part->begin(), part->end());
   }
   return out;
 }

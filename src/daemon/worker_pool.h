@@ -12,6 +12,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,10 @@ class WorkerPool final : public DataPlane {
 
  private:
   void Run(size_t index);
+  // Runs `ask` on every worker's thread and collects the answers in worker order; a worker
+  // that does not answer within a timeout gives none.
+  template <typename T>
+  std::vector<std::optional<T>> AskEveryWorker(std::function<T(dataplane::Worker&)> ask);
 
   std::unique_ptr<net::Router> router_;
   std::unique_ptr<dataplane::Handoff> handoff_;  // with more than one worker

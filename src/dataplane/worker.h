@@ -81,10 +81,9 @@ class Worker {
   // tasks. Returns the number of frames received and handled for others.
   size_t Poll(io::PacketIo& io);
   // Processes a burst in place: each frame gets a verdict, frames to transmit are rewritten
-  // (with ifindex set to the output interface); a kHandoff frame's owner is handoff_owner(i).
+  // (with ifindex set to the output interface); Poll hands kHandoff frames to their owners.
   // Exposed for tests and benchmarks.
   void Process(std::span<net::Frame> frames, std::span<Verdict> verdicts);
-  size_t handoff_owner(size_t i) const { return handoff_owner_[i]; }
   // Runs connection timers up to `now`.
   void RunTimers(Ticks now);
 
