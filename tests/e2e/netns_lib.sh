@@ -324,9 +324,16 @@ e2e_director_vip() {
 #   dr:  VIP on lo, arp_ignore=1, arp_announce=2, rp_filter=0; replies go straight to the
 #        client over the client LAN.
 #   tun: dr, plus ipvs-agent --decap (this kernel has no ipip module; the agent is tunl0).
+# Each call also gives the client source ports no earlier call gave it: a datagram from a
+# port an earlier mode used would belong to that mode's connection (UDP's lives 300 s after
+# ipvsadm -C) and be forwarded the earlier way, as kernel IPVS forwards it.
+E2E_RS_SETUPS=0
 e2e_rs_setup() {
   local mode=$1 i
   shift
+  local first=$((20000 + (E2E_RS_SETUPS % 10) * 4000))
+  E2E_RS_SETUPS=$((E2E_RS_SETUPS + 1))
+  e2e_sysctl client "net.ipv4.ip_local_port_range=$first $((first + 3999))"
   for i in "$@"; do
     local r role="rs$i"
     r=$(e2e_ns "$role")
