@@ -79,6 +79,7 @@ struct Service {
   std::vector<DestPtr> dests;  // kernel list order: newest first
   std::shared_ptr<Stats> stats;
   std::shared_ptr<SchedulerSlot> sched;
+  uint64_t seq = 0;  // when it was added: listings keep that order
 
   const ServiceKey& key() const { return config.key; }
   // The destination with that address and port, or nullptr.

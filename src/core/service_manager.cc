@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <unordered_set>
 
 #include "net/headers.h"
 
@@ -47,24 +48,71 @@ Status ValidateDestConfig(const ServiceKey& key, const DestConfig& d) {
   return Ok();
 }
 
-// A new Service object with the same configuration, stats and scheduler but its own dest list.
-std::shared_ptr<Service> CopyOf(const Service& s) { return std::make_shared<Service>(s); }
-
 }  // namespace
+
+ServiceChange ServiceChange::DeleteDest(const ServiceKey& k, const net::IpAddr& addr, uint16_t port) {
+  DestConfig d;
+  d.addr = addr;
+  d.port = port;
+  return {Kind::kDeleteDest, KeyOnly(k), d, false};
+}
+
+ServiceChange ServiceChange::Zero(const ServiceKey* k) {
+  ServiceChange c{Kind::kZero, {}, {}, k == nullptr};
+  if (k) c.service.key = *k;
+  return c;
+}
+
+size_t ServiceManager::TrashKeyHash::operator()(const TrashKey& k) const {
+  ServiceKey dest_as_key;
+  dest_as_key.family = k.addr.family;
+  dest_as_key.addr = k.addr.raw;
+  dest_as_key.port = k.port;
+  return ServiceKeyHash{}(k.service) * 31 + ServiceKeyHash{}(dest_as_key);
+}
+
+// The pending state of one Apply(): the new map being built, and every effect on objects
+// that live outside it (destinations, schedulers, counters, the trash), queued in order
+// until every change has passed.
+class ServiceManager::Draft {
+ public:
+  Draft(const ServiceMap& base, uint64_t generation) : map(base), generation(generation) {}
+
+  // The draft's own copy of the service with that key (copied on first use), or nullptr.
+  Service* Mutable(const ServiceKey& key) {
+    const Service* s = map.Find(key);
+    if (!s) return nullptr;
+    auto own = owned.find(s);
+    if (own != owned.end()) return own->second.get();
+    auto copy = std::make_shared<Service>(*s);
+    owned.emplace(copy.get(), copy);
+    map.Put(copy);
+    return copy.get();
+  }
+  void AddNew(std::shared_ptr<Service> s) {
+    owned.emplace(s.get(), s);
+    map.Put(std::move(s));
+  }
+  void Later(std::function<void()> effect) { effects.push_back(std::move(effect)); }
+
+  ServiceMap::Builder map;
+  const uint64_t generation;  // the one this draft will be published as
+  std::unordered_map<const Service*, std::shared_ptr<Service>> owned;
+  std::vector<ServiceKey> touched;  // services whose destination list or scheduler changed
+  // The trash as the changes so far left it: destinations trashed by this draft, and keys
+  // of the live trash it already took back.
+  std::unordered_map<TrashKey, DestPtr, TrashKeyHash> trashed;
+  std::unordered_set<TrashKey, TrashKeyHash> revived;
+  std::vector<std::function<void()>> effects;
+};
 
 ServiceManager::ServiceManager(SchedulerFactory factory) : factory_(std::move(factory)) {
   table_.store(std::make_shared<const ServiceTable>());
 }
 
-std::vector<ServicePtr> ServiceManager::CopyServices() const { return table()->services(); }
-
-std::vector<ServicePtr>::iterator ServiceManager::FindIn(std::vector<ServicePtr>& v, const ServiceKey& key) {
-  return std::find_if(v.begin(), v.end(), [&](const ServicePtr& s) { return s->key() == key; });
-}
-
-void ServiceManager::Publish(std::vector<ServicePtr> services) {
+void ServiceManager::Publish(ServiceMap map) {
   uint64_t gen = generation_.load(std::memory_order_relaxed) + 1;
-  table_.store(std::make_shared<const ServiceTable>(std::move(services), gen), std::memory_order_release);
+  table_.store(std::make_shared<const ServiceTable>(std::move(map), gen), std::memory_order_release);
   generation_.store(gen, std::memory_order_release);
 }
 
@@ -77,167 +125,180 @@ void ServiceManager::NotifyScheduler(const Service& s) {
   s.sched->lock.unlock();
 }
 
-void ServiceManager::TrashDests(const ServiceKey& key, const std::vector<DestPtr>& dests) {
-  uint64_t gen = generation_.load(std::memory_order_relaxed) + 1;
-  for (const DestPtr& d : dests) {
+Status ServiceManager::Apply(std::span<const ServiceChange> changes, size_t* failed) {
+  std::lock_guard lock(mu_);
+  Draft draft(table()->map(), generation_.load(std::memory_order_relaxed) + 1);
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (Status st = Step(draft, changes[i]); !st) {
+      if (failed) *failed = i;
+      return st;
+    }
+  }
+  // Revived destinations leave the trash first and trashed ones enter it last, so that one
+  // deleted and re-added by the same batch never looks unavailable to a worker.
+  for (const TrashKey& k : draft.revived) trash_.erase(k);
+  for (const auto& effect : draft.effects) effect();
+  for (const auto& [k, d] : draft.trashed) {
     d->SetAvailable(false);
-    trash_.push_back(Trashed{key, d, gen});
+    trash_[k] = Trashed{d, draft.generation};
   }
-}
-
-Status ServiceManager::AddService(const ServiceConfig& config) {
-  std::lock_guard lock(mu_);
-  if (Status st = ValidateServiceConfig(config); !st) return st;
-  std::vector<ServicePtr> services = CopyServices();
-  if (FindIn(services, config.key) != services.end()) return MakeError(EEXIST, "service already exists");
-  auto sched = factory_(config.sched_name, config.flags);
-  if (!sched) return sched.error();
-  auto s = std::make_shared<Service>();
-  s->config = config;
-  s->config.flags |= kSvcHashed;
-  s->stats = std::make_shared<Stats>();
-  s->sched = std::make_shared<SchedulerSlot>();
-  s->sched->scheduler = std::move(*sched);
-  NotifyScheduler(*s);
-  services.push_back(std::move(s));
-  Publish(std::move(services));
-  return Ok();
-}
-
-Status ServiceManager::EditService(const ServiceConfig& config) {
-  std::lock_guard lock(mu_);
-  if (Status st = ValidateServiceConfig(config); !st) return st;
-  std::vector<ServicePtr> services = CopyServices();
-  auto it = FindIn(services, config.key);
-  if (it == services.end()) return MakeError(ESRCH, "no such service");
-  auto s = CopyOf(**it);
-  bool new_scheduler = config.sched_name != s->config.sched_name ||
-                       (config.flags & kSvcSchedFlags) != (s->config.flags & kSvcSchedFlags);
-  if (new_scheduler) {
-    auto sched = factory_(config.sched_name, config.flags);
-    if (!sched) return sched.error();
-    s->sched = std::make_shared<SchedulerSlot>();
-    s->sched->scheduler = std::move(*sched);
+  ServiceMap map = std::move(draft.map).Build();
+  // Each changed service once, however many changes touched it: its destinations count for
+  // it, and its scheduler learns the final list.
+  std::unordered_map<const Service*, bool> notified;
+  for (const ServiceKey& key : draft.touched) {
+    const Service* s = map.Find(key);
+    if (!s || !notified.emplace(s, true).second) continue;
+    for (const DestPtr& d : s->dests) d->set_service_stats(s->stats);
+    NotifyScheduler(*s);
   }
-  s->config = config;
-  s->config.flags |= kSvcHashed;
-  if (new_scheduler) NotifyScheduler(*s);
-  *it = std::move(s);
-  Publish(std::move(services));
+  Publish(std::move(map));
   return Ok();
 }
 
-Status ServiceManager::DeleteService(const ServiceKey& key) {
-  std::lock_guard lock(mu_);
-  std::vector<ServicePtr> services = CopyServices();
-  auto it = FindIn(services, key);
-  if (it == services.end()) return MakeError(ESRCH, "no such service");
-  TrashDests(key, (*it)->dests);
-  services.erase(it);
-  Publish(std::move(services));
-  return Ok();
-}
-
-Status ServiceManager::Flush() {
-  std::lock_guard lock(mu_);
-  for (const ServicePtr& s : table()->services()) TrashDests(s->key(), s->dests);
-  Publish({});
-  return Ok();
-}
-
-Status ServiceManager::AddDest(const ServiceKey& key, const DestConfig& dest) {
-  std::lock_guard lock(mu_);
-  std::vector<ServicePtr> services = CopyServices();
-  auto it = FindIn(services, key);
-  if (it == services.end()) return MakeError(ESRCH, "service not defined");
-  if (Status st = ValidateDestConfig(key, dest); !st) return st;
-  if ((*it)->FindDest(dest.addr, dest.port)) return MakeError(EEXIST, "destination already exists");
-  DestPtr d;
-  auto trashed = std::find_if(trash_.begin(), trash_.end(), [&](const Trashed& t) {
-    return t.service == key && t.dest->addr() == dest.addr && t.dest->port() == dest.port;
-  });
-  if (trashed != trash_.end()) {
-    d = trashed->dest;  // ip_vs_trash_get_dest: the old object comes back with its counters
-    trash_.erase(trashed);
-    d->Update(dest);
-  } else {
-    d = std::make_shared<Dest>(dest);
+Status ServiceManager::Step(Draft& draft, const ServiceChange& c) {
+  using Kind = ServiceChange::Kind;
+  const ServiceKey& key = c.service.key;
+  auto trash = [&](const ServiceKey& service, const DestPtr& d) {
+    draft.trashed[TrashKey{service, d->addr(), d->port()}] = d;
+  };
+  switch (c.kind) {
+    case Kind::kAddService: {
+      if (Status st = ValidateServiceConfig(c.service); !st) return st;
+      if (draft.map.Find(key)) return MakeError(EEXIST, "service already exists");
+      auto sched = factory_(c.service.sched_name, c.service.flags);
+      if (!sched) return sched.error();
+      auto s = std::make_shared<Service>();
+      s->config = c.service;
+      s->config.flags |= kSvcHashed;
+      s->stats = std::make_shared<Stats>();
+      s->sched = std::make_shared<SchedulerSlot>();
+      s->sched->scheduler = std::move(*sched);
+      s->seq = next_seq_++;
+      draft.AddNew(std::move(s));
+      draft.touched.push_back(key);
+      return Ok();
+    }
+    case Kind::kEditService: {
+      if (Status st = ValidateServiceConfig(c.service); !st) return st;
+      Service* s = draft.Mutable(key);
+      if (!s) return MakeError(ESRCH, "no such service");
+      bool new_scheduler = c.service.sched_name != s->config.sched_name ||
+                           (c.service.flags & kSvcSchedFlags) != (s->config.flags & kSvcSchedFlags);
+      if (new_scheduler) {
+        auto sched = factory_(c.service.sched_name, c.service.flags);
+        if (!sched) return sched.error();
+        s->sched = std::make_shared<SchedulerSlot>();
+        s->sched->scheduler = std::move(*sched);
+        draft.touched.push_back(key);
+      }
+      s->config = c.service;
+      s->config.flags |= kSvcHashed;
+      return Ok();
+    }
+    case Kind::kDeleteService: {
+      const Service* s = draft.map.Find(key);
+      if (!s) return MakeError(ESRCH, "no such service");
+      for (const DestPtr& d : s->dests) trash(key, d);
+      draft.map.Erase(key);
+      return Ok();
+    }
+    case Kind::kFlush: {
+      draft.map.ForEach([&](const ServicePtr& s) {
+        for (const DestPtr& d : s->dests) trash(s->key(), d);
+      });
+      draft.map.Clear();
+      return Ok();
+    }
+    case Kind::kAddDest: {
+      if (!draft.map.Find(key)) return MakeError(ESRCH, "service not defined");
+      if (Status st = ValidateDestConfig(key, c.dest); !st) return st;
+      Service* s = draft.Mutable(key);
+      if (s->FindDest(c.dest.addr, c.dest.port)) return MakeError(EEXIST, "destination already exists");
+      TrashKey k{key, c.dest.addr, c.dest.port};
+      DestPtr d;
+      if (auto t = draft.trashed.find(k); t != draft.trashed.end()) {
+        d = t->second;
+        draft.trashed.erase(t);
+      } else if (auto live = trash_.find(k); live != trash_.end() && !draft.revived.contains(k)) {
+        d = live->second.dest;  // ip_vs_trash_get_dest: the old object comes back with its counters
+        draft.revived.insert(k);
+      }
+      if (d) {
+        draft.Later([d, config = c.dest] {
+          d->Update(config);
+          d->SetAvailable(true);
+        });
+      } else {
+        d = std::make_shared<Dest>(c.dest);
+        draft.Later([d] { d->SetAvailable(true); });
+      }
+      s->dests.insert(s->dests.begin(), d);  // list_add_rcu: newest first
+      draft.touched.push_back(key);
+      return Ok();
+    }
+    case Kind::kEditDest: {
+      if (!draft.map.Find(key)) return MakeError(ESRCH, "service not defined");
+      if (Status st = ValidateDestConfig(key, c.dest); !st) return st;
+      Service* s = draft.Mutable(key);
+      auto d = std::find_if(s->dests.begin(), s->dests.end(),
+                            [&](const DestPtr& p) { return p->addr() == c.dest.addr && p->port() == c.dest.port; });
+      if (d == s->dests.end()) return MakeError(ENOENT, "no such destination");
+      // The same destinations, but schedulers with tables (wrr, sh, mh, ...) rebuild on
+      // weight changes, and a fresh generation tells workers and listings that something changed.
+      draft.Later([d = *d, config = c.dest] { d->Update(config); });
+      draft.touched.push_back(key);
+      return Ok();
+    }
+    case Kind::kDeleteDest: {
+      if (!draft.map.Find(key)) return MakeError(ESRCH, "service not defined");
+      Service* s = draft.Mutable(key);
+      auto d = std::find_if(s->dests.begin(), s->dests.end(),
+                            [&](const DestPtr& p) { return p->addr() == c.dest.addr && p->port() == c.dest.port; });
+      if (d == s->dests.end()) return MakeError(ENOENT, "no such destination");
+      trash(key, *d);
+      s->dests.erase(d);
+      draft.touched.push_back(key);
+      return Ok();
+    }
+    case Kind::kZero: {
+      if (c.all) {
+        std::vector<ServicePtr> services;
+        draft.map.ForEach([&](const ServicePtr& s) { services.push_back(s); });
+        draft.Later([this, services = std::move(services)] {
+          for (const ServicePtr& s : services) {
+            s->stats->Zero();
+            for (const DestPtr& d : s->dests) d->stats().Zero();
+          }
+          total_stats_.Zero();
+        });
+        return Ok();
+      }
+      const Service* s = draft.map.Find(key);
+      if (!s) return MakeError(ESRCH, "no such service");
+      draft.Later([stats = s->stats, dests = s->dests] {
+        stats->Zero();
+        for (const DestPtr& d : dests) d->stats().Zero();
+      });
+      return Ok();
+    }
   }
-  d->SetAvailable(true);
-  d->set_service_stats((*it)->stats);
-  auto s = CopyOf(**it);
-  s->dests.insert(s->dests.begin(), d);  // list_add_rcu: newest first
-  NotifyScheduler(*s);
-  *it = std::move(s);
-  Publish(std::move(services));
-  return Ok();
-}
-
-Status ServiceManager::EditDest(const ServiceKey& key, const DestConfig& dest) {
-  std::lock_guard lock(mu_);
-  std::vector<ServicePtr> services = CopyServices();
-  auto it = FindIn(services, key);
-  if (it == services.end()) return MakeError(ESRCH, "service not defined");
-  if (Status st = ValidateDestConfig(key, dest); !st) return st;
-  Dest* d = (*it)->FindDest(dest.addr, dest.port);
-  if (!d) return MakeError(ENOENT, "no such destination");
-  d->Update(dest);
-  // The same dests, but schedulers with tables (wrr, sh, mh, ...) rebuild on weight changes,
-  // and a fresh generation tells workers and listings that something changed.
-  auto s = CopyOf(**it);
-  NotifyScheduler(*s);
-  *it = std::move(s);
-  Publish(std::move(services));
-  return Ok();
-}
-
-Status ServiceManager::DeleteDest(const ServiceKey& key, const net::IpAddr& addr, uint16_t port) {
-  std::lock_guard lock(mu_);
-  std::vector<ServicePtr> services = CopyServices();
-  auto it = FindIn(services, key);
-  if (it == services.end()) return MakeError(ESRCH, "service not defined");
-  auto s = CopyOf(**it);
-  auto d = std::find_if(s->dests.begin(), s->dests.end(),
-                        [&](const DestPtr& p) { return p->addr() == addr && p->port() == port; });
-  if (d == s->dests.end()) return MakeError(ENOENT, "no such destination");
-  TrashDests(key, {*d});
-  s->dests.erase(d);
-  NotifyScheduler(*s);
-  *it = std::move(s);
-  Publish(std::move(services));
-  return Ok();
-}
-
-Status ServiceManager::Zero(const ServiceKey* key) {
-  std::lock_guard lock(mu_);
-  auto table = this->table();
-  if (key) {
-    const Service* s = table->FindKey(*key);
-    if (!s) return MakeError(ESRCH, "no such service");
-    s->stats->Zero();
-    for (const DestPtr& d : s->dests) d->stats().Zero();
-    return Ok();
-  }
-  for (const ServicePtr& s : table->services()) {
-    s->stats->Zero();
-    for (const DestPtr& d : s->dests) d->stats().Zero();
-  }
-  total_stats_.Zero();
-  return Ok();
+  return MakeError(EINVAL, "unknown change");
 }
 
 void ServiceManager::EstimatorTick() {
   std::lock_guard lock(mu_);
-  for (const ServicePtr& s : table()->services()) {
+  table()->ForEach([](const ServicePtr& s) {
     s->stats->EstimatorTick();
     for (const DestPtr& d : s->dests) d->stats().EstimatorTick();
-  }
+  });
   total_stats_.EstimatorTick();
 }
 
 void ServiceManager::PurgeTrash(uint64_t oldest_worker_generation) {
   std::lock_guard lock(mu_);
-  std::erase_if(trash_, [&](const Trashed& t) {
+  std::erase_if(trash_, [&](const auto& entry) {
+    const Trashed& t = entry.second;
     return t.deleted_in_generation <= oldest_worker_generation && t.dest->activeconns() == 0 &&
            t.dest->inactconns() == 0 && t.dest->persistconns() == 0;
   });

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+
 #include "core/core_test_util.h"
 
 namespace ipvsd::core {
@@ -153,6 +157,150 @@ TEST(ServiceManagerTest, ZeroResetsCountersOfOneOrAll) {
   EXPECT_EQ(m.total_stats().Current().inpkts, 1u);
   ASSERT_TRUE(m.Zero(nullptr).ok());
   EXPECT_EQ(m.total_stats().Current().inpkts, 0u);
+}
+
+}  // namespace
+}  // namespace ipvsd::core
+
+namespace ipvsd::core {
+namespace {
+
+using testing::DestAt;
+using testing::Ip;
+using testing::TcpKey;
+
+TEST(ServiceManagerBatchTest, AnErrorInTheMiddleAppliesNothing) {
+  ServiceManager m(testing::TestFactory());
+  const ServiceKey k = TcpKey("198.19.0.1", 80);
+  ASSERT_TRUE(m.AddService(Tcp80()).ok());
+  ASSERT_TRUE(m.AddDest(k, DestAt("198.18.1.1", 80)).ok());
+  ASSERT_TRUE(m.AddDest(k, DestAt("198.18.1.2", 80)).ok());
+  auto before = m.table();
+  const uint64_t gen = m.generation();
+  Dest* d1 = before->FindKey(k)->FindDest(Ip("198.18.1.1"), 80);
+
+  ServiceConfig other = Tcp80();
+  other.key.port = 81;
+  const std::vector<ServiceChange> batch = {
+      ServiceChange::AddService(other),
+      ServiceChange::AddDest(other.key, DestAt("198.18.1.3", 81)),
+      ServiceChange::EditDest(k, DestAt("198.18.1.1", 80, FwdMethod::kMasq, 9)),
+      ServiceChange::DeleteDest(k, Ip("198.18.1.2"), 80),
+      ServiceChange::AddService(Tcp80()),  // exists: EEXIST
+      ServiceChange::Flush(),
+  };
+  size_t failed = 99;
+  Status st = m.Apply(batch, &failed);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, EEXIST);
+  EXPECT_EQ(failed, 4u);
+  // Not a new snapshot, not an edited weight, not a trashed or unavailable destination.
+  EXPECT_EQ(m.generation(), gen);
+  EXPECT_EQ(m.table(), before);
+  EXPECT_EQ(d1->weight(), 1);
+  EXPECT_TRUE(before->FindKey(k)->FindDest(Ip("198.18.1.2"), 80)->available());
+  EXPECT_EQ(m.trash_size(), 0u);
+}
+
+TEST(ServiceManagerBatchTest, ABatchIsOneSnapshotAndTouchesOnlyItsServices) {
+  ServiceManager m(testing::TestFactory());
+  std::vector<ServiceChange> restore;
+  for (uint16_t port = 1; port <= 1000; ++port) {
+    ServiceConfig c = Tcp80();
+    c.key.port = port;
+    restore.push_back(ServiceChange::AddService(c));
+    for (int i = 1; i <= 3; ++i) {
+      std::string rs = "198.18.1." + std::to_string(i);
+      restore.push_back(ServiceChange::AddDest(c.key, DestAt(rs.c_str(), port)));
+    }
+  }
+  const uint64_t gen = m.generation();
+  ASSERT_TRUE(m.Apply(restore).ok());
+  EXPECT_EQ(m.generation(), gen + 1);
+  auto full = m.table();
+  ASSERT_EQ(full->size(), 1000u);
+  EXPECT_EQ(full->FindKey(TcpKey("198.19.0.1", 500))->dests.size(), 3u);
+
+  ASSERT_TRUE(m.EditDest(TcpKey("198.19.0.1", 7), DestAt("198.18.1.1", 7, FwdMethod::kMasq, 5)).ok());
+  auto edited = m.table();
+  for (uint16_t port = 1; port <= 1000; ++port) {
+    const ServiceKey key = TcpKey("198.19.0.1", port);
+    if (port == 7) {
+      EXPECT_NE(edited->FindKey(key), full->FindKey(key));
+    } else {
+      EXPECT_EQ(edited->FindKey(key), full->FindKey(key)) << port;
+    }
+  }
+  // Listings keep the order of addition.
+  std::vector<ServicePtr> in_order = edited->InOrder();
+  ASSERT_EQ(in_order.size(), 1000u);
+  EXPECT_EQ(in_order.front()->key().port, 1);
+  EXPECT_EQ(in_order.back()->key().port, 1000);
+}
+
+TEST(ServiceManagerBatchTest, DeletedAndReAddedInOneBatchStaysTheSameLiveDestination) {
+  ServiceManager m(testing::TestFactory());
+  const ServiceKey k = TcpKey("198.19.0.1", 80);
+  ASSERT_TRUE(m.AddService(Tcp80()).ok());
+  ASSERT_TRUE(m.AddDest(k, DestAt("198.18.1.1", 80)).ok());
+  Dest* d = m.table()->FindKey(k)->FindDest(Ip("198.18.1.1"), 80);
+  const std::vector<ServiceChange> batch = {
+      ServiceChange::DeleteDest(k, Ip("198.18.1.1"), 80),
+      ServiceChange::AddDest(k, DestAt("198.18.1.1", 80, FwdMethod::kRoute, 3)),
+  };
+  ASSERT_TRUE(m.Apply(batch).ok());
+  Dest* again = m.table()->FindKey(k)->FindDest(Ip("198.18.1.1"), 80);
+  EXPECT_EQ(again, d);
+  EXPECT_TRUE(again->available());
+  EXPECT_EQ(again->weight(), 3);
+  EXPECT_EQ(again->fwd(), FwdMethod::kRoute);
+  EXPECT_EQ(m.trash_size(), 0u);
+
+  // Flush and re-add in one batch: the trashed object comes back too.
+  ASSERT_TRUE(m.Apply(std::vector<ServiceChange>{ServiceChange::Flush(), ServiceChange::AddService(Tcp80()),
+                                                 ServiceChange::AddDest(k, DestAt("198.18.1.1", 80))})
+                  .ok());
+  EXPECT_EQ(m.table()->FindKey(k)->FindDest(Ip("198.18.1.1"), 80), d);
+  EXPECT_TRUE(d->available());
+  EXPECT_EQ(m.trash_size(), 0u);
+}
+
+TEST(ServiceManagerBatchTest, ReadersSeeTheOldTableOrTheNewOneNeverAHalf) {
+  ServiceManager m(testing::TestFactory());
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      auto t = m.table();
+      const size_t n = t->size();
+      // Batches add or delete 200 services at once, each with 2 destinations.
+      if (n % 200 != 0) ++torn;
+      t->ForEach([&](const ServicePtr& s) {
+        if (s->dests.size() != 2) ++torn;
+      });
+      ++reads;
+    }
+  });
+  for (int round = 0; round < 50; ++round) {
+    std::vector<ServiceChange> batch;
+    for (uint16_t port = 1; port <= 200; ++port) {
+      ServiceConfig c = Tcp80();
+      c.key.port = port;
+      if (round % 2 == 0) {
+        batch.push_back(ServiceChange::AddService(c));
+        batch.push_back(ServiceChange::AddDest(c.key, DestAt("198.18.1.1", port)));
+        batch.push_back(ServiceChange::AddDest(c.key, DestAt("198.18.1.2", port)));
+      } else {
+        batch.push_back(ServiceChange::DeleteService(c.key));
+      }
+    }
+    ASSERT_TRUE(m.Apply(batch).ok());
+  }
+  while (reads.load() < 100) std::this_thread::yield();
+  stop = true;
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
 }
 
 }  // namespace

@@ -52,6 +52,8 @@ class Client {
   Result<DaemonList> GetDaemons() { return Call<DaemonList>(MsgType::kGetDaemons, Empty{}); }
   Result<ConnList> GetConns() { return Call<ConnList>(MsgType::kGetConns, Empty{}); }
   Result<DataPlaneInfo> GetDataPlane() { return Call<DataPlaneInfo>(MsgType::kGetDataPlane, Empty{}); }
+  // Applies every step or none; the reply names the step that failed, if one did.
+  Result<BatchReply> Batch(const BatchRequest& b) { return Call<BatchReply>(MsgType::kBatch, b); }
 
   // Sends one frame and returns the reply's payload, or the reply's error.
   Result<std::vector<uint8_t>> Exchange(MsgType type, const std::vector<uint8_t>& frame);

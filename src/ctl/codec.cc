@@ -396,6 +396,44 @@ void Get(Reader& r, DataPlaneInfo& v) {
   GetList(r, v.workers);
 }
 
+// A step is its type, then its payload as uint32 length + bytes.
+void Put(Writer& w, const BatchStep& v) {
+  w.U16(v.type);
+  w.U32(static_cast<uint32_t>(v.payload.size()));
+  w.Bytes(v.payload);
+}
+
+void Get(Reader& r, BatchStep& v) {
+  v.type = r.U16();
+  uint32_t n = r.U32();
+  if (!r.ok()) return;
+  if (!IsBatchStepType(v.type)) {
+    r.Invalid("a batch step of a type that is not a change");
+    return;
+  }
+  if (n > r.remaining() || n > kMaxRequestPayload) {
+    r.Invalid("batch step length beyond the payload");
+    return;
+  }
+  v.payload.resize(n);
+  r.Bytes(v.payload);
+}
+
+void Put(Writer& w, const BatchRequest& v) { PutList(w, v.steps); }
+void Get(Reader& r, BatchRequest& v) { GetList(r, v.steps); }
+
+void Put(Writer& w, const BatchReply& v) {
+  w.U32(v.failed_step);
+  w.U32(v.errcode);
+  w.Str(v.detail);
+}
+
+void Get(Reader& r, BatchReply& v) {
+  v.failed_step = r.U32();
+  v.errcode = r.U32();
+  v.detail = r.Str();
+}
+
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode) {
   w.U32(kMagic);
   w.U16(kVersion);

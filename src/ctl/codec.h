@@ -87,6 +87,9 @@ void Put(Writer& w, const DaemonList& v);
 void Put(Writer& w, const ConnRecord& v);
 void Put(Writer& w, const ConnList& v);
 void Put(Writer& w, const DataPlaneInfo& v);
+void Put(Writer& w, const BatchStep& v);
+void Put(Writer& w, const BatchRequest& v);
+void Put(Writer& w, const BatchReply& v);
 
 void Get(Reader& r, Empty& v);
 void Get(Reader& r, ServiceKey& v);
@@ -106,6 +109,9 @@ void Get(Reader& r, DaemonList& v);
 void Get(Reader& r, ConnRecord& v);
 void Get(Reader& r, ConnList& v);
 void Get(Reader& r, DataPlaneInfo& v);
+void Get(Reader& r, BatchStep& v);
+void Get(Reader& r, BatchRequest& v);
+void Get(Reader& r, BatchReply& v);
 
 // The 16 header bytes for a payload of `length` bytes.
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode);
@@ -135,6 +141,14 @@ std::vector<uint8_t> EncodeRequest(MsgType type, const T& payload) {
 template <typename T>
 std::vector<uint8_t> EncodeReply(MsgType type, const T& payload) {
   return EncodeFrame(static_cast<uint16_t>(static_cast<uint16_t>(type) | kReplyBit), 0, payload);
+}
+
+// A batch step carrying `payload` as the request `type` would.
+template <typename T>
+BatchStep MakeBatchStep(MsgType type, const T& payload) {
+  Writer w;
+  Put(w, payload);
+  return BatchStep{static_cast<uint16_t>(type), std::move(w.buffer())};
 }
 
 // An error reply: errcode set, the payload a human-readable detail string.

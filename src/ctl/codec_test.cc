@@ -98,6 +98,22 @@ TEST(CodecTest, DataPlaneInfoRoundTrips) {
   EXPECT_EQ(RoundTrip(DataPlaneInfo{}), DataPlaneInfo{});
 }
 
+TEST(CodecTest, BatchesRoundTripAndRefuseStepsThatAreNotChanges) {
+  BatchRequest b;
+  b.steps.push_back(MakeBatchStep(MsgType::kAddService, SampleSpec()));
+  b.steps.push_back(MakeBatchStep(MsgType::kFlush, Empty{}));
+  EXPECT_EQ(RoundTrip(b), b);
+  EXPECT_EQ(RoundTrip(BatchReply{3, EEXIST, "service already exists"}), (BatchReply{3, EEXIST, "service already exists"}));
+  BatchRequest listing;
+  listing.steps.push_back(MakeBatchStep(MsgType::kGetConns, Empty{}));
+  Writer w;
+  Put(w, listing);
+  EXPECT_EQ(DecodePayload<BatchRequest>(w.buffer()).error().code, EINVAL);
+  // A step claiming more bytes than the payload holds.
+  std::vector<uint8_t> lying = {0, 0, 0, 1, 0, 2, 0, 0, 1, 0};
+  EXPECT_EQ(DecodePayload<BatchRequest>(lying).error().code, EINVAL);
+}
+
 TEST(CodecTest, EncodesBigEndianFieldByField) {
   ServiceKey k;
   k.fwmark = 0x01020304;

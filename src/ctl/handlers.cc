@@ -174,6 +174,8 @@ std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> pa
       return Serve<Empty>(type, payload, [this](const Empty& r) { return GetConns(r); });
     case MsgType::kGetDataPlane:
       return Serve<Empty>(type, payload, [this](const Empty& r) { return GetDataPlane(r); });
+    case MsgType::kBatch:
+      return Serve<BatchRequest>(type, payload, [this](const BatchRequest& r) { return Batch(r); });
   }
   return EncodeErrorReply(type, MakeError(EBADRQC, "unknown request type " + std::to_string(type)));
 }
@@ -181,7 +183,7 @@ std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> pa
 Result<InfoReply> Handlers::GetInfo(const Empty&) {
   InfoReply r;
   r.conn_tab_size = conn_tab_size_;
-  r.num_services = static_cast<uint32_t>(services_.table()->services().size());
+  r.num_services = static_cast<uint32_t>(services_.table()->size());
   return r;
 }
 
@@ -230,8 +232,8 @@ Result<Empty> Handlers::Zero(const ZeroRequest& req) {
 Result<ServiceList> Handlers::GetServices(const Empty&) {
   auto table = services_.table();
   ServiceList list;
-  list.services.reserve(table->services().size());
-  for (const core::ServicePtr& s : table->services()) list.services.push_back(MakeEntry(*s));
+  list.services.reserve(table->size());
+  for (const core::ServicePtr& s : table->InOrder()) list.services.push_back(MakeEntry(*s));
   return list;
 }
 
@@ -293,6 +295,91 @@ Result<ConnList> Handlers::GetConns(const Empty&) {
 Result<DataPlaneInfo> Handlers::GetDataPlane(const Empty&) {
   if (!data_plane_) return DataPlaneInfo{};
   return data_plane_();
+}
+
+Result<BatchReply> Handlers::Batch(const BatchRequest& req) {
+  std::vector<core::ServiceChange> changes;
+  std::vector<uint32_t> step_of_change;
+  std::vector<TimeoutsMsg> timeouts;
+  BatchReply reply;
+  auto fail = [&](uint32_t step, const Error& e) {
+    reply.failed_step = step;
+    reply.errcode = static_cast<uint32_t>(e.code);
+    reply.detail = e.message;
+    return reply;
+  };
+  for (uint32_t i = 0; i < req.steps.size(); ++i) {
+    const BatchStep& step = req.steps[i];
+    // Decodes the step's payload as its request type, or ends the batch with that error.
+    std::optional<Error> bad;
+    auto decode = [&]<typename T>(T* out) {
+      Result<T> r = DecodePayload<T>(step.payload);
+      if (r) {
+        *out = std::move(*r);
+      } else {
+        bad = r.error();
+      }
+      return r.ok();
+    };
+    switch (static_cast<MsgType>(step.type)) {
+      case MsgType::kAddService:
+      case MsgType::kEditService: {
+        ServiceSpec spec;
+        if (!decode(&spec)) break;
+        changes.push_back(step.type == static_cast<uint16_t>(MsgType::kAddService)
+                              ? core::ServiceChange::AddService(ToCore(spec))
+                              : core::ServiceChange::EditService(ToCore(spec)));
+        break;
+      }
+      case MsgType::kDelService: {
+        ServiceKey key;
+        if (decode(&key)) changes.push_back(core::ServiceChange::DeleteService(ToCore(key)));
+        break;
+      }
+      case MsgType::kFlush: {
+        Empty e;
+        if (decode(&e)) changes.push_back(core::ServiceChange::Flush());
+        break;
+      }
+      case MsgType::kAddDest:
+      case MsgType::kEditDest:
+      case MsgType::kDelDest: {
+        DestRequest d;
+        if (!decode(&d)) break;
+        core::ServiceKey key = ToCore(d.service);
+        core::DestConfig dest = ToCore(d.dest);
+        if (step.type == static_cast<uint16_t>(MsgType::kAddDest)) {
+          changes.push_back(core::ServiceChange::AddDest(key, dest));
+        } else if (step.type == static_cast<uint16_t>(MsgType::kEditDest)) {
+          changes.push_back(core::ServiceChange::EditDest(key, dest));
+        } else {
+          changes.push_back(core::ServiceChange::DeleteDest(key, dest.addr, dest.port));
+        }
+        break;
+      }
+      case MsgType::kZero: {
+        ZeroRequest z;
+        if (!decode(&z)) break;
+        core::ServiceKey key = ToCore(z.service);
+        changes.push_back(core::ServiceChange::Zero(z.all ? nullptr : &key));
+        break;
+      }
+      case MsgType::kSetTimeouts: {
+        TimeoutsMsg t;
+        if (decode(&t)) timeouts.push_back(t);
+        break;
+      }
+      default:
+        bad = MakeError(EINVAL, "a batch step of a type that is not a change");
+        break;
+    }
+    if (bad) return fail(i, *bad);
+    if (changes.size() > step_of_change.size()) step_of_change.push_back(i);
+  }
+  size_t failed = 0;
+  if (Status st = services_.Apply(changes, &failed); !st) return fail(step_of_change[failed], st.error());
+  for (const TimeoutsMsg& t : timeouts) timeouts_.Set(core::TimeoutTriple{t.tcp, t.tcp_fin, t.udp});
+  return reply;
 }
 
 }  // namespace ipvsd::ctl

@@ -6,7 +6,9 @@
 //
 // Every change is all-or-nothing: a request is decoded and range-checked completely before
 // anything is called, and ServiceManager itself validates before it publishes a new table,
-// so a request that fails changes nothing. Errors travel as the errno values the kernel
+// so a request that fails changes nothing. A batch (kBatch) is decoded step by step the same
+// way and applied by one ServiceManager::Apply(); its timeouts are set once the table
+// changes have been published, so they too apply only when every step passed. Errors travel as the errno values the kernel
 // gives ipvsadm (ESRCH, EEXIST, ENOENT, ERANGE, EINVAL, ...).
 //
 // The sync daemon requests (--start-daemon/--stop-daemon/-L --daemon) fill in the kernel's
@@ -72,6 +74,7 @@ class Handlers {
   Result<DaemonList> GetDaemons(const Empty&);
   Result<ConnList> GetConns(const Empty&);
   Result<DataPlaneInfo> GetDataPlane(const Empty&);
+  Result<BatchReply> Batch(const BatchRequest& req);
 
   core::ServiceManager& services_;
   core::Timeouts& timeouts_;

@@ -142,7 +142,7 @@ TEST_F(HandlersTest, MalformedPayloadsAreRejected) {
   EXPECT_EQ(DecodeHeader(frame, kMaxReplyPayload)->errcode, static_cast<uint32_t>(EBADMSG));
   frame = handlers_.Handle(999, {});
   EXPECT_EQ(DecodeHeader(frame, kMaxReplyPayload)->errcode, static_cast<uint32_t>(EBADRQC));
-  EXPECT_TRUE(manager_.table()->services().empty());
+  EXPECT_EQ(manager_.table()->size(), 0u);
 }
 
 TEST_F(HandlersTest, FwmarkServicesAreKeyedByMarkAndFamily) {
@@ -210,6 +210,52 @@ TEST_F(HandlersTest, DataPlaneComesFromItsHookAndIsNoneWithout) {
   auto got = DecodePayload<DataPlaneInfo>(std::vector<uint8_t>(frame.begin() + kHeaderSize, frame.end()));
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(*got, d);
+}
+
+TEST_F(HandlersTest, ABatchAppliesEveryStepOrNone) {
+  const ServiceSpec web = Tcp("198.19.0.1", 80, "rr");
+  BatchRequest ok;
+  ok.steps.push_back(MakeBatchStep(MsgType::kAddService, web));
+  ok.steps.push_back(MakeBatchStep(MsgType::kAddDest, Dest(web, "198.18.1.1", 80)));
+  ok.steps.push_back(MakeBatchStep(MsgType::kAddDest, Dest(web, "198.18.1.2", 80)));
+  ok.steps.push_back(MakeBatchStep(MsgType::kSetTimeouts, TimeoutsMsg{100, 0, 0}));
+  EXPECT_EQ(Get<BatchReply>(MsgType::kBatch, ok), BatchReply{});
+  EXPECT_EQ(Get<ServiceList>(MsgType::kGetServices, Empty{}).services.at(0).dests.size(), 2u);
+  EXPECT_EQ(Get<TimeoutsMsg>(MsgType::kGetTimeouts, Empty{}).tcp, 100u);
+
+  // Step 3 fails (the destination exists): neither the new service, nor the timeouts, nor
+  // the deletion before it happen.
+  const uint64_t gen = manager_.generation();
+  BatchRequest bad;
+  bad.steps.push_back(MakeBatchStep(MsgType::kAddService, Tcp("198.19.0.2", 80)));
+  bad.steps.push_back(MakeBatchStep(MsgType::kSetTimeouts, TimeoutsMsg{200, 0, 0}));
+  bad.steps.push_back(MakeBatchStep(MsgType::kDelDest, Dest(web, "198.18.1.2", 80)));
+  bad.steps.push_back(MakeBatchStep(MsgType::kAddDest, Dest(web, "198.18.1.1", 80)));
+  bad.steps.push_back(MakeBatchStep(MsgType::kFlush, Empty{}));
+  BatchReply reply = Get<BatchReply>(MsgType::kBatch, bad);
+  EXPECT_EQ(reply.failed_step, 3u);
+  EXPECT_EQ(reply.errcode, static_cast<uint32_t>(EEXIST));
+  EXPECT_EQ(manager_.generation(), gen);
+  EXPECT_EQ(Get<ServiceList>(MsgType::kGetServices, Empty{}).services.size(), 1u);
+  EXPECT_EQ(Get<TimeoutsMsg>(MsgType::kGetTimeouts, Empty{}).tcp, 100u);
+
+  // A step whose payload does not decode is named the same way.
+  BatchRequest garbled;
+  garbled.steps.push_back(MakeBatchStep(MsgType::kAddService, Tcp("198.19.0.3", 80)));
+  garbled.steps.push_back(BatchStep{static_cast<uint16_t>(MsgType::kAddDest), {1, 2, 3}});
+  reply = Get<BatchReply>(MsgType::kBatch, garbled);
+  EXPECT_EQ(reply.failed_step, 1u);
+  EXPECT_EQ(reply.errcode, static_cast<uint32_t>(EBADMSG));
+  EXPECT_EQ(manager_.generation(), gen);
+}
+
+TEST_F(HandlersTest, ABatchStepMustBeAChange) {
+  BatchRequest listing;
+  listing.steps.push_back(BatchStep{static_cast<uint16_t>(MsgType::kGetServices), {}});
+  EXPECT_EQ(Call(MsgType::kBatch, listing).first, static_cast<uint32_t>(EINVAL));
+  BatchRequest nested;
+  nested.steps.push_back(MakeBatchStep(MsgType::kBatch, BatchRequest{}));
+  EXPECT_EQ(Call(MsgType::kBatch, nested).first, static_cast<uint32_t>(EINVAL));
 }
 
 }  // namespace

@@ -188,11 +188,13 @@ bool UnixServer::OnWritable(Client& c) {
 
 void UnixServer::ProcessInput(Client& c) {
   while (c.reading && c.out_pos >= c.out.size() && c.in.size() >= kHeaderSize) {
-    auto header = DecodeHeader(c.in, options_.max_payload);
+    // A batch may carry a whole table; every other request is small.
+    const uint16_t type = static_cast<uint16_t>((c.in[6] << 8) | c.in[7]);
+    const uint32_t max = type == static_cast<uint16_t>(MsgType::kBatch) ? kMaxBatchPayload : options_.max_payload;
+    auto header = DecodeHeader(c.in, max);
     if (!header) {
-      uint16_t raw_type = static_cast<uint16_t>((c.in[6] << 8) | c.in[7]);
       Log(LogLevel::kWarning, "ctl: dropping client: %s", header.error().message.c_str());
-      Queue(c, EncodeErrorReply(raw_type & ~kReplyBit, header.error()));
+      Queue(c, EncodeErrorReply(type & ~kReplyBit, header.error()));
       c.reading = false;
       c.in.clear();
       return;

@@ -60,7 +60,7 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std:
     set.queues.push_back(std::move(served));
     set.ios.push_back(std::move(*io));
   }
-  set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
+  set.update_filter = [first = sockets.front()](const io::TrafficFilterChange& c) { return first->UpdateFilter(c); };
   set.counters = [sockets] {
     io::AfXdpCounters t;
     for (io::AfXdpIo* s : sockets) {
@@ -105,7 +105,7 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gs
     set.queues.push_back(std::move(served));
     set.ios.push_back(std::move(*io));
   }
-  set.set_filter = [first = sockets.front()](const io::TrafficFilter& f) { return first->SetFilter(f); };
+  set.update_filter = [first = sockets.front()](const io::TrafficFilterChange& c) { return first->UpdateFilter(c); };
   set.description = workers > 1 ? "AF_PACKET fanout" : "AF_PACKET";
   set.counters = [sockets] {
     io::AfPacketIo::Counters t;

@@ -37,7 +37,7 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
       ios_(std::move(io.ios)),
       queues_(std::move(io.queues)),
       io_description_(std::move(io.description)),
-      set_filter_(std::move(io.set_filter)),
+      update_filter_(std::move(io.update_filter)),
       io_counters_(std::move(io.counters)),
       clock_(env.clock),
       timeouts_(env.timeouts) {
@@ -197,18 +197,24 @@ std::vector<core::SyncRecord> WorkerPool::SyncDump() {
 }
 
 void WorkerPool::OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) {
-  // Ask for every real server's next hop now: an unresolved neighbour is resolved in the
-  // background, so without this the first packet to a new server would be dropped.
-  for (const core::ServicePtr& s : table.services()) {
-    for (const core::DestPtr& d : s->dests) {
+  // Ask for every new or changed real server's next hop now: an unresolved neighbour is
+  // resolved in the background, so without this the first packet to a new server would be
+  // dropped. Only the services that changed are walked.
+  core::ServiceMap::Diff(routed_, table.map(), [&](const core::Service*, const core::Service* after) {
+    if (!after) return;
+    for (const core::DestPtr& d : after->dests) {
       net::NextHop hop;
       router_->Lookup(d->family(), d->addr().raw, &hop);
     }
+  });
+  routed_ = table.map();
+  io::TrafficFilterChange change = filter_tracker_.Update(table);
+  if (local_addrs != filter_locals_) {
+    change.local_addrs = local_addrs;
+    filter_locals_ = local_addrs;
   }
-  if (!set_filter_) return;
-  io::TrafficFilter filter = BuildTrafficFilter(table);
-  filter.local_addrs = local_addrs;
-  if (Status st = set_filter_(filter); !st) {
+  if (!update_filter_) return;
+  if (Status st = update_filter_(change); !st) {
     Log(LogLevel::kError, "cannot update the packet filter: %s", st.error().message.c_str());
   }
 }

@@ -22,6 +22,7 @@
 #include "core/timeouts.h"
 #include "daemon/daemon.h"
 #include "dataplane/worker.h"
+#include "daemon/traffic_filter_builder.h"
 #include "io/packet_io.h"
 #include "io/traffic_filter.h"
 #include "net/route.h"
@@ -33,9 +34,9 @@ namespace ipvsd::daemon {
 struct PacketIoSet {
   std::vector<std::unique_ptr<io::PacketIo>> ios;
   std::vector<std::vector<ctl::WorkerQueue>> queues;           // per worker: what it receives from
-  std::function<Status(const io::TrafficFilter&)> set_filter;  // may be empty (loopback)
-  std::string description;                                     // for the log, e.g. "AF_XDP native"
-  std::function<std::string()> counters;                       // the backend's counters, one line
+  std::function<Status(const io::TrafficFilterChange&)> update_filter;  // may be empty (loopback)
+  std::string description;                    // for the log, e.g. "AF_XDP native"
+  std::function<std::string()> counters;      // the backend's counters, one line
 };
 
 class WorkerPool final : public DataPlane {
@@ -76,7 +77,11 @@ class WorkerPool final : public DataPlane {
   std::vector<std::unique_ptr<io::PacketIo>> ios_;
   std::vector<std::vector<ctl::WorkerQueue>> queues_;
   std::string io_description_;
-  std::function<Status(const io::TrafficFilter&)> set_filter_;
+  std::function<Status(const io::TrafficFilterChange&)> update_filter_;
+  // The table the last OnServicesChanged saw, and what the backend's filter holds.
+  core::ServiceMap routed_;
+  TrafficFilterTracker filter_tracker_;
+  std::vector<net::IpAddr> filter_locals_;
   std::function<std::string()> io_counters_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<std::thread> threads_;

@@ -87,7 +87,8 @@ std::map<std::string, int> RunTcp(const char* sched, const int weights[3], core:
     }
     ++per_server[net::IpAddr{to, net::Family::kInet}.ToString()];
   }
-  const core::Service* s = d.services.table()->services()[0].get();
+  auto table = d.services.table();
+  const core::ServicePtr s = table->InOrder().front();
   std::printf("  %-5s weights %d,%d,%d:", sched, weights[0], weights[1], weights[2]);
   for (const char* srv : kServers) std::printf("  %s=%-3d", srv, per_server[srv]);
   int active = 0, inactive = 0;

@@ -379,6 +379,7 @@ void AfPacketIo::WaitForFrames(int timeout_ms, int wake_fd) {
 }
 
 Status AfPacketIo::SetFilter(const TrafficFilter& filter) { return nft_->SetFilter(filter); }
+Status AfPacketIo::UpdateFilter(const TrafficFilterChange& change) { return nft_->UpdateFilter(change); }
 
 AfPacketIo::Counters AfPacketIo::counters() {
   for (const Iface& i : ifaces_) {

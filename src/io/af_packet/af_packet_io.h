@@ -91,6 +91,7 @@ class AfPacketIo final : public PacketIo {
 
   // Makes the kernel drop its copies of what `filter` matches (one nft transaction).
   Status SetFilter(const TrafficFilter& filter);
+  Status UpdateFilter(const TrafficFilterChange& change);
   // Reads (and accumulates) the kernel's ring-drop counters: a system call per interface,
   // for the control thread. The other counters are plain loads.
   Counters counters();

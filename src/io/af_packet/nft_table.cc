@@ -59,9 +59,10 @@ void Release(NftTable*) {
   }
 }
 
-// Appends "add element" lines for the matches of one family: with a port to `set`, with
+// Appends "VERB element" lines for the matches of one family: with a port to `set`, with
 // port 0 ("every port") to `set`_any.
-void AddElements(std::string* script, const std::vector<L4Match>& matches, net::Family family, const char* set) {
+void AppendElements(std::string* script, const char* verb, const std::vector<L4Match>& matches, net::Family family,
+                    const char* set) {
   std::string exact, any;
   for (const L4Match& m : matches) {
     if (m.family != family) continue;
@@ -70,8 +71,17 @@ void AddElements(std::string* script, const std::vector<L4Match>& matches, net::
     if (!list.empty()) list += ", ";
     list += m.port ? key + " . " + std::to_string(m.port) : key;
   }
-  if (!exact.empty()) *script += std::string("add element inet ipvsd ") + set + " { " + exact + " }\n";
-  if (!any.empty()) *script += std::string("add element inet ipvsd ") + set + "_any { " + any + " }\n";
+  const std::string head = std::string(verb) + " element inet ipvsd " + set;
+  if (!exact.empty()) *script += head + " { " + exact + " }\n";
+  if (!any.empty()) *script += head + "_any { " + any + " }\n";
+}
+
+void AppendSets(std::string* script, const char* verb, const std::vector<L4Match>& services,
+                const std::vector<L4Match>& nat_sources) {
+  AppendElements(script, verb, services, net::Family::kInet, "svc4");
+  AppendElements(script, verb, services, net::Family::kInet6, "svc6");
+  AppendElements(script, verb, nat_sources, net::Family::kInet, "nat4");
+  AppendElements(script, verb, nat_sources, net::Family::kInet6, "nat6");
 }
 
 }  // namespace
@@ -122,15 +132,23 @@ Status NftTable::AddIfaces(const std::vector<std::string>& ifaces) {
 }
 
 Status NftTable::SetFilter(const TrafficFilter& filter) {
+  std::lock_guard lock(filter_mu_);
+  return UpdateFilterLocked(applied_.ChangeTo(filter));
+}
+
+Status NftTable::UpdateFilter(const TrafficFilterChange& change) {
+  std::lock_guard lock(filter_mu_);
+  return UpdateFilterLocked(change);
+}
+
+Status NftTable::UpdateFilterLocked(const TrafficFilterChange& change) {
   std::string script;
-  for (const char* set : {"svc4", "svc4_any", "svc6", "svc6_any", "nat4", "nat4_any", "nat6", "nat6_any"}) {
-    script += std::string("flush set inet ipvsd ") + set + "\n";
-  }
-  AddElements(&script, filter.services, net::Family::kInet, "svc4");
-  AddElements(&script, filter.services, net::Family::kInet6, "svc6");
-  AddElements(&script, filter.nat_sources, net::Family::kInet, "nat4");
-  AddElements(&script, filter.nat_sources, net::Family::kInet6, "nat6");
-  return Run(script, "updating the service and NAT-source sets");
+  AppendSets(&script, "delete", change.remove_services, change.remove_nat_sources);
+  AppendSets(&script, "add", change.add_services, change.add_nat_sources);
+  if (script.empty()) return Ok();
+  if (Status s = Run(script, "updating the service and NAT-source sets"); !s) return s;
+  applied_.Apply(change);
+  return Ok();
 }
 
 Status NftTable::Run(const std::string& script, const char* step) {

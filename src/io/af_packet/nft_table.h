@@ -40,17 +40,24 @@ class NftTable {
   NftTable(const NftTable&) = delete;
   NftTable& operator=(const NftTable&) = delete;
 
-  // Replaces the contents of every set in one transaction.
+  // Makes the sets hold exactly `filter`, writing only what differs from what was applied
+  // before, in one transaction.
   Status SetFilter(const TrafficFilter& filter);
+  // Applies a change in one transaction (it must fit what was applied: nftables refuses to
+  // delete an absent element, and then nothing changes).
+  Status UpdateFilter(const TrafficFilterChange& change);
 
  private:
   explicit NftTable(nft_ctx* ctx) : ctx_(ctx) {}
   Status AddIfaces(const std::vector<std::string>& ifaces);
+  Status UpdateFilterLocked(const TrafficFilterChange& change);
   // Runs one nft script as one transaction; `step` names it in the error.
   Status Run(const std::string& script, const char* step);
 
   std::mutex mu_;
   nft_ctx* ctx_;
+  std::mutex filter_mu_;
+  AppliedFilter applied_;
 };
 
 }  // namespace ipvsd::io

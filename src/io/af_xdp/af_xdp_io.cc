@@ -327,6 +327,7 @@ void AfXdpIo::KickTx(Socket& s) {
 }
 
 Status AfXdpIo::SetFilter(const TrafficFilter& filter) { return program_->SetFilter(filter); }
+Status AfXdpIo::UpdateFilter(const TrafficFilterChange& change) { return program_->UpdateFilter(change); }
 
 std::string AfXdpIo::mode_description() const {
   uint32_t zero_copy = 0;

@@ -97,6 +97,7 @@ class AfXdpIo final : public PacketIo {
 
   // Replaces what the XDP program redirects to ipvsd (shared by every queue).
   Status SetFilter(const TrafficFilter& filter);
+  Status UpdateFilter(const TrafficFilterChange& change);
   // E.g. "native copy-mode" or "skb copy-mode", for the start-up log line.
   std::string mode_description() const;
   AfXdpCounters counters() const;

@@ -333,39 +333,92 @@ Status XdpProgram::RegisterSocket(uint32_t slot, uint32_t queue, int xsk_fd) {
 }
 
 Status XdpProgram::SetFilter(const TrafficFilter& filter) {
-  std::vector<ipvsd_l4_key> services;
-  std::vector<ipvsd_l4_key> nat_sources;
-  std::vector<ipvsd_addr_key> vips;
-  services.reserve(filter.services.size());
-  vips.reserve(filter.services.size());
-  nat_sources.reserve(filter.nat_sources.size());
-  for (const L4Match& m : filter.services) {
-    Result<ipvsd_l4_key> key = L4Key(m);
-    if (!key) return key.error();
-    services.push_back(*key);
-    ipvsd_addr_key vip{};
-    vip.family = key->family;
-    std::memcpy(vip.addr, key->addr, sizeof(vip.addr));
-    vips.push_back(vip);
-  }
-  for (const L4Match& m : filter.nat_sources) {
-    Result<ipvsd_l4_key> key = L4Key(m);
-    if (!key) return key.error();
-    nat_sources.push_back(*key);
-  }
-  std::vector<ipvsd_addr_key> locals;
-  for (const net::IpAddr& a : filter.local_addrs) {
-    Result<ipvsd_addr_key> key = AddrKey(a);
-    if (!key) return key.error();
-    locals.push_back(*key);
-  }
   std::lock_guard lock(filter_mu_);
-  // The local addresses first: a NAT source must never match before the director's own
-  // addresses are known to be excluded.
-  if (Status s = SyncMap(locals_fd_, kLocalsMap, std::move(locals)); !s) return s;
-  if (Status s = SyncMap(services_fd_, kServicesMap, std::move(services)); !s) return s;
-  if (Status s = SyncMap(nat_sources_fd_, kNatSourcesMap, std::move(nat_sources)); !s) return s;
-  return SyncMap(vips_fd_, kVipsMap, std::move(vips));
+  return UpdateFilterLocked(applied_.ChangeTo(filter));
+}
+
+Status XdpProgram::UpdateFilter(const TrafficFilterChange& change) {
+  std::lock_guard lock(filter_mu_);
+  return UpdateFilterLocked(change);
+}
+
+Status XdpProgram::UpdateFilterLocked(const TrafficFilterChange& change) {
+  // Every key is checked before the maps change, so a bad change leaves them as they were.
+  std::vector<ipvsd_l4_key> add_services, remove_services, add_nat, remove_nat;
+  auto keys = [](const std::vector<L4Match>& from, std::vector<ipvsd_l4_key>* to) -> Status {
+    for (const L4Match& m : from) {
+      Result<ipvsd_l4_key> key = L4Key(m);
+      if (!key) return key.error();
+      to->push_back(*key);
+    }
+    return Ok();
+  };
+  if (Status s = keys(change.add_services, &add_services); !s) return s;
+  if (Status s = keys(change.remove_services, &remove_services); !s) return s;
+  if (Status s = keys(change.add_nat_sources, &add_nat); !s) return s;
+  if (Status s = keys(change.remove_nat_sources, &remove_nat); !s) return s;
+  if (applied_.services.size() + add_services.size() > IPVSD_XDP_MAX_MATCHES ||
+      applied_.nat_sources.size() + add_nat.size() > IPVSD_XDP_MAX_MATCHES) {
+    return MakeError(E2BIG, "XDP filter: more than " + std::to_string(IPVSD_XDP_MAX_MATCHES) +
+                                " services or NAT sources");
+  }
+  if (change.local_addrs) {
+    std::vector<ipvsd_addr_key> locals;
+    for (const net::IpAddr& a : *change.local_addrs) {
+      Result<ipvsd_addr_key> key = AddrKey(a);
+      if (!key) return key.error();
+      locals.push_back(*key);
+    }
+    // The local addresses first: a NAT source must never match before the director's own
+    // addresses are known to be excluded.
+    if (Status s = SyncMap(locals_fd_, kLocalsMap, std::move(locals)); !s) return s;
+  }
+  const uint8_t one = 1;
+  auto put = [&](int fd, const char* name, const auto& key) -> Status {
+    if (bpf_map_update_elem(fd, &key, &one, BPF_ANY) == 0) return Ok();
+    int err = errno;
+    return MakeError(err, std::string("XDP map ") + name + ": adding an entry: " + ErrnoText(err));
+  };
+  auto erase = [&](int fd, const char* name, const auto& key) -> Status {
+    if (bpf_map_delete_elem(fd, &key) == 0 || errno == ENOENT) return Ok();
+    int err = errno;
+    return MakeError(err, std::string("XDP map ") + name + ": removing an entry: " + ErrnoText(err));
+  };
+  // A VIP stays in its map while any service of that address does.
+  auto vip_of = [](const ipvsd_l4_key& k) {
+    ipvsd_addr_key vip{};
+    vip.family = k.family;
+    std::memcpy(vip.addr, k.addr, sizeof(vip.addr));
+    return vip;
+  };
+  auto vip_count = [&](const ipvsd_addr_key& vip) -> uint32_t& {
+    std::array<uint8_t, sizeof(ipvsd_addr_key)> raw{};
+    std::memcpy(raw.data(), &vip, sizeof(vip));
+    return vip_counts_[raw];
+  };
+  for (const ipvsd_l4_key& k : add_services) {
+    if (Status s = put(services_fd_, kServicesMap, k); !s) return s;
+    ipvsd_addr_key vip = vip_of(k);
+    if (vip_count(vip)++ == 0) {
+      if (Status s = put(vips_fd_, kVipsMap, vip); !s) return s;
+    }
+  }
+  for (const ipvsd_l4_key& k : add_nat) {
+    if (Status s = put(nat_sources_fd_, kNatSourcesMap, k); !s) return s;
+  }
+  for (const ipvsd_l4_key& k : remove_nat) {
+    if (Status s = erase(nat_sources_fd_, kNatSourcesMap, k); !s) return s;
+  }
+  for (const ipvsd_l4_key& k : remove_services) {
+    if (Status s = erase(services_fd_, kServicesMap, k); !s) return s;
+    ipvsd_addr_key vip = vip_of(k);
+    uint32_t& n = vip_count(vip);
+    if (n > 0 && --n == 0) {
+      if (Status s = erase(vips_fd_, kVipsMap, vip); !s) return s;
+    }
+  }
+  applied_.Apply(change);
+  return Ok();
 }
 
 std::string XdpProgram::mode_name() const {

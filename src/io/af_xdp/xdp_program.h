@@ -16,7 +16,9 @@
 // DetachStale recognises what a killed earlier run left behind.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,10 +62,14 @@ class XdpProgram {
   // Points the XSKMAP entry of (interface slot, rx queue) at an AF_XDP socket. A closed socket
   // leaves the map by itself (the kernel removes it).
   Status RegisterSocket(uint32_t slot, uint32_t queue, int xsk_fd);
-  // Makes the maps hold exactly `filter`: adds what is new first, then deletes what is stale,
-  // so a match that stays is never missing in between. Safe while packets flow (each map
-  // element changes atomically) and from any thread.
+  // Makes the maps hold exactly `filter`: only what differs from the filter applied before
+  // is written. Safe while packets flow (each map element changes atomically) and from any
+  // thread.
   Status SetFilter(const TrafficFilter& filter);
+  // Applies a change: adds first, then removals, so a match that stays is never missing in
+  // between. The change must fit what was applied (no add of a present match, no removal of
+  // an absent one).
+  Status UpdateFilter(const TrafficFilterChange& change);
 
   // "native" or "skb" (or "native+skb" if the interfaces ended up in different modes).
   std::string mode_name() const;
@@ -82,6 +88,7 @@ class XdpProgram {
   explicit XdpProgram(std::vector<Iface> ifaces);
   Status Attach(XdpMode mode);
   Status FillSlots();
+  Status UpdateFilterLocked(const TrafficFilterChange& change);
 
   std::vector<Attachment> attachments_;
   // Shared by every instance (owned by the first object; the others hold duplicates).
@@ -92,6 +99,8 @@ class XdpProgram {
   int ifslots_fd_ = -1;
   int xsks_fd_ = -1;
   std::mutex filter_mu_;
+  AppliedFilter applied_;
+  std::map<std::array<uint8_t, 20>, uint32_t> vip_counts_;  // services per VIP (ipvsd_addr_key bytes)
 };
 
 }  // namespace ipvsd::io
