@@ -10,6 +10,15 @@
 namespace ipvsd::cli {
 namespace {
 
+// -Z of one service (with -t/-u/--sctp-service/-f) or of everything.
+ctl::ZeroRequest ZeroOf(const Command& ce) {
+  ctl::ZeroRequest z;
+  z.all = (ce.options & OptBit(kOptService)) ? 0 : 1;
+  z.service = ce.svc.key;
+  if (z.all) z.service.family = net::Family::kInet;
+  return z;
+}
+
 // config_stream_read: one line of -R input as argv (argv[0] = the program), tokens split on
 // blanks, every "ipvsadm" token dropped. nullopt at the end of the input.
 std::optional<std::vector<std::string>> ReadRestoreLine(FILE* in, const std::string& program) {
@@ -34,6 +43,28 @@ std::optional<std::vector<std::string>> ReadRestoreLine(FILE* in, const std::str
     pos = end;
   }
   return argv;
+}
+
+// The batch step and the error-text operation of a command that changes the table, timeouts
+// included; nullopt for the others.
+std::optional<std::pair<ctl::BatchStep, Op>> ChangeStep(const Command& ce) {
+  using ctl::MakeBatchStep;
+  using ctl::MsgType;
+  switch (ce.cmd) {
+    case Cmd::kFlush: return std::pair{MakeBatchStep(MsgType::kFlush, ctl::Empty{}), Op::kFlush};
+    case Cmd::kAdd: return std::pair{MakeBatchStep(MsgType::kAddService, ce.svc), Op::kAddService};
+    case Cmd::kEdit: return std::pair{MakeBatchStep(MsgType::kEditService, ce.svc), Op::kEditService};
+    case Cmd::kDel: return std::pair{MakeBatchStep(MsgType::kDelService, ce.svc.key), Op::kDelService};
+    case Cmd::kZero: return std::pair{MakeBatchStep(MsgType::kZero, ZeroOf(ce)), Op::kZero};
+    case Cmd::kAddDest:
+      return std::pair{MakeBatchStep(MsgType::kAddDest, ctl::DestRequest{ce.svc.key, ce.dest}), Op::kAddDest};
+    case Cmd::kEditDest:
+      return std::pair{MakeBatchStep(MsgType::kEditDest, ctl::DestRequest{ce.svc.key, ce.dest}), Op::kEditDest};
+    case Cmd::kDelDest:
+      return std::pair{MakeBatchStep(MsgType::kDelDest, ctl::DestRequest{ce.svc.key, ce.dest}), Op::kDelDest};
+    case Cmd::kTimeout: return std::pair{MakeBatchStep(MsgType::kSetTimeouts, ce.timeout), Op::kSetTimeout};
+    default: return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -139,13 +170,8 @@ Ipvsadm::Step Ipvsadm::Execute(const Command& ce, const std::string& program, bo
       return Report(Op::kEditService, client_.EditService(ce.svc));
     case Cmd::kDel:
       return Report(Op::kDelService, client_.DelService(ce.svc.key));
-    case Cmd::kZero: {
-      ctl::ZeroRequest z;
-      z.all = (ce.options & OptBit(kOptService)) ? 0 : 1;
-      z.service = ce.svc.key;
-      if (z.all) z.service.family = net::Family::kInet;
-      return Report(Op::kZero, client_.Zero(z));
-    }
+    case Cmd::kZero:
+      return Report(Op::kZero, client_.Zero(ZeroOf(ce)));
     case Cmd::kAddDest:
       return Report(Op::kAddDest, client_.AddDest({ce.svc.key, ce.dest}));
     case Cmd::kEditDest:
@@ -165,13 +191,58 @@ Ipvsadm::Step Ipvsadm::Execute(const Command& ce, const std::string& program, bo
 }
 
 Ipvsadm::Step Ipvsadm::Restore(const std::string& program) {
-  Step last = Result(0);
+  // The whole input is read and parsed first; its changes then go to ipvsd as one batch,
+  // applied all or nothing. Other commands (listings, sync daemons) run after it, in order.
+  struct Change {
+    size_t line;
+    std::vector<std::string> argv;
+    Op op;
+  };
+  std::vector<Change> changes;
+  ctl::BatchRequest batch;
+  std::vector<std::pair<size_t, Command>> others;
+  size_t line = 0;
   while (auto argv = ReadRestoreLine(in_, program)) {
+    ++line;
     if (argv->size() <= 1) continue;
-    last = ProcessOptions(*argv, true);
+    ParseOutcome p = ParseCommand(*argv);
+    if (p.kind != ParseOutcome::kRun || p.command.cmd == Cmd::kRestore) {
+      Step s = p.kind == ParseOutcome::kRun ? Execute(p.command, program, true) : ProcessOptions(*argv, true);
+      if (p.kind != ParseOutcome::kExit || p.status != 0) RestoreStopped(program, line, *argv);
+      return s.exit ? s : Exit(s.value & 0xff);
+    }
+    if (auto step = ChangeStep(p.command)) {
+      batch.steps.push_back(std::move(step->first));
+      changes.push_back(Change{line, std::move(*argv), step->second});
+    } else {
+      others.emplace_back(line, std::move(p.command));
+    }
+  }
+  if (!batch.steps.empty()) {
+    auto reply = client_.Batch(batch);
+    if (!reply) {
+      Err(IpvsStrerror(changes.front().op, reply.error().code) + "\n");
+      return Result(-1);
+    }
+    if (reply->failed_step != ctl::kBatchApplied && reply->failed_step < changes.size()) {
+      const Change& bad = changes[reply->failed_step];
+      Err(IpvsStrerror(bad.op, static_cast<int>(reply->errcode)) + "\n");
+      RestoreStopped(program, bad.line, bad.argv);
+      return Result(-1);
+    }
+  }
+  Step last = Result(0);
+  for (const auto& [at, command] : others) {
+    last = Execute(command, program, true);
     if (last.exit) return last;
   }
   return last;
+}
+
+void Ipvsadm::RestoreStopped(const std::string& program, size_t line, const std::vector<std::string>& argv) {
+  std::string words;
+  for (size_t i = 1; i < argv.size(); ++i) words += (i > 1 ? " " : "") + argv[i];
+  Err(program + ": restore stopped at line " + std::to_string(line) + " (" + words + "); nothing was applied\n");
 }
 
 Ipvsadm::Step Ipvsadm::ListAll(unsigned format, bool json) {

@@ -51,6 +51,8 @@ class Ipvsadm {
   Step ProcessOptions(const std::vector<std::string>& argv, bool reading_stdin);
   Step Execute(const Command& ce, const std::string& program, bool reading_stdin);
   Step Restore(const std::string& program);
+  // Reports why line `line` (its words in argv) stopped a restore before anything was applied.
+  void RestoreStopped(const std::string& program, size_t line, const std::vector<std::string>& argv);
   Step ListAll(unsigned format, bool json);
   Step ListService(const ctl::ServiceKey& key, unsigned format, bool json);
   Step ListConns(unsigned format, bool json);

@@ -1,5 +1,7 @@
 # -S output fed to -C then -R rebuilds the identical table; -R drops "ipvsadm" tokens and
-# blank lines, and the last line's status is the exit status.
+# blank lines. -R is one transaction: the whole input is parsed first, its changes reach ipvsd
+# as one batch, and the first bad line is reported (ipvsadm's message, then its line number)
+# with nothing of the input applied.
 ipvsadm -A -t 198.18.0.1:80 -s rr -p 100 -M 255.255.255.0
 ipvsadm -a -t 198.18.0.1:80 -r 198.18.1.1:8080 -m -w 4
 ipvsadm -a -t 198.18.0.1:80 -r 198.18.1.2:80 -i --tun-type gue --tun-port 6080 --tun-remcsum
@@ -19,15 +21,16 @@ ipvsadm -Sn
 ipvsadm -C
 printf 'ipvsadm -A -t 198.18.0.2:80\n\n   \n-a -t 198.18.0.2:80 -r 198.18.1.9 ipvsadm\n\t-A -t 198.18.0.3:80 -s rr\n' | ipvsadm --restore
 ipvsadm -Sn
-# A kernel error prints its message and the restore goes on; the last line decides the status.
+# A daemon error prints its message and applies nothing: status 255.
 printf -- '-A -t 198.18.0.2:80\n-A -t 198.18.0.4:80\n' | ipvsadm -R; echo "rc=$?" >&2
 printf -- '-A -t 198.18.0.4:80\n-A -t 198.18.0.5:80\n' | ipvsadm -R; echo "rc=$?" >&2
 printf -- '-A -t 198.18.0.12:80\n-A -t 198.18.0.12:80\n' | ipvsadm -R; echo "rc=$?" >&2
-# A parse error ends the restore at once with status 2; the lines before it stay applied.
+# A parse error ends the restore with status 2 before anything is sent.
 printf -- '-A -t 198.18.0.6:80\n-A -t 198.18.0.7:80 -w 2\n-A -t 198.18.0.8:80\n' | ipvsadm -R; echo "rc=$?" >&2
-# A popt error fails only its line.
+# A popt error stops it as well (status 255).
 printf -- '-A -t 198.18.0.9:80 --bogus\n-A -t 198.18.0.10:80\n' | ipvsadm -R; echo "rc=$?" >&2
-# A listing error exits 1; a nested -R exits 255.
+# Listings run after the batch is applied (here: .13 is added, then the listing fails with
+# status 1); a nested -R stops the restore with 255.
 printf -- '-L -n -t 198.18.0.9:80\n-A -t 198.18.0.13:80\n' | ipvsadm -R; echo "rc=$?" >&2
 printf -- '-R\n-A -t 198.18.0.11:80\n' | ipvsadm -R; echo "rc=$?" >&2
 # Tokens are split on blanks only: "#" starts no comment (config_stream.c never detects one).
