@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "core/estimator.h"
 
@@ -19,6 +20,11 @@ inline constexpr int kMaxWorkers = 16;
 
 class Stats {
  public:
+  // The shards (one per worker) of every Stats made from now on. ipvsd sets its worker count
+  // once at start-up, before the first Stats exists, so that each service and real server
+  // carries 64 bytes of counters per worker it has rather than per worker it could have.
+  static void SetShardCount(int workers);
+  Stats();
   // Writer side: worker w only. A load + store, not a read-modify-write: each shard has one writer.
   void AddConn(int w) { Bump(shards_[w].conns, 1); }
   void AddIn(int w, uint32_t bytes) {
@@ -52,7 +58,8 @@ class Stats {
   static void Bump(std::atomic<uint64_t>& c, uint64_t n) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
-  std::array<Shard, kMaxWorkers> shards_;
+  int shard_count_;
+  std::unique_ptr<Shard[]> shards_;
   StatsValues zero_base_;
   RateEstimator estimator_;
 };

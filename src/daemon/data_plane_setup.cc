@@ -131,6 +131,12 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gs
 
 }  // namespace
 
+int WorkerLimit(const Options& options) {
+  const int wanted =
+      options.workers > 0 ? options.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::clamp(wanted, 1, core::kMaxWorkers);
+}
+
 Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
   const Options& opt = daemon.options();
   std::vector<std::string> ifaces = opt.ifaces.empty() ? UpInterfaces() : opt.ifaces;
@@ -140,8 +146,7 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
   std::vector<int> queues;
   for (const std::string& i : ifaces) queues.push_back(RxQueueCount(i));
   const int fewest_queues = *std::min_element(queues.begin(), queues.end());
-  const int wanted =
-      opt.workers > 0 ? opt.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int wanted = WorkerLimit(opt);
   // AF_XDP: a worker transmits only through sockets of its own, so each needs a queue of every
   // interface (a queue takes one UMEM's sockets only); it then serves several queues of the
   // interfaces that have more.

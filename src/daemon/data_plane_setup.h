@@ -16,4 +16,8 @@ namespace ipvsd::daemon {
 
 Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon);
 
+// The most workers MakeDataPlane may start: --workers, else one per core, at most
+// core::kMaxWorkers (AF_XDP may start fewer, as its interfaces' queues allow).
+int WorkerLimit(const Options& options);
+
 }  // namespace ipvsd::daemon

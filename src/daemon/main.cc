@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   SetLogLevel(cl->options.log_level);
+  core::Stats::SetShardCount(daemon::WorkerLimit(cl->options));
   daemon::Daemon d(cl->options);
   auto workers = daemon::MakeDataPlane(d);
   if (!workers) {
