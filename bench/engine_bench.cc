@@ -5,7 +5,9 @@
 // the other's connections (as from a multi-queue NIC), with the cost of one handoff. The run
 // ends with the summary line `engine: nat_established_ns_per_pkt=... new_conn_per_s=...
 // bytes_per_conn=... established_2_workers_vs_1=... new_conn_2_workers_vs_1=...
-// established_handoff_2_workers_vs_1=... new_conn_handoff_2_workers_vs_1=... handoff_ns=...`.
+// established_handoff_2_workers_vs_1=... new_conn_handoff_2_workers_vs_1=... handoff_ns=...`,
+// then the control plane's (ctl_bench.cc): `ctl: restore_10000x10_ms=... command_ns_at_10=...
+// command_ns_at_10000=... command_10000_vs_10=... bytes_per_service=... bytes_per_real_server=...`.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -424,9 +426,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       if (r.error_occurred || r.iterations == 0) continue;
       auto items = r.counters.find("items_per_second");
       if (items != r.counters.end()) items_per_second[r.benchmark_name()] = items->second.value;
+      seconds_per_iteration[r.benchmark_name()] = r.real_accumulated_time / static_cast<double>(r.iterations);
+      for (const auto& [name, counter] : r.counters) counters[r.benchmark_name() + ":" + name] = counter.value;
     }
   }
   std::map<std::string, double> items_per_second;
+  std::map<std::string, double> seconds_per_iteration;
+  std::map<std::string, double> counters;
 };
 
 }  // namespace
@@ -436,15 +442,18 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   ipvsd::SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  // The first result whose name starts with `prefix` and ends with `suffix`.
-  auto find = [&](const std::string& prefix, const std::string& suffix = "") {
-    for (const auto& [name, v] : reporter.items_per_second) {
+  // The first result in `m` whose name starts with `prefix` and ends with `suffix`.
+  auto value = [](const std::map<std::string, double>& m, const std::string& prefix, const std::string& suffix = "") {
+    for (const auto& [name, v] : m) {
       if (name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
         return v;
       }
     }
     return 0.0;
+  };
+  auto find = [&](const std::string& prefix, const std::string& suffix = "") {
+    return value(reporter.items_per_second, prefix, suffix);
   };
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   double nat_pps = find("BM_NatEstablished/");
@@ -460,6 +469,16 @@ int main(int argc, char** argv) {
               ratio(find("BM_NatEstablishedHandoff/", "threads:2"), find("BM_NatEstablishedHandoff/", "threads:1")),
               ratio(find("BM_NewConnHandoff/", "threads:2"), find("BM_NewConnHandoff/", "threads:1")),
               local > 0 && handed > 0 ? 1e9 / handed - 1e9 / local : 0.0);
+  auto ns_per_command = [&](const char* services) {
+    double per_s = find(std::string("BM_CtlSingleCommand/") + services);
+    return per_s > 0 ? 1e9 / per_s : 0.0;
+  };
+  std::printf("ctl: restore_10000x10_ms=%.1f command_ns_at_10=%.0f command_ns_at_10000=%.0f "
+              "command_10000_vs_10=%.2f bytes_per_service=%.0f bytes_per_real_server=%.0f\n",
+              value(reporter.seconds_per_iteration, "BM_CtlRestore/10000") * 1e3, ns_per_command("10"),
+              ns_per_command("10000"), ratio(ns_per_command("10000"), ns_per_command("10")),
+              value(reporter.counters, "BM_CtlTableMemory/", ":bytes_per_service"),
+              value(reporter.counters, "BM_CtlTableMemory/", ":bytes_per_real_server"));
   benchmark::Shutdown();
   return 0;
 }
