@@ -300,7 +300,7 @@ class Interpreter {
     std::set<std::string> seen_keys;
     for (size_t i = 0; i < cfg_.virtual_servers.size(); ++i) {
       for (const ctl::ServiceKey& key : cfg_.virtual_servers[i].keys) {
-        const std::string id = KeyName(key);
+        const std::string id = ServiceKeyName(key);
         if (!seen_keys.insert(id).second) {
           return MakeError(EINVAL, cfg_.virtual_servers[i].where + ": service " + id + " is configured twice");
         }
@@ -310,12 +310,6 @@ class Interpreter {
   }
 
  private:
-  static std::string KeyName(const ctl::ServiceKey& k) {
-    if (k.fwmark != 0) return "fwmark " + std::to_string(k.fwmark);
-    const std::string proto = k.protocol == net::kProtoUdp ? "UDP" : k.protocol == net::kProtoSctp ? "SCTP" : "TCP";
-    return net::Endpoint{net::IpAddr{k.addr, k.family}, k.port}.ToString() + "/" + proto;
-  }
-
   Status Group(const Node& n) {
     HEALTH_TRY(WantBlock(n));
     if (n.args.size() != 1) return ErrorAt(n.keyword, "virtual_server_group takes a name");
@@ -485,7 +479,7 @@ class Interpreter {
         key.addr = addr->raw;
         key.port = port;
         key.protocol = protocol;
-        vs.name = KeyName(key);
+        vs.name = ServiceKeyName(key);
       }
       vs.keys.push_back(key);
     }
@@ -766,6 +760,12 @@ Result<Config> Interpret(Tokenizer& tok) {
 }
 
 }  // namespace
+
+std::string ServiceKeyName(const ctl::ServiceKey& key) {
+  if (key.fwmark != 0) return "fwmark " + std::to_string(key.fwmark);
+  const std::string proto = key.protocol == net::kProtoUdp ? "UDP" : key.protocol == net::kProtoSctp ? "SCTP" : "TCP";
+  return net::Endpoint{net::IpAddr{key.addr, key.family}, key.port}.ToString() + "/" + proto;
+}
 
 const char* CheckerKindName(CheckerKind kind) {
   switch (kind) {

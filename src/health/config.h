@@ -39,6 +39,9 @@ inline constexpr int kDefaultRetryMisc = 0;  // MISC_CHECK
 inline constexpr uint32_t kDefaultPersistenceTimeout = 360;
 inline constexpr uint16_t kDefaultAgentPort = 9901;
 
+// "198.19.0.1:80/TCP" or "fwmark 5": a service as virtual_server names and the logs show it.
+std::string ServiceKeyName(const ctl::ServiceKey& key);
+
 enum class CheckerKind : uint8_t { kTcp, kHttp, kMisc };
 const char* CheckerKindName(CheckerKind kind);
 

@@ -12,6 +12,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
 
 namespace ipvsd::health {
 namespace {
@@ -26,10 +30,24 @@ Error SysError(const std::string& what) { return MakeError(errno, what + ": " + 
 
 bool IsTransportError(int code) {
   return code == EPIPE || code == ECONNRESET || code == ENOTCONN || code == EBADF || code == ECONNREFUSED ||
-         code == ENOENT || code == EPROTO;
+         code == EPROTO;
 }
 
 std::string RsName(const VirtualServerPool& pool, size_t rs) { return pool.servers()[rs].cfg.Name(); }
+
+// The type a change that failed with CODE is sent as instead.
+std::optional<ctl::MsgType> FallbackOf(ctl::MsgType type, int code) {
+  // A service or destination left by an earlier run (--dont-release-ipvs) is taken over.
+  if (type == ctl::MsgType::kAddService && code == EEXIST) return ctl::MsgType::kEditService;
+  if (type == ctl::MsgType::kAddDest && code == EEXIST) return ctl::MsgType::kEditDest;
+  if (type == ctl::MsgType::kEditDest && code == ENOENT) return ctl::MsgType::kAddDest;
+  return std::nullopt;
+}
+
+// Deleting what is not there is done.
+bool IsAlreadyDone(ctl::MsgType type, int code) {
+  return (type == ctl::MsgType::kDelService && code == ESRCH) || (type == ctl::MsgType::kDelDest && code == ENOENT);
+}
 
 }  // namespace
 
@@ -93,49 +111,106 @@ Status CtlOps::Connect() {
 }
 
 template <typename F>
-Status CtlOps::Call(F&& request) {
+std::invoke_result_t<F&, ctl::Client&> CtlOps::Call(F&& request) {
   if (!client_) {
-    if (Status st = Connect(); !st) return st;
+    if (Status st = Connect(); !st) return st.error();
   }
-  Status st = request(*client_);
-  if (!st && IsTransportError(st.error().code)) {
-    Log(LogLevel::kWarning, "control connection lost (%s); reconnecting", st.error().message.c_str());
+  auto reply = request(*client_);
+  if (!reply && IsTransportError(reply.error().code)) {
+    Log(LogLevel::kWarning, "control connection lost (%s); reconnecting", reply.error().message.c_str());
     client_.reset();
-    if (Status c = Connect(); !c) return c;
-    st = request(*client_);
+    if (Status c = Connect(); !c) return c.error();
+    reply = request(*client_);
   }
-  return st;
+  return reply;
 }
 
-Status CtlOps::AddService(const ctl::ServiceSpec& spec) {
-  Status st = Call([&](ctl::Client& c) { return c.AddService(spec); });
-  // A service left by an earlier run (--dont-release-ipvs) is taken over.
-  if (!st && st.error().code == EEXIST) st = Call([&](ctl::Client& c) { return c.EditService(spec); });
-  return st;
+std::string CtlOps::Describe(const Change& change) {
+  if (const auto* r = std::get_if<ctl::DestRequest>(&change.request)) {
+    const std::string dest = net::Endpoint{r->dest.addr, r->dest.port}.ToString();
+    const std::string service = ServiceKeyName(r->service);
+    if (change.type == ctl::MsgType::kAddDest) return "adding " + dest + " to " + service;
+    if (change.type == ctl::MsgType::kEditDest) return "editing " + dest + " in " + service;
+    return "removing " + dest + " from " + service;
+  }
+  if (const auto* key = std::get_if<ctl::ServiceKey>(&change.request)) {
+    return "deleting service " + ServiceKeyName(*key);
+  }
+  const std::string service = ServiceKeyName(std::get<ctl::ServiceSpec>(change.request).key);
+  return (change.type == ctl::MsgType::kAddService ? "creating service " : "editing service ") + service;
 }
-Status CtlOps::EditService(const ctl::ServiceSpec& spec) {
-  return Call([&](ctl::Client& c) { return c.EditService(spec); });
+
+Status CtlOps::Send(const Change& change) {
+  const std::vector<uint8_t> frame =
+      std::visit([&](const auto& request) { return ctl::EncodeRequest(change.type, request); }, change.request);
+  return Call([&](ctl::Client& c) -> Status {
+    Result<std::vector<uint8_t>> reply = c.Exchange(change.type, frame);
+    return reply ? Ok() : Status(reply.error());
+  });
 }
-Status CtlOps::DelService(const ctl::ServiceKey& key) {
-  Status st = Call([&](ctl::Client& c) { return c.DelService(key); });
-  return !st && st.error().code == ESRCH ? Ok() : st;
+
+Status CtlOps::Submit(Change change) {
+  if (round_) {
+    // The outcome is known only when the round's batch is answered; EndRound logs a change
+    // that failed, as the pool does for a single request.
+    round_->push_back(std::move(change));
+    return Ok();
+  }
+  Status st = Send(change);
+  if (st || IsAlreadyDone(change.type, st.error().code)) return Ok();
+  const std::optional<ctl::MsgType> fallback = FallbackOf(change.type, st.error().code);
+  if (!fallback) return st;
+  change.type = *fallback;
+  return Send(change);
 }
+
+void CtlOps::BeginRound() { round_.emplace(); }
+
+Status CtlOps::EndRound() {
+  std::vector<Change> changes = std::move(*round_);
+  round_.reset();
+  // Nothing of a batch with a failed step is applied. Each pass takes that step out or
+  // replaces it by its fallback (once), so a round ends after at most two passes per change.
+  while (!changes.empty()) {
+    ctl::BatchRequest batch;
+    for (const Change& c : changes) {
+      batch.steps.push_back(
+          std::visit([&](const auto& request) { return ctl::MakeBatchStep(c.type, request); }, c.request));
+    }
+    Result<ctl::BatchReply> reply = Call([&](ctl::Client& c) { return c.Batch(batch); });
+    if (!reply) return reply.error();
+    if (reply->failed_step == ctl::kBatchApplied) return Ok();
+    if (reply->failed_step >= changes.size()) {
+      return MakeError(EPROTO, "ipvsd names step " + std::to_string(reply->failed_step) + " of a batch of " +
+                                   std::to_string(changes.size()));
+    }
+    const auto failed = changes.begin() + reply->failed_step;
+    const int code = static_cast<int>(reply->errcode);
+    const std::optional<ctl::MsgType> fallback = failed->is_fallback ? std::nullopt : FallbackOf(failed->type, code);
+    if (fallback) {
+      failed->type = *fallback;
+      failed->is_fallback = true;
+      continue;
+    }
+    if (!IsAlreadyDone(failed->type, code)) {
+      Log(LogLevel::kError, "%s: %s", Describe(*failed).c_str(), reply->detail.c_str());
+    }
+    changes.erase(failed);
+  }
+  return Ok();
+}
+
+Status CtlOps::AddService(const ctl::ServiceSpec& spec) { return Submit({ctl::MsgType::kAddService, spec}); }
+Status CtlOps::EditService(const ctl::ServiceSpec& spec) { return Submit({ctl::MsgType::kEditService, spec}); }
+Status CtlOps::DelService(const ctl::ServiceKey& key) { return Submit({ctl::MsgType::kDelService, key}); }
 Status CtlOps::AddDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) {
-  const ctl::DestRequest req{key, dest};
-  Status st = Call([&](ctl::Client& c) { return c.AddDest(req); });
-  if (!st && st.error().code == EEXIST) st = Call([&](ctl::Client& c) { return c.EditDest(req); });
-  return st;
+  return Submit({ctl::MsgType::kAddDest, ctl::DestRequest{key, dest}});
 }
 Status CtlOps::EditDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) {
-  const ctl::DestRequest req{key, dest};
-  Status st = Call([&](ctl::Client& c) { return c.EditDest(req); });
-  if (!st && st.error().code == ENOENT) st = Call([&](ctl::Client& c) { return c.AddDest(req); });
-  return st;
+  return Submit({ctl::MsgType::kEditDest, ctl::DestRequest{key, dest}});
 }
 Status CtlOps::DelDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) {
-  const ctl::DestRequest req{key, dest};
-  Status st = Call([&](ctl::Client& c) { return c.DelDest(req); });
-  return !st && st.error().code == ENOENT ? Ok() : st;
+  return Submit({ctl::MsgType::kDelDest, ctl::DestRequest{key, dest}});
 }
 
 Healthd::VsRun Healthd::MakeRun(std::unique_ptr<VirtualServerPool> pool, const VsRun* old) {
@@ -374,7 +449,16 @@ Status Healthd::Run(Config config) {
     close(sig_fd);
     return MakeError(st.error().code, "cannot reach ipvsd at " + options_.socket_path + ": " + st.error().message);
   }
+  // Start-up, what one iteration of the loop learns, and a reload each reach ipvsd as one
+  // batch: a rack failing at once is one change of the table, not one request per server.
+  auto end_round = [this] {
+    if (Status st = ops_.EndRound(); !st) {
+      Log(LogLevel::kError, "changes not sent to ipvsd: %s", st.error().message.c_str());
+    }
+  };
+  ops_.BeginRound();
   Install(std::move(config));
+  end_round();
 
   bool running = true;
   Status result = Ok();
@@ -411,6 +495,7 @@ Status Healthd::Run(Config config) {
       break;
     }
     now = clock_.NowNs();
+    ops_.BeginRound();
     bool reload = false;
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo info{};
@@ -446,9 +531,12 @@ Status Healthd::Run(Config config) {
         if (run.probe && run.probe->deadline_ns() <= now) FinishFeed(vs, run, run.probe->OnTimeout(), now);
       }
     }
+    end_round();
     if (reload) {
       Log(LogLevel::kInfo, "SIGHUP: reloading %s", options_.config_path.c_str());
+      ops_.BeginRound();
       Reload();
+      end_round();
     }
   }
   for (VsRun& vs : vs_) {

@@ -18,6 +18,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "base/clock.h"
@@ -46,11 +48,25 @@ std::string HealthdUsage(const char* program);
 Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv);
 
 // IpvsOps over the control socket. A broken connection (ipvsd restarted) is reopened once
-// per request.
+// per request or batch.
+//
+// Outside a round every change is its own request, with the fallbacks IpvsOps promises:
+// AddService / AddDest that exist become edits, EditDest of a missing destination becomes
+// AddDest, DelService / DelDest of something not there are done. Between BeginRound() and
+// EndRound() the changes are queued and go to ipvsd as one batch, so that a rack failing at
+// once is one change of the table. ipvsd applies a batch whole or not at all and names the
+// step that failed; that step is replaced by its fallback (once), dropped when "not there"
+// means done, or logged and dropped for any other error, and the rest is sent again.
 class CtlOps final : public IpvsOps {
  public:
   explicit CtlOps(std::string socket_path) : path_(std::move(socket_path)) {}
   Status Connect();
+
+  // Until EndRound(), changes are queued and return Ok(). Rounds do not nest.
+  void BeginRound();
+  // Sends the round's changes (nothing when there are none). A change that failed for good is
+  // logged here; an error means the batch did not get through and the round's changes are lost.
+  Status EndRound();
 
   Status AddService(const ctl::ServiceSpec& spec) override;
   Status EditService(const ctl::ServiceSpec& spec) override;
@@ -60,11 +76,23 @@ class CtlOps final : public IpvsOps {
   Status DelDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) override;
 
  private:
+  // One change as the request that carries it (the payload type follows from `type`).
+  struct Change {
+    ctl::MsgType type;
+    std::variant<ctl::ServiceSpec, ctl::ServiceKey, ctl::DestRequest> request;
+    bool is_fallback = false;  // replaces a step that failed; not replaced again
+  };
+
+  // "adding 10.0.0.1:80 to 198.19.0.1:80/TCP": the log line's subject for a step that failed.
+  static std::string Describe(const Change& change);
+  Status Submit(Change change);
+  Status Send(const Change& change);
   template <typename F>
-  Status Call(F&& request);
+  std::invoke_result_t<F&, ctl::Client&> Call(F&& request);
 
   std::string path_;
   std::optional<ctl::Client> client_;
+  std::optional<std::vector<Change>> round_;  // the open round's changes
 };
 
 class Healthd {
