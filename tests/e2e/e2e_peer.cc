@@ -37,6 +37,8 @@
 //                                     COUNT TCP SYNs to VIP:PORT from distinct sources in
 //                                     198.18.128.0/17 (addresses and ports in a seeded order), sent
 //                                     raw out of IFACE to DST_MAC at most RATE per second
+//   e2e_peer listen-range PORT COUNT  TCP on [::]:PORT .. PORT+COUNT-1, accepting and closing
+//                                     every connection (what a TCP_CHECK needs). Runs until killed.
 //   e2e_peer stream-serve PORT        TCP echo server on [::]:PORT: sends back every byte it reads,
 //                                     closes after the client's FIN. Runs until killed.
 //   e2e_peer streams HOST PORT N SECONDS
@@ -474,7 +476,8 @@ std::vector<uint8_t> InnerUdp(const Address& src, const Address& dst, const std:
   std::vector<uint8_t> udp = {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport),
                               static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport),
                               static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len), 0, 0};
-  udp.insert(udp.end(), text.begin(), text.end());
+  udp.resize(udp_len);
+  std::copy(text.begin(), text.end(), udp.begin() + 8);
   std::vector<uint8_t> pseudo(s, s + addr_len);
   pseudo.insert(pseudo.end(), d, d + addr_len);
   pseudo.insert(pseudo.end(), {0, 17, static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len)});
@@ -876,6 +879,21 @@ constexpr int kStreamStallLimitMs = 25000;
 constexpr int kStreamChunk = 512;
 constexpr int kStreamIntervalMs = 100;
 
+int ListenRange(int first_port, int count) {
+  std::vector<pollfd> fds;
+  for (int i = 0; i < count; ++i) fds.push_back(pollfd{ListenDualStack(SOCK_STREAM, first_port + i), POLLIN, 0});
+  std::printf("listening on %d ports\n", count);
+  std::fflush(stdout);
+  for (;;) {
+    if (poll(fds.data(), fds.size(), -1) < 0) continue;
+    for (pollfd& p : fds) {
+      if (!(p.revents & POLLIN)) continue;
+      const int fd = accept4(p.fd, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd >= 0) close(fd);
+    }
+  }
+}
+
 int StreamServe(int port) {
   AcceptForever(ListenDualStack(SOCK_STREAM, port), [](int fd) {
     timeval tv{120, 0};
@@ -1087,7 +1105,7 @@ int Usage() {
       "       ping HOST COUNT | udp-recv PORT | tunnel-udp TYPE OUTER_DST SRC SPORT DST DPORT TEXT |\n"
       "       tunnel-junk OUTER_DST COUNT SEED | garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED |\n"
       "       syn-flood IFACE DST_MAC VIP PORT COUNT RATE SEED | stream-serve PORT |\n"
-      "       streams HOST PORT N SECONDS | bulk HOST PORT MBYTES\n",
+      "       streams HOST PORT N SECONDS | bulk HOST PORT MBYTES | listen-range PORT COUNT\n",
       stderr);
   return 2;
 }
@@ -1123,6 +1141,7 @@ int main(int argc, char** argv) {
     return SynFlood(argv[2], argv[3], argv[4], Number(argv[5]), Number(argv[6]), Number(argv[7]), Number(argv[8]));
   }
   if (cmd == "stream-serve" && argc == 3) return StreamServe(Number(argv[2]));
+  if (cmd == "listen-range" && argc == 4) return ListenRange(Number(argv[2]), Number(argv[3]));
   if (cmd == "bulk" && argc == 5) return Bulk(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]));
   if (cmd == "streams" && argc == 6) {
     return Streams(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]), Number(argv[5]));
