@@ -208,7 +208,7 @@ Ipvsadm::Step Ipvsadm::Restore(const std::string& program) {
     ParseOutcome p = ParseCommand(*argv);
     if (p.kind != ParseOutcome::kRun || p.command.cmd == Cmd::kRestore) {
       Step s = p.kind == ParseOutcome::kRun ? Execute(p.command, program, true) : ProcessOptions(*argv, true);
-      if (p.kind != ParseOutcome::kExit || p.status != 0) RestoreStopped(program, line, *argv);
+      RestoreStopped(program, line, *argv);
       return s.exit ? s : Exit(s.value & 0xff);
     }
     if (auto step = ChangeStep(p.command)) {

@@ -145,10 +145,10 @@ Status ServiceManager::Apply(std::span<const ServiceChange> changes, size_t* fai
   ServiceMap map = std::move(draft.map).Build();
   // Each changed service once, however many changes touched it: its destinations count for
   // it, and its scheduler learns the final list.
-  std::unordered_map<const Service*, bool> notified;
+  std::unordered_set<const Service*> notified;
   for (const ServiceKey& key : draft.touched) {
     const Service* s = map.Find(key);
-    if (!s || !notified.emplace(s, true).second) continue;
+    if (!s || !notified.insert(s).second) continue;
     for (const DestPtr& d : s->dests) d->set_service_stats(s->stats);
     NotifyScheduler(*s);
   }

@@ -145,8 +145,9 @@ Status NftTable::UpdateFilterLocked(const TrafficFilterChange& change) {
   std::string script;
   AppendSets(&script, "delete", change.remove_services, change.remove_nat_sources);
   AppendSets(&script, "add", change.add_services, change.add_nat_sources);
-  if (script.empty()) return Ok();
-  if (Status s = Run(script, "updating the service and NAT-source sets"); !s) return s;
+  if (!script.empty()) {
+    if (Status s = Run(script, "updating the service and NAT-source sets"); !s) return s;
+  }
   applied_.Apply(change);
   return Ok();
 }
