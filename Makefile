@@ -15,7 +15,7 @@ DEPS := build-essential cmake ninja-build pkg-config \
 # And those only `make bench-compare` needs: the peers it measures ipvsd against and its loads.
 BENCH_DEPS := haproxy nginx-light wrk iperf
 
-.PHONY: all deps bench-deps build test asan-test bench bench-compare demo clean
+.PHONY: all deps bench-deps build test asan-test bench bench-ctl bench-compare demo clean
 
 all: build
 
@@ -56,6 +56,11 @@ asan-test: deps
 
 bench: build
 	$(BUILD)/bin/engine_bench
+
+# ipvsadm -R of 1 000, 3 000 and 10 000 services x 10 real servers end to end, and one command
+# afterwards (bench/ctl_restore.sh, docs/performance.md "Control plane at scale").
+bench-ctl: build
+	$(SUDO) bench/ctl_restore.sh $(BUILD)/bin
 
 # ipvsd against no load balancer, nftables NAT and HAProxy in one namespace topology, then (first)
 # on 4-queue veths with 1 and 2 workers, ~14 min (bench/compare.sh, docs/performance.md).
