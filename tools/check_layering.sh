@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that every #include "<layer>/..." in src/ points the allowed way (DESIGN.md):
 #   base <- net <- core <- {sched, fwd} <- {dataplane, ctl, sync, health} <- {daemon, cli};
+#   metrics (HTTP and the Prometheus format) depends only on net and base, for daemon and health;
 #   io depends only on net and base; cli never on core, dataplane or io.
 # Unit tests (*_test.cc, *_test_util.h) may also include the shared helpers under tests/.
 # Prints each violation as file:line and exits 1 if there is any.
@@ -16,8 +17,9 @@ declare -A allowed=(
   [dataplane]="base net core sched fwd io dataplane"
   [ctl]="base net core sched ctl"
   [sync]="base net core sync"
-  [health]="base net ctl health"
-  [daemon]="base net core sched fwd io dataplane ctl sync health daemon"
+  [metrics]="base net metrics"
+  [health]="base net ctl metrics health"
+  [daemon]="base net core sched fwd io dataplane ctl sync metrics health daemon"
   [cli]="base net ctl cli"
   [agent]="base net agent"
 )
