@@ -123,6 +123,13 @@ ordered_json Services(const ctl::InfoReply& info, const std::vector<ctl::Service
   return j;
 }
 
+// Drops by reason as an object: {"no_route": 3, ...}.
+ordered_json Drops(const std::vector<ctl::DropCount>& drops) {
+  ordered_json j = ordered_json::object();
+  for (const ctl::DropCount& d : drops) j[d.reason] = d.count;
+  return j;
+}
+
 ordered_json DataPlane(const ctl::DataPlaneInfo& d) {
   ordered_json workers = ordered_json::array();
   for (const ctl::WorkerInfo& w : d.workers) {
@@ -140,7 +147,8 @@ ordered_json DataPlane(const ctl::DataPlaneInfo& d) {
                        {"tx_packets", w.tx},
                        {"dropped", w.dropped},
                        {"handed_off", w.handed_off},
-                       {"handed_in", w.handed_in}});
+                       {"handed_in", w.handed_in},
+                       {"drops", Drops(w.drops)}});
   }
   return ordered_json{{"io", d.io.empty() ? "none" : d.io}, {"workers", std::move(workers)}};
 }

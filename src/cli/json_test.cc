@@ -8,7 +8,7 @@ namespace {
 TEST(JsonTest, TheWholeTableDescribesTheDataPlaneWorkerByWorker) {
   ctl::DataPlaneInfo d;
   d.io = "AF_XDP native copy-mode";
-  d.workers.push_back(ctl::WorkerInfo{0, {{"d0", 0}, {"d0", 2}}, 7, 100, 98, 2, 40, 38});
+  d.workers.push_back(ctl::WorkerInfo{0, {{"d0", 0}, {"d0", 2}}, 7, 100, 98, 2, 40, 38, {{"no_route", 2}}});
   d.workers.push_back(ctl::WorkerInfo{1, {{"d1", ctl::kEveryQueue}}, 0, 0, 0, 0, 0, 0});
   EXPECT_EQ(TableJson(ctl::InfoReply{ctl::kIpvsVersionCode, 4096, 0}, {}, d),
             R"({
@@ -35,7 +35,10 @@ TEST(JsonTest, TheWholeTableDescribesTheDataPlaneWorkerByWorker) {
         "tx_packets": 98,
         "dropped": 2,
         "handed_off": 40,
-        "handed_in": 38
+        "handed_in": 38,
+        "drops": {
+          "no_route": 2
+        }
       },
       {
         "worker": 1,
@@ -50,7 +53,8 @@ TEST(JsonTest, TheWholeTableDescribesTheDataPlaneWorkerByWorker) {
         "tx_packets": 0,
         "dropped": 0,
         "handed_off": 0,
-        "handed_in": 0
+        "handed_in": 0,
+        "drops": {}
       }
     ]
   }

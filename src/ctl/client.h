@@ -54,6 +54,7 @@ class Client {
   Result<DataPlaneInfo> GetDataPlane() { return Call<DataPlaneInfo>(MsgType::kGetDataPlane, Empty{}); }
   // Applies every step or none; the reply names the step that failed, if one did.
   Result<BatchReply> Batch(const BatchRequest& b) { return Call<BatchReply>(MsgType::kBatch, b); }
+  Status ReportHealth(const HealthReport& r) { return Done(Call<Empty>(MsgType::kReportHealth, r)); }
 
   // Sends one frame and returns the reply's payload, or the reply's error.
   Result<std::vector<uint8_t>> Exchange(MsgType type, const std::vector<uint8_t>& frame);

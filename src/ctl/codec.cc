@@ -373,6 +373,17 @@ void Put(Writer& w, const WorkerInfo& v) {
   w.U64(v.dropped);
   w.U64(v.handed_off);
   w.U64(v.handed_in);
+  PutList(w, v.drops);
+}
+
+void Put(Writer& w, const DropCount& v) {
+  w.Str(v.reason);
+  w.U64(v.count);
+}
+
+void Get(Reader& r, DropCount& v) {
+  v.reason = r.Str();
+  v.count = r.U64();
 }
 
 void Get(Reader& r, WorkerInfo& v) {
@@ -384,6 +395,7 @@ void Get(Reader& r, WorkerInfo& v) {
   v.dropped = r.U64();
   v.handed_off = r.U64();
   v.handed_in = r.U64();
+  GetList(r, v.drops);
 }
 
 void Put(Writer& w, const DataPlaneInfo& v) {
@@ -434,6 +446,24 @@ void Get(Reader& r, BatchReply& v) {
   v.detail = r.Str();
 }
 
+void Put(Writer& w, const HealthEntry& v) {
+  Put(w, v.service);
+  PutAddr(w, v.addr.family, v.addr.raw);
+  w.U16(v.port);
+  w.U8(v.state);
+}
+
+void Get(Reader& r, HealthEntry& v) {
+  Get(r, v.service);
+  GetAddr(r, v.addr.family, v.addr.raw, false);
+  v.port = r.U16();
+  v.state = r.U8();
+  if (r.ok() && v.state > kHealthStateMax) r.Invalid("health state out of range");
+}
+
+void Put(Writer& w, const HealthReport& v) { PutList(w, v.entries); }
+void Get(Reader& r, HealthReport& v) { GetList(r, v.entries); }
+
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode) {
   w.U32(kMagic);
   w.U16(kVersion);
@@ -463,6 +493,32 @@ Result<Header> DecodeHeader(std::span<const uint8_t> bytes, uint32_t max_payload
 }
 
 bool IsKnownRequest(uint16_t type) { return type >= kFirstMsgType && type <= kLastMsgType; }
+
+const char* MsgTypeName(uint16_t type) {
+  switch (static_cast<MsgType>(type)) {
+    case MsgType::kGetInfo: return "GetInfo";
+    case MsgType::kAddService: return "AddService";
+    case MsgType::kEditService: return "EditService";
+    case MsgType::kDelService: return "DelService";
+    case MsgType::kFlush: return "Flush";
+    case MsgType::kAddDest: return "AddDest";
+    case MsgType::kEditDest: return "EditDest";
+    case MsgType::kDelDest: return "DelDest";
+    case MsgType::kZero: return "Zero";
+    case MsgType::kGetServices: return "GetServices";
+    case MsgType::kGetService: return "GetService";
+    case MsgType::kGetTimeouts: return "GetTimeouts";
+    case MsgType::kSetTimeouts: return "SetTimeouts";
+    case MsgType::kStartDaemon: return "StartDaemon";
+    case MsgType::kStopDaemon: return "StopDaemon";
+    case MsgType::kGetDaemons: return "GetDaemons";
+    case MsgType::kGetConns: return "GetConns";
+    case MsgType::kGetDataPlane: return "GetDataPlane";
+    case MsgType::kBatch: return "Batch";
+    case MsgType::kReportHealth: return "ReportHealth";
+  }
+  return "unknown";
+}
 
 std::vector<uint8_t> EncodeErrorReply(uint16_t request_type, const Error& error) {
   Writer body;

@@ -86,10 +86,13 @@ void Put(Writer& w, const DaemonStop& v);
 void Put(Writer& w, const DaemonList& v);
 void Put(Writer& w, const ConnRecord& v);
 void Put(Writer& w, const ConnList& v);
+void Put(Writer& w, const DropCount& v);
 void Put(Writer& w, const DataPlaneInfo& v);
 void Put(Writer& w, const BatchStep& v);
 void Put(Writer& w, const BatchRequest& v);
 void Put(Writer& w, const BatchReply& v);
+void Put(Writer& w, const HealthEntry& v);
+void Put(Writer& w, const HealthReport& v);
 
 void Get(Reader& r, Empty& v);
 void Get(Reader& r, ServiceKey& v);
@@ -108,10 +111,13 @@ void Get(Reader& r, DaemonStop& v);
 void Get(Reader& r, DaemonList& v);
 void Get(Reader& r, ConnRecord& v);
 void Get(Reader& r, ConnList& v);
+void Get(Reader& r, DropCount& v);
 void Get(Reader& r, DataPlaneInfo& v);
 void Get(Reader& r, BatchStep& v);
 void Get(Reader& r, BatchRequest& v);
 void Get(Reader& r, BatchReply& v);
+void Get(Reader& r, HealthEntry& v);
+void Get(Reader& r, HealthReport& v);
 
 // The 16 header bytes for a payload of `length` bytes.
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode);
@@ -121,6 +127,8 @@ Result<Header> DecodeHeader(std::span<const uint8_t> bytes, uint32_t max_payload
 
 // True for the request types a server understands.
 bool IsKnownRequest(uint16_t type);
+// "AddDest", "GetServices", ...; "unknown" for 0 and any other type.
+const char* MsgTypeName(uint16_t type);
 
 // A whole frame: header + payload.
 template <typename T>

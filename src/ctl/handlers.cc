@@ -128,13 +128,14 @@ DestSpec FromCore(const core::DestConfig& config) {
 }
 
 Handlers::Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size,
-                   ConnLister conns, SyncControl* sync, DataPlaneDescriber data_plane)
+                   ConnLister conns, SyncControl* sync, DataPlaneDescriber data_plane, HealthSink health)
     : services_(services),
       timeouts_(timeouts),
       conn_tab_size_(conn_tab_size),
       conns_(std::move(conns)),
       sync_(sync),
-      data_plane_(std::move(data_plane)) {}
+      data_plane_(std::move(data_plane)),
+      health_(std::move(health)) {}
 
 std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> payload) {
   switch (static_cast<MsgType>(type)) {
@@ -176,6 +177,8 @@ std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> pa
       return Serve<Empty>(type, payload, [this](const Empty& r) { return GetDataPlane(r); });
     case MsgType::kBatch:
       return Serve<BatchRequest>(type, payload, [this](const BatchRequest& r) { return Batch(r); });
+    case MsgType::kReportHealth:
+      return Serve<HealthReport>(type, payload, [this](const HealthReport& r) { return ReportHealth(r); });
   }
   return EncodeErrorReply(type, MakeError(EBADRQC, "unknown request type " + std::to_string(type)));
 }
@@ -380,6 +383,11 @@ Result<BatchReply> Handlers::Batch(const BatchRequest& req) {
   if (Status st = services_.Apply(changes, &failed); !st) return fail(step_of_change[failed], st.error());
   for (const TimeoutsMsg& t : timeouts) timeouts_.Set(core::TimeoutTriple{t.tcp, t.tcp_fin, t.udp});
   return reply;
+}
+
+Result<Empty> Handlers::ReportHealth(const HealthReport& report) {
+  if (health_) health_(report);
+  return Empty{};
 }
 
 }  // namespace ipvsd::ctl

@@ -44,13 +44,15 @@ class SyncControl {
 using ConnLister = std::function<std::vector<ConnRecord>()>;
 // Describes the data plane: its packet I/O and what each worker serves and counted.
 using DataPlaneDescriber = std::function<DataPlaneInfo()>;
+// Takes what ipvs-healthd reports of its real servers (kReportHealth).
+using HealthSink = std::function<void(const HealthReport&)>;
 
 class Handlers {
  public:
   // `sync` may be null: the daemon requests then only keep the configuration (tests).
   // Without `data_plane`, kGetDataPlane describes a control plane only.
   Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size, ConnLister conns,
-           SyncControl* sync = nullptr, DataPlaneDescriber data_plane = {});
+           SyncControl* sync = nullptr, DataPlaneDescriber data_plane = {}, HealthSink health = {});
 
   // A reply frame for a request of a known type (see IsKnownRequest) and its payload.
   std::vector<uint8_t> Handle(uint16_t type, std::span<const uint8_t> payload);
@@ -75,6 +77,7 @@ class Handlers {
   Result<ConnList> GetConns(const Empty&);
   Result<DataPlaneInfo> GetDataPlane(const Empty&);
   Result<BatchReply> Batch(const BatchRequest& req);
+  Result<Empty> ReportHealth(const HealthReport& report);
 
   core::ServiceManager& services_;
   core::Timeouts& timeouts_;
@@ -82,6 +85,7 @@ class Handlers {
   ConnLister conns_;
   SyncControl* sync_;
   DataPlaneDescriber data_plane_;
+  HealthSink health_;
   std::optional<DaemonConfig> master_;
   std::optional<DaemonConfig> backup_;
 };

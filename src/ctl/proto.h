@@ -66,9 +66,10 @@ enum class MsgType : uint16_t {
   kGetConns = 17,     // Empty -> ConnList
   kGetDataPlane = 18, // Empty -> DataPlaneInfo
   kBatch = 19,        // BatchRequest -> BatchReply
+  kReportHealth = 20, // HealthReport -> Empty
 };
 inline constexpr uint16_t kFirstMsgType = 1;
-inline constexpr uint16_t kLastMsgType = 19;
+inline constexpr uint16_t kLastMsgType = 20;
 
 struct Header {
   uint32_t magic = kMagic;
@@ -272,6 +273,31 @@ struct BatchReply {
   friend bool operator==(const BatchReply&, const BatchReply&) = default;
 };
 
+// What ipvs-healthd last learned of real servers, for ipvsd's status page and metrics (a
+// server healthd took out of the table is still shown, as down). Each entry replaces the
+// previous report of its (service, server); ipvsd forgets those of services that are gone.
+inline constexpr uint8_t kHealthUp = 0;
+inline constexpr uint8_t kHealthDown = 1;       // failed its checks, removed from the table
+inline constexpr uint8_t kHealthInhibited = 2;  // failed its checks, kept at weight 0
+inline constexpr uint8_t kHealthStateMax = 2;
+struct HealthEntry {
+  ServiceKey service;
+  net::IpAddr addr;
+  uint16_t port = 0;
+  uint8_t state = kHealthUp;
+  friend bool operator==(const HealthEntry&, const HealthEntry&) = default;
+};
+struct HealthReport {
+  std::vector<HealthEntry> entries;
+  friend bool operator==(const HealthReport&, const HealthReport&) = default;
+};
+
+// The largest payload a request of `type` may have: batches and health reports carry a table.
+inline uint32_t MaxRequestPayload(uint16_t type) {
+  const bool table = type == static_cast<uint16_t>(MsgType::kBatch) || type == static_cast<uint16_t>(MsgType::kReportHealth);
+  return table ? kMaxBatchPayload : kMaxRequestPayload;
+}
+
 // The types a BatchStep may have.
 inline bool IsBatchStepType(uint16_t type) {
   switch (static_cast<MsgType>(type)) {
@@ -299,6 +325,13 @@ struct WorkerQueue {
   friend bool operator==(const WorkerQueue&, const WorkerQueue&) = default;
 };
 
+// Frames a worker dropped for one reason ("no_route", "handoff_full", ...).
+struct DropCount {
+  std::string reason;
+  uint64_t count = 0;
+  friend bool operator==(const DropCount&, const DropCount&) = default;
+};
+
 // One data-plane worker: what it serves and what it did with the frames it received.
 struct WorkerInfo {
   uint32_t id = 0;
@@ -309,6 +342,7 @@ struct WorkerInfo {
   uint64_t dropped = 0;
   uint64_t handed_off = 0;  // to the worker owning their connection
   uint64_t handed_in = 0;   // processed for other workers
+  std::vector<DropCount> drops;  // `dropped` by reason, the non-zero ones
   friend bool operator==(const WorkerInfo&, const WorkerInfo&) = default;
 };
 

@@ -188,12 +188,14 @@ bool UnixServer::OnWritable(Client& c) {
 
 void UnixServer::ProcessInput(Client& c) {
   while (c.reading && c.out_pos >= c.out.size() && c.in.size() >= kHeaderSize) {
-    // A batch may carry a whole table; every other request is small.
+    // A batch or a health report may carry a whole table; every other request is small.
     const uint16_t type = static_cast<uint16_t>((c.in[6] << 8) | c.in[7]);
-    const uint32_t max = type == static_cast<uint16_t>(MsgType::kBatch) ? kMaxBatchPayload : options_.max_payload;
+    const uint32_t max = MaxRequestPayload(type) > kMaxRequestPayload ? MaxRequestPayload(type) : options_.max_payload;
     auto header = DecodeHeader(c.in, max);
     if (!header) {
       Log(LogLevel::kWarning, "ctl: dropping client: %s", header.error().message.c_str());
+      requests_[0].fetch_add(1, std::memory_order_relaxed);
+      errors_[0].fetch_add(1, std::memory_order_relaxed);
       Queue(c, EncodeErrorReply(type & ~kReplyBit, header.error()));
       c.reading = false;
       c.in.clear();
@@ -203,6 +205,8 @@ void UnixServer::ProcessInput(Client& c) {
     if (c.in.size() < frame_size) return;  // wait for the rest
     std::span<const uint8_t> payload(c.in.data() + kHeaderSize, header->length);
     if (!IsKnownRequest(header->type)) {
+      requests_[0].fetch_add(1, std::memory_order_relaxed);
+      errors_[0].fetch_add(1, std::memory_order_relaxed);
       Queue(c, EncodeErrorReply(header->type & ~kReplyBit,
                                 MakeError(EBADRQC, "unknown request type " + std::to_string(header->type))));
     } else {
@@ -213,6 +217,17 @@ void UnixServer::ProcessInput(Client& c) {
 }
 
 std::vector<uint8_t> UnixServer::Dispatch(uint16_t type, std::span<const uint8_t> payload) {
+  const uint16_t counted = type <= kLastMsgType ? type : 0;
+  requests_[counted].fetch_add(1, std::memory_order_relaxed);
+  std::vector<uint8_t> reply = DispatchUncounted(type, payload);
+  // The errcode is the reply header's last field.
+  if (reply.size() >= kHeaderSize && (reply[12] | reply[13] | reply[14] | reply[15]) != 0) {
+    errors_[counted].fetch_add(1, std::memory_order_relaxed);
+  }
+  return reply;
+}
+
+std::vector<uint8_t> UnixServer::DispatchUncounted(uint16_t type, std::span<const uint8_t> payload) {
   try {
     return handler_(type, payload);
   } catch (const std::bad_alloc&) {

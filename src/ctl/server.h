@@ -18,6 +18,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -57,6 +59,10 @@ class UnixServer {
   void Close();
 
   size_t client_count() const { return clients_.size(); }
+  // Requests served and error replies, by message type (index: the type; 0 for requests
+  // that could not be read). Any thread.
+  uint64_t requests(uint16_t type) const { return requests_[type <= kLastMsgType ? type : 0].load(); }
+  uint64_t errors(uint16_t type) const { return errors_[type <= kLastMsgType ? type : 0].load(); }
   const std::string& path() const { return options_.path; }
 
  private:
@@ -75,11 +81,14 @@ class UnixServer {
   void ProcessInput(Client& c);
   void Queue(Client& c, std::vector<uint8_t> frame);
   std::vector<uint8_t> Dispatch(uint16_t type, std::span<const uint8_t> payload);
+  std::vector<uint8_t> DispatchUncounted(uint16_t type, std::span<const uint8_t> payload);
 
   ServerOptions options_;
   RequestHandler handler_;
   int listen_fd_ = -1;
   std::vector<Client> clients_;
+  std::array<std::atomic<uint64_t>, kLastMsgType + 1> requests_{};
+  std::array<std::atomic<uint64_t>, kLastMsgType + 1> errors_{};
 };
 
 }  // namespace ipvsd::ctl
