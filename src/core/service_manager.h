@@ -90,6 +90,14 @@ class ServiceManager {
 
   // Totals over every service (ipvsd's /proc/net/ip_vs_stats).
   Stats& total_stats() { return total_stats_; }
+  // Calls fn(table, totals) while the counters' bookkeeping (zero points, estimator) holds
+  // still: Apply's -Z and EstimatorTick write it under the same lock. For readers on threads
+  // other than the control thread.
+  template <typename Fn>
+  void ReadCounters(Fn&& fn) const {
+    std::lock_guard lock(mu_);
+    fn(*table(), total_stats_);
+  }
   // One 2-second estimator step over every service, destination and the totals.
   void EstimatorTick();
   // Frees trashed destinations without connections that no worker can still see: every

@@ -41,11 +41,26 @@ Daemon::Daemon(Options options)
     : options_(std::move(options)),
       services_(sched::MakeScheduler),
       sync_(settings_),
+      start_time_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()),
       handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }, &sync_,
-                [this] { return data_plane_ ? data_plane_->Describe() : ctl::DataPlaneInfo{}; }),
+                [this] { return data_plane_ ? data_plane_->Describe() : ctl::DataPlaneInfo{}; },
+                [this](const ctl::HealthReport& r) { OnHealthReport(r); }),
       server_(ctl::ServerOptions{options_.socket_path},
               [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {
   for (const core::SysctlSetting& s : options_.sysctls) core::ApplySysctl(settings_, s);
+}
+
+void Daemon::OnHealthReport(const ctl::HealthReport& report) {
+  std::vector<HealthBoard::Entry> entries;
+  for (const ctl::HealthEntry& e : report.entries) {
+    // The table's own form of the keys (IPv4 addresses with their unused bytes cleared).
+    ctl::DestSpec server;
+    server.addr = e.addr;
+    server.port = e.port;
+    const core::DestConfig d = ctl::ToCore(server);
+    entries.push_back(HealthBoard::Entry{ctl::ToCore(e.service), d.addr, d.port, e.state});
+  }
+  health_board_.Report(entries);
 }
 
 std::vector<ctl::ConnRecord> Daemon::ListConns() {
@@ -55,6 +70,7 @@ std::vector<ctl::ConnRecord> Daemon::ListConns() {
 
 void Daemon::EstimatorTick() {
   services_.EstimatorTick();
+  history_.Record(*services_.table());
   // Without a data plane no worker can hold a deleted destination, so the current generation
   // is the oldest in use.
   services_.PurgeTrash(data_plane_ ? data_plane_->OldestGeneration() : services_.generation());
@@ -96,6 +112,19 @@ Status Daemon::Start() {
   sync_.Configure(std::move(sync_key), options_.sync_pull);
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
+  if (options_.metrics) {
+    auto http = metrics::HttpServer::Start(*options_.metrics,
+                                           [this](const metrics::HttpRequest& r) { return ServeHttp(r); });
+    if (http) {
+      metrics_server_ = std::move(*http);
+      Log(LogLevel::kInfo, "metrics and status page on http://%s/", options_.metrics->ToString().c_str());
+    } else if (options_.metrics_given) {
+      return MakeError(http.error().code, "--metrics: " + http.error().message);
+    } else {
+      Log(LogLevel::kWarning, "metrics: %s; not serving /metrics (--metrics ADDR:PORT to choose, off to silence)",
+          http.error().message.c_str());
+    }
+  }
   SyncDataPlane();
   for (const core::SysctlSetting& s : options_.sysctls) Log(LogLevel::kInfo, "sysctl %s", s.Text().c_str());
   Log(LogLevel::kInfo, "control socket %s, connection table size %u%s", options_.socket_path.c_str(),
@@ -121,6 +150,8 @@ Status Daemon::Run() {
     }
   }
   if (g_stop_signal != 0) Log(LogLevel::kInfo, "signal %d: shutting down", static_cast<int>(g_stop_signal));
+  // The metrics server reads the data plane, which main() stops once Run() returns.
+  metrics_server_.reset();
   sync_.StopAll();
   server_.Close();
   ::sigprocmask(SIG_SETMASK, &wait_mask_, nullptr);

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,11 +34,16 @@
 #include "core/timeouts.h"
 #include "ctl/handlers.h"
 #include "ctl/server.h"
+#include "daemon/health_board.h"
+#include "daemon/observation.h"
 #include "daemon/sync_daemon.h"
+#include "daemon/traffic_history.h"
+#include "metrics/http_server.h"
 
 namespace ipvsd::daemon {
 
 inline constexpr uint32_t kDefaultConnMax = 1u << 20;
+inline constexpr uint16_t kDefaultMetricsPort = 9180;
 
 enum class IoMode { kAuto, kAfXdp, kAfPacket };
 
@@ -52,6 +58,10 @@ struct Options {
   std::string sync_key_file;        // non-empty: authenticate sync datagrams (docs/sync.md)
   bool sync_pull = false;           // send and answer pull requests (docs/sync.md)
   bool gso = false;                 // AF_PACKET carries TCP aggregates whole (io::AfPacketOptions::gso)
+  // /metrics and the status page (nullopt: --metrics off). The default address is tried and
+  // left with a warning when it is taken; an address given with --metrics must work.
+  std::optional<metrics::ListenAddress> metrics = metrics::ListenAddress{"127.0.0.1", kDefaultMetricsPort};
+  bool metrics_given = false;
 };
 
 // What the daemon needs from the data plane. Called on the control thread.
@@ -62,6 +72,10 @@ class DataPlane {
   virtual std::vector<ctl::ConnRecord> ListConns() = 0;
   // The packet I/O and, per worker, what it serves and counted.
   virtual ctl::DataPlaneInfo Describe() = 0;
+  // The same and more for /metrics and the status page, read from the workers' counters
+  // without asking the workers anything (any thread).
+  virtual std::vector<WorkerView> ObserveWorkers() = 0;
+  virtual BackendView ObserveBackend() = 0;
   // The oldest ServiceTable generation any worker may still be using.
   virtual uint64_t OldestGeneration() = 0;
   // A new ServiceTable was published, or the namespace's own addresses changed (and once at
@@ -99,8 +113,13 @@ class Daemon {
   // Serves until SIGTERM or SIGINT, then closes the socket and removes its file.
   Status Run();
 
+  // The director as it is now (any thread): services, workers, sync, control counters.
+  Observation Observe();
+
  private:
+  metrics::HttpReply ServeHttp(const metrics::HttpRequest& request);
   std::vector<ctl::ConnRecord> ListConns();
+  void OnHealthReport(const ctl::HealthReport& report);
   void EstimatorTick();
   // Tells the data plane about a table it has not seen yet.
   void SyncDataPlane();
@@ -115,8 +134,12 @@ class Daemon {
   std::vector<net::IpAddr> data_plane_locals_;   // and the local addresses
   sigset_t wait_mask_{};  // the signal mask while waiting: the stop signals unblocked
   SyncDaemon sync_;
+  HealthBoard health_board_;
+  TrafficHistory history_;
+  double start_time_ = 0;
   ctl::Handlers handlers_;
   ctl::UnixServer server_;
+  std::unique_ptr<metrics::HttpServer> metrics_server_;  // after what it reads: stopped first
 };
 
 }  // namespace ipvsd::daemon

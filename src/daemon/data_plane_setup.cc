@@ -68,17 +68,24 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std:
       t.rx += c.rx;
       t.tx += c.tx;
       t.passed_dropped += c.passed_dropped;
+      t.dropped += c.dropped;
       t.tx_ring_full += c.tx_ring_full;
       t.tx_unsendable += c.tx_unsendable;
       t.fill_ring_empty += c.fill_ring_empty;
       t.kernel_rx_dropped += c.kernel_rx_dropped;
       t.kernel_fill_empty += c.kernel_fill_empty;
+      t.kernel_invalid_descs += c.kernel_invalid_descs;
     }
-    return "rx=" + std::to_string(t.rx) + " tx=" + std::to_string(t.tx) +
-           " passed_dropped=" + std::to_string(t.passed_dropped) + " tx_ring_full=" + std::to_string(t.tx_ring_full) +
-           " tx_unsendable=" + std::to_string(t.tx_unsendable) + " fill_ring_empty=" +
-           std::to_string(t.fill_ring_empty) + " kernel_rx_dropped=" + std::to_string(t.kernel_rx_dropped) +
-           " kernel_fill_empty=" + std::to_string(t.kernel_fill_empty);
+    return std::vector<NamedCount>{{"rx", t.rx},
+                                   {"tx", t.tx},
+                                   {"passed_dropped", t.passed_dropped},
+                                   {"dropped", t.dropped},
+                                   {"tx_ring_full", t.tx_ring_full},
+                                   {"tx_unsendable", t.tx_unsendable},
+                                   {"fill_ring_empty", t.fill_ring_empty},
+                                   {"kernel_rx_dropped", t.kernel_rx_dropped},
+                                   {"kernel_fill_empty", t.kernel_fill_empty},
+                                   {"kernel_invalid_descs", t.kernel_invalid_descs}};
   };
   return set;
 }
@@ -120,11 +127,14 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gs
       t.rx_gso_unsupported += c.rx_gso_unsupported;
       t.rx_drops += c.rx_drops;
     }
-    return "rx=" + std::to_string(t.rx) + " tx=" + std::to_string(t.tx) + " tx_ring_full=" +
-           std::to_string(t.tx_ring_full) + " tx_errors=" + std::to_string(t.tx_errors) +
-           " rx_truncated=" + std::to_string(t.rx_truncated) +
-           " rx_other_host=" + std::to_string(t.rx_other_host) + " rx_gso_unsupported=" +
-           std::to_string(t.rx_gso_unsupported) + " kernel_rx_drops=" + std::to_string(t.rx_drops);
+    return std::vector<NamedCount>{{"rx", t.rx},
+                                   {"tx", t.tx},
+                                   {"tx_ring_full", t.tx_ring_full},
+                                   {"tx_errors", t.tx_errors},
+                                   {"rx_truncated", t.rx_truncated},
+                                   {"rx_other_host", t.rx_other_host},
+                                   {"rx_gso_unsupported", t.rx_gso_unsupported},
+                                   {"rx_ring_drops", t.rx_drops}};
   };
   return set;
 }

@@ -55,11 +55,13 @@ std::string Usage(const char* program) {
          "                       FILE (every director of the group needs it; docs/sync.md)\n"
          "  --sync-pull          a starting sync backup asks for the masters' tables, and a master\n"
          "                       answers such requests (docs/sync.md)\n"
+         "  --metrics ADDR:PORT  serve Prometheus metrics at /metrics and the status page at /\n"
+         "                       (default 127.0.0.1:9180; [IPv6]:PORT; off: no listener)\n"
          "  --help               show this help\n";
 }
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
-  enum { kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kHelp };
+  enum { kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics, kHelp };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
       {"io", required_argument, nullptr, kIo},             {"gso", no_argument, nullptr, kGso},
@@ -68,6 +70,7 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
       {"sysctl", required_argument, nullptr, kSysctl},
       {"sync-key-file", required_argument, nullptr, kSyncKeyFile},
       {"sync-pull", no_argument, nullptr, kSyncPull},
+      {"metrics", required_argument, nullptr, kMetrics},
       {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
   };
   CommandLine cl;
@@ -129,6 +132,13 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
       case kSyncPull:
         cl.options.sync_pull = true;
         break;
+      case kMetrics: {
+        auto address = metrics::ListenAddress::Parse(optarg);
+        if (!address) return MakeError(EINVAL, "--metrics: " + address.error().message);
+        cl.options.metrics = *address;
+        cl.options.metrics_given = true;
+        break;
+      }
       case kHelp:
         cl.help = true;
         break;

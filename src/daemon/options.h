@@ -3,7 +3,7 @@
 // ipvsd's command line (DESIGN.md): --socket PATH, --iface IF (repeatable), --io
 // auto|afxdp|afpacket, --gso, --workers N, --conn-max N, --log-level LEVEL, --sysctl NAME=VALUE
 // (repeatable; the kernel's /proc/sys/net/ipv4/vs settings of core::Settings),
-// --sync-key-file FILE, --sync-pull, --help. Parsed with getopt_long; every error names the
+// --sync-key-file FILE, --sync-pull, --metrics ADDR:PORT|off, --help. Parsed with getopt_long; every error names the
 // option and the reason, and main() exits 2 on it.
 #pragma once
 

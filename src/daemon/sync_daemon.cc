@@ -68,6 +68,7 @@ Status SyncDaemon::Start(const ctl::DaemonConfig& config) {
       config.mcast_ifn.c_str(), config.syncid, config.mcast_group.ToString().c_str(), config.mcast_port,
       config.sync_maxlen, key_ ? ", authenticated" : "", pull_ ? ", pull" : "");
   slot = std::move(t);
+  (master ? master_running_ : backup_running_).store(true, std::memory_order_relaxed);
   return Ok();
 }
 
@@ -86,6 +87,7 @@ void SyncDaemon::StopAll() {
 void SyncDaemon::Join(std::unique_ptr<Thread>& t) {
   bool master = t->config.state == ctl::kStateMaster;
   if (master) settings_.sync_master_running.store(false, std::memory_order_relaxed);
+  (master ? master_running_ : backup_running_).store(false, std::memory_order_relaxed);
   t->stop.store(true, std::memory_order_relaxed);
   t->thread.join();
   CloseFd(t->fd);

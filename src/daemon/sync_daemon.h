@@ -72,6 +72,9 @@ class SyncDaemon final : public ctl::SyncControl {
 
   const SyncMasterCounters& master_counters() const { return master_counters_; }
   const SyncBackupCounters& backup_counters() const { return backup_counters_; }
+  // Whether a master / a backup runs (any thread).
+  bool master_running() const { return master_running_.load(std::memory_order_relaxed); }
+  bool backup_running() const { return backup_running_.load(std::memory_order_relaxed); }
 
  private:
   struct Thread {
@@ -99,6 +102,8 @@ class SyncDaemon final : public ctl::SyncControl {
   bool pull_ = false;
   std::unique_ptr<Thread> master_;
   std::unique_ptr<Thread> backup_;
+  std::atomic<bool> master_running_{false};
+  std::atomic<bool> backup_running_{false};
   SyncMasterCounters master_counters_;
   SyncBackupCounters backup_counters_;
 };

@@ -26,6 +26,8 @@ class FakeDataPlane final : public DataPlane {
  public:
   std::vector<ctl::ConnRecord> ListConns() override { return {}; }
   ctl::DataPlaneInfo Describe() override { return {}; }
+  std::vector<WorkerView> ObserveWorkers() override { return {}; }
+  BackendView ObserveBackend() override { return {}; }
   uint64_t OldestGeneration() override { return 0; }
   void OnServicesChanged(const core::ServiceTable&, const std::vector<net::IpAddr>&) override {}
   size_t SyncWorkerCount() override { return 1; }

@@ -96,7 +96,11 @@ void WorkerPool::Stop() {
         static_cast<unsigned long long>(c.handed_off.load()), static_cast<unsigned long long>(c.handed_in.load()),
         drops.empty() ? " none" : drops.c_str(), sync.c_str());
   }
-  if (io_counters_) Log(LogLevel::kInfo, "packet I/O: %s", io_counters_().c_str());
+  if (io_counters_) {
+    std::string line;
+    for (const NamedCount& c : io_counters_()) line += (line.empty() ? "" : " ") + c.name + "=" + std::to_string(c.value);
+    Log(LogLevel::kInfo, "packet I/O: %s", line.c_str());
+  }
 }
 
 void WorkerPool::Run(size_t index) {
@@ -169,6 +173,10 @@ ctl::DataPlaneInfo WorkerPool::Describe() {
     info.dropped = c.total_drops();
     info.handed_off = c.handed_off.load(std::memory_order_relaxed);
     info.handed_in = c.handed_in.load(std::memory_order_relaxed);
+    for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
+      const auto reason = static_cast<dataplane::DropReason>(r);
+      if (c.drops_of(reason)) info.drops.push_back(ctl::DropCount{dataplane::DropReasonName(reason), c.drops_of(reason)});
+    }
     return info;
   });
   ctl::DataPlaneInfo out;
@@ -181,6 +189,40 @@ ctl::DataPlaneInfo WorkerPool::Describe() {
     out.workers.push_back(std::move(info));
   }
   return out;
+}
+
+std::vector<WorkerView> WorkerPool::ObserveWorkers() {
+  std::vector<WorkerView> out;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const dataplane::WorkerCounters& c = workers_[i]->counters();
+    auto read = [](const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+    WorkerView w;
+    w.id = static_cast<uint32_t>(i);
+    for (const ctl::WorkerQueue& q : i < queues_.size() ? queues_[i] : std::vector<ctl::WorkerQueue>{}) {
+      w.queues += (w.queues.empty() ? "" : " ") + q.iface;
+      if (q.queue != ctl::kEveryQueue) w.queues += " queue " + std::to_string(q.queue);
+    }
+    w.connections = read(c.connections);
+    w.connection_capacity = workers_[i]->conns().capacity();
+    w.rx = read(c.rx);
+    w.tx = read(c.tx);
+    w.passed = read(c.passed);
+    w.icmp_sent = read(c.icmp_sent);
+    w.resets_sent = read(c.resets_sent);
+    w.checksums_completed = read(c.checksums_completed);
+    w.handed_off = read(c.handed_off);
+    w.handed_in = read(c.handed_in);
+    for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
+      const auto reason = static_cast<dataplane::DropReason>(r);
+      w.drops.push_back(NamedCount{dataplane::DropReasonName(reason), c.drops_of(reason)});
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+BackendView WorkerPool::ObserveBackend() {
+  return BackendView{io_description_, io_counters_ ? io_counters_() : std::vector<NamedCount>{}};
 }
 
 std::vector<core::SyncRecord> WorkerPool::SyncDump() {

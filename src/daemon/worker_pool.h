@@ -21,8 +21,8 @@
 #include "core/settings.h"
 #include "core/timeouts.h"
 #include "daemon/daemon.h"
-#include "dataplane/worker.h"
 #include "daemon/traffic_filter_builder.h"
+#include "dataplane/worker.h"
 #include "io/packet_io.h"
 #include "io/traffic_filter.h"
 #include "net/route.h"
@@ -36,7 +36,7 @@ struct PacketIoSet {
   std::vector<std::vector<ctl::WorkerQueue>> queues;           // per worker: what it receives from
   std::function<Status(const io::TrafficFilterChange&)> update_filter;  // may be empty (loopback)
   std::string description;                    // for the log, e.g. "AF_XDP native"
-  std::function<std::string()> counters;      // the backend's counters, one line
+  std::function<std::vector<NamedCount>()> counters;  // the backend's counters, summed over the workers
 };
 
 class WorkerPool final : public DataPlane {
@@ -53,6 +53,8 @@ class WorkerPool final : public DataPlane {
 
   std::vector<ctl::ConnRecord> ListConns() override;
   ctl::DataPlaneInfo Describe() override;
+  std::vector<WorkerView> ObserveWorkers() override;
+  BackendView ObserveBackend() override;
   uint64_t OldestGeneration() override;
   void OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) override;
   size_t SyncWorkerCount() override { return workers_.size(); }
@@ -82,7 +84,7 @@ class WorkerPool final : public DataPlane {
   core::ServiceMap routed_;
   TrafficFilterTracker filter_tracker_;
   std::vector<net::IpAddr> filter_locals_;
-  std::function<std::string()> io_counters_;
+  std::function<std::vector<NamedCount>()> io_counters_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};

@@ -43,6 +43,7 @@ struct WorkerCounters {
   std::atomic<uint64_t> checksums_completed{0};  // partial TCP/UDP checksums (net/partial_checksum.h)
   std::atomic<uint64_t> handed_off{0};  // frames handed to the worker owning their connection
   std::atomic<uint64_t> handed_in{0};   // frames processed for other workers
+  std::atomic<uint64_t> connections{0};  // entries in its connection table, as of its last poll
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
   // Connection sync: records queued for the master thread, records lost to a full queue,
   // and what became of the records the backup thread handed over.

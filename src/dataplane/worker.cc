@@ -75,6 +75,7 @@ size_t Worker::Poll(io::PacketIo& io) {
   Ticks now = env_.clock->NowTicks();
   InstallSynced(now);
   RunTimers(now);
+  counters_.connections.store(conns_.size(), std::memory_order_relaxed);
   if (has_tasks_.load(std::memory_order_acquire)) RunTasks();
   return n + moved;
 }
