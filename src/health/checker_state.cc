@@ -7,10 +7,12 @@ CheckerState::Step CheckerState::OnResult(bool success, uint64_t now_ns) {
   const uint64_t round = now_ns + SecondsToNs(cfg_.delay_loop);
   if (success) {
     retry_it_ = 0;
+    failures_ = 0;
     if (up_) return {CheckTransition::kNone, round};
     up_ = true;
     return {CheckTransition::kWentUp, round};
   }
+  ++failures_;
   if (!up_) {
     // Already down: keep probing at the normal pace until it answers again.
     retry_it_ = 0;

@@ -31,12 +31,15 @@ class CheckerState {
 
   bool up() const { return up_; }
   int retries_done() const { return retry_it_; }
+  // Failed attempts since the last success (keeps counting while the checker is down).
+  int consecutive_failures() const { return failures_; }
   const CheckerConfig& config() const { return cfg_; }
 
  private:
   CheckerConfig cfg_;
   bool up_;
   int retry_it_ = 0;
+  int failures_ = 0;
 };
 
 }  // namespace ipvsd::health

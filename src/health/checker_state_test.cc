@@ -55,6 +55,17 @@ TEST(CheckerState, SuccessDuringRetriesResetsTheCount) {
   EXPECT_EQ(s.OnResult(false, 3).transition, CheckTransition::kWentDown);
 }
 
+TEST(CheckerState, CountsConsecutiveFailuresAcrossTheDownTransition) {
+  CheckerState s(Cfg(1), true);
+  s.OnResult(false, 0);
+  s.OnResult(false, 1);  // down
+  s.OnResult(false, 2);
+  EXPECT_EQ(s.consecutive_failures(), 3);
+  EXPECT_EQ(s.retries_done(), 0);
+  s.OnResult(true, 3);
+  EXPECT_EQ(s.consecutive_failures(), 0);
+}
+
 TEST(CheckerState, RetryZeroGoesDownAtTheFirstFailure) {
   CheckerState s(Cfg(0), true);
   EXPECT_EQ(s.OnResult(false, 0).transition, CheckTransition::kWentDown);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -22,6 +23,9 @@ namespace {
 
 // The loop wakes at least this often, so a clock step or a lost wake-up costs at most this.
 constexpr int kMaxPollMs = 1000;
+// /metrics is rendered again at most this often for durations, failure counts and loads alone
+// (changes of state are rendered at once): the text is the size of the whole table.
+constexpr uint64_t kMetricsRefreshNs = 500'000'000;
 // An HTTP_GET reads at most this much of a page (keepalived digests whole pages; ours are
 // health pages, and a larger reply is cut off and judged as it is).
 constexpr size_t kMaxHttpReply = 4u << 20;
@@ -63,20 +67,24 @@ std::string HealthdUsage(const char* program) {
          ")\n"
          "  --check              only parse FILE: print the notices, exit 0 (or 2 on errors)\n"
          "  --dont-release-ipvs  leave the services in ipvsd on exit\n"
+         "  --metrics ADDR:PORT  serve /metrics there ([IPv6]:PORT; default 127.0.0.1:" +
+         std::to_string(kDefaultMetricsPort) +
+         ", or off)\n"
          "  --log-level LEVEL    debug, info, warning, error or off (default info)\n"
          "  --help               show this help\n"
          "SIGHUP: re-read FILE and apply the difference. SIGTERM/SIGINT: exit.\n"
-         "Exit codes: 0 after SIGTERM/SIGINT, 1 when ipvsd cannot be reached, 2 for usage or\n"
-         "configuration errors (reported as file:line: message; nothing is applied).\n";
+         "Exit codes: 0 after SIGTERM/SIGINT, 1 when ipvsd cannot be reached or the metrics address\n"
+         "cannot be listened on, 2 for usage or configuration errors (reported as file:line: message;\n"
+         "nothing is applied).\n";
 }
 
 Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv) {
-  enum { kConfig = 256, kSocket, kCheck, kDontRelease, kLogLevel, kHelp };
+  enum { kConfig = 256, kSocket, kCheck, kDontRelease, kMetrics, kLogLevel, kHelp };
   static const option kLongOptions[] = {
       {"config", required_argument, nullptr, kConfig},  {"socket", required_argument, nullptr, kSocket},
       {"check", no_argument, nullptr, kCheck},          {"dont-release-ipvs", no_argument, nullptr, kDontRelease},
-      {"log-level", required_argument, nullptr, kLogLevel}, {"help", no_argument, nullptr, kHelp},
-      {nullptr, 0, nullptr, 0},
+      {"metrics", required_argument, nullptr, kMetrics}, {"log-level", required_argument, nullptr, kLogLevel},
+      {"help", no_argument, nullptr, kHelp},            {nullptr, 0, nullptr, 0},
   };
   HealthdOptions opts;
   if (const char* env = std::getenv("IPVSD_SOCKET"); env != nullptr && *env != '\0') opts.socket_path = env;
@@ -90,6 +98,12 @@ Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv) {
       case kSocket: opts.socket_path = optarg; break;
       case kCheck: opts.check_only = true; break;
       case kDontRelease: opts.release_on_exit = false; break;
+      case kMetrics: {
+        auto address = metrics::ListenAddress::Parse(optarg);
+        if (!address) return MakeError(EINVAL, "--metrics: " + address.error().message);
+        opts.metrics_address = *address;
+        break;
+      }
       case kLogLevel:
         if (!ParseLogLevel(optarg, &opts.log_level)) return MakeError(EINVAL, std::string("unknown log level '") + optarg + "'");
         break;
@@ -213,6 +227,17 @@ Status CtlOps::DelDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) {
   return Submit({ctl::MsgType::kDelDest, ctl::DestRequest{key, dest}});
 }
 
+Status CtlOps::ReportHealth(const ctl::HealthReport& report) {
+  return Call([&](ctl::Client& c) { return c.ReportHealth(report); });
+}
+
+Healthd::Healthd(HealthdOptions options, const Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      ops_(options_.socket_path),
+      reporter_([this](const ctl::HealthReport& report) { return ops_.ReportHealth(report); }),
+      start_time_s_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
+
 Healthd::VsRun Healthd::MakeRun(std::unique_ptr<VirtualServerPool> pool, const VsRun* old) {
   VsRun run;
   const uint64_t now = clock_.NowNs();
@@ -229,19 +254,21 @@ Healthd::VsRun Healthd::MakeRun(std::unique_ptr<VirtualServerPool> pool, const V
           if (ors.addr == rs.addr && ors.port == rs.port && o.chk == c && o.state.config() == rs.checkers[c]) {
             check.state = o.state;
             check.due_ns = o.probe ? now : o.due_ns;
+            check.last_duration_ns = o.last_duration_ns;
           }
         }
       }
       run.checks.push_back(std::move(check));
     }
     if (cfg.feedback.enabled) {
-      FeedRun feed{r, FeedbackWeight(rs.weight, servers[r].weight, cfg.feedback), now, nullptr, false};
+      FeedRun feed{r, FeedbackWeight(rs.weight, servers[r].weight, cfg.feedback), now, nullptr, false, std::nullopt};
       if (old != nullptr && old->pool->config().feedback == cfg.feedback) {
         for (const FeedRun& o : old->feeds) {
           const RealServerConfig& ors = old->pool->servers()[o.rs].cfg;
           if (ors.addr == rs.addr && ors.port == rs.port && ors.weight == rs.weight) {
             feed.weight = o.weight;
             feed.due_ns = o.probe ? now : o.due_ns;
+            feed.last_load = o.last_load;
           }
         }
       }
@@ -337,6 +364,7 @@ void Healthd::StartDue(uint64_t now) {
     for (CheckRun& run : vs.checks) {
       if (!run.probe && run.due_ns <= now) {
         run.url = 0;
+        run.started_ns = now;
         StartCheck(vs, run, now);
       }
     }
@@ -365,12 +393,20 @@ void Healthd::FinishCheck(VsRun& vs, CheckRun& run, const ProbeOutcome& outcome,
       return;
     }
   }
+  run.last_duration_ns = now - run.started_ns;
+  metrics_stale_ = true;
   if (ok && c.kind == CheckerKind::kMisc && c.misc_dynamic && outcome.exit_status >= 2) {
-    vs.pool->SetWeight(run.rs, outcome.exit_status - 2);
+    const int weight = outcome.exit_status - 2;
+    metrics_changed_ |= weight != vs.pool->servers()[run.rs].weight;
+    vs.pool->SetWeight(run.rs, weight);
   }
   const bool was_up = run.state.up();
   const CheckerState::Step step = run.state.OnResult(ok, now);
   run.due_ns = step.next_due_ns;
+  if (step.transition != CheckTransition::kNone) {
+    checker_changed_ = true;
+    metrics_changed_ = true;
+  }
   const std::string name = RsName(*vs.pool, run.rs);
   if (!ok && was_up) {
     Log(LogLevel::kInfo, "%s %s of %s failed: %s (%d of %d retries done)", CheckerKindName(c.kind), c.where.c_str(),
@@ -401,11 +437,16 @@ void Healthd::FinishFeed(VsRun& vs, FeedRun& run, const ProbeOutcome& outcome, u
   if (run.failing) Log(LogLevel::kInfo, "agent of %s answers again", name.c_str());
   run.failing = false;
   const double load = AggregateLoad(*report, f);
+  run.last_load = load;
+  metrics_stale_ = true;
   const std::optional<int> w = run.weight.OnLoad(load);
   Log(LogLevel::kDebug, "agent of %s: cpu %.3f runq %.2f/%.2f mem %.3f conns %.0f -> load %.3f (smoothed %.3f) weight %.2f",
       name.c_str(), report->cpu, report->runq, report->ncpu, report->memory, report->conns, load,
       run.weight.smoothed_load(), run.weight.weight());
-  if (w) vs.pool->SetWeight(run.rs, *w);
+  if (w) {
+    vs.pool->SetWeight(run.rs, *w);
+    metrics_changed_ = true;
+  }
   std::vector<const FeedbackWeight*> all;
   for (const FeedRun& r : vs.feeds) all.push_back(&r.weight);
   if (AllBelowConfigured(all)) {
@@ -413,6 +454,7 @@ void Healthd::FinishFeed(VsRun& vs, FeedRun& run, const ProbeOutcome& outcome, u
     for (FeedRun& r : vs.feeds) {
       if (const std::optional<int> reset = r.weight.Reset()) vs.pool->SetWeight(r.rs, *reset);
     }
+    metrics_changed_ = true;
   }
 }
 
@@ -435,7 +477,34 @@ int Healthd::PollTimeoutMs(uint64_t now) const {
     for (const CheckRun& run : vs.checks) next = std::min(next, run.probe ? run.probe->deadline_ns() : run.due_ns);
     for (const FeedRun& run : vs.feeds) next = std::min(next, run.probe ? run.probe->deadline_ns() : run.due_ns);
   }
+  if (http_ && metrics_stale_) next = std::min(next, metrics_rendered_ns_ + kMetricsRefreshNs);
   return next <= now ? 0 : static_cast<int>((next - now + 999'999) / 1'000'000);
+}
+
+std::vector<const VirtualServerPool*> Healthd::Pools() const {
+  std::vector<const VirtualServerPool*> pools;
+  for (const VsRun& vs : vs_) pools.push_back(vs.pool.get());
+  return pools;
+}
+
+void Healthd::PublishMetrics(uint64_t now) {
+  std::vector<VirtualServerStats> stats;
+  for (const VsRun& vs : vs_) {
+    VirtualServerStats& s = stats.emplace_back();
+    s.pool = vs.pool.get();
+    for (const RealServerState& rs : vs.pool->servers()) s.checks.emplace_back(rs.cfg.checkers.size());
+    for (const CheckRun& run : vs.checks) {
+      CheckStats& c = s.checks[run.rs][run.chk];
+      if (run.last_duration_ns) c.last_duration_s = static_cast<double>(*run.last_duration_ns) / 1e9;
+      c.consecutive_failures = run.state.consecutive_failures();
+    }
+    if (!vs.feeds.empty()) s.feedback_load.resize(vs.pool->servers().size());
+    for (const FeedRun& run : vs.feeds) s.feedback_load[run.rs] = run.last_load;
+  }
+  published_.Publish(RenderHealthdMetrics(stats, start_time_s_));
+  metrics_rendered_ns_ = now;
+  metrics_changed_ = false;
+  metrics_stale_ = false;
 }
 
 Status Healthd::Run(Config config) {
@@ -445,6 +514,18 @@ Status Healthd::Run(Config config) {
   if (sigprocmask(SIG_BLOCK, &signals, nullptr) < 0) return SysError("sigprocmask");
   const int sig_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sig_fd < 0) return SysError("signalfd");
+  // Started after the signals are blocked, so that its threads inherit the mask and every
+  // signal reaches the loop's signalfd; and before anything is created in ipvsd, so that an
+  // address in use changes nothing there.
+  if (options_.metrics_address) {
+    auto server = metrics::HttpServer::Start(*options_.metrics_address,
+                                             [this](const metrics::HttpRequest& r) { return published_.Serve(r); });
+    if (!server) {
+      close(sig_fd);
+      return MakeError(server.error().code, "metrics: " + server.error().message);
+    }
+    http_ = std::move(*server);
+  }
   if (Status st = ops_.Connect(); !st) {
     close(sig_fd);
     return MakeError(st.error().code, "cannot reach ipvsd at " + options_.socket_path + ": " + st.error().message);
@@ -459,6 +540,8 @@ Status Healthd::Run(Config config) {
   ops_.BeginRound();
   Install(std::move(config));
   end_round();
+  reporter_.ReportAll(Pools());
+  if (http_) PublishMetrics(clock_.NowNs());
 
   bool running = true;
   Status result = Ok();
@@ -532,11 +615,20 @@ Status Healthd::Run(Config config) {
       }
     }
     end_round();
+    // One health report per pass: after a reload every server again, else those that changed.
     if (reload) {
       Log(LogLevel::kInfo, "SIGHUP: reloading %s", options_.config_path.c_str());
       ops_.BeginRound();
       Reload();
       end_round();
+      reporter_.ReportAll(Pools());
+      metrics_changed_ = true;
+    } else if (checker_changed_) {
+      reporter_.ReportChanges(Pools());
+    }
+    checker_changed_ = false;
+    if (http_ && (metrics_changed_ || (metrics_stale_ && now >= metrics_rendered_ns_ + kMetricsRefreshNs))) {
+      PublishMetrics(now);
     }
   }
   for (VsRun& vs : vs_) {

@@ -7,7 +7,9 @@
 // with keepalived's rules (health/pool.h). SIGHUP re-reads the file and applies only the
 // difference; a file with errors is logged and the running configuration kept. SIGTERM /
 // SIGINT end it; the services it created are deleted unless --dont-release-ipvs (keepalived's
-// option of the same name). docs/healthd.md is the user's page.
+// option of the same name). It tells ipvsd what it knows of each real server (ctl
+// kReportHealth, health/health_report.h) and serves its own /metrics (health/healthd_metrics.h).
+// docs/healthd.md is the user's page.
 //
 //   Result<HealthdOptions> opts = ParseHealthdCommandLine(argc, argv);
 //   Result<Config> cfg = ParseConfigFile(opts->config_path);
@@ -29,10 +31,15 @@
 #include "health/checker_state.h"
 #include "health/config.h"
 #include "health/feedback.h"
+#include "health/health_report.h"
+#include "health/healthd_metrics.h"
 #include "health/pool.h"
 #include "health/probe.h"
+#include "metrics/http_server.h"
 
 namespace ipvsd::health {
+
+inline constexpr uint16_t kDefaultMetricsPort = 9181;
 
 struct HealthdOptions {
   bool help = false;
@@ -41,6 +48,8 @@ struct HealthdOptions {
   std::string config_path;
   std::string socket_path = ctl::kDefaultSocketPath;
   LogLevel log_level = LogLevel::kInfo;
+  // Where /metrics is served; none with --metrics off.
+  std::optional<metrics::ListenAddress> metrics_address = metrics::ListenAddress{"127.0.0.1", kDefaultMetricsPort};
 };
 
 std::string HealthdUsage(const char* program);
@@ -75,6 +84,9 @@ class CtlOps final : public IpvsOps {
   Status EditDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) override;
   Status DelDest(const ctl::ServiceKey& key, const ctl::DestSpec& dest) override;
 
+  // Outside a round: a report changes nothing in the table and is no part of a batch.
+  Status ReportHealth(const ctl::HealthReport& report);
+
  private:
   // One change as the request that carries it (the payload type follows from `type`).
   struct Change {
@@ -97,8 +109,7 @@ class CtlOps final : public IpvsOps {
 
 class Healthd {
  public:
-  Healthd(HealthdOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock),
-                                                        ops_(options_.socket_path) {}
+  Healthd(HealthdOptions options, const Clock& clock);
   Healthd(const Healthd&) = delete;
   Healthd& operator=(const Healthd&) = delete;
 
@@ -112,14 +123,17 @@ class Healthd {
     CheckerState state;
     uint64_t due_ns;
     std::unique_ptr<Probe> probe;
-    size_t url = 0;  // HTTP_GET: the url being fetched in this attempt
+    size_t url = 0;                            // HTTP_GET: the url being fetched in this attempt
+    uint64_t started_ns = 0;                   // this attempt (all its urls)
+    std::optional<uint64_t> last_duration_ns;  // of the last attempt that finished
   };
   struct FeedRun {
     size_t rs;
     FeedbackWeight weight;
     uint64_t due_ns;
     std::unique_ptr<Probe> probe;
-    bool failing = false;  // the last poll failed (logged once per failure streak)
+    bool failing = false;             // the last poll failed (logged once per failure streak)
+    std::optional<double> last_load;  // aggregate load of the last report that was read
   };
   struct VsRun {
     std::unique_ptr<VirtualServerPool> pool;
@@ -136,11 +150,25 @@ class Healthd {
   void FinishFeed(VsRun& vs, FeedRun& run, const ProbeOutcome& outcome, uint64_t now);
   void ReapChildren(uint64_t now);
   int PollTimeoutMs(uint64_t now) const;
+  std::vector<const VirtualServerPool*> Pools() const;
+  void PublishMetrics(uint64_t now);
 
   HealthdOptions options_;
   const Clock& clock_;
   CtlOps ops_;
   std::vector<VsRun> vs_;
+  HealthReporter reporter_;
+  bool checker_changed_ = false;  // in this pass of the loop: a checker went up or down
+  const double start_time_s_;     // wall clock, for process_start_time_seconds
+  // Since /metrics was last rendered: something it shows changed (a checker, a server, a weight,
+  // the configuration), rendered at the end of the pass; or only durations, failure counts and
+  // loads moved, rendered at most every kMetricsRefreshNs.
+  bool metrics_changed_ = false;
+  bool metrics_stale_ = false;
+  uint64_t metrics_rendered_ns_ = 0;
+  // Declared before the server, which uses it until it is destroyed.
+  PublishedMetrics published_;
+  std::unique_ptr<metrics::HttpServer> http_;
 };
 
 }  // namespace ipvsd::health

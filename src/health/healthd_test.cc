@@ -3,10 +3,22 @@
 // CtlOps against ipvsd's own control server (ctl::UnixServer + ctl::Handlers over a
 // core::ServiceManager, on a background thread): a round's changes reach ipvsd as one batch, a
 // step that fails is replaced by its fallback or logged and dropped, and outside a round each
-// change is one request, as before rounds existed.
+// change is one request, as before rounds existed. HealthReporter over CtlOps: the servers
+// whose state changed in a pass reach ipvsd's health sink as one report. And a whole Healthd
+// checking two local ports: its reports and its /metrics.
 #include "health/healthd.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <httplib.h>
+
+#include <cerrno>
+#include <chrono>
 
 #include <gtest/gtest.h>
 
@@ -20,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "ctl/handlers.h"
 #include "net/headers.h"
 #include "ctl/server.h"
@@ -89,7 +102,11 @@ class CtlOpsTest : public ::testing::Test {
  protected:
   CtlOpsTest()
       : manager_(AnySchedulerFactory),
-        handlers_(manager_, timeouts_, 4096, [] { return std::vector<ctl::ConnRecord>{}; }) {}
+        handlers_(manager_, timeouts_, 4096, [] { return std::vector<ctl::ConnRecord>{}; }, nullptr, {},
+                  [this](const ctl::HealthReport& report) {
+                    std::lock_guard lock(mutex_);
+                    reports_.push_back(Describe(report));
+                  }) {}
 
   void SetUp() override {
     // The pools' info lines (one per server) would bury the test output.
@@ -101,10 +118,14 @@ class CtlOpsTest : public ::testing::Test {
     options.path = path();
     options.allowed_uid = ::getuid();
     server_ = std::make_unique<ctl::UnixServer>(options, [this](uint16_t type, std::span<const uint8_t> payload) {
-      // Only the changes count; the test's own look-ups at the table do not.
-      if (type == static_cast<uint16_t>(MsgType::kBatch) || ctl::IsBatchStepType(type)) {
+      // Only the changes and reports count; the test's own look-ups at the table do not.
+      const bool report = type == static_cast<uint16_t>(MsgType::kReportHealth);
+      if (type == static_cast<uint16_t>(MsgType::kBatch) || ctl::IsBatchStepType(type) || report) {
         std::lock_guard lock(mutex_);
         requests_.push_back(static_cast<MsgType>(type));
+      }
+      if (report && report_error_ != 0) {
+        return ctl::EncodeErrorReply(type, MakeError(report_error_, "refused by the test"));
       }
       return handlers_.Handle(type, payload);
     });
@@ -128,6 +149,23 @@ class CtlOpsTest : public ::testing::Test {
   Requests TakeRequests() {
     std::lock_guard lock(mutex_);
     return std::exchange(requests_, {});
+  }
+
+  // The health reports ipvsd took since the last call, each as Describe() writes it.
+  std::vector<std::vector<std::string>> TakeReports() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(reports_, {});
+  }
+
+  // "198.19.0.1:80/TCP 10.0.0.1:80 down" for each entry.
+  static std::vector<std::string> Describe(const ctl::HealthReport& report) {
+    static constexpr const char* kStates[] = {"up", "down", "inhibited"};
+    std::vector<std::string> entries;
+    for (const ctl::HealthEntry& e : report.entries) {
+      entries.push_back(ServiceKeyName(e.service) + " " + net::Endpoint{e.addr, e.port}.ToString() + " " +
+                        kStates[e.state]);
+    }
+    return entries;
   }
 
   // Another client of ipvsd, standing for ipvsadm.
@@ -159,6 +197,8 @@ class CtlOpsTest : public ::testing::Test {
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   Requests requests_;
+  std::vector<std::vector<std::string>> reports_;
+  std::atomic<int> report_error_{0};  // the error ipvsd answers reports with; 0: it takes them
 };
 
 TEST_F(CtlOpsTest, AThousandServersFailingInOneRoundAreOneBatch) {
@@ -251,6 +291,188 @@ TEST_F(CtlOpsTest, OutsideARoundEachChangeIsItsOwnRequest) {
   EXPECT_EQ(TakeRequests(), (Requests{MsgType::kAddService, MsgType::kAddDest, MsgType::kAddDest, MsgType::kEditDest,
                                       MsgType::kDelService, MsgType::kAddDest}));
   EXPECT_EQ(Dests(Key("198.19.0.1")), std::vector<std::string>{"10.0.0.1:80 w4"});
+}
+
+using Reports = std::vector<std::vector<std::string>>;
+using Pools = std::vector<const VirtualServerPool*>;
+
+TEST_F(CtlOpsTest, EachPassReportsTheServersWhoseStateChangedInIt) {
+  VirtualServerConfig cfg = Vs(3);
+  cfg.real_servers[1].inhibit_on_failure = true;
+  CtlOps ops(path());
+  VirtualServerPool pool(cfg, &ops);
+  HealthReporter reporter([&](const ctl::HealthReport& r) { return ops.ReportHealth(r); });
+  const Pools pools{&pool};
+  ops.BeginRound();
+  pool.Start();
+  ASSERT_TRUE(ops.EndRound().ok());
+  reporter.ReportAll(pools);
+  EXPECT_EQ(TakeRequests(), (Requests{MsgType::kBatch, MsgType::kReportHealth}));
+  EXPECT_EQ(TakeReports(), (Reports{{"198.19.0.1:80/TCP 10.0.0.1:80 up", "198.19.0.1:80/TCP 10.0.0.2:80 up",
+                                     "198.19.0.1:80/TCP 10.0.0.3:80 up"}}));
+
+  // One pass: two servers fail, one of them kept at weight 0.
+  ops.BeginRound();
+  pool.OnCheckerChange(0, 0, false);
+  pool.OnCheckerChange(1, 0, false);
+  ASSERT_TRUE(ops.EndRound().ok());
+  reporter.ReportChanges(pools);
+  EXPECT_EQ(TakeRequests(), (Requests{MsgType::kBatch, MsgType::kReportHealth}));
+  EXPECT_EQ(TakeReports(),
+            (Reports{{"198.19.0.1:80/TCP 10.0.0.1:80 down", "198.19.0.1:80/TCP 10.0.0.2:80 inhibited"}}));
+  EXPECT_EQ(Dests(Key("198.19.0.1")), (std::vector<std::string>{"10.0.0.2:80 w0", "10.0.0.3:80 w1"}));
+
+  // A pass in which no server changed sends nothing.
+  reporter.ReportChanges(pools);
+  EXPECT_EQ(TakeRequests(), Requests{});
+
+  ops.BeginRound();
+  pool.OnCheckerChange(0, 0, true);
+  pool.OnCheckerChange(1, 0, true);
+  ASSERT_TRUE(ops.EndRound().ok());
+  reporter.ReportChanges(pools);
+  EXPECT_EQ(TakeRequests(), (Requests{MsgType::kBatch, MsgType::kReportHealth}));
+  EXPECT_EQ(TakeReports(), (Reports{{"198.19.0.1:80/TCP 10.0.0.1:80 up", "198.19.0.1:80/TCP 10.0.0.2:80 up"}}));
+}
+
+TEST_F(CtlOpsTest, EveryServiceKeyIsReportedAndTheSorryServerIsNot) {
+  // alpha: every server starts down, and the sorry server is in the table at once.
+  VirtualServerConfig cfg = Vs(2);
+  cfg.name = "group web";
+  cfg.keys.push_back(Key("198.19.0.2"));
+  cfg.alpha = true;
+  RealServerConfig sorry;
+  sorry.addr = *net::IpAddr::Parse("10.0.0.9");
+  sorry.port = 80;
+  cfg.sorry_server = sorry;
+  CtlOps ops(path());
+  VirtualServerPool pool(cfg, &ops);
+  HealthReporter reporter([&](const ctl::HealthReport& r) { return ops.ReportHealth(r); });
+  ops.BeginRound();
+  pool.Start();
+  ASSERT_TRUE(ops.EndRound().ok());
+  reporter.ReportAll(Pools{&pool});
+  EXPECT_EQ(TakeReports(), (Reports{{"198.19.0.1:80/TCP 10.0.0.1:80 down", "198.19.0.2:80/TCP 10.0.0.1:80 down",
+                                     "198.19.0.1:80/TCP 10.0.0.2:80 down", "198.19.0.2:80/TCP 10.0.0.2:80 down"}}));
+}
+
+TEST_F(CtlOpsTest, AReportThatDidNotGetThroughIsCarriedByTheNextAndLoggedOnce) {
+  CtlOps ops(path());
+  VirtualServerPool pool(Vs(2), &ops);
+  HealthReporter reporter([&](const ctl::HealthReport& r) { return ops.ReportHealth(r); });
+  const Pools pools{&pool};
+  pool.Start();
+  reporter.ReportAll(pools);
+  TakeReports();
+  report_error_ = EIO;
+  testing::internal::CaptureStderr();
+  pool.OnCheckerChange(0, 0, false);
+  reporter.ReportChanges(pools);
+  pool.OnCheckerChange(1, 0, false);
+  reporter.ReportChanges(pools);
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.rfind("ipvsd[warning]: health report not sent to ipvsd", 0), 0u) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  EXPECT_EQ(TakeReports(), Reports{});
+
+  report_error_ = 0;
+  pool.OnCheckerChange(1, 0, true);
+  reporter.ReportChanges(pools);
+  // 10.0.0.2 went down and came back while ipvsd was not told: it still holds it as up.
+  EXPECT_EQ(TakeReports(), (Reports{{"198.19.0.1:80/TCP 10.0.0.1:80 down"}}));
+}
+
+TEST_F(CtlOpsTest, AnIpvsdThatDoesNotKnowReportsIsToldOnce) {
+  report_error_ = EBADRQC;
+  CtlOps ops(path());
+  VirtualServerPool pool(Vs(1), &ops);
+  HealthReporter reporter([&](const ctl::HealthReport& r) { return ops.ReportHealth(r); });
+  pool.Start();
+  testing::internal::CaptureStderr();
+  reporter.ReportAll(Pools{&pool});
+  pool.OnCheckerChange(0, 0, false);
+  reporter.ReportChanges(Pools{&pool});
+  reporter.ReportAll(Pools{&pool});
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("does not take health reports"), std::string::npos) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  Requests reports = TakeRequests();
+  EXPECT_EQ(std::count(reports.begin(), reports.end(), MsgType::kReportHealth), 1);
+}
+
+// A TCP socket bound to a free loopback port; listening when LISTEN.
+int BoundSocket(bool listen) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  if (listen) {
+    EXPECT_EQ(::listen(fd, 16), 0);
+  }
+  return fd;
+}
+
+uint16_t PortOf(int fd) {
+  sockaddr_in a{};
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return ntohs(a.sin_port);
+}
+
+TEST_F(CtlOpsTest, HealthdReportsItsServersAndServesTheirMetrics) {
+  const int listening = BoundSocket(true);
+  // Ports that were free a moment ago: nothing answers on the first, /metrics takes the second.
+  const int closed = BoundSocket(false);
+  const int free_port = BoundSocket(false);
+  const uint16_t up_port = PortOf(listening);
+  const uint16_t down_port = PortOf(closed);
+  const uint16_t metrics_port = PortOf(free_port);
+  ::close(closed);
+  ::close(free_port);
+  const std::string checker = " { TCP_CHECK { connect_timeout 1\n retry 0 } }\n";
+  auto config = ParseConfigText("virtual_server 198.19.0.1 80 {\n delay_loop 0.1\n lb_algo rr\n"
+                                " real_server 127.0.0.1 " + std::to_string(up_port) + checker +
+                                " real_server 127.0.0.1 " + std::to_string(down_port) + checker + "}\n",
+                                "test.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  HealthdOptions options;
+  options.config_path = "test.conf";
+  options.socket_path = path();
+  options.metrics_address = metrics::ListenAddress{"127.0.0.1", metrics_port};
+  MonotonicClock clock;
+  Healthd healthd(options, clock);
+  Status result = Ok();
+  // Run blocks the signals in its own thread only; SIGTERM is sent to that thread.
+  std::thread run([&] { result = healthd.Run(std::move(*config)); });
+
+  const std::string up = "198.19.0.1:80/TCP 127.0.0.1:" + std::to_string(up_port);
+  const std::string down = "198.19.0.1:80/TCP 127.0.0.1:" + std::to_string(down_port);
+  Reports reports;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (reports.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (std::vector<std::string>& r : TakeReports()) reports.push_back(std::move(r));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // At start every server is up; the first pass in which the closed port failed reports it alone.
+  EXPECT_EQ(reports, (Reports{{up + " up", down + " up"}, {down + " down"}}));
+
+  httplib::Client client("127.0.0.1", metrics_port);
+  const std::string down_line = "ipvs_healthd_real_server_up{virtual_server=\"198.19.0.1:80/TCP\","
+                                "real_server=\"127.0.0.1:" + std::to_string(down_port) + "\"} 0\n";
+  std::string body;
+  while (body.find(down_line) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    if (auto get = client.Get("/metrics"); get && get->status == 200) body = get->body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(body.find(down_line), std::string::npos) << body;
+  EXPECT_NE(body.find("ipvs_healthd_virtual_server_alive{virtual_server=\"198.19.0.1:80/TCP\"} 1\n"),
+            std::string::npos) << body;
+
+  ::pthread_kill(run.native_handle(), SIGTERM);
+  run.join();
+  EXPECT_TRUE(result.ok()) << result.error().message;
+  ::close(listening);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // File: health/main.cc
 //
 // ipvs-healthd: command line, configuration, then the daemon (health/healthd.h). Exit codes:
-// 0 after SIGTERM/SIGINT, 1 when ipvsd cannot be reached, 2 for usage or configuration errors.
+// 0 after SIGTERM/SIGINT, 1 when ipvsd cannot be reached or /metrics cannot be served, 2 for
+// usage or configuration errors.
 #include <signal.h>
 
 #include <cstdio>

@@ -114,6 +114,7 @@ void VirtualServerPool::SetAlive(size_t i, bool alive) {
   RealServerState& rs = rs_[i];
   if (alive == rs.alive) return;
   rs.alive = alive;
+  ++rs.transitions;
   if (alive) {
     Log((rs.cfg.inhibit_on_failure ? "enabling " : "adding ") + rs.cfg.Name());
     if (PoolOpen()) Enter(rs);

@@ -45,9 +45,10 @@ class IpvsOps {
 struct RealServerState {
   RealServerConfig cfg;
   std::vector<bool> checker_up;
-  int weight = 1;         // current weight (configured, or set by misc_dynamic / feedback)
+  int weight = 1;            // current weight (configured, or set by misc_dynamic / feedback)
   bool alive = true;
-  bool in_table = false;  // present in ipvsd (with inhibit_on_failure possibly at weight 0)
+  bool in_table = false;     // present in ipvsd (with inhibit_on_failure possibly at weight 0)
+  uint64_t transitions = 0;  // alive -> dead and dead -> alive since healthd started, across reloads
 };
 
 class VirtualServerPool {

@@ -68,6 +68,8 @@ TEST(Pool, RemovesAndRestoresAFailingServer) {
   EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.2"}));
   pool.OnCheckerChange(1, 0, true);
   EXPECT_EQ(rec.Take(), (Ops{"AddDest 10.0.0.2 w1"}));
+  EXPECT_EQ(pool.servers()[1].transitions, 2u);
+  EXPECT_EQ(pool.servers()[0].transitions, 0u);
 }
 
 TEST(Pool, OneFailingCheckerOfTwoIsEnough) {
