@@ -7,7 +7,9 @@
 // bytes_per_conn=... established_2_workers_vs_1=... new_conn_2_workers_vs_1=...
 // established_handoff_2_workers_vs_1=... new_conn_handoff_2_workers_vs_1=... handoff_ns=...`,
 // then the control plane's (ctl_bench.cc): `ctl: restore_10000x10_ms=... command_ns_at_10=...
-// command_ns_at_10000=... command_10000_vs_10=... bytes_per_service=... bytes_per_real_server=...`.
+// command_ns_at_10000=... command_10000_vs_10=... bytes_per_service=... bytes_per_real_server=...`,
+// then a scrape's (metrics_bench.cc): `metrics: scrape_ms_at_10000_real_servers=... scrape_bytes=...
+// status_page_ms=...`.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -479,6 +481,10 @@ int main(int argc, char** argv) {
               ns_per_command("10000"), ratio(ns_per_command("10000"), ns_per_command("10")),
               value(reporter.counters, "BM_CtlTableMemory/", ":bytes_per_service"),
               value(reporter.counters, "BM_CtlTableMemory/", ":bytes_per_real_server"));
+  std::printf("metrics: scrape_ms_at_10000_real_servers=%.1f scrape_bytes=%.0f status_page_ms=%.1f\n",
+              value(reporter.seconds_per_iteration, "BM_ScrapeMetrics/1000") * 1e3,
+              value(reporter.counters, "BM_ScrapeMetrics/1000", ":bytes"),
+              value(reporter.seconds_per_iteration, "BM_StatusPage/1000") * 1e3);
   benchmark::Shutdown();
   return 0;
 }

@@ -47,6 +47,9 @@ class Exposition {
   void Sample(double value) { Sample(Labels(), value); }
   void Sample(uint64_t value) { Sample(Labels(), value); }
 
+  // Room for `bytes` of text: a large scrape is written without copying itself as it grows.
+  void Reserve(size_t bytes) { text_.reserve(bytes); }
+
   const std::string& text() const& { return text_; }
   std::string Text() && { return std::move(text_); }
 

@@ -48,6 +48,21 @@ TEST(HttpServerTest, AnswersGetAndRefusesChanges) {
   EXPECT_EQ(calls.load(), 2);
 }
 
+TEST(HttpServerTest, RepliesAreNotCompressedEvenWhenTheClientAcceptsIt) {
+  const std::string body(200000, 'x');
+  auto server = HttpServer::Start(ListenAddress{"127.0.0.1", 0}, [&](const HttpRequest&) {
+    return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", body};
+  });
+  ASSERT_TRUE(server.ok());
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_decompress(false);
+  auto get = client.Get("/metrics", httplib::Headers{{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(get);
+  EXPECT_FALSE(get->has_header("Content-Encoding"));
+  EXPECT_EQ(get->body.size(), body.size());
+  EXPECT_EQ(get->get_header_value("Content-Type"), "Text/plain; version=0.0.4; charset=utf-8");
+}
+
 TEST(HttpServerTest, APortInUseIsAnError) {
   auto first = HttpServer::Start(ListenAddress{"127.0.0.1", 0}, [](const HttpRequest&) { return HttpReply{}; });
   ASSERT_TRUE(first.ok());
