@@ -123,6 +123,8 @@ uint64_t Reader::U64() {
 }
 
 void Reader::Bytes(std::span<uint8_t> out) {
+  // An empty span may have no storage at all, and memcpy takes no null pointer.
+  if (out.empty()) return;
   if (!Take(out.size())) {
     std::memset(out.data(), 0, out.size());
     return;
