@@ -12,7 +12,7 @@ DEPS := build-essential cmake ninja-build pkg-config \
         libpopt-dev nlohmann-json3-dev libssl-dev \
         clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables \
         libcpp-httplib-dev \
-        iproute2 procps netbase curl ethtool jq keepalived bird2
+        iproute2 procps netbase curl ethtool jq keepalived bird2 prometheus chromium
 # And those only `make bench-compare` needs: the peers it measures ipvsd against and its loads.
 BENCH_DEPS := haproxy nginx-light wrk iperf
 
