@@ -51,13 +51,4 @@ io::TrafficFilterChange TrafficFilterTracker::Update(const core::ServiceTable& t
   return change;
 }
 
-io::TrafficFilter BuildTrafficFilter(const core::ServiceTable& table) {
-  TrafficFilterTracker tracker;
-  io::TrafficFilterChange c = tracker.Update(table);
-  io::TrafficFilter f;
-  f.services = std::move(c.add_services);
-  f.nat_sources = std::move(c.add_nat_sources);
-  return f;
-}
-
 }  // namespace ipvsd::daemon

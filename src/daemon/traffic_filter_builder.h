@@ -20,8 +20,6 @@
 
 namespace ipvsd::daemon {
 
-io::TrafficFilter BuildTrafficFilter(const core::ServiceTable& table);
-
 class TrafficFilterTracker {
  public:
   // What the filter gains and loses from the table seen last (at first: nothing) to `table`.
