@@ -25,16 +25,10 @@ std::vector<uint8_t> Serve(uint16_t type, std::span<const uint8_t> payload, Fn&&
   return EncodeFrame(static_cast<uint16_t>(type | kReplyBit), 0, *rep);
 }
 
-StatsBlock MakeStats(const core::Stats& s) {
-  core::StatsValues v = s.Current();
-  core::RateValues r = s.Rates();
-  return StatsBlock{v.conns, v.inpkts, v.outpkts, v.inbytes, v.outbytes, r.cps, r.inpps, r.outpps, r.inbps, r.outbps};
-}
-
 ServiceEntry MakeEntry(const core::Service& s) {
   ServiceEntry e;
   e.spec = FromCore(s.config);
-  e.stats = MakeStats(*s.stats);
+  e.stats = FromCore(*s.stats);
   e.dests.reserve(s.dests.size());
   for (const core::DestPtr& d : s.dests) {
     DestEntry de;
@@ -42,7 +36,7 @@ ServiceEntry MakeEntry(const core::Service& s) {
     de.activeconns = static_cast<uint32_t>(d->activeconns());
     de.inactconns = static_cast<uint32_t>(d->inactconns());
     de.persistconns = static_cast<uint32_t>(d->persistconns());
-    de.stats = MakeStats(d->stats());
+    de.stats = FromCore(d->stats());
     e.dests.push_back(std::move(de));
   }
   return e;
@@ -111,6 +105,12 @@ ServiceSpec FromCore(const core::ServiceConfig& config) {
   s.netmask = config.netmask;
   s.pe_name = config.pe_name;
   return s;
+}
+
+StatsBlock FromCore(const core::Stats& s) {
+  core::StatsValues v = s.Current();
+  core::RateValues r = s.Rates();
+  return StatsBlock{v.conns, v.inpkts, v.outpkts, v.inbytes, v.outbytes, r.cps, r.inpps, r.outpps, r.inbps, r.outbps};
 }
 
 DestSpec FromCore(const core::DestConfig& config) {

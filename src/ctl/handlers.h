@@ -96,5 +96,8 @@ core::ServiceConfig ToCore(const ServiceSpec& spec);
 core::DestConfig ToCore(const DestSpec& spec);
 ServiceSpec FromCore(const core::ServiceConfig& config);
 DestSpec FromCore(const core::DestConfig& config);
+// Counters since the last -Z and the estimator's rates (control thread, or under
+// ServiceManager::ReadCounters).
+StatsBlock FromCore(const core::Stats& stats);
 
 }  // namespace ipvsd::ctl

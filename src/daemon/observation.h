@@ -11,23 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "ctl/proto.h"
 #include "net/ip_addr.h"
 
 namespace ipvsd::daemon {
 
-// Counters since the last `ipvsadm -Z`, and the 2-second estimator's rates (per second).
-struct TrafficCounters {
-  uint64_t conns = 0;
-  uint64_t inpkts = 0;
-  uint64_t outpkts = 0;
-  uint64_t inbytes = 0;
-  uint64_t outbytes = 0;
-  uint64_t cps = 0;
-  uint64_t inpps = 0;
-  uint64_t outpps = 0;
-  uint64_t inbps = 0;
-  uint64_t outbps = 0;
-};
+// Counters since the last `ipvsadm -Z`, and the 2-second estimator's rates (per second): the
+// values `ipvsadm -Ln --stats` / `--rate` show.
+using TrafficCounters = ctl::StatsBlock;
 
 // A real server as ipvsadm lists it, with what ipvs-healthd last reported of it.
 struct RealServerView {

@@ -16,12 +16,6 @@ double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-TrafficCounters Traffic(const core::Stats& s) {
-  core::StatsValues v = s.Current();
-  core::RateValues r = s.Rates();
-  return TrafficCounters{v.conns, v.inpkts, v.outpkts, v.inbytes, v.outbytes, r.cps, r.inpps, r.outpps, r.inbps, r.outbps};
-}
-
 const char* ForwardName(core::FwdMethod f) {
   switch (f) {
     case core::FwdMethod::kMasq: return "Masq";
@@ -70,7 +64,7 @@ ServiceView ViewOf(const core::Service& s, const std::vector<HealthBoard::Entry>
   v.scheduler = s.config.sched_name;
   v.persistent = s.config.persistent();
   v.persistence_timeout = s.config.timeout;
-  v.traffic = Traffic(*s.stats);
+  v.traffic = ctl::FromCore(*s.stats);
   v.cps_history = history.Of(k);
   auto health_of = [&](const net::IpAddr& addr, uint16_t port) -> const HealthBoard::Entry* {
     for (const HealthBoard::Entry& e : health) {
@@ -88,7 +82,7 @@ ServiceView ViewOf(const core::Service& s, const std::vector<HealthBoard::Entry>
     r.active = static_cast<uint32_t>(d->activeconns());
     r.inactive = static_cast<uint32_t>(d->inactconns());
     r.persistent = static_cast<uint32_t>(d->persistconns());
-    r.traffic = Traffic(d->stats());
+    r.traffic = ctl::FromCore(d->stats());
     v.real_servers.push_back(std::move(r));
   }
   // Servers ipvs-healthd took out of the table are still there to see, as down.
@@ -131,7 +125,7 @@ Observation Daemon::Observe() {
   o.start_time = start_time_;
   o.now = WallSeconds();
   services_.ReadCounters([&](const core::ServiceTable& table, const core::Stats& totals) {
-    o.totals = Traffic(totals);
+    o.totals = ctl::FromCore(totals);
     const std::vector<HealthBoard::Entry> health =
         health_board_.Current([&](const core::ServiceKey& k) { return table.FindKey(k) != nullptr; });
     for (const core::ServicePtr& s : table.InOrder()) o.services.push_back(ViewOf(*s, health, history_));
