@@ -6,6 +6,8 @@
 
 #include <httplib.h>
 
+#include <strings.h>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -171,7 +173,9 @@ TEST_F(HealthdMetricsTest, TheServerAnswersWithTheLastPublishedText) {
   auto get = client.Get("/metrics");
   ASSERT_TRUE(get);
   EXPECT_EQ(get->status, 200);
-  EXPECT_EQ(get->get_header_value("Content-Type"), metrics::kContentType);
+  // Media types are case-insensitive; the server capitalises them (metrics/http_server.cc).
+  EXPECT_TRUE(strcasecmp(get->get_header_value("Content-Type").c_str(), metrics::kContentType) == 0)
+      << get->get_header_value("Content-Type");
   EXPECT_EQ(get->body, kExpected);
 
   published.Publish("newer\n");
