@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <random>
 #include <string>
 
@@ -58,17 +59,13 @@ Status SyncDaemon::Start(const ctl::DaemonConfig& config) {
     t->pull_fd = *pull_fd;
   }
   Thread* raw = t.get();
-  if (master) {
-    settings_.sync_master_running.store(true, std::memory_order_relaxed);
-    t->thread = std::thread([this, raw] { RunMaster(*raw); });
-  } else {
-    t->thread = std::thread([this, raw] { RunBackup(*raw); });
-  }
+  if (master) settings_.sync_master_running.store(true, std::memory_order_relaxed);
+  (master ? master_running_ : backup_running_).store(true, std::memory_order_relaxed);
+  t->thread = std::thread([this, raw] { RunGuarded(*raw); });
   Log(LogLevel::kInfo, "sync %s started on %s (syncid %u, group %s:%u, maxlen %u)%s%s", StateName(config.state),
       config.mcast_ifn.c_str(), config.syncid, config.mcast_group.ToString().c_str(), config.mcast_port,
       config.sync_maxlen, key_ ? ", authenticated" : "", pull_ ? ", pull" : "");
   slot = std::move(t);
-  (master ? master_running_ : backup_running_).store(true, std::memory_order_relaxed);
   return Ok();
 }
 
@@ -100,6 +97,23 @@ void SyncDaemon::Join(std::unique_ptr<Thread>& t) {
   }
 }
 
+void SyncDaemon::RunGuarded(Thread& t) {
+  const bool master = t.config.state == ctl::kStateMaster;
+  // An exception leaving a thread would end the process, data plane and all: the sync thread
+  // stops alone instead, says why, and the workers stop queueing for it.
+  try {
+    if (master) {
+      RunMaster(t);
+    } else {
+      RunBackup(t);
+    }
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, "sync %s stopped on an error: %s", StateName(t.config.state), e.what());
+    if (master) settings_.sync_master_running.store(false, std::memory_order_relaxed);
+    (master ? master_running_ : backup_running_).store(false, std::memory_order_relaxed);
+  }
+}
+
 void SyncDaemon::SendMessage(Thread& t, const std::vector<uint8_t>& msg) {
   const size_t conns = msg[sync::kHeaderNrConnsOffset];
   bool sent;
@@ -122,9 +136,10 @@ size_t SyncDaemon::MessageMaxlen(const ctl::DaemonConfig& c) const {
   // sync-maxlen so too), and the HMAC tag must fit inside sync-maxlen, not push a full
   // message past the MTU into fragments.
   const size_t udp_max = 65535 - (c.mcast_group.is_v6() ? 40 : 20) - 8;
-  size_t maxlen = std::min<size_t>(c.sync_maxlen, udp_max);
-  if (key_) maxlen -= sync::kSyncTagSize;
-  return maxlen;
+  const size_t maxlen = std::min<size_t>(c.sync_maxlen, udp_max);
+  const size_t tag = key_ ? sync::kSyncTagSize : 0;
+  // A sync-maxlen below the tag leaves no room: messages then carry one connection each.
+  return maxlen > tag ? maxlen - tag : 0;
 }
 
 void SyncDaemon::RunMaster(Thread& t) {

@@ -85,6 +85,8 @@ class SyncDaemon final : public ctl::SyncControl {
     std::thread thread;
   };
 
+  // The thread's body: RunMaster or RunBackup, stopping the thread alone on an exception.
+  void RunGuarded(Thread& t);
   void RunMaster(Thread& t);
   void RunBackup(Thread& t);
   // The largest message the packer may build for `c`: sync-maxlen within UDP's limit, less the

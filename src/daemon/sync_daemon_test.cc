@@ -10,12 +10,14 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "daemon/daemon.h"
 #include "io/netlink/netns_test_util.h"
 #include "net/headers.h"
+#include "sync/sync_auth.h"
 #include "sync/sync_message.h"
 
 namespace ipvsd::daemon {
@@ -54,48 +56,67 @@ class FakeDataPlane final : public DataPlane {
 uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t Get32(const uint8_t* p) { return uint32_t{Get16(p)} << 16 | Get16(p + 2); }
 
-TEST(SyncDaemonTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFlushTime) {
-  // In a namespace of its own: a unicast receiver on its loopback stands in for the group
-  // (multicast loop is off, as the kernel's, so the director's own sockets never hear the
-  // master).
-  io::testing::Netns ns("ipvsd-syncd-" + std::to_string(getpid()));
-  if (!ns.ok()) GTEST_SKIP() << "needs root (network namespaces)";
-  ASSERT_TRUE(ns.Ip("link set lo up"));
-  ASSERT_TRUE(ns.Ip("addr add 198.18.0.1/32 dev lo"));
-  io::testing::NetnsEnter inside(ns);
-  ASSERT_TRUE(inside.ok());
-  constexpr uint32_t kReceiver = 0xc6120001;  // 198.18.0.1
-  int rx = ::socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(rx, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(kReceiver);
-  ASSERT_EQ(::bind(rx, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(::getsockname(rx, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+// A namespace of its own: a unicast receiver on its loopback stands in for the group
+// (multicast loop is off, as the kernel's, so the director's own sockets never hear the
+// master).
+class SyncMasterTest : public ::testing::Test {
+ protected:
+  static constexpr uint32_t kReceiver = 0xc6120001;  // 198.18.0.1
 
-  core::Settings settings;
-  FakeDataPlane plane;
-  SyncDaemon sync(settings);
-  sync.AttachDataPlane(&plane);
-  ctl::DaemonConfig cfg;
-  cfg.state = ctl::kStateMaster;
-  cfg.mcast_ifn = "lo";
-  cfg.syncid = 7;
-  cfg.sync_maxlen = 1472;
-  cfg.mcast_group = net::IpAddr::V4(kReceiver);
-  cfg.mcast_port = ntohs(addr.sin_port);
-  cfg.mcast_ttl = 1;
-  ASSERT_TRUE(sync.Start(cfg).ok());
-  EXPECT_TRUE(settings.sync_master_running.load());
-  EXPECT_EQ(sync.Start(cfg).error().code, EEXIST);
+  void SetUp() override {
+    if (!ns_.ok()) GTEST_SKIP() << "needs root (network namespaces)";
+    ASSERT_TRUE(ns_.Ip("link set lo up"));
+    ASSERT_TRUE(ns_.Ip("addr add 198.18.0.1/32 dev lo"));
+    inside_.emplace(ns_);
+    ASSERT_TRUE(inside_->ok());
+    rx_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(rx_, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(kReceiver);
+    ASSERT_EQ(::bind(rx_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    socklen_t len = sizeof(addr);
+    ASSERT_EQ(::getsockname(rx_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  void TearDown() override {
+    if (rx_ >= 0) ::close(rx_);
+  }
 
+  ctl::DaemonConfig MasterConfig(uint16_t maxlen) const {
+    ctl::DaemonConfig cfg;
+    cfg.state = ctl::kStateMaster;
+    cfg.mcast_ifn = "lo";
+    cfg.syncid = 7;
+    cfg.sync_maxlen = maxlen;
+    cfg.mcast_group = net::IpAddr::V4(kReceiver);
+    cfg.mcast_port = port_;
+    cfg.mcast_ttl = 1;
+    return cfg;
+  }
+  // The next datagram, or an empty vector after timeout_ms.
+  std::vector<uint8_t> Receive(int timeout_ms) {
+    pollfd p{rx_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return {};
+    std::vector<uint8_t> buf(65536);
+    ssize_t n = ::recv(rx_, buf.data(), buf.size(), 0);
+    buf.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return buf;
+  }
+
+  io::testing::Netns ns_{"ipvsd-syncd-" + std::to_string(getpid())};
+  std::optional<io::testing::NetnsEnter> inside_;
+  int rx_ = -1;
+  uint16_t port_ = 0;
+};
+
+core::SyncRecord TimeWaitRecord(uint16_t cport) {
   core::SyncRecord r;
   r.af = net::Family::kInet;
   r.protocol = net::kProtoTcp;
   r.flags = 0x0183;  // DROUTE | NOOUTPUT | INACTIVE
   r.state = 5;       // TIME_WAIT
-  r.cport = 40000;
+  r.cport = cport;
   r.vport = 80;
   r.dport = 8080;
   r.fwmark = 0;
@@ -103,17 +124,28 @@ TEST(SyncDaemonTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFlus
   r.caddr = net::RawAddr::FromV4(0xc6120005);
   r.vaddr = net::RawAddr::FromV4(0xc6130001);
   r.daddr = net::RawAddr::FromV4(0xc6120101);
-  plane.Queue(r);
-  r.cport = 40001;
-  plane.Queue(r);
+  return r;
+}
+
+TEST_F(SyncMasterTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFlushTime) {
+  core::Settings settings;
+  FakeDataPlane plane;
+  SyncDaemon sync(settings);
+  sync.AttachDataPlane(&plane);
+  ctl::DaemonConfig cfg = MasterConfig(1472);
+  ASSERT_TRUE(sync.Start(cfg).ok());
+  EXPECT_TRUE(settings.sync_master_running.load());
+  EXPECT_EQ(sync.Start(cfg).error().code, EEXIST);
+
+  plane.Queue(TimeWaitRecord(40000));
+  plane.Queue(TimeWaitRecord(40001));
 
   auto start = std::chrono::steady_clock::now();
-  pollfd p{rx, POLLIN, 0};
-  ASSERT_EQ(::poll(&p, 1, 3000), 1);
+  std::vector<uint8_t> msg = Receive(3000);
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_LT(waited, std::chrono::milliseconds(1500));  // kSyncFlushTime, plus scheduling
-  uint8_t buf[2048];
-  ssize_t n = ::recv(rx, buf, sizeof(buf), 0);
+  const uint8_t* buf = msg.data();
+  const ssize_t n = static_cast<ssize_t>(msg.size());
   ASSERT_EQ(n, static_cast<ssize_t>(8 + 2 * 36));
 
   // Header.
@@ -147,7 +179,36 @@ TEST(SyncDaemonTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFlus
   EXPECT_EQ(sync.master_counters().messages_sent.load(), 1u);
   EXPECT_EQ(sync.master_counters().conns_sent.load(), 2u);
   EXPECT_EQ(sync.Stop(ctl::kStateMaster).error().code, ESRCH);
-  ::close(rx);
+}
+
+// ipvsadm takes --sync-maxlen 1..65507; with a key, one below the 32-byte tag used to wrap the
+// message size and abort the daemon. Now each message carries one connection, signed.
+TEST_F(SyncMasterTest, MaxlenBelowTheTagUnderAKeySendsOneSignedConnectionPerMessage) {
+  const std::vector<uint8_t> key_bytes(32, 0x5a);
+  for (uint16_t maxlen : {uint16_t{1}, uint16_t{16}, uint16_t{40}}) {
+    SCOPED_TRACE(maxlen);
+    core::Settings settings;
+    FakeDataPlane plane;
+    SyncDaemon sync(settings);
+    sync.AttachDataPlane(&plane);
+    sync.Configure(sync::SyncKey(key_bytes), false);
+    ASSERT_TRUE(sync.Start(MasterConfig(maxlen)).ok());
+    plane.Queue(TimeWaitRecord(40000));
+    plane.Queue(TimeWaitRecord(40001));
+    sync::SyncKey key(key_bytes);
+    for (int i = 0; i < 2; ++i) {
+      std::vector<uint8_t> msg = Receive(3000);
+      ASSERT_EQ(msg.size(), 8 + 36 + sync::kSyncTagSize);
+      auto body = key.Verify(msg);
+      ASSERT_TRUE(body);
+      auto decoded = sync::DecodeSyncMessage(*body);
+      ASSERT_TRUE(decoded);
+      ASSERT_EQ(decoded->conns.size(), 1u);
+    }
+    ASSERT_TRUE(sync.Stop(ctl::kStateMaster).ok());
+    EXPECT_EQ(sync.master_counters().conns_sent.load(), 2u);
+    EXPECT_EQ(sync.master_counters().too_big.load(), 0u);
+  }
 }
 
 TEST(SyncDaemonTest, UnknownInterfaceIsNoSuchDevice) {

@@ -157,9 +157,10 @@ SyncMessageBuilder::SyncMessageBuilder(uint8_t syncid, size_t maxlen) : syncid_(
 bool SyncMessageBuilder::Add(const SyncConn& c) {
   size_t pad = (4 - buf_.size() % 4) % 4;
   size_t len = EntryLength(c);
-  if (count_ == 255 || buf_.size() + pad + len > maxlen_ || c.pe_name.size() > kPeNameMax || c.pe_data.size() > 255) {
-    return false;
-  }
+  if (c.pe_name.size() > kPeNameMax || c.pe_data.size() > 255) return false;
+  // A message always takes its first entry, however small sync-maxlen is (the kernel's
+  // ip_vs_sync_buff_create() sizes a buffer as max(entry + header, sync_maxlen)).
+  if (count_ == 255 || (count_ > 0 && buf_.size() + pad + len > maxlen_)) return false;
   buf_.insert(buf_.end(), pad, 0);
   bool v6 = c.af == net::Family::kInet6;
   Put8(buf_, v6 ? kTypeInet6 : 0);

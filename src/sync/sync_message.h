@@ -86,7 +86,8 @@ struct SyncMessage {
 class SyncMessageBuilder {
  public:
   SyncMessageBuilder(uint8_t syncid, size_t maxlen);
-  // False, and nothing added, when the entry does not fit (start a new message then).
+  // False, and nothing added, when the entry does not fit (start a new message then); an
+  // empty message takes any entry whose persistence data is within the format's limits.
   bool Add(const SyncConn& c);
   size_t count() const { return count_; }
   bool empty() const { return count_ == 0; }

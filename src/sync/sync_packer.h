@@ -21,8 +21,9 @@ class SyncPacker {
  public:
   SyncPacker(uint8_t syncid, size_t maxlen) : builder_(syncid, maxlen) {}
 
-  // Adds r; returns the finished message when r started a new one. A connection that fits in
-  // no message of maxlen bytes is dropped (and counted).
+  // Adds r; returns the finished message when r started a new one. A message holds at least
+  // one connection, even past maxlen; a connection whose persistence data the format cannot
+  // carry is dropped (and counted).
   std::optional<std::vector<uint8_t>> Add(const core::SyncRecord& r);
   // The partly filled message, or nullopt when empty.
   std::optional<std::vector<uint8_t>> Flush();

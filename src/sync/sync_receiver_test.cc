@@ -105,9 +105,21 @@ TEST(SyncPackerTest, FullMessagesComeOutWithinMaxlen) {
   ASSERT_TRUE(rest);
   EXPECT_EQ(DecodeSyncMessage(*rest)->conns.size(), 1u);
   EXPECT_FALSE(packer.Flush());
-  SyncPacker tiny(1, 20);
-  EXPECT_FALSE(tiny.Add(Record(1)));
-  EXPECT_EQ(tiny.too_big(), 1u);
+}
+
+// As the kernel sizes a buffer max(entry + header, sync_maxlen): a sync-maxlen smaller than one
+// entry gives one connection per message, never a connection lost or an underflow.
+TEST(SyncPackerTest, MaxlenBelowOneEntryGivesOneConnectionPerMessage) {
+  for (size_t maxlen : {size_t{0}, size_t{1}, size_t{20}}) {
+    SyncPacker tiny(1, maxlen);
+    EXPECT_FALSE(tiny.Add(Record(1)));
+    auto first = tiny.Add(Record(2));
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->size(), 8 + kEntryV4);
+    EXPECT_EQ(DecodeSyncMessage(*first)->conns.size(), 1u);
+    ASSERT_TRUE(tiny.Flush());
+    EXPECT_EQ(tiny.too_big(), 0u);
+  }
 }
 
 }  // namespace
