@@ -170,6 +170,9 @@ int CompareDests(const void* x, const void* y) {
 // ipvsadm's does, even where the comparator is not transitive.
 template <typename T>
 void QsortWith(std::vector<T>& v, int (*cmp)(const void*, const void*)) {
+  // An empty vector's data() is null, which qsort's nonnull contract forbids even for zero
+  // elements (UBSan aborts `ipvsadm -Ln` on an empty table); one element is already sorted.
+  if (v.size() < 2) return;
   std::vector<const T*> ptrs;
   ptrs.reserve(v.size());
   for (const T& e : v) ptrs.push_back(&e);

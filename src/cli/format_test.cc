@@ -103,6 +103,21 @@ TEST(SortTest, FollowsLibipvsComparators) {
   EXPECT_EQ(d[2].spec.addr, *net::IpAddr::Parse("10.0.0.2"));
 }
 
+// `ipvsadm -Ln` on an empty table, and a service without destinations: nothing to sort, and
+// (under UBSan) no null pointer handed to qsort.
+TEST(SortTest, EmptyTableAndServiceWithoutDests) {
+  std::vector<ctl::ServiceEntry> none;
+  SortServices(none);
+  EXPECT_TRUE(none.empty());
+  ctl::ServiceEntry e = TcpService("10.0.0.1", 80);
+  SortDests(e.dests);
+  EXPECT_TRUE(e.dests.empty());
+  EXPECT_EQ(Title(kFmtNumeric) + ServiceEntryText(e, kFmtNumeric),
+            "Prot LocalAddress:Port Scheduler Flags\n"
+            "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+            "TCP  10.0.0.1:80 wlc\n");
+}
+
 TEST(ConnLineTest, MatchesTheLncFormat) {
   ctl::ConnRecord c;
   c.protocol = 6;

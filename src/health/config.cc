@@ -7,6 +7,7 @@
 
 #include <glob.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -23,8 +24,14 @@
 namespace ipvsd::health {
 namespace {
 
-// Deeper include chains than this are a loop.
+// Bounds on what a configuration may make the parser do. keepalived's lib/parser.c has none
+// (its include stack grows with the file, and unknown blocks are skipped by counting braces),
+// but it does not build a tree: here globs that fan out level after level multiply (four
+// matches per level, seven levels: 16384 reads), and every '{' is a recursion of the tree
+// builder and of the tree's destructor. Real configurations stay far below all three.
 constexpr int kMaxIncludeDepth = 8;
+constexpr size_t kMaxIncludedFiles = 1024;
+constexpr int kMaxBlockDepth = 64;
 
 struct Token {
   std::string text;
@@ -81,7 +88,11 @@ class Tokenizer {
     buf << in.rdbuf();
     const size_t slash = path.rfind('/');
     const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-    return AddText(buf.str(), path, dir, depth);
+    ++files_read_;
+    reading_.push_back(RealPath(path));
+    Status st = AddText(buf.str(), path, dir, depth);
+    reading_.pop_back();
+    return st;
   }
 
  private:
@@ -124,7 +135,9 @@ class Tokenizer {
   }
 
   Status Include(const Token& pattern_tok, const std::string& dir, int depth) {
-    if (depth >= kMaxIncludeDepth) return ErrorAt(pattern_tok, "includes nested too deeply (a loop?)");
+    if (depth >= kMaxIncludeDepth) {
+      return ErrorAt(pattern_tok, "includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep");
+    }
     std::string pattern = pattern_tok.text;
     if (pattern.empty() || pattern[0] != '/') pattern = dir + "/" + pattern;
     glob_t g{};
@@ -134,11 +147,37 @@ class Tokenizer {
       return ErrorAt(pattern_tok, "include '" + pattern_tok.text + "' matches no file");
     }
     Status st = Ok();
-    for (size_t k = 0; k < g.gl_pathc && st; ++k) st = AddFile(g.gl_pathv[k], depth + 1);
+    for (size_t k = 0; k < g.gl_pathc && st; ++k) {
+      const std::string path = g.gl_pathv[k];
+      // Checked before reading, so the error names the include line that goes too far.
+      if (std::find(reading_.begin(), reading_.end(), RealPath(path)) != reading_.end()) {
+        st = ErrorAt(pattern_tok, "include loop: '" + pattern_tok.text + "' includes " + path + " again");
+        break;
+      }
+      if (files_read_ >= kMaxIncludedFiles) {
+        st = ErrorAt(pattern_tok, "include '" + pattern_tok.text + "' would read more than " +
+                                      std::to_string(kMaxIncludedFiles) + " files");
+        break;
+      }
+      st = AddFile(path, depth + 1);
+      if (!st) st = ErrorAt(pattern_tok, st.error().message);
+    }
     globfree(&g);
-    if (!st) return ErrorAt(pattern_tok, st.error().message);
-    return Ok();
+    return st;
   }
+
+  // The identity of a file however a glob spells its path; PATH itself when it cannot be
+  // resolved (opening it reports the error).
+  static std::string RealPath(const std::string& path) {
+    char* real = realpath(path.c_str(), nullptr);
+    if (real == nullptr) return path;
+    std::string s(real);
+    std::free(real);
+    return s;
+  }
+
+  size_t files_read_ = 0;
+  std::vector<std::string> reading_;  // the include chain being read, outermost first
 };
 
 // Builds the statement tree; braces must balance.
@@ -146,10 +185,10 @@ class TreeBuilder {
  public:
   explicit TreeBuilder(const std::vector<Token>& tokens) : t_(tokens) {}
 
-  Result<std::vector<Node>> Build() { return Block(nullptr); }
+  Result<std::vector<Node>> Build() { return Block(nullptr, 0); }
 
  private:
-  Result<std::vector<Node>> Block(const Token* opener) {
+  Result<std::vector<Node>> Block(const Token* opener, int depth) {
     std::vector<Node> nodes;
     while (i_ < t_.size()) {
       const Token& tok = t_[i_];
@@ -164,8 +203,11 @@ class TreeBuilder {
       ++i_;
       while (i_ < t_.size() && !t_[i_].first_on_line && !IsBrace(t_[i_])) n.args.push_back(t_[i_++]);
       if (i_ < t_.size() && t_[i_].text == "{" && !t_[i_].quoted) {
+        if (depth >= kMaxBlockDepth) {
+          return ErrorAt(t_[i_], "blocks nested more than " + std::to_string(kMaxBlockDepth) + " deep");
+        }
         ++i_;
-        auto children = Block(&n.keyword);
+        auto children = Block(&n.keyword, depth + 1);
         if (!children) return children.error();
         n.block = true;
         n.children = std::move(*children);

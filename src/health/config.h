@@ -127,7 +127,9 @@ struct Config {
   std::vector<std::string> notices;  // "file:line: skipping vrrp_instance block", one per block
 };
 
-// Reads PATH and the files it includes (glob patterns, relative to the including file).
+// Reads PATH and the files it includes (glob patterns, relative to the including file). An
+// include loop, includes more than 8 deep, more than 1024 files in all, or blocks nested more
+// than 64 deep are errors at the offending line.
 Result<Config> ParseConfigFile(const std::string& path);
 // The same for text already in memory; NAME stands for the file in messages and includes
 // are resolved relative to the current directory.

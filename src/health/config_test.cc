@@ -284,5 +284,49 @@ TEST(ParseConfigFile, IncludesAreRelativeToTheIncludingFileAndErrorsNameThem) {
   std::filesystem::remove_all(dir);
 }
 
+// A file that includes itself through a glob is a loop, found at once with a message that
+// names the include line, not after the loop has been followed to the depth limit.
+TEST(ParseConfigFile, SelfIncludingGlobFailsAtOnce) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "health_config_loop";
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"a.conf", "b.conf", "c.conf", "d.conf"}) std::ofstream(dir / name) << "include *.conf\n";
+  auto cfg = ParseConfigFile((dir / "a.conf").string());
+  ASSERT_FALSE(cfg);
+  const std::string a = (dir / "a.conf").string();
+  EXPECT_EQ(cfg.error().message, a + ":1: include loop: '*.conf' includes " + a + " again");
+  std::filesystem::remove_all(dir);
+}
+
+// Globs that fan out without a loop: four files per level, each including the four of the
+// next level, seven levels deep, would read 4^7 = 16384 files. The cap stops it at 1024.
+TEST(ParseConfigFile, IncludeFanOutIsCapped) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "health_config_fanout";
+  constexpr int kLevels = 7;
+  for (int level = 0; level < kLevels; ++level) {
+    const std::filesystem::path sub = dir / ("l" + std::to_string(level));
+    std::filesystem::create_directories(sub);
+    for (const char* name : {"a.conf", "b.conf", "c.conf", "d.conf"}) {
+      std::ofstream out(sub / name);
+      if (level + 1 < kLevels) out << "include ../l" << level + 1 << "/*.conf\n";
+    }
+  }
+  std::ofstream(dir / "main.conf") << "include l0/*.conf\n";
+  auto cfg = ParseConfigFile((dir / "main.conf").string());
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(cfg.error().message.find(": include '../l6/*.conf' would read more than 1024 files"), std::string::npos)
+      << cfg.error().message;
+  std::filesystem::remove_all(dir);
+}
+
+// Blocks nest a few levels in a real keepalived.conf; 10000 would recurse the tree builder
+// (and the tree's destructor) off the stack.
+TEST(ParseConfig, DeepBraceNestingIsAnError) {
+  std::string text;
+  for (int i = 0; i < 10000; ++i) text += "b {\n";
+  auto cfg = ParseConfigText(text, "deep.conf");
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().message, "deep.conf:65: blocks nested more than 64 deep");
+}
+
 }  // namespace
 }  // namespace ipvsd::health

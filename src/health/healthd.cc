@@ -354,7 +354,7 @@ void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
       break;
     }
     case CheckerKind::kMisc:
-      run.probe = CommandProbe::Start(c.misc_path, now + SecondsToNs(c.misc_timeout));
+      run.probe = CommandProbe::Start(c.misc_path, now + SecondsToNs(c.misc_timeout), c.misc_dynamic);
       break;
   }
 }
@@ -395,10 +395,9 @@ void Healthd::FinishCheck(VsRun& vs, CheckRun& run, const ProbeOutcome& outcome,
   }
   run.last_duration_ns = now - run.started_ns;
   metrics_stale_ = true;
-  if (ok && c.kind == CheckerKind::kMisc && c.misc_dynamic && outcome.exit_status >= 2) {
-    const int weight = outcome.exit_status - 2;
-    metrics_changed_ |= weight != vs.pool->servers()[run.rs].weight;
-    vs.pool->SetWeight(run.rs, weight);
+  if (outcome.weight) {
+    metrics_changed_ |= *outcome.weight != vs.pool->servers()[run.rs].weight;
+    vs.pool->SetWeight(run.rs, *outcome.weight);
   }
   const bool was_up = run.state.up();
   const CheckerState::Step step = run.state.OnResult(ok, now);
@@ -408,7 +407,10 @@ void Healthd::FinishCheck(VsRun& vs, CheckRun& run, const ProbeOutcome& outcome,
     metrics_changed_ = true;
   }
   const std::string name = RsName(*vs.pool, run.rs);
-  if (!ok && was_up) {
+  // A script that cannot run says so once, whether its checker was up or (alpha) never was.
+  if (c.kind == CheckerKind::kMisc && run.misc_log.ShouldLog(outcome)) {
+    Log(LogLevel::kWarning, "MISC_CHECK %s of %s cannot run: %s", c.where.c_str(), name.c_str(), detail.c_str());
+  } else if (!ok && was_up && !outcome.not_run) {
     Log(LogLevel::kInfo, "%s %s of %s failed: %s (%d of %d retries done)", CheckerKindName(c.kind), c.where.c_str(),
         name.c_str(), detail.c_str(), step.transition == CheckTransition::kWentDown ? c.retry : run.state.retries_done(),
         c.retry);

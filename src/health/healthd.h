@@ -126,6 +126,7 @@ class Healthd {
     size_t url = 0;                            // HTTP_GET: the url being fetched in this attempt
     uint64_t started_ns = 0;                   // this attempt (all its urls)
     std::optional<uint64_t> last_duration_ns;  // of the last attempt that finished
+    MiscRunLog misc_log;                       // MISC_CHECK: "cannot run" once per streak
   };
   struct FeedRun {
     size_t rs;

@@ -21,7 +21,7 @@ namespace {
 // descriptor that is always readable is the cheapest way to get there without special cases.
 class FailedProbe final : public Probe {
  public:
-  FailedProbe(std::string detail, uint64_t deadline_ns) : Probe(deadline_ns), detail_(std::move(detail)) {
+  FailedProbe(ProbeOutcome outcome, uint64_t deadline_ns) : Probe(deadline_ns), outcome_(std::move(outcome)) {
     if (pipe2(fds_, O_CLOEXEC | O_NONBLOCK) == 0) close(fds_[1]);
   }
   ~FailedProbe() override {
@@ -29,11 +29,11 @@ class FailedProbe final : public Probe {
   }
   int fd() const override { return fds_[0]; }
   short events() const override { return POLLIN; }
-  std::optional<ProbeOutcome> OnReady(short) override { return ProbeOutcome{false, detail_, {}, -1}; }
-  ProbeOutcome OnTimeout() override { return {false, detail_, {}, -1}; }
+  std::optional<ProbeOutcome> OnReady(short) override { return outcome_; }
+  ProbeOutcome OnTimeout() override { return outcome_; }
 
  private:
-  std::string detail_;
+  ProbeOutcome outcome_;
   int fds_[2] = {-1, -1};
 };
 
@@ -58,7 +58,7 @@ socklen_t ToSockaddr(const net::Endpoint& ep, sockaddr_storage* ss) {
 std::optional<ProbeOutcome> Probe::OnChildExit(pid_t, int) { return std::nullopt; }
 
 std::unique_ptr<Probe> StreamProbe::Failed(std::string detail, uint64_t deadline_ns) {
-  return std::make_unique<FailedProbe>(std::move(detail), deadline_ns);
+  return std::make_unique<FailedProbe>(ProbeOutcome{false, std::move(detail), {}, -1}, deadline_ns);
 }
 
 std::unique_ptr<Probe> StreamProbe::Start(const net::Endpoint& to, std::string request, bool read_reply,
@@ -133,9 +133,13 @@ ProbeOutcome StreamProbe::OnTimeout() {
   return {false, what, {}, -1};
 }
 
-std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t deadline_ns) {
+std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t deadline_ns, bool dynamic) {
   const pid_t pid = fork();
-  if (pid < 0) return std::make_unique<FailedProbe>(std::string("fork: ") + std::strerror(errno), deadline_ns);
+  if (pid < 0) {
+    ProbeOutcome failed{false, std::string("fork: ") + std::strerror(errno), {}, -1};
+    failed.not_run = true;
+    return std::make_unique<FailedProbe>(std::move(failed), deadline_ns);
+  }
   if (pid == 0) {
     // Own process group, so a timeout kills the script and whatever it started.
     setpgid(0, 0);
@@ -146,12 +150,13 @@ std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t 
     if (devnull >= 0) {
       dup2(devnull, STDIN_FILENO);
       dup2(devnull, STDOUT_FILENO);
+      dup2(devnull, STDERR_FILENO);
     }
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
+    _exit(127);  // what the shell itself exits with for a command it cannot find
   }
   setpgid(pid, pid);
-  return std::unique_ptr<Probe>(new CommandProbe(pid, deadline_ns));
+  return std::unique_ptr<Probe>(new CommandProbe(pid, deadline_ns, dynamic));
 }
 
 CommandProbe::~CommandProbe() {
@@ -164,18 +169,47 @@ CommandProbe::~CommandProbe() {
 std::optional<ProbeOutcome> CommandProbe::OnChildExit(pid_t pid, int status) {
   if (pid != pid_) return std::nullopt;
   pid_ = -1;
-  if (WIFEXITED(status)) {
-    const int code = WEXITSTATUS(status);
-    return ProbeOutcome{code != 1, "exit status " + std::to_string(code), {}, code};
-  }
-  return ProbeOutcome{false, "killed by signal " + std::to_string(WTERMSIG(status)), {}, -1};
+  return JudgeMiscExit(status, dynamic_);
 }
 
 ProbeOutcome CommandProbe::OnTimeout() {
   kill(-pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
-  return {false, "timed out", {}, -1};
+  ProbeOutcome out{false, "timed out", {}, -1};
+  out.not_run = true;
+  return out;
+}
+
+ProbeOutcome JudgeMiscExit(int wait_status, bool dynamic) {
+  ProbeOutcome out;
+  if (!WIFEXITED(wait_status)) {
+    out.detail = "killed by signal " + std::to_string(WTERMSIG(wait_status));
+    out.not_run = true;
+    return out;
+  }
+  const int code = WEXITSTATUS(wait_status);
+  out.exit_status = code;
+  out.detail = "exit status " + std::to_string(code);
+  if (code == 126 || code == 127) {
+    out.detail += code == 126 ? " (the shell cannot execute it)" : " (the shell cannot find it)";
+    out.not_run = true;
+    return out;
+  }
+  out.ok = code == 0 || (dynamic && code >= 2);
+  // keepalived: "exit 0 with misc_dynamic" is the legacy form and leaves the weight alone.
+  if (out.ok && dynamic && code != 0) out.weight = code - 2;
+  return out;
+}
+
+bool MiscRunLog::ShouldLog(const ProbeOutcome& outcome) {
+  if (!outcome.not_run) {
+    reported_ = false;
+    return false;
+  }
+  const bool first = !reported_;
+  reported_ = true;
+  return first;
 }
 
 std::string HttpRequest(const UrlCheck& url, const std::string& host) {

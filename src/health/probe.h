@@ -7,7 +7,8 @@
 //   StreamProbe  non-blocking connect, optionally send a request and read the reply to EOF
 //                (TCP_CHECK: connect only; HTTP_GET: one request per url; agent polls)
 //   CommandProbe /bin/sh -c CMD in its own process group (MISC_CHECK); the exit status comes
-//                through the daemon's SIGCHLD handling (OnChildExit)
+//                through the daemon's SIGCHLD handling (OnChildExit) and is judged by
+//                JudgeMiscExit; MiscRunLog keeps "the script cannot run" to one log line
 #pragma once
 
 #include <sys/types.h>
@@ -27,6 +28,11 @@ struct ProbeOutcome {
   std::string detail;    // why it failed, for the log
   std::string reply;     // StreamProbe: the bytes read
   int exit_status = -1;  // CommandProbe: 0..255, or -1 when killed by a signal / timed out
+  // CommandProbe with misc_dynamic: the weight a passing exit status sets.
+  std::optional<int> weight;
+  // CommandProbe: the command gave no verdict of its own (it could not be started, the shell
+  // could not find or execute it, it was killed, it timed out).
+  bool not_run = false;
 };
 
 class Probe {
@@ -81,7 +87,10 @@ class StreamProbe final : public Probe {
 
 class CommandProbe final : public Probe {
  public:
-  static std::unique_ptr<Probe> Start(const std::string& command, uint64_t deadline_ns);
+  // DYNAMIC selects misc_dynamic's exit rule (JudgeMiscExit). The command's stdout and stderr
+  // go to /dev/null, as a daemonised keepalived's scripts' do: a missing script would
+  // otherwise have the shell print "not found" every round.
+  static std::unique_ptr<Probe> Start(const std::string& command, uint64_t deadline_ns, bool dynamic);
   ~CommandProbe() override;
   int fd() const override { return -1; }
   short events() const override { return 0; }
@@ -90,8 +99,31 @@ class CommandProbe final : public Probe {
   ProbeOutcome OnTimeout() override;
 
  private:
-  CommandProbe(pid_t pid, uint64_t deadline_ns) : Probe(deadline_ns), pid_(pid) {}
+  CommandProbe(pid_t pid, uint64_t deadline_ns, bool dynamic) : Probe(deadline_ns), pid_(pid), dynamic_(dynamic) {}
   pid_t pid_;
+  bool dynamic_;
+};
+
+// How a MISC_CHECK command ended (WAIT_STATUS as waitpid gives it), judged as keepalived's
+// misc_check_child_thread (keepalived/check/check_misc.c) judges it: exit 0 passes; with
+// DYNAMIC (misc_dynamic), 2..255 pass too and set the weight to status - 2 (0..253); every
+// other status, 1 included, and death by a signal fail. One addition: the command runs under
+// /bin/sh -c, whose 126 (found but not executable) and 127 (not found) mean the script never
+// ran (keepalived's lib/notify.c reads a shell's statuses the same way: "Insufficient
+// privilege to exec command", "Couldn't find command"), so they fail (not_run) even with
+// misc_dynamic.
+ProbeOutcome JudgeMiscExit(int wait_status, bool dynamic);
+
+// One MISC_CHECK's "cannot run" log line: a missing script (or one that always times out)
+// would otherwise be reported every delay_loop. The caller keeps one per checker and logs an
+// outcome only when ShouldLog says so: the first not_run outcome, and the next one only after
+// a run in between gave a verdict of its own (any exit status but the shell's 126 and 127).
+class MiscRunLog {
+ public:
+  bool ShouldLog(const ProbeOutcome& outcome);
+
+ private:
+  bool reported_ = false;
 };
 
 // Judges an HTTP/1.x reply against one url { }: status in the ranges (any 2xx without
