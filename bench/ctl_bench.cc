@@ -64,7 +64,7 @@ std::vector<uint8_t> Payload(const auto& v) {
 struct ControlPlane {
   core::Timeouts timeouts;
   core::ServiceManager manager{sched::MakeScheduler};
-  ctl::Handlers handlers{manager, timeouts, 1u << 20, [] { return std::vector<ctl::ConnRecord>{}; }};
+  ctl::Handlers handlers{manager, timeouts, 1u << 20, [](const ctl::ConnCursor&) { return ctl::ConnList{}; }};
 
   void Request(ctl::MsgType type, const std::vector<uint8_t>& payload) {
     std::vector<uint8_t> reply = handlers.Handle(static_cast<uint16_t>(type), payload);

@@ -289,18 +289,27 @@ Ipvsadm::Step Ipvsadm::ListService(const ctl::ServiceKey& key, unsigned format, 
 }
 
 Ipvsadm::Step Ipvsadm::ListConns(unsigned format, bool json) {
-  auto conns = client_.GetConns();
-  if (!conns) {
-    Err(IpvsStrerror(Op::kGetConns, conns.error().code) + "\n");
-    return Exit(1);
+  // The daemon lists a page at a time; text goes out page by page, JSON once whole.
+  ctl::ConnList all;
+  if (!json) Out(ConnTitle(format));
+  ctl::ConnCursor from;
+  for (;;) {
+    auto page = client_.GetConns(from);
+    if (!page) {
+      Err(IpvsStrerror(Op::kGetConns, page.error().code) + "\n");
+      return Exit(1);
+    }
+    if (json) {
+      all.conns.insert(all.conns.end(), page->conns.begin(), page->conns.end());
+    } else {
+      std::string text;
+      for (const ctl::ConnRecord& c : page->conns) text += ConnLine(c, format);
+      Out(text);
+    }
+    if (!page->more) break;
+    from = page->next;
   }
-  if (json) {
-    Out(ConnsJson(*conns));
-    return Result(0);
-  }
-  std::string text = ConnTitle(format);
-  for (const ctl::ConnRecord& c : conns->conns) text += ConnLine(c, format);
-  Out(text);
+  if (json) Out(ConnsJson(all));
   return Result(0);
 }
 

@@ -121,6 +121,10 @@ class ConnTable {
   // Every entry that is in use (hashed or waiting on its timer), in index order.
   template <typename F>
   void ForEach(F&& f) const;
+  // The same from entry index `from` for as long as f returns true; returns the index after
+  // the last entry looked at (the end of the entries handed out so far when f never stopped).
+  template <typename F>
+  uint32_t ForEachFrom(uint32_t from, F&& f) const;
 
  private:
   static bool MatchesIn(const ConnEntry& e, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
@@ -195,6 +199,16 @@ void ConnTable::ForEach(F&& f) const {
     const ConnEntry& e = entries_[i];
     if (e.flags & kConnInUse) f(e);
   }
+}
+
+template <typename F>
+uint32_t ConnTable::ForEachFrom(uint32_t from, F&& f) const {
+  uint32_t i = from;
+  while (i < high_water_) {
+    const ConnEntry& e = entries_[i++];
+    if ((e.flags & kConnInUse) && !f(e)) break;
+  }
+  return i < high_water_ ? i : high_water_;
 }
 
 }  // namespace ipvsd::core

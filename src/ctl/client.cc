@@ -4,12 +4,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sys/time.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace ipvsd::ctl {
 
-Result<Client> Client::Connect(const std::string& path) {
+Result<Client> Client::Connect(const std::string& path, std::chrono::milliseconds timeout) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path) return MakeError(ENAMETOOLONG, "socket path too long");
@@ -21,16 +24,34 @@ Result<Client> Client::Connect(const std::string& path) {
     ::close(fd);
     return MakeError(e, "connect " + path + ": " + std::strerror(e));
   }
-  return Client(fd);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
+  const timeval tv{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) {
+    int e = errno;
+    ::close(fd);
+    return MakeError(e, std::string("setsockopt: ") + std::strerror(e));
+  }
+  return Client(fd, timeout);
 }
 
 Client& Client::operator=(Client&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = other.fd_;
+    timeout_ = other.timeout_;
     other.fd_ = -1;
   }
   return *this;
+}
+
+Error Client::TransportError(int err, const char* what) {
+  if (err != EAGAIN && err != EWOULDBLOCK) return Error{err, std::string(what) + ": " + std::strerror(err)};
+  ::close(fd_);
+  fd_ = -1;
+  char text[96];
+  std::snprintf(text, sizeof text, "ipvsd did not answer within %.1f s (%s timed out)", timeout_.count() / 1000.0, what);
+  return Error{ETIMEDOUT, text};
 }
 
 Client::~Client() {
@@ -43,7 +64,7 @@ Status Client::WriteAll(std::span<const uint8_t> bytes) {
     ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return MakeError(errno, std::string("send: ") + std::strerror(errno));
+      return TransportError(errno, "send");
     }
     done += static_cast<size_t>(n);
   }
@@ -57,7 +78,7 @@ Status Client::ReadAll(std::span<uint8_t> bytes) {
     if (n == 0) return MakeError(ECONNRESET, "daemon closed the connection");
     if (n < 0) {
       if (errno == EINTR) continue;
-      return MakeError(errno, std::string("recv: ") + std::strerror(errno));
+      return TransportError(errno, "recv");
     }
     done += static_cast<size_t>(n);
   }

@@ -10,6 +10,7 @@
 //   Status st = client->AddService(spec);
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -22,13 +23,19 @@
 namespace ipvsd::ctl {
 
 inline constexpr const char* kDefaultSocketPath = "/run/ipvsd/ipvsd.sock";
+// How long a request may wait for the daemon to take it or answer it. A restore of 10 000
+// services takes a few seconds; a daemon that does not answer in this time is stuck.
+inline constexpr std::chrono::milliseconds kDefaultRequestTimeout{60'000};
 
 class Client {
  public:
   // Connects; errno of socket()/connect() on failure (ENOENT, ECONNREFUSED, EACCES, ...).
-  static Result<Client> Connect(const std::string& path);
+  // A request not sent or answered within `timeout` fails with ETIMEDOUT, and the connection
+  // is closed (a late reply would otherwise answer the next request).
+  static Result<Client> Connect(const std::string& path,
+                                std::chrono::milliseconds timeout = kDefaultRequestTimeout);
 
-  Client(Client&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Client(Client&& other) noexcept : fd_(other.fd_), timeout_(other.timeout_) { other.fd_ = -1; }
   Client& operator=(Client&& other) noexcept;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -50,7 +57,9 @@ class Client {
   Status StartDaemon(const DaemonConfig& c) { return Done(Call<Empty>(MsgType::kStartDaemon, c)); }
   Status StopDaemon(const DaemonStop& s) { return Done(Call<Empty>(MsgType::kStopDaemon, s)); }
   Result<DaemonList> GetDaemons() { return Call<DaemonList>(MsgType::kGetDaemons, Empty{}); }
-  Result<ConnList> GetConns() { return Call<ConnList>(MsgType::kGetConns, Empty{}); }
+  // One page of the connection listing: ConnCursor{} for the first, then each page's `next`
+  // while it says `more`.
+  Result<ConnList> GetConns(const ConnCursor& from) { return Call<ConnList>(MsgType::kGetConns, from); }
   Result<DataPlaneInfo> GetDataPlane() { return Call<DataPlaneInfo>(MsgType::kGetDataPlane, Empty{}); }
   // Applies every step or none; the reply names the step that failed, if one did.
   Result<BatchReply> Batch(const BatchRequest& b) { return Call<BatchReply>(MsgType::kBatch, b); }
@@ -60,7 +69,7 @@ class Client {
   Result<std::vector<uint8_t>> Exchange(MsgType type, const std::vector<uint8_t>& frame);
 
  private:
-  explicit Client(int fd) : fd_(fd) {}
+  Client(int fd, std::chrono::milliseconds timeout) : fd_(fd), timeout_(timeout) {}
 
   template <typename Rep, typename Req>
   Result<Rep> Call(MsgType type, const Req& req) {
@@ -72,8 +81,11 @@ class Client {
 
   Status WriteAll(std::span<const uint8_t> bytes);
   Status ReadAll(std::span<uint8_t> bytes);
+  // The error for a send or recv that failed with `err`; a timeout closes the connection.
+  Error TransportError(int err, const char* what);
 
   int fd_ = -1;
+  std::chrono::milliseconds timeout_;
 };
 
 }  // namespace ipvsd::ctl

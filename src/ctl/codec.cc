@@ -178,6 +178,7 @@ void Get(Reader& r, ServiceSpec& v) {
   v.timeout = r.U32();
   v.netmask = r.U32();
   v.pe_name = GetName(r, kPeNameMax, "persistence engine name");
+  if (v.timeout > kMaxTimeout) r.Invalid("persistence timeout above 2678400 s");
 }
 
 void Put(Writer& w, const DestSpec& v) {
@@ -298,6 +299,7 @@ void Get(Reader& r, TimeoutsMsg& v) {
   v.tcp = r.U32();
   v.tcp_fin = r.U32();
   v.udp = r.U32();
+  if (v.tcp > kMaxTimeout || v.tcp_fin > kMaxTimeout || v.udp > kMaxTimeout) r.Invalid("timeout above 2678400 s");
 }
 
 void Put(Writer& w, const DaemonConfig& v) {
@@ -319,6 +321,8 @@ void Get(Reader& r, DaemonConfig& v) {
   v.mcast_port = r.U16();
   v.mcast_ttl = r.U8();
   if (v.state != kStateMaster && v.state != kStateBackup) r.Invalid("sync daemon state");
+  if (v.syncid > 255) r.Invalid("syncid above 255");
+  if (v.sync_maxlen > kMaxSyncMaxlen) r.Invalid("sync-maxlen above 65507");
 }
 
 void Put(Writer& w, const DaemonStop& v) { w.U32(v.state); }
@@ -353,8 +357,29 @@ void Get(Reader& r, ConnRecord& v) {
   v.pe_data = r.Str();
 }
 
-void Put(Writer& w, const ConnList& v) { PutList(w, v.conns); }
-void Get(Reader& r, ConnList& v) { GetList(r, v.conns); }
+void Put(Writer& w, const ConnCursor& v) {
+  w.U32(v.part);
+  w.U32(v.slot);
+  w.U32(v.max);
+}
+
+void Get(Reader& r, ConnCursor& v) {
+  v.part = r.U32();
+  v.slot = r.U32();
+  v.max = r.U32();
+}
+
+void Put(Writer& w, const ConnList& v) {
+  PutList(w, v.conns);
+  w.U8(v.more);
+  Put(w, v.next);
+}
+
+void Get(Reader& r, ConnList& v) {
+  GetList(r, v.conns);
+  v.more = r.U8();
+  Get(r, v.next);
+}
 
 void Put(Writer& w, const WorkerQueue& v) {
   w.Str(v.iface);

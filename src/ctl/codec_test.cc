@@ -86,8 +86,41 @@ TEST(CodecTest, RoundTripsEveryPayload) {
   c.expires = 299;
   c.pe_name = "sip";
   c.pe_data = "call-id";
-  ConnList cl{{c}};
+  ConnList cl{{c}, 1, ConnCursor{2, 77, 4096}};
   EXPECT_EQ(RoundTrip(cl), cl);
+  EXPECT_EQ(RoundTrip(ConnCursor{3, 1u << 20, 10}), (ConnCursor{3, 1u << 20, 10}));
+}
+
+template <typename T>
+int DecodeError(const T& v) {
+  Writer w;
+  Put(w, v);
+  auto r = DecodePayload<T>(w.buffer());
+  return r.ok() ? 0 : r.error().code;
+}
+
+// The daemon counts time in 1/16 s in 32 bits: a timeout of 2^28 s used to wrap to immediate
+// expiry. Every field is range-checked where it enters the daemon, whatever a client sends.
+TEST(CodecTest, FieldsOutOfRangeAreRefusedOnDecoding) {
+  EXPECT_EQ(DecodeError(TimeoutsMsg{kMaxTimeout, kMaxTimeout, kMaxTimeout}), 0);
+  EXPECT_EQ(DecodeError(TimeoutsMsg{1u << 28, 0, 0}), EINVAL);
+  EXPECT_EQ(DecodeError(TimeoutsMsg{0, kMaxTimeout + 1, 0}), EINVAL);
+  EXPECT_EQ(DecodeError(TimeoutsMsg{0, 0, 0xffffffffu}), EINVAL);
+  ServiceSpec spec = SampleSpec();
+  spec.timeout = kMaxTimeout;
+  EXPECT_EQ(DecodeError(spec), 0);
+  spec.timeout = 1u << 28;
+  EXPECT_EQ(DecodeError(spec), EINVAL);
+  DaemonConfig dc;
+  dc.state = kStateMaster;
+  dc.syncid = 255;
+  dc.sync_maxlen = kMaxSyncMaxlen;
+  EXPECT_EQ(DecodeError(dc), 0);
+  dc.syncid = 256;
+  EXPECT_EQ(DecodeError(dc), EINVAL);
+  dc.syncid = 1;
+  dc.sync_maxlen = kMaxSyncMaxlen + 1;
+  EXPECT_EQ(DecodeError(dc), EINVAL);
 }
 
 TEST(CodecTest, DataPlaneInfoRoundTrips) {

@@ -172,7 +172,7 @@ std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> pa
     case MsgType::kGetDaemons:
       return Serve<Empty>(type, payload, [this](const Empty& r) { return GetDaemons(r); });
     case MsgType::kGetConns:
-      return Serve<Empty>(type, payload, [this](const Empty& r) { return GetConns(r); });
+      return Serve<ConnCursor>(type, payload, [this](const ConnCursor& r) { return GetConns(r); });
     case MsgType::kGetDataPlane:
       return Serve<Empty>(type, payload, [this](const Empty& r) { return GetDataPlane(r); });
     case MsgType::kBatch:
@@ -289,10 +289,11 @@ Result<DaemonList> Handlers::GetDaemons(const Empty&) {
   return list;
 }
 
-Result<ConnList> Handlers::GetConns(const Empty&) {
-  ConnList list;
-  if (conns_) list.conns = conns_();
-  return list;
+Result<ConnList> Handlers::GetConns(const ConnCursor& cursor) {
+  if (!conns_) return ConnList{};
+  ConnCursor c = cursor;
+  if (c.max == 0 || c.max > kConnPageMax) c.max = kConnPageMax;
+  return conns_(c);
 }
 
 Result<DataPlaneInfo> Handlers::GetDataPlane(const Empty&) {

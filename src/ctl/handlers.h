@@ -14,7 +14,7 @@
 // The sync daemon requests (--start-daemon/--stop-daemon/-L --daemon) fill in the kernel's
 // defaults, start and stop the sync threads through SyncControl, and report what runs.
 //
-//   Handlers h(manager, timeouts, 1 << 20, [&] { return dataplane.ListConns(); });
+//   Handlers h(manager, timeouts, 1 << 20, [&](const ConnCursor& c) { return dataplane.ListConns(c); });
 //   UnixServer server(options, [&](uint16_t t, auto p) { return h.Handle(t, p); });
 #pragma once
 
@@ -40,8 +40,8 @@ class SyncControl {
   virtual Status Stop(uint32_t state) = 0;
 };
 
-// Lists the live connections and templates (the data plane's workers); may be empty.
-using ConnLister = std::function<std::vector<ConnRecord>()>;
+// Lists the live connections and templates (the data plane's workers): one page from the cursor (its max already within kConnPageMax).
+using ConnLister = std::function<ConnList(const ConnCursor&)>;
 // Describes the data plane: its packet I/O and what each worker serves and counted.
 using DataPlaneDescriber = std::function<DataPlaneInfo()>;
 // Takes what ipvs-healthd reports of its real servers (kReportHealth).
@@ -74,7 +74,7 @@ class Handlers {
   Result<Empty> StartDaemon(const DaemonConfig& config);
   Result<Empty> StopDaemon(const DaemonStop& stop);
   Result<DaemonList> GetDaemons(const Empty&);
-  Result<ConnList> GetConns(const Empty&);
+  Result<ConnList> GetConns(const ConnCursor& cursor);
   Result<DataPlaneInfo> GetDataPlane(const Empty&);
   Result<BatchReply> Batch(const BatchRequest& req);
   Result<Empty> ReportHealth(const HealthReport& report);

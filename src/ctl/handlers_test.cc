@@ -26,7 +26,7 @@ Result<std::unique_ptr<core::Scheduler>> FakeFactory(std::string_view name, uint
 
 class HandlersTest : public ::testing::Test {
  protected:
-  HandlersTest() : manager_(FakeFactory), handlers_(manager_, timeouts_, 4096, [this] { return conns_; }) {}
+  HandlersTest() : manager_(FakeFactory), handlers_(manager_, timeouts_, 4096, [this](const ConnCursor& c) { return Page(c); }) {}
 
   // Sends a request through Handle() and returns (errcode, payload).
   template <typename Req>
@@ -69,7 +69,19 @@ class HandlersTest : public ::testing::Test {
 
   core::Timeouts timeouts_;
   core::ServiceManager manager_;
+  // Pages of conns_ as the data plane makes them: part 0 only, slot = the index of the next.
+  ConnList Page(const ConnCursor& c) {
+    pages_asked_.push_back(c);
+    ConnList page;
+    for (uint32_t i = c.slot; i < conns_.size() && page.conns.size() < c.max; ++i) page.conns.push_back(conns_[i]);
+    const uint32_t next = c.slot + static_cast<uint32_t>(page.conns.size());
+    page.more = next < conns_.size();
+    page.next = ConnCursor{0, next, 0};
+    return page;
+  }
+
   std::vector<ConnRecord> conns_;
+  std::vector<ConnCursor> pages_asked_;
   Handlers handlers_;
 };
 
@@ -186,8 +198,8 @@ TEST_F(HandlersTest, SyncDaemonConfigurationIsStored) {
   EXPECT_TRUE(Get<DaemonList>(MsgType::kGetDaemons, Empty{}).daemons.empty());
 }
 
-TEST_F(HandlersTest, ConnectionListComesFromTheHook) {
-  EXPECT_TRUE(Get<ConnList>(MsgType::kGetConns, Empty{}).conns.empty());
+TEST_F(HandlersTest, ConnectionListComesFromTheHookOnePageAtATime) {
+  EXPECT_TRUE(Get<ConnList>(MsgType::kGetConns, ConnCursor{}).conns.empty());
   ConnRecord c;
   c.protocol = 6;
   c.client = {*net::IpAddr::Parse("198.18.1.1"), 40000};
@@ -196,15 +208,27 @@ TEST_F(HandlersTest, ConnectionListComesFromTheHook) {
   c.state = "ESTABLISHED";
   c.expires = 899;
   conns_ = {c, c};
-  auto list = Get<ConnList>(MsgType::kGetConns, Empty{});
+  auto list = Get<ConnList>(MsgType::kGetConns, ConnCursor{});
   ASSERT_EQ(list.conns.size(), 2u);
   EXPECT_EQ(list.conns[0], c);
+  EXPECT_FALSE(list.more);
+
+  // A page never holds more than asked, nor more than kConnPageMax whatever is asked.
+  conns_.assign(kConnPageMax + 10, c);
+  auto first = Get<ConnList>(MsgType::kGetConns, ConnCursor{0, 0, 100000});
+  EXPECT_EQ(first.conns.size(), kConnPageMax);
+  EXPECT_TRUE(first.more);
+  EXPECT_EQ(pages_asked_.back().max, kConnPageMax);
+  auto second = Get<ConnList>(MsgType::kGetConns, first.next);
+  EXPECT_EQ(second.conns.size(), 10u);
+  EXPECT_FALSE(second.more);
+  EXPECT_EQ(Get<ConnList>(MsgType::kGetConns, ConnCursor{0, 0, 3}).conns.size(), 3u);
 }
 
 TEST_F(HandlersTest, DataPlaneComesFromItsHookAndIsNoneWithout) {
   EXPECT_EQ(Get<DataPlaneInfo>(MsgType::kGetDataPlane, Empty{}), DataPlaneInfo{});
   DataPlaneInfo d{"AF_PACKET fanout", {WorkerInfo{0, {{"eth0", kEveryQueue}}, 1, 2, 3, 4, 5, 6}}};
-  Handlers with_data_plane(manager_, timeouts_, 4096, [] { return std::vector<ConnRecord>{}; }, nullptr,
+  Handlers with_data_plane(manager_, timeouts_, 4096, [](const ConnCursor&) { return ConnList{}; }, nullptr,
                            [&] { return d; });
   std::vector<uint8_t> frame = with_data_plane.Handle(static_cast<uint16_t>(MsgType::kGetDataPlane), {});
   auto got = DecodePayload<DataPlaneInfo>(std::vector<uint8_t>(frame.begin() + kHeaderSize, frame.end()));

@@ -35,8 +35,14 @@ inline constexpr uint16_t kReplyBit = 0x8000;
 inline constexpr uint32_t kMaxRequestPayload = 64 * 1024;
 // A batch carries a whole saved table (10 000 services of 10 real servers take about 6 MB).
 inline constexpr uint32_t kMaxBatchPayload = 64u << 20;
-// Replies carry whole tables (the connection list of a full table); the client refuses more.
+// Replies carry whole service tables (a connection listing comes in pages); the client
+// refuses more.
 inline constexpr uint32_t kMaxReplyPayload = 512u << 20;
+// The longest timeout any request may set, in seconds: ipvsadm's MAX_TIMEOUT (31 days). The
+// data plane counts time in 1/16 s in 32 bits, so a far larger one would wrap to "expired".
+inline constexpr uint32_t kMaxTimeout = 86400 * 31;
+// The largest sync message: a UDP datagram over IPv4 (ipvsadm's limit for --sync-maxlen).
+inline constexpr uint16_t kMaxSyncMaxlen = 65535 - 20 - 8;
 // Longest scheduler / persistence-engine / interface names, as the kernel's
 // IP_VS_SCHEDNAME_MAXLEN, IP_VS_PENAME_MAXLEN and IP_VS_IFNAME_MAXLEN (including the NUL).
 inline constexpr size_t kSchedNameMax = 16;
@@ -63,7 +69,7 @@ enum class MsgType : uint16_t {
   kStartDaemon = 14,  // DaemonConfig -> Empty
   kStopDaemon = 15,   // DaemonStop -> Empty
   kGetDaemons = 16,   // Empty -> DaemonList
-  kGetConns = 17,     // Empty -> ConnList
+  kGetConns = 17,     // ConnCursor -> ConnList (one page)
   kGetDataPlane = 18, // Empty -> DataPlaneInfo
   kBatch = 19,        // BatchRequest -> BatchReply
   kReportHealth = 20, // HealthReport -> Empty
@@ -243,8 +249,23 @@ struct ConnRecord {
   friend bool operator==(const ConnRecord&, const ConnRecord&) = default;
 };
 
+// Where a page of the connection listing starts: the daemon's own position in its tables
+// (part: the template table, then one per worker; slot: an entry index), opaque to clients.
+// A listing is paged so that neither side ever holds a whole table of millions of entries as
+// one reply; like /proc/net/ip_vs_conn read in pieces, entries that come or go between pages
+// may be missed or shown twice.
+struct ConnCursor {
+  uint32_t part = 0;
+  uint32_t slot = 0;
+  uint32_t max = 0;  // the most entries wanted; 0 or more than kConnPageMax: kConnPageMax
+  friend bool operator==(const ConnCursor&, const ConnCursor&) = default;
+};
+inline constexpr uint32_t kConnPageMax = 4096;
+
 struct ConnList {
   std::vector<ConnRecord> conns;
+  uint8_t more = 0;  // another page follows, from `next`
+  ConnCursor next;
   friend bool operator==(const ConnList&, const ConnList&) = default;
 };
 

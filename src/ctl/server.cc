@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -88,6 +89,9 @@ void UnixServer::Close() {
 
 Status UnixServer::PollOnce(int timeout_ms, const sigset_t* sigmask) {
   if (listen_fd_ < 0) return MakeError(EBADF, "server is not listening");
+  CloseIdle(Clock::now());
+  // Waking up in time to close the next idle client is not needed: it is closed at the next
+  // round or when a new client needs its place.
   std::vector<pollfd> fds;
   fds.reserve(clients_.size() + 1);
   fds.push_back({listen_fd_, POLLIN, 0});
@@ -134,17 +138,35 @@ Status UnixServer::PollOnce(int timeout_ms, const sigset_t* sigmask) {
   return Ok();
 }
 
+void UnixServer::CloseIdle(Clock::time_point now) {
+  std::erase_if(clients_, [&](const Client& c) {
+    if (now - c.last_progress < options_.idle_timeout) return false;
+    ::close(c.fd);
+    return true;
+  });
+}
+
+void UnixServer::EvictIdlest(Clock::time_point now) {
+  auto idlest = std::min_element(clients_.begin(), clients_.end(), [](const Client& a, const Client& b) {
+    return a.last_progress < b.last_progress;
+  });
+  if (idlest == clients_.end()) return;
+  Log(LogLevel::kWarning, "ctl: %zu clients connected; closing the one idle for %lld ms to serve a new one",
+      clients_.size(),
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(now - idlest->last_progress).count()));
+  ::close(idlest->fd);
+  clients_.erase(idlest);
+}
+
 void UnixServer::Accept() {
   for (;;) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: drained; anything else: the client went away already
-    if (clients_.size() >= options_.max_clients) {
-      Log(LogLevel::kWarning, "ctl: too many clients (%zu), refusing one", clients_.size());
-      ::close(fd);
-      continue;
-    }
+    const Clock::time_point now = Clock::now();
+    if (clients_.size() >= options_.max_clients) EvictIdlest(now);
     Client c;
     c.fd = fd;
+    c.last_progress = now;
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != options_.allowed_uid) {
@@ -168,6 +190,7 @@ bool UnixServer::OnReadable(Client& c) {
   ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
   if (n == 0) return false;  // disconnected, possibly mid-request: nothing was applied
   if (n < 0) return errno == EAGAIN || errno == EINTR;
+  c.last_progress = Clock::now();
   c.in.insert(c.in.end(), buf, buf + n);
   ProcessInput(c);
   // Flush straight away; PollOnce waits for POLLOUT only if the socket is full.
@@ -178,6 +201,7 @@ bool UnixServer::OnWritable(Client& c) {
   while (c.out_pos < c.out.size()) {
     ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) return errno == EAGAIN || errno == EINTR;
+    c.last_progress = Clock::now();
     c.out_pos += static_cast<size_t>(n);
   }
   c.out.clear();

@@ -12,6 +12,10 @@
 //     and the connection is closed (the framing can no longer be trusted);
 //   - an unknown type or an undecodable payload gets an error reply and the connection stays;
 //   - a client that disconnects mid-request is simply forgotten;
+//   - a client that makes no progress (sends nothing, or reads none of its reply) for
+//     idle_timeout is disconnected, and when max_clients are connected a new client takes the
+//     place of the one idle longest, so idle connections can neither pile up nor lock ipvsadm
+//     and ipvs-healthd out;
 //   - a handler that throws gets ENOMEM / EIO back instead of taking the daemon down.
 #pragma once
 
@@ -20,6 +24,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -31,6 +36,8 @@
 
 namespace ipvsd::ctl {
 
+inline constexpr std::chrono::milliseconds kDefaultIdleTimeout{30'000};
+
 // Turns one request (a known type, its complete payload) into a complete reply frame.
 using RequestHandler = std::function<std::vector<uint8_t>(uint16_t type, std::span<const uint8_t> payload)>;
 
@@ -39,6 +46,7 @@ struct ServerOptions {
   uid_t allowed_uid = 0;
   size_t max_clients = 128;
   uint32_t max_payload = kMaxRequestPayload;
+  std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
 };
 
 class UnixServer {
@@ -66,8 +74,11 @@ class UnixServer {
   const std::string& path() const { return options_.path; }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
   struct Client {
     int fd = -1;
+    Clock::time_point last_progress;  // the last byte received or sent
     bool reading = true;            // false once the connection is to be closed after `out`
     std::vector<uint8_t> in;
     std::vector<uint8_t> out;
@@ -75,6 +86,10 @@ class UnixServer {
   };
 
   void Accept();
+  // Closes the clients that made no progress for idle_timeout.
+  void CloseIdle(Clock::time_point now);
+  // Closes the client idle longest to make room for a new one.
+  void EvictIdlest(Clock::time_point now);
   // Returns false when the client is gone.
   bool OnReadable(Client& c);
   bool OnWritable(Client& c);

@@ -1,5 +1,6 @@
 #include "ctl/server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include "ctl/client.h"
 #include "ctl/codec.h"
@@ -34,8 +36,11 @@ class ServerTest : public ::testing::Test {
 
   void Start(uid_t allowed_uid = 0) {
     ServerOptions o;
-    o.path = path_;
     o.allowed_uid = allowed_uid;
+    Start(o);
+  }
+  void Start(ServerOptions o) {
+    o.path = path_;
     server_ = std::make_unique<UnixServer>(o, [this](uint16_t type, std::span<const uint8_t> payload) {
       served_++;
       if (type == static_cast<uint16_t>(MsgType::kGetTimeouts)) {
@@ -214,6 +219,54 @@ TEST_F(ServerTest, ClientThatDisconnectsMidRequestIsForgotten) {
   EXPECT_EQ(served_.load(), before + 1);
   for (int i = 0; i < 50 && server_->client_count() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(server_->client_count(), 0u);
+}
+
+// True when the server closed fd within timeout_ms (recv sees the end of the stream).
+bool ClosedByServer(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) != 1) return false;
+  uint8_t byte;
+  return ::recv(fd, &byte, 1, 0) == 0;
+}
+
+TEST_F(ServerTest, ClientsThatMakeNoProgressAreClosedAfterTheIdleTimeout) {
+  ServerOptions o;
+  o.idle_timeout = std::chrono::milliseconds(300);
+  Start(o);
+  int idle = RawConnect();
+  int half_request = RawConnect();
+  std::vector<uint8_t> frame = EncodeRequest(MsgType::kGetTimeouts, Empty{});
+  ASSERT_EQ(::send(half_request, frame.data(), kHeaderSize / 2, 0), static_cast<ssize_t>(kHeaderSize / 2));
+  auto busy = Client::Connect(path_);
+  ASSERT_TRUE(busy.ok());
+  // The busy client makes progress every 100 ms and outlives the others.
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(busy->GetTimeouts().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(ClosedByServer(idle, 1000));
+  EXPECT_TRUE(ClosedByServer(half_request, 1000));
+  EXPECT_TRUE(busy->GetTimeouts().ok());
+  ::close(idle);
+  ::close(half_request);
+}
+
+TEST_F(ServerTest, WhenFullANewClientTakesThePlaceOfTheIdlest) {
+  ServerOptions o;
+  o.max_clients = 4;
+  Start(o);
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(RawConnect());
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));  // distinct ages
+  }
+  auto c = Client::Connect(path_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->GetTimeouts().ok());
+  EXPECT_TRUE(ClosedByServer(idle[0], 1000));
+  pollfd p{idle[3], POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 100), 0);  // the youngest idle client is still connected
+  for (int fd : idle) ::close(fd);
 }
 
 TEST_F(ServerTest, WrongUidGetsEperm) {

@@ -42,7 +42,7 @@ Daemon::Daemon(Options options)
       services_(sched::MakeScheduler),
       sync_(settings_),
       start_time_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()),
-      handlers_(services_, timeouts_, options_.conn_max, [this] { return ListConns(); }, &sync_,
+      handlers_(services_, timeouts_, options_.conn_max, [this](const ctl::ConnCursor& c) { return ListConns(c); }, &sync_,
                 [this] { return data_plane_ ? data_plane_->Describe() : ctl::DataPlaneInfo{}; },
                 [this](const ctl::HealthReport& r) { OnHealthReport(r); }),
       server_(ctl::ServerOptions{options_.socket_path},
@@ -63,9 +63,9 @@ void Daemon::OnHealthReport(const ctl::HealthReport& report) {
   health_board_.Report(entries);
 }
 
-std::vector<ctl::ConnRecord> Daemon::ListConns() {
+ctl::ConnList Daemon::ListConns(const ctl::ConnCursor& from) {
   if (!data_plane_) return {};
-  return data_plane_->ListConns();
+  return data_plane_->ListConns(from);
 }
 
 void Daemon::EstimatorTick() {

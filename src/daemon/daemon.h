@@ -68,8 +68,8 @@ struct Options {
 class DataPlane {
  public:
   virtual ~DataPlane() = default;
-  // Every connection and persistence template of every worker.
-  virtual std::vector<ctl::ConnRecord> ListConns() = 0;
+  // A page of the connections and persistence templates of every worker (from.max at most).
+  virtual ctl::ConnList ListConns(const ctl::ConnCursor& from) = 0;
   // The packet I/O and, per worker, what it serves and counted.
   virtual ctl::DataPlaneInfo Describe() = 0;
   // The same and more for /metrics and the status page, read from the workers' counters
@@ -118,7 +118,7 @@ class Daemon {
 
  private:
   metrics::HttpReply ServeHttp(const metrics::HttpRequest& request);
-  std::vector<ctl::ConnRecord> ListConns();
+  ctl::ConnList ListConns(const ctl::ConnCursor& from);
   void OnHealthReport(const ctl::HealthReport& report);
   void EstimatorTick();
   // Tells the data plane about a table it has not seen yet.

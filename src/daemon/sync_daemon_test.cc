@@ -26,7 +26,7 @@ namespace {
 // One worker whose sync queue the test fills.
 class FakeDataPlane final : public DataPlane {
  public:
-  std::vector<ctl::ConnRecord> ListConns() override { return {}; }
+  ctl::ConnList ListConns(const ctl::ConnCursor&) override { return {}; }
   ctl::DataPlaneInfo Describe() override { return {}; }
   std::vector<WorkerView> ObserveWorkers() override { return {}; }
   BackendView ObserveBackend() override { return {}; }

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "daemon/traffic_filter_builder.h"
+#include "dataplane/conn_listing.h"
 
 namespace ipvsd::daemon {
 namespace {
@@ -128,6 +129,15 @@ bool WorkerPool::PushSyncIn(const core::SyncRecord& r) {
 }
 
 template <typename T>
+std::optional<T> WorkerPool::AskWorker(size_t index, std::function<T(dataplane::Worker&)> ask) {
+  auto promise = std::make_shared<std::promise<T>>();
+  std::future<T> answer = promise->get_future();
+  workers_[index]->Post([promise, ask](dataplane::Worker& self) { promise->set_value(ask(self)); });
+  if (answer.wait_for(kTaskTimeout) != std::future_status::ready) return std::nullopt;
+  return answer.get();
+}
+
+template <typename T>
 std::vector<std::optional<T>> WorkerPool::AskEveryWorker(std::function<T(dataplane::Worker&)> ask) {
   std::vector<std::future<T>> answers;
   for (auto& w : workers_) {
@@ -146,20 +156,37 @@ std::vector<std::optional<T>> WorkerPool::AskEveryWorker(std::function<T(datapla
   return out;
 }
 
-std::vector<ctl::ConnRecord> WorkerPool::ListConns() {
+ctl::ConnList WorkerPool::ListConns(const ctl::ConnCursor& from) {
+  // Part 0 is the persistence templates all workers share, part 1 + w worker w's connections.
   const Ticks now = clock_->NowTicks();
-  std::vector<dataplane::ConnSnapshot> all;
-  {
-    std::lock_guard lock(templates_->mutex());
-    dataplane::AppendSnapshots(templates_->table(), now, &all);
+  const size_t parts = workers_.size() + 1;
+  ctl::ConnList out;
+  ctl::ConnCursor at = from;
+  while (at.part < parts && out.conns.size() < from.max) {
+    const size_t want = from.max - out.conns.size();
+    const uint32_t slot = at.slot;
+    std::optional<dataplane::SnapshotPage> page;
+    if (at.part == 0) {
+      std::lock_guard lock(templates_->mutex());
+      page = dataplane::SnapshotPageOf(templates_->table(), now, slot, want);
+    } else {
+      page = AskWorker<dataplane::SnapshotPage>(at.part - 1, [now, slot, want](dataplane::Worker& self) {
+        return dataplane::SnapshotPageOf(self.conns(), now, slot, want);
+      });
+    }
+    // A worker that does not answer in time is skipped, as in every listing.
+    if (page) {
+      for (const dataplane::ConnSnapshot& s : page->entries) out.conns.push_back(ToRecord(s));
+    }
+    if (page && page->more) {
+      at.slot = page->next;
+    } else {
+      ++at.part;
+      at.slot = 0;
+    }
   }
-  for (auto& part : AskEveryWorker<std::vector<dataplane::ConnSnapshot>>(
-           [now](dataplane::Worker& self) { return self.ListConns(now); })) {
-    if (part) all.insert(all.end(), part->begin(), part->end());
-  }
-  std::vector<ctl::ConnRecord> out;
-  out.reserve(all.size());
-  for (const dataplane::ConnSnapshot& s : all) out.push_back(ToRecord(s));
+  out.more = at.part < parts;
+  out.next = at;
   return out;
 }
 

@@ -51,7 +51,7 @@ class WorkerPool final : public DataPlane {
   // reason, ring overruns): the figures to look at when traffic went missing.
   void Stop();
 
-  std::vector<ctl::ConnRecord> ListConns() override;
+  ctl::ConnList ListConns(const ctl::ConnCursor& from) override;
   ctl::DataPlaneInfo Describe() override;
   std::vector<WorkerView> ObserveWorkers() override;
   BackendView ObserveBackend() override;
@@ -70,6 +70,9 @@ class WorkerPool final : public DataPlane {
   void Run(size_t index);
   // Runs `ask` on every worker's thread and collects the answers in worker order; a worker
   // that does not answer within a timeout gives none.
+  // Runs `ask` on worker `index`'s thread; nullopt when it does not answer in time.
+  template <typename T>
+  std::optional<T> AskWorker(size_t index, std::function<T(dataplane::Worker&)> ask);
   template <typename T>
   std::vector<std::optional<T>> AskEveryWorker(std::function<T(dataplane::Worker&)> ask);
 

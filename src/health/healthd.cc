@@ -30,11 +30,15 @@ constexpr uint64_t kMetricsRefreshNs = 500'000'000;
 // health pages, and a larger reply is cut off and judged as it is).
 constexpr size_t kMaxHttpReply = 4u << 20;
 
+// A control request ipvsd has not answered in this time fails (and is retried once on a new
+// connection): a stalled daemon must not freeze the checks.
+constexpr std::chrono::milliseconds kCtlTimeout{5000};
+
 Error SysError(const std::string& what) { return MakeError(errno, what + ": " + std::strerror(errno)); }
 
 bool IsTransportError(int code) {
   return code == EPIPE || code == ECONNRESET || code == ENOTCONN || code == EBADF || code == ECONNREFUSED ||
-         code == EPROTO;
+         code == EPROTO || code == ETIMEDOUT;
 }
 
 std::string RsName(const VirtualServerPool& pool, size_t rs) { return pool.servers()[rs].cfg.Name(); }
@@ -118,7 +122,7 @@ Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv) {
 }
 
 Status CtlOps::Connect() {
-  auto c = ctl::Client::Connect(path_);
+  auto c = ctl::Client::Connect(path_, kCtlTimeout);
   if (!c) return c.error();
   client_.emplace(std::move(*c));
   return Ok();

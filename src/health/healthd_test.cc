@@ -102,7 +102,7 @@ class CtlOpsTest : public ::testing::Test {
  protected:
   CtlOpsTest()
       : manager_(AnySchedulerFactory),
-        handlers_(manager_, timeouts_, 4096, [] { return std::vector<ctl::ConnRecord>{}; }, nullptr, {},
+        handlers_(manager_, timeouts_, 4096, [](const ctl::ConnCursor&) { return ctl::ConnList{}; }, nullptr, {},
                   [this](const ctl::HealthReport& report) {
                     std::lock_guard lock(mutex_);
                     reports_.push_back(Describe(report));

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -218,6 +219,39 @@ void ManyIdleClients() {
   for (int fd : fds) ::close(fd);
 }
 
+// More idle connections than the server takes (128) cannot lock a real client out: the one
+// idle longest makes room.
+void IdleClientsCannotLockOut() {
+  std::vector<int> fds;
+  for (int i = 0; i < 200; ++i) fds.push_back(Connect());
+  for (int round = 0; round < 3; ++round) {
+    auto c = Client::Connect(g_path, std::chrono::seconds(5));
+    Check(c.ok() && c->GetInfo().ok(), "serves a new client with 200 idle connections open");
+  }
+  for (int fd : fds) ::close(fd);
+}
+
+// ipvsadm caps timeouts at 2678400 s; a client that does not must get EINVAL, not a timeout
+// that wraps to immediate expiry. ctl_robustness.sh checks that the timeouts did not change.
+void TimeoutsOutOfRange() {
+  auto c = Client::Connect(g_path);
+  if (!c.ok()) {
+    Check(false, "connects for the timeout checks");
+    return;
+  }
+  Check(c->SetTimeouts(TimeoutsMsg{1u << 28, 0, 0}).error().code == EINVAL, "--set 2^28 s: EINVAL");
+  Check(c->SetTimeouts(TimeoutsMsg{0, 0, kMaxTimeout + 1}).error().code == EINVAL, "udp timeout 2678401 s: EINVAL");
+  ServiceSpec spec;
+  spec.key.family = net::Family::kInet;
+  spec.key.protocol = 6;
+  spec.key.addr = net::RawAddr::FromV4(0xc6120009);  // 198.18.0.9
+  spec.key.port = 80;
+  spec.sched_name = "rr";
+  spec.flags = 1;  // IP_VS_SVC_F_PERSISTENT
+  spec.timeout = 1u << 30;
+  Check(c->AddService(spec).error().code == EINVAL, "persistence timeout 2^30 s: EINVAL");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,6 +266,8 @@ int main(int argc, char** argv) {
   DisconnectsMidRequest();
   RandomGarbage();
   ManyIdleClients();
+  IdleClientsCannotLockOut();
+  TimeoutsOutOfRange();
   auto c = Client::Connect(g_path);
   Check(c.ok() && c->GetInfo().ok(), "daemon alive at the end");
   return g_failures == 0 ? 0 : 1;
