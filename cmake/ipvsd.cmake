@@ -2,9 +2,18 @@
 #   One library per folder: every *.cc beside the CMakeLists.txt except *_test.cc, *_bench.cc
 #   and, with PROGRAM, main.cc, which becomes the executable `binary` linked with the library
 #   (thin main()s: the program's logic stays in the tested library). Every *_test.cc of the
-#   folder goes into one GoogleTest binary NAME_test, registered with ctest under the label
-#   "unit". Dependencies are PUBLIC and point one way (DESIGN.md); tools/check_layering.sh
-#   checks the #include lines against the same order.
+#   folder goes into one GoogleTest binary NAME_test whose tests are registered with ctest one
+#   by one (NAME.Suite.Test, label "unit"), so that a test that calls GTEST_SKIP shows as
+#   skipped, not passed. Dependencies are PUBLIC and point one way (DESIGN.md);
+#   tools/check_layering.sh checks the #include lines against the same order.
+include(GoogleTest)
+
+# Registers every test of the GoogleTest binary `target` with ctest as PREFIX.Suite.Test,
+# label "unit"; the list is read from the binary when ctest runs.
+function(ipvsd_unit_tests target prefix)
+  gtest_discover_tests(${target} TEST_PREFIX ${prefix}. DISCOVERY_MODE PRE_TEST PROPERTIES LABELS unit)
+endfunction()
+
 function(ipvsd_library name)
   cmake_parse_arguments(ARG "" "PROGRAM" "DEPS;EXTRA_LIBS;TEST_LIBS" ${ARGN})
   file(GLOB all_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
@@ -35,7 +44,6 @@ function(ipvsd_library name)
     add_executable(${name}_test ${test_srcs})
     target_link_libraries(${name}_test PRIVATE ${target} ipvsd_testing ${ARG_TEST_LIBS}
                           GTest::gtest GTest::gmock GTest::gtest_main)
-    add_test(NAME ${name}_test COMMAND ${name}_test)
-    set_tests_properties(${name}_test PROPERTIES LABELS unit)
+    ipvsd_unit_tests(${name}_test ${name})
   endif()
 endfunction()

@@ -7,6 +7,10 @@
 # the weight and the share come back. A second service whose "agents" never answer (a port
 # where e2e_peer waits for a line) keeps its weights and healthd keeps running.
 # The cgroups are created under /sys/fs/cgroup and removed on every exit path.
+# E2E_CGROUP picks the hierarchy: v1, v2, or auto (default): v2 on a cgroup-v2-only system
+# (Debian 12's default), else v1. Under v2 each server's cgroup gets cpu.max = half a CPU; a
+# hybrid system (v1 controllers, v2 at /sys/fs/cgroup/unified) cannot enable the cpu
+# controller in v2, so there the v2 run is skipped.
 # Usage: test_health_feedback.sh BINDIR
 source "$(dirname "$0")/netns_lib.sh"
 e2e_init feedback "${1:?usage: test_health_feedback.sh BINDIR}"
@@ -14,9 +18,27 @@ e2e_init feedback "${1:?usage: test_health_feedback.sh BINDIR}"
 
 readonly cg_name="ipvsd-feedback-$$"
 readonly cg_root=/sys/fs/cgroup
-for ctrl in cpu cpuacct memory; do
-  [ -w "$cg_root/$ctrl" ] || e2e_skip "needs the cgroup v1 $ctrl controller at $cg_root/$ctrl"
-done
+cg_mode=${E2E_CGROUP:-auto}
+if [ "$cg_mode" = auto ]; then
+  if [ -f "$cg_root/cgroup.controllers" ]; then cg_mode=v2; else cg_mode=v1; fi
+fi
+case $cg_mode in
+  v1)
+    for ctrl in cpu cpuacct memory; do
+      [ -w "$cg_root/$ctrl" ] || e2e_skip "needs the cgroup v1 $ctrl controller at $cg_root/$ctrl"
+    done
+    ;;
+  v2)
+    if [ -f "$cg_root/cgroup.controllers" ]; then cg_v2=$cg_root; else cg_v2=$cg_root/unified; fi
+    [ -w "$cg_v2/cgroup.procs" ] || e2e_skip "needs a writable cgroup v2 hierarchy at $cg_root or $cg_root/unified"
+    # The servers' CPU quotas need the cpu controller in the v2 hierarchy.
+    grep -qw cpu "$cg_v2/cgroup.subtree_control" || { echo +cpu >"$cg_v2/cgroup.subtree_control"; } 2>/dev/null || true
+    grep -qw cpu "$cg_v2/cgroup.subtree_control" ||
+      e2e_skip "the cpu controller cannot be enabled in cgroup v2 at $cg_v2 (bound to v1 on this hybrid system)"
+    e2e_log "cgroup v2 at $cg_v2"
+    ;;
+  *) e2e_die "E2E_CGROUP must be v1, v2 or auto" ;;
+esac
 readonly burn_seconds=25
 BURNER=
 CGROUPS=()
@@ -42,9 +64,16 @@ fb_exit() {
 }
 trap fb_exit EXIT
 
-# cg_make I: rs I's cgroup in cpu, cpuacct and memory, CPU quota half a CPU.
+# cg_make I: rs I's cgroup (v1: in cpu, cpuacct and memory), CPU quota half a CPU.
 cg_make() {
   local ctrl dir
+  if [ "$cg_mode" = v2 ]; then
+    dir="$cg_v2/$cg_name-rs$1"
+    mkdir "$dir"
+    CGROUPS+=("$dir")
+    echo "50000 100000" >"$dir/cpu.max"
+    return
+  fi
   for ctrl in cpu cpuacct memory; do
     dir="$cg_root/$ctrl/$cg_name-rs$1"
     mkdir "$dir"
@@ -52,6 +81,19 @@ cg_make() {
   done
   echo 100000 >"$cg_root/cpu/$cg_name-rs$1/cpu.cfs_period_us"
   echo 50000 >"$cg_root/cpu/$cg_name-rs$1/cpu.cfs_quota_us"
+}
+
+# burn: a CPU burner in rs1's cgroup for at most burn_seconds; BURNER is its pid.
+burn() {
+  local join
+  if [ "$cg_mode" = v2 ]; then
+    join="echo \$\$ >$cg_v2/$cg_name-rs1/cgroup.procs"
+  else
+    join="echo \$\$ >$cg_root/cpu/$cg_name-rs1/tasks; echo \$\$ >$cg_root/cpuacct/$cg_name-rs1/tasks"
+  fi
+  timeout --kill-after=2 "$burn_seconds" sh -c "$join; while :; do :; done" >"$E2E_WORK/burner.log" 2>&1 &
+  BURNER=$!
+  E2E_PIDS+=("$BURNER")
 }
 
 readonly rs1=$(e2e_rs_ip 1) rs2=$(e2e_rs_ip 2) rs3=$(e2e_rs_ip 3)
@@ -146,11 +188,7 @@ e2e_check "idle: rs1 has a third of the connections" e2e_expect_eq "rs1" "$(coun
 
 e2e_log "burner in rs1's cgroup for at most $burn_seconds s"
 # Started outside the namespaces (it needs no network, but the cgroup mounts).
-timeout --kill-after=2 "$burn_seconds" sh -c \
-  "echo \$\$ >$cg_root/cpu/$cg_name-rs1/tasks; echo \$\$ >$cg_root/cpuacct/$cg_name-rs1/tasks; while :; do :; done" \
-  >"$E2E_WORK/burner.log" 2>&1 &
-BURNER=$!
-E2E_PIDS+=("$BURNER")
+burn
 e2e_check "busy rs1's weight drops to 4 or less" wait_weight 8080 1 "<=" 4 200
 e2e_check "the idle servers stay at 20" e2e_expect_eq "rs2 rs3" "$(weight_of 8080 2) $(weight_of 8080 3)" "20 20"
 grep "agent of $rs1:8080" "$E2E_WORK/healthd.log" | tail -n 1 | sed 's/^/        /'
