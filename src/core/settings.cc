@@ -31,6 +31,14 @@ constexpr SysctlField kSysctlFields[] = {
      [](Settings& s, const SysctlSetting& v) { s.sync_refresh_period = static_cast<uint32_t>(v.value); }},
     {"sync_retries", 3, [](Settings& s, const SysctlSetting& v) { s.sync_retries = v.value; }},
     {"sync_persist_mode", 1, [](Settings& s, const SysctlSetting& v) { s.sync_persist_mode = v.value != 0; }},
+    // Bounded so that the reply limiter's token arithmetic cannot overflow (an hour between
+    // replies, ten million a second, are past any use).
+    {"icmp_ratelimit", 3'600'000,
+     [](Settings& s, const SysctlSetting& v) { s.icmp_ratelimit = static_cast<uint32_t>(v.value); }},
+    {"icmp_msgs_per_sec", 10'000'000,
+     [](Settings& s, const SysctlSetting& v) { s.icmp_msgs_per_sec = static_cast<uint32_t>(v.value); }},
+    {"icmp_msgs_burst", 10'000'000,
+     [](Settings& s, const SysctlSetting& v) { s.icmp_msgs_burst = static_cast<uint32_t>(v.value); }},
 };
 
 const SysctlField* FindField(std::string_view name) {

@@ -44,11 +44,24 @@ struct Settings {
   // A master sync daemon runs (ipvs->sync_state & IP_VS_STATE_MASTER): workers queue what
   // the rules pick for it.
   std::atomic<bool> sync_master_running{false};
+
+  // Limits on the replies the director makes itself (TCP resets, ICMP port unreachable and
+  // time exceeded; never fragmentation needed / packet too big), named and defaulted after
+  // the kernel's net.ipv4 ICMP sysctls (net/ipv4/icmp.c, icmp_sk_init) that limit its own
+  // ICMP errors; dataplane/reply_limiter.h says how they apply.
+  // icmp_ratelimit: milliseconds per reply to one destination prefix (/24, /48), with a
+  // burst of 6 (XRLIM_BURST_FACTOR); 0: no per-destination limit.
+  std::atomic<uint32_t> icmp_ratelimit{1000};
+  // icmp_msgs_per_sec: replies per second from the whole director, with a burst of
+  // icmp_msgs_burst; shared out among the workers. 0: no global limit.
+  std::atomic<uint32_t> icmp_msgs_per_sec{1000};
+  std::atomic<uint32_t> icmp_msgs_burst{50};
 };
 
 // One sysctl assignment, checked: `name` is one of the Settings above, `value` in its range
 // (conn_reuse_mode 0..3, sync_retries 0..3, sync_refresh_period 0..86400 seconds, the flags
-// 0 or 1); sync_threshold takes two values, "THRESHOLD PERIOD" (`second` is the period).
+// 0 or 1, icmp_ratelimit 0..3600000 ms, icmp_msgs_per_sec and icmp_msgs_burst 0..10000000);
+// sync_threshold takes two values, "THRESHOLD PERIOD" (`second` is the period).
 struct SysctlSetting {
   std::string name;
   int value = 0;

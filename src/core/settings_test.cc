@@ -9,7 +9,7 @@ TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
   Settings s;
   for (const char* a : {"conn_reuse_mode=2", "expire_nodest_conn=1", "expire_quiescent_template=1", "sloppy_tcp=1",
                         "sloppy_sctp=1", "sync_threshold=5 100", "sync_refresh_period=30", "sync_retries=2",
-                        "sync_persist_mode=1"}) {
+                        "sync_persist_mode=1", "icmp_ratelimit=250", "icmp_msgs_per_sec=20000", "icmp_msgs_burst=0"}) {
     auto setting = ParseSysctl(a);
     ASSERT_TRUE(setting.ok()) << a << ": " << setting.error().message;
     ApplySysctl(s, *setting);
@@ -24,6 +24,9 @@ TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
   EXPECT_EQ(s.sync_refresh_period, 30u);
   EXPECT_EQ(s.sync_retries, 2);
   EXPECT_TRUE(s.sync_persist_mode);
+  EXPECT_EQ(s.icmp_ratelimit, 250u);
+  EXPECT_EQ(s.icmp_msgs_per_sec, 20000u);
+  EXPECT_EQ(s.icmp_msgs_burst, 0u);
   EXPECT_EQ(ParseSysctl("sync_threshold=5 100")->Text(), "sync_threshold=5 100");
   EXPECT_EQ(ParseSysctl("sync_retries=2")->Text(), "sync_retries=2");
   ApplySysctl(s, *ParseSysctl("sloppy_tcp=0"));
@@ -34,7 +37,12 @@ TEST(SysctlTest, BadInputSaysWhatIsWrong) {
   EXPECT_EQ(ParseSysctl("sloppy_tcp").error().message, "sysctl 'sloppy_tcp' is not NAME=VALUE");
   EXPECT_EQ(ParseSysctl("sloppy_udp=1").error().message,
             "unknown sysctl 'sloppy_udp' (known: conn_reuse_mode, expire_nodest_conn, expire_quiescent_template, "
-            "sloppy_tcp, sloppy_sctp, sync_threshold, sync_refresh_period, sync_retries, sync_persist_mode)");
+            "sloppy_tcp, sloppy_sctp, sync_threshold, sync_refresh_period, sync_retries, sync_persist_mode, "
+            "icmp_ratelimit, icmp_msgs_per_sec, icmp_msgs_burst)");
+  EXPECT_EQ(ParseSysctl("icmp_ratelimit=3600001").error().message,
+            "sysctl icmp_ratelimit must be a number from 0 to 3600000, not '3600001'");
+  EXPECT_EQ(ParseSysctl("icmp_msgs_per_sec=10000001").error().message,
+            "sysctl icmp_msgs_per_sec must be a number from 0 to 10000000, not '10000001'");
   EXPECT_EQ(ParseSysctl("sloppy_tcp=2").error().message, "sysctl sloppy_tcp must be a number from 0 to 1, not '2'");
   EXPECT_EQ(ParseSysctl("conn_reuse_mode=4").error().message,
             "sysctl conn_reuse_mode must be a number from 0 to 3, not '4'");

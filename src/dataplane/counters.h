@@ -16,6 +16,9 @@ namespace ipvsd::dataplane {
 enum class DropReason : uint8_t {
   kTruncated = 0,      // shorter than a header or length says
   kBadIpHeader,
+  kBadIpChecksum,      // IPv4 header checksum wrong (net/rx_checks.h)
+  kMartianSource,      // a source no packet may come from: loopback, multicast, ... (net/rx_checks.h)
+  kMartianDestination, // a destination no packet may be received for: loopback, 0/8, ...
   kBadL4Header,
   kFragment,           // IP fragments (ipvsd does not reassemble)
   kNoDest,             // no available real server (an ICMP port unreachable went back)
@@ -25,6 +28,8 @@ enum class DropReason : uint8_t {
   kNoRoute,            // no route or unresolved neighbour towards the next hop
   kTtlExceeded,        // (an ICMP time exceeded went back)
   kTooBig,             // (an ICMP fragmentation needed / packet too big went back)
+  kReplyRateLimited,   // one of the above that the reply limits kept from being answered
+                       // (dataplane/reply_limiter.h); counted here instead of under its reason
   kNoHeadroom,
   kUnsupported,
   kAggregateToTunnel,  // a TCP aggregate (AF_PACKET --gso) for a TUN real server: not segmented here

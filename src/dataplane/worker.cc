@@ -1,6 +1,7 @@
 #include "dataplane/worker.h"
 
 #include <cstring>
+#include <random>
 
 #include "core/conn_setup.h"
 #include "core/proto_state.h"
@@ -11,6 +12,8 @@
 #include "net/headers.h"
 #include "net/icmp_error.h"
 #include "net/partial_checksum.h"
+#include "net/reply.h"
+#include "net/rx_checks.h"
 #include "net/tcp_reset.h"
 
 namespace ipvsd::dataplane {
@@ -25,7 +28,34 @@ DropReason DropOf(net::ParseStatus s) {
   }
 }
 
+DropReason DropOf(net::RxCheck c) {
+  switch (c) {
+    case net::RxCheck::kBadIpChecksum: return DropReason::kBadIpChecksum;
+    case net::RxCheck::kMartianSource: return DropReason::kMartianSource;
+    default: return DropReason::kMartianDestination;
+  }
+}
+
+// Whether Parse's status leaves the IP header's fields valid (net/packet_view.h).
+bool HasIpHeader(net::ParseStatus s) {
+  return s == net::ParseStatus::kOk || s == net::ParseStatus::kFragment || s == net::ParseStatus::kBadL4Header;
+}
+
 bool IsV6(net::Family f) { return f == net::Family::kInet6; }
+
+// Path MTU discovery is never rate limited: icmpv4_mask_allow ("Don't limit PMTU
+// discovery") and ICMPv6's default ratemask, which leaves out Packet Too Big. A client that
+// does not learn the path MTU stalls its connection for good.
+bool IsPmtuError(net::Family f, uint8_t type, uint8_t code) {
+  return IsV6(f) ? type == net::kIcmpv6PacketTooBig : type == net::kIcmpDestUnreach && code == net::kIcmpFragNeeded;
+}
+
+// The reply limiter's hash key: random, so that nobody can aim prefixes at one slot to evict
+// another's bucket (Options::hash_seed is a start time, not a secret).
+uint64_t RandomSeed() {
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) | rd();
+}
 
 // A forwarded frame with offload state (AF_PACKET --gso) leaves with it: the kernel finishes
 // its checksum, and cuts an aggregate into segments, from the partial field, which is redone
@@ -52,7 +82,8 @@ Worker::Worker(const Options& options, const Env& env)
                                    : std::make_unique<core::TemplateTable>(options.conn_capacity, ~options.hash_seed,
                                                                            env.clock->NowTicks())),
       templates_(env.templates ? env.templates : own_templates_.get()),
-      next_hops_(env.router) {
+      next_hops_(env.router),
+      reply_limiter_(RandomSeed()) {
   RefreshTable();
 }
 
@@ -174,9 +205,11 @@ void Worker::ProcessBurst(std::span<net::Frame> frames, std::span<Verdict> verdi
   may_hand_off_ = !handed_in && env_.handoff && env_.handoff->workers() > 1;
   RefreshTable();
   next_hops_.Refresh();
-  Ticks now = env_.clock->NowTicks();
+  now_ns_ = env_.clock->NowNs();
+  const auto now = static_cast<Ticks>(now_ns_ / kNsPerTick);
   net::PacketView views[net::kMaxBurst];
   net::ParseStatus status[net::kMaxBurst];
+  net::RxCheck checks[net::kMaxBurst];
   uint64_t hashes[net::kMaxBurst];
   uint32_t cursors[net::kMaxBurst];
   size_t n = frames.size() < net::kMaxBurst ? frames.size() : net::kMaxBurst;
@@ -184,10 +217,14 @@ void Worker::ProcessBurst(std::span<net::Frame> frames, std::span<Verdict> verdi
   // parse and hash every frame, prefetching its bucket; then prefetch every bucket's first
   // entry; then step past first entries that are not the packet's connection, prefetching
   // the next; then handle each frame, whose lines are by now on their way or in cache.
-  auto looked_up = [&](size_t i) { return status[i] == net::ParseStatus::kOk && !views[i].icmp_error; };
+  auto looked_up = [&](size_t i) {
+    return status[i] == net::ParseStatus::kOk && checks[i] == net::RxCheck::kOk && !views[i].icmp_error;
+  };
   for (size_t i = 0; i < n; ++i) {
     status[i] = net::Parse(frames[i].data(), frames[i].len, &views[i]);
     views[i].gso_size = frames[i].gso_size;
+    // What the kernel drops on receipt, before it reaches any hook, goes before any lookup.
+    checks[i] = HasIpHeader(status[i]) ? net::CheckReceived(views[i]) : net::RxCheck::kOk;
     if (looked_up(i)) {
       const net::PacketView& v = views[i];
       hashes[i] = conns_.HashIn(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
@@ -209,7 +246,10 @@ void Worker::ProcessBurst(std::span<net::Frame> frames, std::span<Verdict> verdi
   const uint64_t staged = conns_.changes();
   for (size_t i = 0; i < n; ++i) {
     Verdict verdict;
-    if (status[i] == net::ParseStatus::kOk) {
+    if (checks[i] != net::RxCheck::kOk) {
+      counters_.Drop(DropOf(checks[i]));
+      verdict = Verdict::kDrop;
+    } else if (status[i] == net::ParseStatus::kOk) {
       // An earlier packet of the burst made or removed a connection: the staged cursor may miss
       // it, the bucket's chain as it is now does not.
       if (looked_up(i) && conns_.changes() != staged) cursors[i] = conns_.InChain(hashes[i]);
@@ -277,6 +317,10 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     // ip_vs_in leaves such packets to the local stack, which has no socket for them and
     // answers a stray TCP segment with a reset; so does ipvsd (the kernel never sees them:
     // the backends keep service traffic from it).
+    if (net::MayReset(v) && !MayReply(v)) {
+      counters_.Drop(DropReason::kReplyRateLimited);
+      return Verdict::kDrop;
+    }
     counters_.Drop(DropReason::kNotNewConn);
     ClearOffload(f);
     if (!net::BuildTcpReset(f, v)) return Verdict::kDrop;
@@ -443,11 +487,21 @@ Verdict Worker::Transmit(net::Frame& f, const net::NextHop& hop) {
 
 Verdict Worker::ReplyIcmp(net::Frame& f, const net::PacketView& v, uint8_t type, uint8_t code, uint32_t mtu,
                           DropReason reason) {
+  // Only an error that would go out is charged (icmp_send checks what it may answer first).
+  if (!IsPmtuError(v.family, type, code) && net::MayAnswer(v) && !MayReply(v)) {
+    counters_.Drop(DropReason::kReplyRateLimited);
+    return Verdict::kDrop;
+  }
   counters_.Drop(reason);
   ClearOffload(f);
   if (!net::BuildIcmpError(f, v, type, code, mtu)) return Verdict::kDrop;
   WorkerCounters::Bump(counters_.icmp_sent);
   return Verdict::kTx;  // back out of the interface it came in on, MACs swapped
+}
+
+bool Worker::MayReply(const net::PacketView& v) {
+  const auto workers = static_cast<uint32_t>(env_.handoff ? env_.handoff->workers() : 1);
+  return reply_limiter_.Allow(v.family, v.src, now_ns_, ReplyLimits::From(*env_.settings, workers));
 }
 
 void Worker::QueueSync(core::ConnEntry& c, Ticks now) {

@@ -9,7 +9,9 @@
 // it (dataplane/handoff.h). A packet that finds its connection here is handled with no lock; one
 // that belongs to another worker is handed to it and comes back with its verdict. Persistence
 // templates are shared by all workers (core/template_table.h). Configuration arrives as
-// ServiceTable snapshots, checked once per burst.
+// ServiceTable snapshots, checked once per burst. Before any lookup, frames the kernel would
+// drop on receipt (bad IPv4 header checksum, martian addresses: net/rx_checks.h) are dropped;
+// the resets and ICMP errors a worker sends are limited (dataplane/reply_limiter.h).
 #pragma once
 
 #include <functional>
@@ -28,6 +30,7 @@
 #include "core/timeouts.h"
 #include "dataplane/counters.h"
 #include "dataplane/handoff.h"
+#include "dataplane/reply_limiter.h"
 #include "dataplane/verdict.h"
 #include "io/packet_io.h"
 #include "net/next_hop_cache.h"
@@ -131,9 +134,11 @@ class Worker {
   Verdict ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
   // Sets the next hop's Ethernet addresses and the output interface.
   Verdict Transmit(net::Frame& f, const net::NextHop& hop);
-  // Turns the frame into an ICMP error back to its sender.
+  // Turns the frame into an ICMP error back to its sender, unless the reply limits hold it.
   Verdict ReplyIcmp(net::Frame& f, const net::PacketView& v, uint8_t type, uint8_t code, uint32_t mtu,
                     DropReason reason);
+  // Whether the reply limits let one more reply of ours go to v's sender now (and charge it).
+  bool MayReply(const net::PacketView& v);
   void RefreshTable();
   void RunTasks();
   // After a client packet of c: queue what the sync rules pick for the master.
@@ -153,6 +158,8 @@ class Worker {
   uint8_t handoff_owner_[net::kMaxBurst] = {};
   uint32_t outstanding_[core::kMaxWorkers] = {};
   net::NextHopCache next_hops_;
+  uint64_t now_ns_ = 0;  // the clock as the burst at hand began
+  ReplyLimiter reply_limiter_;
   std::shared_ptr<const core::ServiceTable> table_;
   std::atomic<uint64_t> seen_generation_{0};
   WorkerCounters counters_;

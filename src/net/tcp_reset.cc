@@ -8,8 +8,12 @@
 
 namespace ipvsd::net {
 
+bool MayReset(const PacketView& orig) {
+  return orig.protocol == kProtoTcp && !(orig.tcp_flags & kTcpRst) && MayAnswer(orig);
+}
+
 uint32_t BuildTcpReset(Frame& frame, const PacketView& orig) {
-  if (orig.protocol != kProtoTcp || (orig.tcp_flags & kTcpRst) || !MayAnswer(orig)) return 0;
+  if (!MayReset(orig)) return 0;
   const auto* in = HeaderAt<TcpHdr>(orig.l4());
   uint32_t seg_len = orig.l4_len() - static_cast<uint32_t>(in->header_len());
   if (orig.tcp_flags & kTcpSyn) ++seg_len;

@@ -20,9 +20,12 @@
 
 namespace ipvsd::net {
 
-// Returns the new frame length, or 0 (frame untouched) when no reset may be sent: not TCP,
-// a RST, or a packet net/reply.h's MayAnswer refuses. `orig` must be net::Parse's view of the
-// frame; it does not describe the frame afterwards.
+// Whether a reset may answer the segment: TCP, not a RST, and a packet net/reply.h's
+// MayAnswer accepts. Lets a caller charge its reply limits only for resets it would send.
+bool MayReset(const PacketView& orig);
+
+// Returns the new frame length, or 0 (frame untouched) when no reset may be sent (!MayReset).
+// `orig` must be net::Parse's view of the frame; it does not describe the frame afterwards.
 uint32_t BuildTcpReset(Frame& frame, const PacketView& orig);
 
 }  // namespace ipvsd::net

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/service_manager.h"
@@ -120,6 +121,16 @@ class DataPlane {
     for (const net::Frame& x : f) out->emplace_back(x.data(), x.data() + x.len);
     io_.Drop(f);
     return v;
+  }
+
+  // Frames the worker counted under the drop reason of that name (as ipvsadm --json, /metrics
+  // and the status page show it); 0 for a name the worker does not know.
+  uint64_t Drops(std::string_view reason) const {
+    for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
+      const auto d = static_cast<dataplane::DropReason>(r);
+      if (reason == dataplane::DropReasonName(d)) return worker_->counters().drops_of(d);
+    }
+    return 0;
   }
 
   core::ServiceManager services_;
