@@ -11,9 +11,21 @@
 
 #include "base/clock.h"
 #include "core/conn_table.h"
-#include "dataplane/worker.h"
+#include "net/ip_addr.h"
 
 namespace ipvsd::dataplane {
+
+// One connection as `ipvsadm -Lnc` shows it.
+struct ConnSnapshot {
+  uint8_t protocol;  // 0 for fwmark templates
+  bool is_template;
+  net::Family af;
+  net::Family daf;
+  net::RawAddr caddr, vaddr, daddr;
+  uint16_t cport, vport, dport;
+  const char* state;
+  uint32_t expires_s;  // seconds left
+};
 
 struct SnapshotPage {
   std::vector<ConnSnapshot> entries;

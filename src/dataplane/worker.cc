@@ -584,23 +584,17 @@ void Worker::RunTasks() {
 
 std::vector<ConnSnapshot> Worker::ListConns(Ticks now) const {
   std::vector<ConnSnapshot> out;
-  AppendSnapshots(conns_, now, &out);
+  auto append = [&](const core::ConnTable& table) {
+    table.ForEach([&](const core::ConnEntry& e) {
+      if (e.flags & core::kConnHashed) out.push_back(SnapshotOf(e, now));
+    });
+  };
+  append(conns_);
   if (own_templates_) {
     std::lock_guard lock(own_templates_->mutex());
-    AppendSnapshots(own_templates_->table(), now, &out);
+    append(own_templates_->table());
   }
   return out;
-}
-
-void AppendSnapshots(const core::ConnTable& table, Ticks now, std::vector<ConnSnapshot>* out) {
-  out->reserve(out->size() + table.size());
-  table.ForEach([&](const core::ConnEntry& e) {
-    if (!(e.flags & core::kConnHashed)) return;
-    Ticks left = static_cast<int32_t>(e.expires - now) > 0 ? e.expires - now : 0;
-    out->push_back(ConnSnapshot{e.protocol, e.is_template(), e.af, e.daf, e.caddr, e.vaddr, e.daddr, e.cport,
-                                e.vport, e.dport, e.is_template() ? "NONE" : core::ConnStateName(e),
-                                TicksToSecondsCeil(left)});
-  });
 }
 
 void AppendSyncRecords(const core::ConnTable& table, const core::Timeouts& timeouts,

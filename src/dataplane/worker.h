@@ -28,6 +28,7 @@
 #include "core/spsc_ring.h"
 #include "core/template_table.h"
 #include "core/timeouts.h"
+#include "dataplane/conn_listing.h"
 #include "dataplane/counters.h"
 #include "dataplane/handoff.h"
 #include "dataplane/reply_limiter.h"
@@ -39,20 +40,7 @@
 
 namespace ipvsd::dataplane {
 
-// One connection as `ipvsadm -Lnc` shows it.
-struct ConnSnapshot {
-  uint8_t protocol;  // 0 for fwmark templates
-  bool is_template;
-  net::Family af;
-  net::Family daf;
-  net::RawAddr caddr, vaddr, daddr;
-  uint16_t cport, vport, dport;
-  const char* state;
-  uint32_t expires_s;  // seconds left
-};
-
-// The hashed entries of `table` as `ipvsadm -Lnc` lists them, and as a sync master sends them.
-void AppendSnapshots(const core::ConnTable& table, Ticks now, std::vector<ConnSnapshot>* out);
+// The hashed entries of `table` as a sync master sends them.
 void AppendSyncRecords(const core::ConnTable& table, const core::Timeouts& timeouts,
                        std::vector<core::SyncRecord>* out);
 

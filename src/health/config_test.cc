@@ -224,6 +224,9 @@ struct BadCase {
   const char* message;
 };
 
+// How a case reads in test output and in ctest's name (instead of its bytes).
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.message; }
+
 class ParseConfigErrors : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(ParseConfigErrors, ReportFileAndLine) {

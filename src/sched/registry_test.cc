@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct SchedulerCase {
   // dh, and sh/mh without fallback, answer "no server" when the hashed one is unusable.
   bool may_refuse;
 };
+
+// How a case reads in test output and in ctest's name (instead of its bytes).
+void PrintTo(const SchedulerCase& c, std::ostream* os) { *os << c.name << " flags " << c.flags; }
 
 std::string CaseName(const ::testing::TestParamInfo<SchedulerCase>& info) {
   std::string name(info.param.name);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include "core/service_manager.h"
@@ -41,6 +42,9 @@ struct GoldenRow {
   std::vector<uint8_t> expected;  // empty: not transmitted
   uint32_t out_ifindex = 0;
 };
+
+// How a row reads in test output and in ctest's name (instead of its bytes).
+void PrintTo(const GoldenRow& row, std::ostream* os) { *os << row.description; }
 
 PacketBuilder ClientToVip4() { return PacketBuilder().Eth(kClientMac, kDir1Mac).Ipv4("198.18.0.5", "198.19.0.1"); }
 PacketBuilder ClientToVip6() { return PacketBuilder().Eth(kClientMac, kDir1Mac).Ipv6("2001:db8:c::5", "2001:db8:f::1"); }

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,6 +108,11 @@ struct MartianRow {
   const char* dst;  // nullptr: the service's VIP of that family
   const char* reason;
 };
+
+// How a row reads in test output and in ctest's name (instead of its bytes).
+void PrintTo(const MartianRow& row, std::ostream* os) {
+  *os << row.src << " -> " << (row.dst ? row.dst : "vip") << ": " << row.reason;
+}
 
 class WorkerMartianTest : public ::testing::TestWithParam<MartianRow> {};
 

@@ -36,6 +36,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,12 @@
 #include "tests/testing/packet_builder.h"
 
 namespace ipvsd::io {
+
+// How a mode reads in test output and in ctest's name (ADL finds it beside XdpMode).
+void PrintTo(XdpMode mode, std::ostream* os) {
+  *os << (mode == XdpMode::kNative ? "native" : mode == XdpMode::kSkb ? "skb" : "auto");
+}
+
 namespace {
 
 using testing::PacketBuilder;
