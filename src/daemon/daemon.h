@@ -64,6 +64,12 @@ struct Options {
   bool metrics_given = false;
 };
 
+struct SyncSlice {
+  std::vector<core::SyncRecord> records;
+  ctl::ConnCursor next;
+  bool more = false;
+};
+
 // What the daemon needs from the data plane. Called on the control thread.
 class DataPlane {
  public:
@@ -88,8 +94,11 @@ class DataPlane {
   virtual size_t SyncWorkerCount() = 0;
   virtual size_t PopSyncOut(size_t worker, std::span<core::SyncRecord> out) = 0;
   virtual bool PushSyncIn(const core::SyncRecord& r) = 0;
-  // Every live connection and template, for a pull request.
-  virtual std::vector<core::SyncRecord> SyncDump() = 0;
+  // A slice of the live connections and templates for a pull request: at most `max` from
+  // `from` (ConnCursor{} first, then the slice's `next` while `more`), so that the sync thread
+  // goes on draining the workers' queues between slices and a worker copies a few hundred
+  // entries at a time, not its whole table.
+  virtual SyncSlice SyncDumpSlice(const ctl::ConnCursor& from, size_t max) = 0;
 };
 
 class Daemon {

@@ -1,5 +1,6 @@
 #include "daemon/sync_daemon.h"
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <random>
 #include <string>
 
@@ -27,10 +29,33 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr int kMasterPollMs = 10;
 constexpr int kBackupPollMs = 100;
 constexpr size_t kMaxDatagram = 65535;
-// A master answering a pull request pauses this long after every kPullBurst messages, so
-// that the backups' receive buffers keep up.
+// A master answers a pull request a slice of kPullSlice connections per round of its loop,
+// between drains of the workers' queues, and pauses after every kPullBurst messages so that
+// the backups' receive buffers keep up.
+constexpr size_t kPullSlice = 512;
 constexpr size_t kPullBurst = 64;
 constexpr auto kPullPause = std::chrono::milliseconds(2);
+// One requester is answered at most this often (the answer goes to the whole group anyway).
+constexpr auto kPullRequesterInterval = std::chrono::seconds(30);
+constexpr size_t kPullRequestersRemembered = 256;
+
+net::IpAddr SenderOf(const sockaddr_storage& from) {
+  if (from.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&from);
+    return net::IpAddr{net::RawAddr::FromBytes(a->sin6_addr.s6_addr, net::Family::kInet6), net::Family::kInet6};
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in*>(&from);
+  return net::IpAddr::V4(ntohl(a->sin_addr.s_addr));
+}
+
+// recv() that also says who sent the datagram.
+ssize_t ReceiveFrom(int fd, uint8_t* buf, size_t size, net::IpAddr* sender) {
+  sockaddr_storage from{};
+  socklen_t len = sizeof from;
+  ssize_t n = ::recvfrom(fd, buf, size, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+  if (n >= 0) *sender = SenderOf(from);
+  return n;
+}
 
 const char* StateName(uint32_t state) { return state == ctl::kStateMaster ? "master" : "backup"; }
 
@@ -118,7 +143,7 @@ void SyncDaemon::SendMessage(Thread& t, const std::vector<uint8_t>& msg) {
   const size_t conns = msg[sync::kHeaderNrConnsOffset];
   bool sent;
   if (key_) {
-    std::vector<uint8_t> tagged = key_->Sign(msg);
+    std::vector<uint8_t> tagged = key_->Sign(msg, sequencer_.Next());
     sent = SendToGroup(t.fd, t.config, tagged.data(), tagged.size());
   } else {
     sent = SendToGroup(t.fd, t.config, msg.data(), msg.size());
@@ -137,8 +162,8 @@ size_t SyncDaemon::MessageMaxlen(const ctl::DaemonConfig& c) const {
   // message past the MTU into fragments.
   const size_t udp_max = 65535 - (c.mcast_group.is_v6() ? 40 : 20) - 8;
   const size_t maxlen = std::min<size_t>(c.sync_maxlen, udp_max);
-  const size_t tag = key_ ? sync::kSyncTagSize : 0;
-  // A sync-maxlen below the tag leaves no room: messages then carry one connection each.
+  const size_t tag = key_ ? sync::kSyncAuthSize : 0;
+  // A sync-maxlen below the trailer leaves no room: messages then carry one connection each.
   return maxlen > tag ? maxlen - tag : 0;
 }
 
@@ -146,6 +171,9 @@ void SyncDaemon::RunMaster(Thread& t) {
   sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), MessageMaxlen(t.config));
   SteadyClock::time_point first_packed{};  // when the partly filled message got its first connection
   SteadyClock::time_point last_pull_answer = SteadyClock::now() - kPullAnswerInterval;
+  std::optional<PullAnswer> answering;
+  std::map<net::IpAddr, SteadyClock::time_point> requesters;  // when each was last answered
+  sync::ReplayWindow replay;
   core::SyncRecord batch[256];
   while (!t.stop.load(std::memory_order_relaxed)) {
     size_t drained = 0;
@@ -164,6 +192,14 @@ void SyncDaemon::RunMaster(Thread& t) {
       SendMessage(t, *packer.Flush());
     }
     master_counters_.too_big.store(packer.too_big(), std::memory_order_relaxed);
+    if (answering) {
+      if (!AnswerPullSlice(t, *answering)) {
+        answering.reset();
+        last_pull_answer = SteadyClock::now();
+        master_counters_.pulls_answered.fetch_add(1, std::memory_order_relaxed);
+      }
+      drained += kPullSlice;  // busy: no sleep this round
+    }
     if (t.pull_fd < 0) {
       if (drained == 0) std::this_thread::sleep_for(std::chrono::milliseconds(kMasterPollMs));
       continue;
@@ -174,48 +210,57 @@ void SyncDaemon::RunMaster(Thread& t) {
       if (::poll(&p, 1, kMasterPollMs) <= 0) continue;
     }
     uint8_t buf[kMaxDatagram];
-    ssize_t n = ::recv(t.pull_fd, buf, sizeof(buf), MSG_DONTWAIT);
+    net::IpAddr requester;
+    ssize_t n = ReceiveFrom(t.pull_fd, buf, sizeof(buf), &requester);
     // The group also carries the other masters' messages: only a datagram of a pull request's
-    // size (with its tag, under a key) is worth decoding.
-    const size_t pull_size = sync::kPullRequestSize + (key_ ? sync::kSyncTagSize : 0);
+    // size (with its trailer, under a key) is worth decoding.
+    const size_t pull_size = sync::kPullRequestSize + (key_ ? sync::kSyncAuthSize : 0);
     if (n != static_cast<ssize_t>(pull_size)) continue;
-    sync::ReceivedDatagram d =
-        sync::ReadDatagram(std::span<const uint8_t>(buf, static_cast<size_t>(n)),
-                           static_cast<uint8_t>(t.config.syncid), key_ ? &*key_ : nullptr);
-    if (d.kind != sync::DatagramKind::kPullRequest) continue;  // other masters' messages
-    if (SteadyClock::now() - last_pull_answer < kPullAnswerInterval) {
+    sync::ReceivedDatagram d = sync::ReadDatagram(std::span<const uint8_t>(buf, static_cast<size_t>(n)),
+                                                  static_cast<uint8_t>(t.config.syncid),
+                                                  sync::Authentication{key_ ? &*key_ : nullptr, &replay, requester});
+    if (d.kind != sync::DatagramKind::kPullRequest) continue;  // other masters' messages, replays
+    const SteadyClock::time_point now = SteadyClock::now();
+    auto asked = requesters.find(requester);
+    if (answering || now - last_pull_answer < kPullAnswerInterval ||
+        (asked != requesters.end() && now - asked->second < kPullRequesterInterval)) {
       master_counters_.pulls_limited.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    last_pull_answer = SteadyClock::now();
-    Log(LogLevel::kInfo, "sync master: pull request %08x: sending the connection table", d.pull.nonce);
-    AnswerPull(t);
+    if (requesters.size() >= kPullRequestersRemembered) {
+      std::erase_if(requesters, [&](const auto& r) { return now - r.second >= kPullRequesterInterval; });
+      if (requesters.size() >= kPullRequestersRemembered) requesters.erase(requesters.begin());
+    }
+    requesters[requester] = now;
+    Log(LogLevel::kInfo, "sync master: pull request %08x from %s: sending the connection table", d.pull.nonce,
+        requester.ToString().c_str());
+    answering.emplace(static_cast<uint8_t>(t.config.syncid), MessageMaxlen(t.config));
   }
   if (auto msg = packer.Flush()) SendMessage(t, *msg);
 }
 
-void SyncDaemon::AnswerPull(Thread& t) {
-  if (!data_plane_) return;
-  sync::SyncPacker packer(static_cast<uint8_t>(t.config.syncid), MessageMaxlen(t.config));
-  size_t sent = 0;
-  auto send = [&](const std::vector<uint8_t>& msg) {
-    SendMessage(t, msg);
-    if (++sent % kPullBurst == 0) std::this_thread::sleep_for(kPullPause);
-  };
-  for (const core::SyncRecord& r : data_plane_->SyncDump()) {
-    if (t.stop.load(std::memory_order_relaxed)) return;
-    if (auto full = packer.Add(r)) send(*full);
+bool SyncDaemon::AnswerPullSlice(Thread& t, PullAnswer& answer) {
+  if (!data_plane_) return false;
+  SyncSlice slice = data_plane_->SyncDumpSlice(answer.next, kPullSlice);
+  for (const core::SyncRecord& r : slice.records) {
+    if (auto full = answer.packer.Add(r)) {
+      SendMessage(t, *full);
+      if (++answer.sent % kPullBurst == 0) std::this_thread::sleep_for(kPullPause);
+    }
   }
-  if (auto msg = packer.Flush()) send(*msg);
-  master_counters_.pulls_answered.fetch_add(1, std::memory_order_relaxed);
+  answer.next = slice.next;
+  if (slice.more) return true;
+  if (auto msg = answer.packer.Flush()) SendMessage(t, *msg);
+  return false;
 }
 
 void SyncDaemon::RunBackup(Thread& t) {
   const uint8_t syncid = static_cast<uint8_t>(t.config.syncid);
   const sync::SyncKey* key = key_ ? &*key_ : nullptr;
+  sync::ReplayWindow replay;
   if (pull_) {
     std::vector<uint8_t> req = sync::EncodePullRequest(sync::PullRequest{syncid, std::random_device{}()});
-    if (key) req = key->Sign(req);
+    if (key) req = key->Sign(req, sequencer_.Next());
     if (SendToGroup(t.fd, t.config, req.data(), req.size())) {
       backup_counters_.pulls_sent.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -226,10 +271,11 @@ void SyncDaemon::RunBackup(Thread& t) {
   while (!t.stop.load(std::memory_order_relaxed)) {
     pollfd p{t.fd, POLLIN, 0};
     if (::poll(&p, 1, kBackupPollMs) <= 0) continue;
-    ssize_t n = ::recv(t.fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    net::IpAddr sender;
+    ssize_t n = ReceiveFrom(t.fd, buf.data(), buf.size(), &sender);
     if (n <= 0) continue;
     sync::ReceivedDatagram d = sync::ReadDatagram(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)),
-                                                  syncid, key);
+                                                  syncid, sync::Authentication{key, &replay, sender});
     backup_counters_.datagrams[static_cast<int>(d.kind)].fetch_add(1, std::memory_order_relaxed);
     backup_counters_.entries_skipped.fetch_add(d.skipped, std::memory_order_relaxed);
     if (d.kind != sync::DatagramKind::kConns) continue;

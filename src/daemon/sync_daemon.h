@@ -7,8 +7,9 @@
 //    (core/sync_rules.h) into their SPSC queues; the thread drains them every few
 //    milliseconds, packs version-1 messages of at most sync-maxlen bytes and multicasts each
 //    when full, a partly filled one after kSyncFlushTime. With --sync-pull it also listens
-//    for pull requests and answers one by sending the whole table (at most once per
-//    kPullAnswerInterval).
+//    for pull requests and answers one by sending the whole table, a slice at a time between
+//    drains of the workers' queues; one answer at a time, at most one per
+//    kPullAnswerInterval, and at most one per requester every 30 s.
 //  - Backup: joins the group on the interface, checks and decodes each datagram
 //    (sync/sync_receiver.h) and hands the connections to every worker's queue (a flow may
 //    arrive on any worker after a takeover; core/conn.h). With --sync-pull it multicasts a
@@ -28,6 +29,7 @@
 #include "core/settings.h"
 #include "ctl/handlers.h"
 #include "sync/sync_auth.h"
+#include "sync/sync_packer.h"
 #include "sync/sync_receiver.h"
 
 namespace ipvsd::daemon {
@@ -92,8 +94,17 @@ class SyncDaemon final : public ctl::SyncControl {
   // The largest message the packer may build for `c`: sync-maxlen within UDP's limit, less the
   // HMAC tag under a key.
   size_t MessageMaxlen(const ctl::DaemonConfig& c) const;
+  // A pull request being answered, a slice per round of the master's loop.
+  struct PullAnswer {
+    PullAnswer(uint8_t syncid, size_t maxlen) : packer(syncid, maxlen) {}
+    sync::SyncPacker packer;
+    ctl::ConnCursor next;
+    size_t sent = 0;  // messages
+  };
+
   void SendMessage(Thread& t, const std::vector<uint8_t>& msg);
-  void AnswerPull(Thread& t);
+  // Sends the next slice of the answer; false once it is complete.
+  bool AnswerPullSlice(Thread& t, PullAnswer& answer);
   void Join(std::unique_ptr<Thread>& t);
   void LogMaster() const;
   void LogBackup() const;
@@ -101,6 +112,7 @@ class SyncDaemon final : public ctl::SyncControl {
   core::Settings& settings_;
   DataPlane* data_plane_ = nullptr;
   std::optional<sync::SyncKey> key_;
+  sync::SyncSequencer sequencer_;  // numbers this director's signed datagrams
   bool pull_ = false;
   std::unique_ptr<Thread> master_;
   std::unique_ptr<Thread> backup_;

@@ -41,7 +41,7 @@ class FakeDataPlane final : public DataPlane {
     return n;
   }
   bool PushSyncIn(const core::SyncRecord&) override { return true; }
-  std::vector<core::SyncRecord> SyncDump() override { return {}; }
+  SyncSlice SyncDumpSlice(const ctl::ConnCursor&, size_t) override { return {}; }
 
   void Queue(const core::SyncRecord& r) {
     std::lock_guard lock(mu_);
@@ -181,7 +181,7 @@ TEST_F(SyncMasterTest, MasterSendsQueuedConnectionsAsOneKernelMessageWithinTheFl
   EXPECT_EQ(sync.Stop(ctl::kStateMaster).error().code, ESRCH);
 }
 
-// ipvsadm takes --sync-maxlen 1..65507; with a key, one below the 32-byte tag used to wrap the
+// ipvsadm takes --sync-maxlen 1..65507; with a key, one below the tag used to wrap the
 // message size and abort the daemon. Now each message carries one connection, signed.
 TEST_F(SyncMasterTest, MaxlenBelowTheTagUnderAKeySendsOneSignedConnectionPerMessage) {
   const std::vector<uint8_t> key_bytes(32, 0x5a);
@@ -196,12 +196,15 @@ TEST_F(SyncMasterTest, MaxlenBelowTheTagUnderAKeySendsOneSignedConnectionPerMess
     plane.Queue(TimeWaitRecord(40000));
     plane.Queue(TimeWaitRecord(40001));
     sync::SyncKey key(key_bytes);
+    uint64_t last_seq = 0;
     for (int i = 0; i < 2; ++i) {
       std::vector<uint8_t> msg = Receive(3000);
-      ASSERT_EQ(msg.size(), 8 + 36 + sync::kSyncTagSize);
-      auto body = key.Verify(msg);
-      ASSERT_TRUE(body);
-      auto decoded = sync::DecodeSyncMessage(*body);
+      ASSERT_EQ(msg.size(), 8 + 36 + sync::kSyncAuthSize);
+      auto verified = key.Verify(msg);
+      ASSERT_TRUE(verified);
+      EXPECT_GT(verified->seq.seq, last_seq);  // numbered, for the backups' replay windows
+      last_seq = verified->seq.seq;
+      auto decoded = sync::DecodeSyncMessage(verified->datagram);
       ASSERT_TRUE(decoded);
       ASSERT_EQ(decoded->conns.size(), 1u);
     }

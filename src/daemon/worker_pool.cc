@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "core/sync_rules.h"
 #include "daemon/traffic_filter_builder.h"
 #include "dataplane/conn_listing.h"
 
@@ -156,28 +157,26 @@ std::vector<std::optional<T>> WorkerPool::AskEveryWorker(std::function<T(datapla
   return out;
 }
 
-ctl::ConnList WorkerPool::ListConns(const ctl::ConnCursor& from) {
+template <typename T, typename Make>
+WorkerPool::Page<T> WorkerPool::PageThrough(const ctl::ConnCursor& from, size_t max, Make make) {
   // Part 0 is the persistence templates all workers share, part 1 + w worker w's connections.
-  const Ticks now = clock_->NowTicks();
   const size_t parts = workers_.size() + 1;
-  ctl::ConnList out;
+  Page<T> out;
   ctl::ConnCursor at = from;
-  while (at.part < parts && out.conns.size() < from.max) {
-    const size_t want = from.max - out.conns.size();
+  while (at.part < parts && out.entries.size() < max) {
+    const size_t want = max - out.entries.size();
     const uint32_t slot = at.slot;
-    std::optional<dataplane::SnapshotPage> page;
+    std::optional<dataplane::TablePage<T>> page;
     if (at.part == 0) {
       std::lock_guard lock(templates_->mutex());
-      page = dataplane::SnapshotPageOf(templates_->table(), now, slot, want);
+      page = dataplane::PageOf<T>(templates_->table(), slot, want, make);
     } else {
-      page = AskWorker<dataplane::SnapshotPage>(at.part - 1, [now, slot, want](dataplane::Worker& self) {
-        return dataplane::SnapshotPageOf(self.conns(), now, slot, want);
+      page = AskWorker<dataplane::TablePage<T>>(at.part - 1, [slot, want, make](dataplane::Worker& self) {
+        return dataplane::PageOf<T>(self.conns(), slot, want, make);
       });
     }
     // A worker that does not answer in time is skipped, as in every listing.
-    if (page) {
-      for (const dataplane::ConnSnapshot& s : page->entries) out.conns.push_back(ToRecord(s));
-    }
+    if (page) out.entries.insert(out.entries.end(), page->entries.begin(), page->entries.end());
     if (page && page->more) {
       at.slot = page->next;
     } else {
@@ -187,6 +186,18 @@ ctl::ConnList WorkerPool::ListConns(const ctl::ConnCursor& from) {
   }
   out.more = at.part < parts;
   out.next = at;
+  return out;
+}
+
+ctl::ConnList WorkerPool::ListConns(const ctl::ConnCursor& from) {
+  const Ticks now = clock_->NowTicks();
+  Page<dataplane::ConnSnapshot> page = PageThrough<dataplane::ConnSnapshot>(
+      from, from.max, [now](const core::ConnEntry& e) { return dataplane::SnapshotOf(e, now); });
+  ctl::ConnList out;
+  out.conns.reserve(page.entries.size());
+  for (const dataplane::ConnSnapshot& s : page.entries) out.conns.push_back(ToRecord(s));
+  out.more = page.more;
+  out.next = page.next;
   return out;
 }
 
@@ -252,17 +263,14 @@ BackendView WorkerPool::ObserveBackend() {
   return BackendView{io_description_, io_counters_ ? io_counters_() : std::vector<NamedCount>{}};
 }
 
-std::vector<core::SyncRecord> WorkerPool::SyncDump() {
-  std::vector<core::SyncRecord> out;
-  {
-    std::lock_guard lock(templates_->mutex());
-    dataplane::AppendSyncRecords(templates_->table(), *timeouts_, &out);
-  }
-  for (auto& part : AskEveryWorker<std::vector<core::SyncRecord>>(
-           [](dataplane::Worker& self) { return self.SyncDump(); })) {
-    if (part) out.insert(out.end(), part->begin(), part->end());
-  }
-  return out;
+SyncSlice WorkerPool::SyncDumpSlice(const ctl::ConnCursor& from, size_t max) {
+  const core::Timeouts* timeouts = timeouts_;
+  Page<core::SyncRecord> page = PageThrough<core::SyncRecord>(from, max, [timeouts](const core::ConnEntry& e) {
+    // The timeout sent is the entry's full one, as in every sync message (the kernel's
+    // cp->timeout): a template's is its persistence timeout.
+    return core::MakeSyncRecord(e, core::EntryTimeout(e, *timeouts));
+  });
+  return SyncSlice{std::move(page.entries), page.next, page.more};
 }
 
 void WorkerPool::OnServicesChanged(const core::ServiceTable& table, const std::vector<net::IpAddr>& local_addrs) {

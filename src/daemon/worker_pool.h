@@ -62,7 +62,7 @@ class WorkerPool final : public DataPlane {
     return workers_[worker]->PopSyncOut(out);
   }
   bool PushSyncIn(const core::SyncRecord& r) override;
-  std::vector<core::SyncRecord> SyncDump() override;
+  SyncSlice SyncDumpSlice(const ctl::ConnCursor& from, size_t max) override;
 
   size_t size() const { return workers_.size(); }
 
@@ -73,6 +73,16 @@ class WorkerPool final : public DataPlane {
   // Runs `ask` on worker `index`'s thread; nullopt when it does not answer in time.
   template <typename T>
   std::optional<T> AskWorker(size_t index, std::function<T(dataplane::Worker&)> ask);
+  // At most `max` live entries of every table from `from`, each made by make(entry): one
+  // worker is asked for one page at a time (on its own thread, between its polls).
+  template <typename T>
+  struct Page {
+    std::vector<T> entries;
+    ctl::ConnCursor next;
+    bool more = false;
+  };
+  template <typename T, typename Make>
+  Page<T> PageThrough(const ctl::ConnCursor& from, size_t max, Make make);
   template <typename T>
   std::vector<std::optional<T>> AskEveryWorker(std::function<T(dataplane::Worker&)> ask);
 

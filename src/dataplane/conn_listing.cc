@@ -11,21 +11,4 @@ ConnSnapshot SnapshotOf(const core::ConnEntry& e, Ticks now) {
                       TicksToSecondsCeil(left)};
 }
 
-SnapshotPage SnapshotPageOf(const core::ConnTable& table, Ticks now, uint32_t from, size_t max) {
-  SnapshotPage page;
-  if (max == 0) {
-    page.next = from;
-    page.more = true;
-    return page;
-  }
-  page.entries.reserve(max);
-  page.next = table.ForEachFrom(from, [&](const core::ConnEntry& e) {
-    // Entries waiting on their timer after being unhashed are not listed.
-    if (e.flags & core::kConnHashed) page.entries.push_back(SnapshotOf(e, now));
-    page.more = page.entries.size() >= max;
-    return !page.more;
-  });
-  return page;
-}
-
 }  // namespace ipvsd::dataplane

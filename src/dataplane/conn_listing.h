@@ -1,8 +1,9 @@
 // File: dataplane/conn_listing.h
 //
-// A connection table read a page at a time, as `ipvsadm -Lnc` lists it: the control thread
-// asks a worker for at most a page of entries from an index, so that neither the worker nor
-// the control socket ever holds the listing of a whole table of millions of entries at once.
+// A connection table read a page at a time, as `ipvsadm -Lnc` lists it and as a sync master
+// sends it to answer a pull request: the control or sync thread asks a worker for at most a
+// page of entries from an index, so that neither the worker nor the control socket ever copies
+// or holds a whole table of millions of entries at once.
 #pragma once
 
 #include <cstddef>
@@ -27,15 +28,34 @@ struct ConnSnapshot {
   uint32_t expires_s;  // seconds left
 };
 
-struct SnapshotPage {
-  std::vector<ConnSnapshot> entries;
+// A page of a table's hashed entries, each made into a T.
+template <typename T>
+struct TablePage {
+  std::vector<T> entries;
   uint32_t next = 0;  // the entry index to continue from
   bool more = false;  // the table may hold entries from `next` on
 };
 
-ConnSnapshot SnapshotOf(const core::ConnEntry& e, Ticks now);
+// At most `max` hashed entries of `table` from entry index `from`, in index order, as make(e)
+// makes them.
+template <typename T, typename Make>
+TablePage<T> PageOf(const core::ConnTable& table, uint32_t from, size_t max, Make&& make) {
+  TablePage<T> page;
+  if (max == 0) {
+    page.next = from;
+    page.more = true;
+    return page;
+  }
+  page.entries.reserve(max);
+  page.next = table.ForEachFrom(from, [&](const core::ConnEntry& e) {
+    // Entries waiting on their timer after being unhashed are not listed.
+    if (e.flags & core::kConnHashed) page.entries.push_back(make(e));
+    page.more = page.entries.size() >= max;
+    return !page.more;
+  });
+  return page;
+}
 
-// At most `max` hashed entries of `table` from entry index `from`, in index order.
-SnapshotPage SnapshotPageOf(const core::ConnTable& table, Ticks now, uint32_t from, size_t max);
+ConnSnapshot SnapshotOf(const core::ConnEntry& e, Ticks now);
 
 }  // namespace ipvsd::dataplane

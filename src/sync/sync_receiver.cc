@@ -20,20 +20,25 @@ const char* DatagramKindName(DatagramKind k) {
     case DatagramKind::kWrongSyncid: return "wrong_syncid";
     case DatagramKind::kMalformed: return "malformed";
     case DatagramKind::kUnauthenticated: return "unauthenticated";
+    case DatagramKind::kReplayed: return "replayed";
     case DatagramKind::kCount: break;
   }
   return "?";
 }
 
-ReceivedDatagram ReadDatagram(std::span<const uint8_t> datagram, uint8_t syncid, const SyncKey* key) {
+ReceivedDatagram ReadDatagram(std::span<const uint8_t> datagram, uint8_t syncid, const Authentication& auth) {
   ReceivedDatagram out;
-  if (key) {
-    auto body = key->Verify(datagram);
-    if (!body) {
+  if (auth.key) {
+    auto verified = auth.key->Verify(datagram);
+    if (!verified) {
       out.kind = DatagramKind::kUnauthenticated;
       return out;
     }
-    datagram = *body;
+    if (auth.replay && !auth.replay->Accept(auth.from, verified->seq)) {
+      out.kind = DatagramKind::kReplayed;
+      return out;
+    }
+    datagram = verified->datagram;
   }
   if (datagram.size() < kMinDatagram) {
     out.kind = DatagramKind::kShort;

@@ -3,8 +3,9 @@
 // What a backup makes of one received datagram, with the kernel's checks in its order
 // (ip_vs_process_message): shorter than 4 bytes, a size field other than the datagram's
 // length, a syncid other than its own (its own 0 accepts every syncid), an entry the codec
-// rejects. With a key (sync_auth.h) the tag is checked first. A pull request (pull_request.h)
-// is recognised before the size check, which a kernel receiver fails it on.
+// rejects. With a key (sync_auth.h) the tag is checked first, then whether the datagram is a
+// replay. A pull request (pull_request.h) is recognised before the size check, which a kernel
+// receiver fails it on.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@ enum class DatagramKind : uint8_t {
   kWrongSyncid,
   kMalformed,
   kUnauthenticated,  // no tag or a wrong one, when a key is set
+  kReplayed,         // authentic, but seen before or from an earlier run of its sender
   kCount
 };
 inline constexpr int kDatagramKindCount = static_cast<int>(DatagramKind::kCount);
@@ -37,7 +39,12 @@ struct ReceivedDatagram {
   PullRequest pull;
 };
 
-// `key` may be null: no authentication.
-ReceivedDatagram ReadDatagram(std::span<const uint8_t> datagram, uint8_t syncid, const SyncKey* key);
+// Without authentication (no key) `replay` and `from` are not used.
+struct Authentication {
+  const SyncKey* key = nullptr;
+  ReplayWindow* replay = nullptr;
+  net::IpAddr from;  // the datagram's sender
+};
+ReceivedDatagram ReadDatagram(std::span<const uint8_t> datagram, uint8_t syncid, const Authentication& auth = {});
 
 }  // namespace ipvsd::sync
