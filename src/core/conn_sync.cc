@@ -111,6 +111,7 @@ const char* InstallResultName(InstallResult r) {
     case InstallResult::kNoDest: return "no_dest";
     case InstallResult::kInvalid: return "invalid";
     case InstallResult::kTableFull: return "table_full";
+    case InstallResult::kConflict: return "conflict";
     case InstallResult::kCount: break;
   }
   return "?";
@@ -133,6 +134,10 @@ InstallResult InstallSyncConn(ConnTable& conns, ConnTable& templates, const Serv
     // The master moved the client to another real server: the new connection replaces the
     // old one; an inactive message about the old one comes after its replacement: ignore it.
     if (r.flags & kConnInactive) return InstallResult::kStale;
+    // A connection this director placed itself, and may be forwarding now, is not taken away
+    // by a record (forged, replayed or a peer's mistake); the record's state may still refresh
+    // an entry that agrees with it.
+    if (!(e->flags & kConnSync)) return InstallResult::kConflict;
     ExpireConnNow(table, e, now);
     e = nullptr;
   }

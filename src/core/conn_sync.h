@@ -71,6 +71,7 @@ enum class InstallResult : uint8_t {
   kNoDest,     // the service has no such real server here
   kInvalid,    // unknown protocol or family, or a state the protocol does not have
   kTableFull,
+  kConflict,   // would move a connection this director placed itself to another real server
   kCount
 };
 inline constexpr int kInstallResultCount = static_cast<int>(InstallResult::kCount);

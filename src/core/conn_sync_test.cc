@@ -120,6 +120,20 @@ TEST_F(ConnSyncTest, ConnectionMovedToAnotherServerIsReplacedButAFarewellIsIgnor
   EXPECT_EQ(FindConn(40000), c);
 }
 
+// A record naming another real server for a connection this director placed itself (not
+// from sync) is refused: a forged or replayed record never takes a live connection away.
+TEST_F(ConnSyncTest, AConnectionPlacedHereIsNeverMovedByARecord) {
+  ASSERT_EQ(Install(Conn(40000, "198.18.1.1", TcpState::kEstablished)), InstallResult::kCreated);
+  ConnEntry* c = FindConn(40000);
+  ASSERT_NE(c, nullptr);
+  c->flags &= static_cast<uint16_t>(~kConnSync);  // as if this director's own traffic made it
+  EXPECT_EQ(Install(Conn(40000, "198.18.1.2", TcpState::kEstablished)), InstallResult::kConflict);
+  EXPECT_EQ(FindConn(40000), c);
+  EXPECT_EQ(c->daddr, Ip("198.18.1.1").raw);
+  EXPECT_EQ(DestNamed("198.18.1.1").activeconns(), 1);
+  EXPECT_EQ(DestNamed("198.18.1.2").activeconns(), 0);
+}
+
 TEST_F(ConnSyncTest, UnknownServiceOrDestinationAndBadRecordsAreSkipped) {
   SyncRecord r = Conn(40000, "198.18.1.1", TcpState::kEstablished);
   r.vport = 81;
