@@ -75,7 +75,7 @@ struct Director {
   core::Settings settings;
   net::StaticRouter router;
   FakeClock clock{1'000'000'000};
-  core::TemplateTable templates{1u << 16, 1, clock.NowTicks()};
+  core::TemplateTable templates{1u << 16, HashKey{{1, 0}}, clock.NowTicks()};
 };
 
 // A director with one worker.
@@ -315,7 +315,7 @@ size_t OwnerOfClient(const dataplane::Handoff* handoff, uint32_t i) {
 }
 
 // The handoff key of the benchmarks, fixed so that runs are comparable.
-constexpr sched::HsiphashKey kBenchKey{{0x0123456789abcdefull, 0xfedcba9876543210ull}};
+constexpr HashKey kBenchKey{{0x0123456789abcdefull, 0xfedcba9876543210ull}};
 
 // The rings between the workers of one run (threads > 1), made before its threads start and
 // dropped after they end: frames a run leaves in them belong to its own queues.

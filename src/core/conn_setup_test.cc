@@ -28,7 +28,7 @@ ServiceConfig RrService(uint16_t port, uint32_t timeout = 0) {
 
 class ConnSetupTest : public ::testing::Test {
  protected:
-  ConnSetupTest() : manager_(testing::TestFactory()), table_(4096, 5, 0) {}
+  ConnSetupTest() : manager_(testing::TestFactory()), table_(4096, HashKey{{5, 0}}, 0) {}
 
   void AddService(ServiceConfig cfg) {
     ASSERT_TRUE(manager_.AddService(cfg).ok());
@@ -88,7 +88,7 @@ TEST_F(ConnSetupTest, NoDestinationAndFullTable) {
   AddService(cfg);
   EXPECT_EQ(New("198.18.0.5", 1).status, ScheduleStatus::kNoDest);
   AddDests({"198.18.1.1"});
-  ConnTable tiny(64, 1, 0);
+  ConnTable tiny(64, HashKey{{1, 0}}, 0);
   active_ = &tiny;
   for (uint16_t i = 0; i < 64; ++i) ASSERT_EQ(New("198.18.0.5", i).status, ScheduleStatus::kOk);
   EXPECT_EQ(New("198.18.0.5", 999).status, ScheduleStatus::kTableFull);
@@ -148,8 +148,8 @@ TEST_F(ConnSetupTest, WorkersWithTheirOwnConnectionsShareTheTemplates) {
   cfg.netmask = 0xffffff00;
   AddService(cfg);
   AddDests({"198.18.1.1", "198.18.1.2", "198.18.1.3"});
-  TemplateTable shared(64, 7, 0);
-  ConnTable other(64, 6, 0);
+  TemplateTable shared(64, HashKey{{7, 0}}, 0);
+  ConnTable other(64, HashKey{{6, 0}}, 0);
   templates_ = &shared.table();
   std::string d = DestOf(New("198.18.0.5", 1000));
   active_ = &other;

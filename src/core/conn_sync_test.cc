@@ -19,7 +19,7 @@ constexpr int kThreshold = 3;
 
 class ConnSyncTest : public ::testing::Test {
  protected:
-  ConnSyncTest() : manager_(testing::TestFactory()), table_(1024, 9, 0) {
+  ConnSyncTest() : manager_(testing::TestFactory()), table_(1024, HashKey{{9, 0}}, 0) {
     ServiceConfig cfg;
     cfg.key = TcpKey("198.19.0.1", 80);
     cfg.sched_name = "rr";
@@ -158,7 +158,7 @@ TEST_F(ConnSyncTest, VersionZeroRecordsTakeTheProtocolTimeout) {
 }
 
 TEST_F(ConnSyncTest, TemplatesGoToTheTemplateTableAndTheirConnectionsLinkAcrossTables) {
-  ConnTable templates(64, 9, 0);
+  ConnTable templates(64, HashKey{{9, 0}}, 0);
   const Dest& d = DestNamed("198.18.1.1");
   ASSERT_EQ(InstallSyncConn(table_, templates, *manager_.table(), Template("198.18.1.1"), timeouts_, kThreshold, now_),
             InstallResult::kCreated);

@@ -2,19 +2,12 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <bit>
 #include <new>
 
-#include "base/hash.h"
-
 namespace ipvsd::core {
 namespace {
-
-uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
 
 // Zeroed memory on transparent huge pages where the kernel allows (lookups land on random
 // entries of a large table, and with 4 KiB pages nearly every one of them would also miss the
@@ -31,10 +24,10 @@ void* MapZeroed(size_t bytes, bool prefault) {
 
 }  // namespace
 
-ConnTable::ConnTable(uint32_t capacity, uint64_t seed, Ticks now, Entries entries)
+ConnTable::ConnTable(uint32_t capacity, const HashKey& key, Ticks now, Entries entries)
     : capacity_(std::bit_ceil(capacity < 64 ? 64u : capacity)),
       mask_(capacity_ - 1),
-      seed_(Mix64(seed)),
+      key_(key),
       wheel_now_(now) {
   entries_bytes_ = size_t{capacity_} * sizeof(ConnEntry);
   entries_ = static_cast<ConnEntry*>(MapZeroed(entries_bytes_, entries == Entries::kPrefaulted));
@@ -51,19 +44,9 @@ ConnTable::~ConnTable() {
   munmap(out_heads_, size_t{capacity_} * sizeof(uint32_t));
 }
 
-uint64_t ConnTable::HashKey(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
-                           const net::RawAddr& vaddr, uint16_t vport, bool is_template) const {
-  const uint8_t* c = caddr.bytes.data();
-  const uint8_t* v = vaddr.bytes.data();
-  uint64_t x = Load64(c) * 0x9e3779b97f4a7c15ull ^ Load64(v);
-  if (af == net::Family::kInet6) x = HashCombine(x, Load64(c + 8) ^ std::rotl(Load64(v + 8), 31));
-  uint64_t ports = uint64_t{cport} << 32 | uint64_t{vport} << 16 | uint64_t{proto} << 1 | (is_template ? 1 : 0);
-  return Mix64(x ^ seed_ ^ std::rotl(ports, 23));
-}
-
 ConnEntry* ConnTable::FindIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                              const net::RawAddr& vaddr, uint16_t vport) const {
-  return FindInFrom(InChain(HashKey(af, proto, caddr, cport, vaddr, vport, false)), af, proto, caddr, cport, vaddr,
+  return FindInFrom(InChain(Hash(af, proto, caddr, cport, vaddr, vport, false)), af, proto, caddr, cport, vaddr,
                     vport);
 }
 
@@ -78,7 +61,7 @@ ConnEntry* ConnTable::FindInFrom(uint32_t cursor, net::Family af, uint8_t proto,
 ConnEntry* ConnTable::FindOut(net::Family af, uint8_t proto, const net::RawAddr& daddr, uint16_t dport,
                               const net::RawAddr& caddr, uint16_t cport) {
   LinkPendingOut();
-  uint32_t idx = out_heads_[HashKey(af, proto, daddr, dport, caddr, cport, false) & mask_];
+  uint32_t idx = out_heads_[Hash(af, proto, daddr, dport, caddr, cport, false) & mask_];
   while (idx != kNoIndex) {
     ConnEntry* e = &entries_[idx];
     if (e->dport == dport && e->cport == cport && e->protocol == proto && e->daddr == daddr && e->caddr == caddr &&
@@ -92,7 +75,7 @@ ConnEntry* ConnTable::FindOut(net::Family af, uint8_t proto, const net::RawAddr&
 
 ConnEntry* ConnTable::FindTemplate(net::Family af, uint8_t proto, const net::RawAddr& snet, const net::RawAddr& vaddr,
                                    uint16_t vport) const {
-  uint32_t idx = in_heads_[HashKey(af, proto, snet, 0, vaddr, vport, true) & mask_];
+  uint32_t idx = in_heads_[Hash(af, proto, snet, 0, vaddr, vport, true) & mask_];
   while (idx != kNoIndex) {
     ConnEntry* e = &entries_[idx];
     if (e->vport == vport && e->protocol == proto && e->caddr == snet && e->vaddr == vaddr && e->af == af &&
@@ -124,13 +107,13 @@ ConnEntry* ConnTable::Allocate() {
 void ConnTable::Insert(ConnEntry* e) {
   uint32_t idx = IndexOf(e);
   bool is_template = e->flags & kConnTemplate;
-  uint32_t& in_head = in_heads_[HashKey(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_];
+  uint32_t& in_head = in_heads_[Hash(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_];
   e->in_next = in_head;
   in_head = idx;
   if (!is_template && e->fwd() == FwdMethod::kMasq) {
     if (n_pending_out_ == kMaxPendingOut) LinkPendingOut();
     auto bucket =
-        static_cast<uint32_t>(HashKey(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_);
+        static_cast<uint32_t>(Hash(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_);
     Prefetch(&out_heads_[bucket]);
     pending_out_[n_pending_out_++] = PendingOut{idx, bucket};
   }
@@ -170,16 +153,29 @@ void ConnTable::Unhash(ConnEntry* e) {
   uint32_t idx = IndexOf(e);
   bool is_template = e->flags & kConnTemplate;
   UnlinkChain<&ConnEntry::in_next>(
-      &in_heads_[HashKey(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_], idx,
+      &in_heads_[Hash(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_], idx,
       entries_);
   if (!is_template && e->fwd() == FwdMethod::kMasq) {
     UnlinkChain<&ConnEntry::out_next>(
-        &out_heads_[HashKey(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_], idx,
+        &out_heads_[Hash(e->daf, e->protocol, e->daddr, e->dport, e->caddr, e->cport, false) & mask_], idx,
         entries_);
   }
   e->flags &= static_cast<uint16_t>(~kConnHashed);
   if (is_template) --templates_;
   ++changes_;
+}
+
+uint32_t ConnTable::LongestChain(Index index) {
+  LinkPendingOut();
+  const bool in = index == Index::kIn;
+  const uint32_t* heads = in ? in_heads_ : out_heads_;
+  uint32_t longest = 0;
+  for (uint32_t b = 0; b < capacity_; ++b) {
+    uint32_t length = 0;
+    for (uint32_t idx = heads[b]; idx != kNoIndex; idx = in ? entries_[idx].in_next : entries_[idx].out_next) ++length;
+    longest = std::max(longest, length);
+  }
+  return longest;
 }
 
 void ConnTable::Free(ConnEntry* e) {

@@ -12,12 +12,18 @@
 // entry's slot and relinks it. Moving `expires` earlier (a state with a shorter timeout,
 // expire-now) needs Rearm(). The wheel has kWheelSlots slots of one Tick; entries further
 // away than one revolution are revisited once per revolution.
+//
+// Both indexes hash the whole key (addresses, ports, protocol, family) with SipHash-1-3 under
+// a random 128-bit key (base/siphash.h): clients choose their addresses and ports, and with
+// a hash they could predict they would choose keys that share one bucket and make every
+// lookup walk all of them (hash flooding).
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 
 #include "base/prefetch.h"
+#include "base/siphash.h"
 #include "core/conn.h"
 
 namespace ipvsd::core {
@@ -29,8 +35,9 @@ class ConnTable {
   // Entry memory faulted in at construction (the data path's tables: first-touch zeroing would
   // cost new connections half their rate) or at first use (a table that rarely fills).
   enum class Entries : uint8_t { kPrefaulted, kOnFirstUse };
-  // capacity is rounded up to a power of two; seed keys the hash (random in production).
-  ConnTable(uint32_t capacity, uint64_t seed, Ticks now, Entries entries = Entries::kPrefaulted);
+  // capacity is rounded up to a power of two; key keys the hash (RandomHashKey() in
+  // production: whoever knows it can flood a bucket).
+  ConnTable(uint32_t capacity, const HashKey& key, Ticks now, Entries entries = Entries::kPrefaulted);
   ~ConnTable();
   ConnTable(const ConnTable&) = delete;
   ConnTable& operator=(const ConnTable&) = delete;
@@ -49,7 +56,7 @@ class ConnTable {
   // with FindIn from the bucket instead.
   uint64_t HashIn(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport, const net::RawAddr& vaddr,
                   uint16_t vport) const {
-    return HashKey(af, proto, caddr, cport, vaddr, vport, false);
+    return Hash(af, proto, caddr, cport, vaddr, vport, false);
   }
   void PrefetchBucket(uint64_t hash) const { Prefetch(&in_heads_[hash & mask_]); }
   uint32_t InChain(uint64_t hash) const { return in_heads_[hash & mask_]; }
@@ -126,21 +133,43 @@ class ConnTable {
   template <typename F>
   uint32_t ForEachFrom(uint32_t from, F&& f) const;
 
+  // The longest chain of the client-side (kIn) or real-server-side (kOut) index: the most
+  // entries one lookup may have to walk, for tests and diagnostics of the hash (a few with a
+  // keyed hash at one entry per bucket; thousands under a hash-flooding attack). O(capacity).
+  enum class Index : uint8_t { kIn, kOut };
+  uint32_t LongestChain(Index index);
+
  private:
   static bool MatchesIn(const ConnEntry& e, net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
                         const net::RawAddr& vaddr, uint16_t vport) {
     return e.cport == cport && e.vport == vport && e.protocol == proto && e.caddr == caddr && e.vaddr == vaddr &&
            e.af == af && !(e.flags & kConnTemplate);
   }
-  uint64_t HashKey(net::Family af, uint8_t proto, const net::RawAddr& caddr, uint16_t cport,
-                   const net::RawAddr& vaddr, uint16_t vport, bool is_template) const;
+  // The bucket hash of a key of either index: (a1, port1) is the client for the client side
+  // and the real server for the other, (a2, port2) the virtual address or the client.
+  uint64_t Hash(net::Family af, uint8_t proto, const net::RawAddr& a1, uint16_t port1, const net::RawAddr& a2,
+                uint16_t port2, bool is_template) const {
+    const uint64_t rest = uint64_t{port1} << 48 | uint64_t{port2} << 32 | uint64_t{proto} << 16 |
+                          uint64_t{static_cast<uint8_t>(af)} << 8 | (is_template ? 1u : 0u);
+    if (af != net::Family::kInet6) {
+      // Both IPv4 addresses in one word: 6 SipHash rounds in all instead of 9.
+      uint32_t v4_1, v4_2;
+      std::memcpy(&v4_1, a1.bytes.data(), 4);
+      std::memcpy(&v4_2, a2.bytes.data(), 4);
+      return SipHash13Words(key_, uint64_t{v4_1} | uint64_t{v4_2} << 32, rest);
+    }
+    uint64_t w[4];
+    std::memcpy(&w[0], a1.bytes.data(), 16);
+    std::memcpy(&w[2], a2.bytes.data(), 16);
+    return SipHash13Words(key_, w[0], w[1], w[2], w[3], rest);
+  }
   void Free(ConnEntry* e);
   void LinkTimer(ConnEntry* e);
   void UnlinkTimer(ConnEntry* e);
 
   uint32_t capacity_;
   uint32_t mask_;
-  uint64_t seed_;
+  HashKey key_;
   ConnEntry* entries_;         // capacity_ entries, mapped lazily
   size_t entries_bytes_;
   uint32_t* in_heads_;         // capacity_ bucket heads

@@ -30,7 +30,7 @@ ConnEntry* AddConn(ConnTable& t, const char* client, uint16_t cport, Ticks expir
 }
 
 TEST(ConnTableTest, FindsBothDirectionsAndTemplatesSeparately) {
-  ConnTable t(1024, 1, 0);
+  ConnTable t(1024, HashKey{{1, 0}}, 0);
   ConnEntry* e = AddConn(t, "198.18.0.5", 40000, 100);
   EXPECT_EQ(t.FindIn(net::Family::kInet, net::kProtoTcp, Ip("198.18.0.5").raw, 40000, Ip("198.19.0.1").raw, 80), e);
   EXPECT_EQ(t.FindOut(net::Family::kInet, net::kProtoTcp, Ip("198.18.1.10").raw, 8080, Ip("198.18.0.5").raw, 40000), e);
@@ -55,14 +55,14 @@ TEST(ConnTableTest, FindsBothDirectionsAndTemplatesSeparately) {
 }
 
 TEST(ConnTableTest, OnlyNatConnectionsAreFoundFromTheRealServerSide) {
-  ConnTable t(1024, 1, 0);
+  ConnTable t(1024, HashKey{{1, 0}}, 0);
   AddConn(t, "198.18.0.5", 40000, 100, FwdMethod::kRoute);
   EXPECT_EQ(t.FindOut(net::Family::kInet, net::kProtoTcp, Ip("198.18.1.10").raw, 8080, Ip("198.18.0.5").raw, 40000),
             nullptr);
 }
 
 TEST(ConnTableTest, FullTableRefusesAndFreedEntriesAreReused) {
-  ConnTable t(64, 1, 0);
+  ConnTable t(64, HashKey{{1, 0}}, 0);
   for (int i = 0; i < 64; ++i) ASSERT_NE(AddConn(t, "198.18.0.5", static_cast<uint16_t>(1000 + i), 10), nullptr);
   EXPECT_EQ(t.Allocate(), nullptr);
   uint32_t freed = t.Expire(10, [](ConnEntry*, Ticks) { return true; });
@@ -72,7 +72,7 @@ TEST(ConnTableTest, FullTableRefusesAndFreedEntriesAreReused) {
 }
 
 TEST(ConnTableTest, ExpiresExactlyWhenDueAndHonoursLazyRenewal) {
-  ConnTable t(1024, 7, 0);
+  ConnTable t(1024, HashKey{{7, 0}}, 0);
   ConnEntry* a = AddConn(t, "198.18.0.5", 1, 50);
   AddConn(t, "198.18.0.5", 2, 80);
   std::vector<uint16_t> expired;
@@ -90,7 +90,7 @@ TEST(ConnTableTest, ExpiresExactlyWhenDueAndHonoursLazyRenewal) {
 }
 
 TEST(ConnTableTest, RearmMovesAnEntryEarlier) {
-  ConnTable t(1024, 7, 0);
+  ConnTable t(1024, HashKey{{7, 0}}, 0);
   ConnEntry* a = AddConn(t, "198.18.0.5", 1, 1000);
   a->expires = 30;
   t.Rearm(a);
@@ -98,7 +98,7 @@ TEST(ConnTableTest, RearmMovesAnEntryEarlier) {
 }
 
 TEST(ConnTableTest, TimeoutsBeyondOneWheelRevolution) {
-  ConnTable t(1024, 7, 0);
+  ConnTable t(1024, HashKey{{7, 0}}, 0);
   Ticks far = ConnTable::kWheelSlots * 3 + 17;
   AddConn(t, "198.18.0.5", 1, far);
   for (Ticks now = 0; now < far; now += 100) ASSERT_EQ(t.Expire(now, [](ConnEntry*, Ticks) { return true; }), 0u);
@@ -106,13 +106,13 @@ TEST(ConnTableTest, TimeoutsBeyondOneWheelRevolution) {
 }
 
 TEST(ConnTableTest, AJumpOfManyRevolutionsExpiresEverythingDue) {
-  ConnTable t(1024, 7, 0);
+  ConnTable t(1024, HashKey{{7, 0}}, 0);
   for (uint16_t i = 0; i < 100; ++i) AddConn(t, "198.18.0.5", i, static_cast<Ticks>(10 + i * 97));
   EXPECT_EQ(t.Expire(ConnTable::kWheelSlots * 10, [](ConnEntry*, Ticks) { return true; }), 100u);
 }
 
 TEST(ConnTableTest, KeptEntriesWaitAgain) {
-  ConnTable t(1024, 7, 0);
+  ConnTable t(1024, HashKey{{7, 0}}, 0);
   AddConn(t, "198.18.0.5", 1, 10);
   int calls = 0;
   auto keep_once = [&](ConnEntry* e, Ticks) {
@@ -129,7 +129,7 @@ TEST(ConnTableTest, KeptEntriesWaitAgain) {
 }
 
 TEST(ConnTableTest, UnhashedEntriesCannotBeFoundButStillExpire) {
-  ConnTable t(1024, 7, 0);
+  ConnTable t(1024, HashKey{{7, 0}}, 0);
   ConnEntry* a = AddConn(t, "198.18.0.5", 1, 10);
   t.Unhash(a);
   EXPECT_EQ(t.FindIn(net::Family::kInet, net::kProtoTcp, Ip("198.18.0.5").raw, 1, Ip("198.19.0.1").raw, 80), nullptr);
@@ -139,7 +139,7 @@ TEST(ConnTableTest, UnhashedEntriesCannotBeFoundButStillExpire) {
 }
 
 TEST(ConnTableTest, ManyConnectionsWithCollisionsStayConsistent) {
-  ConnTable t(1 << 14, 99, 0);
+  ConnTable t(1 << 14, HashKey{{99, 0}}, 0);
   std::set<uint32_t> idx;
   for (uint32_t i = 0; i < 10000; ++i) {
     ConnEntry* e = AddConn(t, i % 2 ? "198.18.0.5" : "198.18.7.9", static_cast<uint16_t>(i), 5 + i % 300);
@@ -159,7 +159,7 @@ TEST(ConnTableTest, ManyConnectionsWithCollisionsStayConsistent) {
 // The staged lookup of the data path (InChain, SkipIn, FindInFrom) finds what FindIn finds,
 // whether the connection is first, second or deeper in its chain, and nothing for a miss.
 TEST(ConnTableTest, StagedLookupAgreesWithFindIn) {
-  ConnTable t(64, 5, 0);  // 64 buckets for 64 connections: chains of every length
+  ConnTable t(64, HashKey{{5, 0}}, 0);  // 64 buckets for 64 connections: chains of every length
   std::vector<ConnEntry*> added;
   for (uint16_t port = 1; port <= 64; ++port) added.push_back(AddConn(t, "198.18.0.5", port, 100));
   auto staged = [&](uint16_t port) {
@@ -180,7 +180,7 @@ TEST(ConnTableTest, StagedLookupAgreesWithFindIn) {
 // reader sees them at once: FindOut right after Insert, Unhash of a connection whose link was
 // still queued, more connections than the queue holds, and an explicit LinkPendingOut.
 TEST(ConnTableTest, QueuedRealServerLinksAreExactForEveryReader) {
-  ConnTable t(1024, 11, 0);
+  ConnTable t(1024, HashKey{{11, 0}}, 0);
   auto find_out = [&](uint16_t port) {
     return t.FindOut(net::Family::kInet, net::kProtoTcp, Ip("198.18.1.10").raw, 8080, Ip("198.18.0.5").raw, port);
   };
@@ -197,7 +197,7 @@ TEST(ConnTableTest, QueuedRealServerLinksAreExactForEveryReader) {
 }
 
 TEST(ConnTableTest, Ipv6KeysUseAllAddressBytes) {
-  ConnTable t(1024, 3, 0);
+  ConnTable t(1024, HashKey{{3, 0}}, 0);
   ConnEntry* e = t.Allocate();
   e->af = e->daf = net::Family::kInet6;
   e->protocol = net::kProtoUdp;

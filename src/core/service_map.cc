@@ -1,13 +1,27 @@
 #include "core/service_map.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ipvsd::core {
 
-ServiceMap::ServiceMap() : root_(std::make_shared<const Root>()) {}
+ServiceMap::ServiceMap() {
+  auto root = std::make_shared<Root>();
+  root->key = RandomHashKey();
+  root_ = std::move(root);
+}
+
+size_t ServiceMap::Hash(const HashKey& hash_key, const ServiceKey& key) {
+  uint64_t lo, hi;
+  std::memcpy(&lo, key.addr.bytes.data(), 8);
+  std::memcpy(&hi, key.addr.bytes.data() + 8, 8);
+  const uint64_t rest = uint64_t{key.fwmark} << 32 | uint64_t{key.protocol} << 24 | uint64_t{key.port} << 8 |
+                        static_cast<uint64_t>(key.family);
+  return static_cast<size_t>(SipHash13Words(hash_key, lo, hi, rest));
+}
 
 const Service* ServiceMap::Find(const ServiceKey& key) const {
-  const size_t h = Hash(key);
+  const size_t h = Hash(root_->key, key);
   const Inner* inner = root_->inners[InnerIndex(h)].get();
   if (!inner) return nullptr;
   const Leaf* leaf = inner->leaves[LeafIndex(h)].get();
@@ -54,7 +68,7 @@ std::vector<ServicePtr>& ServiceMap::Builder::MutableLeaf(size_t hash) {
 
 void ServiceMap::Builder::Put(ServicePtr s) {
   const ServiceKey& key = s->key();
-  std::vector<ServicePtr>& leaf = MutableLeaf(Hash(key));
+  std::vector<ServicePtr>& leaf = MutableLeaf(Hash(root_->key, key));
   for (ServicePtr& old : leaf) {
     if (old->key() == key) {
       old = std::move(s);
@@ -68,7 +82,7 @@ void ServiceMap::Builder::Put(ServicePtr s) {
 
 bool ServiceMap::Builder::Erase(const ServiceKey& key) {
   if (!Find(key)) return false;
-  std::vector<ServicePtr>& leaf = MutableLeaf(Hash(key));
+  std::vector<ServicePtr>& leaf = MutableLeaf(Hash(root_->key, key));
   std::erase_if(leaf, [&](const ServicePtr& s) { return s->key() == key; });
   --root_->size;
   if (IsPortZero(key)) --root_->port_zero;
@@ -76,7 +90,9 @@ bool ServiceMap::Builder::Erase(const ServiceKey& key) {
 }
 
 void ServiceMap::Builder::Clear() {
+  const HashKey key = root_->key;
   root_ = std::make_shared<Root>();
+  root_->key = key;
   owned_.clear();
 }
 

@@ -7,6 +7,11 @@
 // Service object, is the same object in the old version and the new one. That also makes
 // Diff() cheap: it skips every subtree the two versions share.
 //
+// The index is a keyed hash (SipHash-1-3, base/siphash.h) under a random key that a map
+// passes on to every version made from it: services are configured, not chosen by clients,
+// but a table that control-plane input could pile into one leaf would make every lookup of
+// a new connection walk it.
+//
 //   ServiceMap::Builder b(table.map());   // copy-on-write editor of a version
 //   b.Put(new_service);
 //   ServiceMap next = std::move(b).Build();
@@ -19,6 +24,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/siphash.h"
 #include "core/service.h"
 
 namespace ipvsd::core {
@@ -28,6 +34,7 @@ class ServiceMap {
   static constexpr unsigned kFanoutBits = 7;
   static constexpr size_t kFanout = size_t{1} << kFanoutBits;
 
+  // An empty map with a random hash key.
   ServiceMap();
 
  private:
@@ -41,6 +48,7 @@ class ServiceMap {
     std::array<std::shared_ptr<Inner>, kFanout> inners;
     size_t size = 0;
     size_t port_zero = 0;
+    HashKey key{};  // the same in every version made from one map
   };
 
  public:
@@ -65,7 +73,8 @@ class ServiceMap {
 
   // Calls fn(before, after) for every key whose Service object differs between the two
   // versions: (nullptr, s) added, (s, nullptr) deleted, (s, t) replaced. Shared subtrees are
-  // skipped, so the cost follows the change, not the table.
+  // skipped, so the cost follows the change, not the table; maps not made one from the other
+  // hash differently and are compared service by service.
   template <typename Fn>
   static void Diff(const ServiceMap& a, const ServiceMap& b, Fn&& fn);
 
@@ -94,7 +103,7 @@ class ServiceMap {
   };
 
  private:
-  static size_t Hash(const ServiceKey& key) { return ServiceKeyHash{}(key); }
+  static size_t Hash(const HashKey& hash_key, const ServiceKey& key);
   static size_t InnerIndex(size_t hash) { return (hash >> kFanoutBits) & (kFanout - 1); }
   static size_t LeafIndex(size_t hash) { return hash & (kFanout - 1); }
   static bool IsPortZero(const ServiceKey& k) { return k.fwmark == 0 && k.port == 0; }
@@ -133,6 +142,16 @@ void ServiceMap::DiffLeaves(const Leaf* a, const Leaf* b, Fn& fn) {
 template <typename Fn>
 void ServiceMap::Diff(const ServiceMap& a, const ServiceMap& b, Fn&& fn) {
   if (a.root_ == b.root_) return;
+  if (a.root_->key != b.root_->key) {
+    a.ForEach([&](const ServicePtr& s) {
+      const Service* t = b.Find(s->key());
+      if (t != s.get()) fn(s.get(), t);
+    });
+    b.ForEach([&](const ServicePtr& t) {
+      if (!a.Find(t->key())) fn(static_cast<const Service*>(nullptr), t.get());
+    });
+    return;
+  }
   for (size_t i = 0; i < kFanout; ++i) {
     const Inner* ia = a.root_->inners[i].get();
     const Inner* ib = b.root_->inners[i].get();

@@ -77,6 +77,35 @@ TEST(ServiceMapTest, DiffReportsExactlyWhatChanged) {
   EXPECT_EQ(calls, 0);
 }
 
+TEST(ServiceMapTest, DiffOfMapsMadeApartComparesServiceByService) {
+  // Two maps made apart have different hash keys, so their leaves do not line up; Diff must
+  // still report only what differs (and a cleared builder keeps its map's key).
+  ServiceMap before = WithPorts(1, 300);
+  ServiceMap::Builder b{ServiceMap{}};
+  before.ForEach([&](const ServicePtr& s) {
+    if (s->key().port != 20) b.Put(s);
+  });
+  b.Put(MakeService(30, 30));
+  b.Put(MakeService(500, 500));
+  ServiceMap after = std::move(b).Build();
+  std::map<uint16_t, std::string> seen;
+  auto record = [&](const Service* was, const Service* now) {
+    uint16_t port = (was ? was : now)->key().port;
+    seen[port] = !was ? "added" : !now ? "deleted" : "replaced";
+  };
+  ServiceMap::Diff(before, after, record);
+  EXPECT_EQ(seen, (std::map<uint16_t, std::string>{{20, "deleted"}, {30, "replaced"}, {500, "added"}}));
+
+  ServiceMap::Builder c(before);
+  c.Clear();
+  c.Put(MakeService(7, 7));
+  seen.clear();
+  ServiceMap::Diff(before, std::move(c).Build(), record);
+  EXPECT_EQ(seen.size(), 300u);
+  EXPECT_EQ(seen[7], "replaced");
+  EXPECT_EQ(seen[8], "deleted");
+}
+
 TEST(ServiceMapTest, InOrderFollowsTheOrderOfAdditionAndPortZeroIsCounted) {
   ServiceMap::Builder b{ServiceMap{}};
   b.Put(MakeService(443, 2));

@@ -113,7 +113,7 @@ TEST(SyncRulesTest, RefreshPeriodHoldsBackUntilTheExpiryMovedOrARetryIsDue) {
 }
 
 TEST(SyncRulesTest, PickSendsTheTemplateOnEveryPacketAndSkipsOnePacketConnections) {
-  ConnTable table(256, 1, 0);
+  ConnTable table(256, HashKey{{1, 0}}, 0);
   Timeouts timeouts;
   ConnEntry* t = table.Allocate();
   t->flags |= kConnTemplate;

@@ -8,7 +8,7 @@
 // shared, behind one lock, and only what places, ends or syncs a connection of a persistent
 // service takes it: never a packet of an established connection.
 //
-//   core::TemplateTable templates(1 << 16, seed, clock.NowTicks());
+//   core::TemplateTable templates(1 << 16, RandomHashKey(), clock.NowTicks());
 //   {
 //     std::lock_guard lock(templates.mutex());
 //     ScheduleConn(conns, templates.table(), svc, v, ...);
@@ -29,8 +29,9 @@ class TemplateTable {
   // persistent services seldom open only one connection each), its entries mapped as they are
   // used: an idle table costs its bucket heads, a byte per connection.
   static constexpr uint32_t kConnsPerTemplate = 8;
-  TemplateTable(uint32_t conn_capacity, uint64_t seed, Ticks now)
-      : table_(conn_capacity / kConnsPerTemplate, seed, now, ConnTable::Entries::kOnFirstUse) {}
+  // `key` keys the table's hash (ConnTable): random in production.
+  TemplateTable(uint32_t conn_capacity, const HashKey& key, Ticks now)
+      : table_(conn_capacity / kConnsPerTemplate, key, now, ConnTable::Entries::kOnFirstUse) {}
 
   std::mutex& mutex() { return mu_; }
   // The lock when `needed`, else none: for callers that touch a template only sometimes (a

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/siphash.h"
 #include "core/sync_rules.h"
 #include "daemon/traffic_filter_builder.h"
 #include "dataplane/conn_listing.h"
@@ -45,16 +46,15 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
       timeouts_(env.timeouts) {
   env.router = router_.get();
   uint32_t per_worker = conn_max / static_cast<uint32_t>(ios_.size() ? ios_.size() : 1);
-  const uint64_t seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  if (ios_.size() > 1) handoff_ = std::make_unique<dataplane::Handoff>(ios_.size(), dataplane::RandomHandoffKey());
-  templates_ = std::make_unique<core::TemplateTable>(conn_max, ~seed, env.clock->NowTicks());
+  if (ios_.size() > 1) handoff_ = std::make_unique<dataplane::Handoff>(ios_.size(), RandomHashKey());
+  templates_ = std::make_unique<core::TemplateTable>(conn_max, RandomHashKey(), env.clock->NowTicks());
   env.handoff = handoff_.get();
   env.templates = templates_.get();
   for (size_t i = 0; i < ios_.size(); ++i) {
     dataplane::Worker::Options o;
     o.id = static_cast<int>(i);
     o.conn_capacity = per_worker;
-    o.hash_seed = seed;
+    o.hash_key = RandomHashKey();  // random, or clients could flood one bucket
     workers_.push_back(std::make_unique<dataplane::Worker>(o, env));
   }
 }

@@ -1,14 +1,13 @@
 #include "dataplane/handoff.h"
 
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <cstring>
 
 namespace ipvsd::dataplane {
 
-Handoff::Handoff(size_t workers, const sched::HsiphashKey& key)
+Handoff::Handoff(size_t workers, const HashKey& key)
     : workers_(workers),
       key_(key),
       rings_(std::make_unique<Ring[]>(2 * workers * workers)),
@@ -23,11 +22,12 @@ Handoff::~Handoff() {
 }
 
 size_t Handoff::OwnerOf(const net::RawAddr& caddr, uint16_t cport) const {
-  uint8_t key[sizeof(caddr) + sizeof(cport)];
-  std::memcpy(key, &caddr, sizeof(caddr));
-  std::memcpy(key + sizeof(caddr), &cport, sizeof(cport));
-  // Multiply-shift maps the 32-bit hash onto [0, workers) without a division.
-  return static_cast<size_t>((uint64_t{sched::Hsiphash(key, key_)} * workers_) >> 32);
+  uint64_t lo, hi;
+  std::memcpy(&lo, caddr.bytes.data(), 8);
+  std::memcpy(&hi, caddr.bytes.data() + 8, 8);
+  const uint64_t h = SipHash13Words(key_, lo, hi, uint64_t{cport});
+  // Multiply-shift maps 32 bits of the hash onto [0, workers) without a division.
+  return static_cast<size_t>(((h & 0xffffffffu) * workers_) >> 32);
 }
 
 bool Handoff::Waiting(size_t worker) {
@@ -59,13 +59,6 @@ void Handoff::Wake(size_t worker) {
   if (!peers_[worker].asleep.load(std::memory_order_relaxed)) return;
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(peers_[worker].fd, &one, sizeof(one));
-}
-
-sched::HsiphashKey RandomHandoffKey() {
-  sched::HsiphashKey key{};
-  // getrandom of 16 bytes does not fail once the pool is initialised (it blocks until then).
-  [[maybe_unused]] ssize_t n = getrandom(&key, sizeof(key), 0);
-  return key;
 }
 
 }  // namespace ipvsd::dataplane

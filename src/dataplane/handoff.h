@@ -29,9 +29,9 @@
 
 #include "core/spsc_ring.h"
 #include "dataplane/verdict.h"
+#include "base/siphash.h"
 #include "net/frame.h"
 #include "net/ip_addr.h"
-#include "sched/hsiphash.h"
 
 namespace ipvsd::dataplane {
 
@@ -45,8 +45,8 @@ class Handoff {
   static constexpr size_t kRingSize = 1024;
   using Ring = core::SpscRing<HandedFrame, kRingSize>;
 
-  // `workers` >= 1; `key` random in production (RandomHandoffKey).
-  Handoff(size_t workers, const sched::HsiphashKey& key);
+  // `workers` >= 1; `key` random in production (RandomHashKey).
+  Handoff(size_t workers, const HashKey& key);
   ~Handoff();
   Handoff(const Handoff&) = delete;
   Handoff& operator=(const Handoff&) = delete;
@@ -76,12 +76,9 @@ class Handoff {
   };
 
   size_t workers_;
-  sched::HsiphashKey key_;
+  HashKey key_;
   std::unique_ptr<Ring[]> rings_;
   std::unique_ptr<Peer[]> peers_;
 };
-
-// A key from the kernel's random pool.
-sched::HsiphashKey RandomHandoffKey();
 
 }  // namespace ipvsd::dataplane

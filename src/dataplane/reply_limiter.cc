@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "base/hash.h"
 
 namespace ipvsd::dataplane {
 namespace {
@@ -72,7 +71,7 @@ bool ReplyLimiter::AllowDest(net::Family family, const net::RawAddr& dst, uint64
   // burst intervals.
   const uint64_t cap = limits.dest_interval_ns * limits.dest_burst;
   const uint64_t key = PrefixKey(family, dst);
-  Slot& slot = slots_[Mix64(key ^ seed_) & (kSlots - 1)];
+  Slot& slot = slots_[SipHash13Words(key_, key) & (kSlots - 1)];
   if (slot.prefix != key) {
     slot.prefix = key;
     slot.bucket.Fill(now_ns, cap);

@@ -36,7 +36,7 @@
 // from the worker's Clock. Token arithmetic is exact integer
 // arithmetic (no rounding drift): `burst + rate x elapsed` replies, to the nanosecond.
 //
-//   ReplyLimiter limiter(seed);
+//   ReplyLimiter limiter(RandomHashKey());
 //   if (limiter.Allow(v.family, v.src, now_ns, ReplyLimits::From(settings, workers))) send();
 #pragma once
 
@@ -44,6 +44,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/siphash.h"
 #include "core/settings.h"
 #include "net/ip_addr.h"
 
@@ -87,7 +88,9 @@ class ReplyLimiter {
   static constexpr int kIpv4PrefixLen = 24;
   static constexpr int kIpv6PrefixLen = 48;
 
-  explicit ReplyLimiter(uint64_t seed) : seed_(seed) {}
+  // `key` keys the slot hash: random, so that nobody can aim prefixes at one slot to evict
+  // another's bucket.
+  explicit ReplyLimiter(const HashKey& key) : key_(key) {}
 
   // True when one more reply to `dst` may leave now; it is then counted against the limits.
   bool Allow(net::Family family, const net::RawAddr& dst, uint64_t now_ns, const ReplyLimits& limits);
@@ -101,7 +104,7 @@ class ReplyLimiter {
 
   bool AllowDest(net::Family family, const net::RawAddr& dst, uint64_t now_ns, const ReplyLimits& limits);
 
-  uint64_t seed_;
+  HashKey key_;
   bool global_started_ = false;
   TokenBucket global_;
   std::array<Slot, kSlots> slots_{};

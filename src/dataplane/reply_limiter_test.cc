@@ -23,7 +23,7 @@ ReplyLimits GlobalOnly(uint32_t per_sec, uint32_t burst, uint32_t workers) {
 
 // Each of 4 workers holds a quarter of the burst (12 of 50) and earns a quarter of the rate.
 TEST(ReplyLimiterTest, WorkersShareTheDirectorsRateAndBurst) {
-  ReplyLimiter limiter(1);
+  ReplyLimiter limiter(HashKey{{1, 0}});
   const ReplyLimits l = GlobalOnly(1000, 50, 4);
   const net::RawAddr a = Addr("198.18.0.5");
   uint64_t now = 5 * kSecond;
@@ -37,7 +37,7 @@ TEST(ReplyLimiterTest, WorkersShareTheDirectorsRateAndBurst) {
 }
 
 TEST(ReplyLimiterTest, ABurstSmallerThanTheWorkersStillLetsOneReplyThrough) {
-  ReplyLimiter limiter(1);
+  ReplyLimiter limiter(HashKey{{1, 0}});
   const ReplyLimits l = GlobalOnly(1000, 2, 8);
   const net::RawAddr a = Addr("198.18.0.5");
   EXPECT_TRUE(limiter.Allow(net::Family::kInet, a, kSecond, l));
@@ -46,7 +46,7 @@ TEST(ReplyLimiterTest, ABurstSmallerThanTheWorkersStillLetsOneReplyThrough) {
 }
 
 TEST(ReplyLimiterTest, ADestinationRefusalCostsTheGlobalBucketNothing) {
-  ReplyLimiter limiter(1);
+  ReplyLimiter limiter(HashKey{{1, 0}});
   ReplyLimits l;  // kernel defaults: 6 + 1/s per prefix, 50 + 1000/s in all
   const uint64_t now = kSecond;
   int victim = 0;
@@ -62,7 +62,7 @@ TEST(ReplyLimiterTest, ADestinationRefusalCostsTheGlobalBucketNothing) {
 }
 
 TEST(ReplyLimiterTest, AGlobalRefusalCostsTheDestinationNothing) {
-  ReplyLimiter limiter(1);
+  ReplyLimiter limiter(HashKey{{1, 0}});
   ReplyLimits l;
   l.global_burst = 1;
   const net::RawAddr a = Addr("198.18.0.5");
@@ -76,7 +76,7 @@ TEST(ReplyLimiterTest, AGlobalRefusalCostsTheDestinationNothing) {
 }
 
 TEST(ReplyLimiterTest, PrefixesAreSlash24AndSlash48) {
-  ReplyLimiter limiter(7);
+  ReplyLimiter limiter(HashKey{{7, 0}});
   ReplyLimits l;
   l.global_per_sec = 0;
   auto drain = [&](net::Family f, const char* text) {
@@ -96,7 +96,7 @@ TEST(ReplyLimiterTest, PrefixesAreSlash24AndSlash48) {
 
 // The largest values Settings allows, and a clock that jumps decades: no overflow, no stall.
 TEST(ReplyLimiterTest, ExtremeSettingsAndLongIdleTimesStayExact) {
-  ReplyLimiter limiter(3);
+  ReplyLimiter limiter(HashKey{{3, 0}});
   ReplyLimits l;
   l.dest_interval_ns = 3'600'000 * kMs;
   l.global_per_sec = 10'000'000;

@@ -1,7 +1,6 @@
 #include "dataplane/worker.h"
 
 #include <cstring>
-#include <random>
 
 #include "core/conn_setup.h"
 #include "core/proto_state.h"
@@ -50,11 +49,9 @@ bool IsPmtuError(net::Family f, uint8_t type, uint8_t code) {
   return IsV6(f) ? type == net::kIcmpv6PacketTooBig : type == net::kIcmpDestUnreach && code == net::kIcmpFragNeeded;
 }
 
-// The reply limiter's hash key: random, so that nobody can aim prefixes at one slot to evict
-// another's bucket (Options::hash_seed is a start time, not a secret).
-uint64_t RandomSeed() {
-  std::random_device rd;
-  return (uint64_t{rd()} << 32) | rd();
+// A key of its own for each of the worker's tables, from the worker's key.
+HashKey DeriveKey(const HashKey& key, uint64_t purpose) {
+  return HashKey{{SipHash13Words(key, purpose, uint64_t{0}), SipHash13Words(key, purpose, uint64_t{1})}};
 }
 
 // A forwarded frame with offload state (AF_PACKET --gso) leaves with it: the kernel finishes
@@ -77,13 +74,13 @@ void ClearOffload(net::Frame& f) {
 Worker::Worker(const Options& options, const Env& env)
     : id_(options.id),
       env_(env),
-      conns_(options.conn_capacity, options.hash_seed ^ static_cast<uint64_t>(options.id), env.clock->NowTicks()),
+      conns_(options.conn_capacity, DeriveKey(options.hash_key, 1), env.clock->NowTicks()),
       own_templates_(env.templates ? nullptr
-                                   : std::make_unique<core::TemplateTable>(options.conn_capacity, ~options.hash_seed,
-                                                                           env.clock->NowTicks())),
+                                   : std::make_unique<core::TemplateTable>(
+                                         options.conn_capacity, DeriveKey(options.hash_key, 2), env.clock->NowTicks())),
       templates_(env.templates ? env.templates : own_templates_.get()),
       next_hops_(env.router),
-      reply_limiter_(RandomSeed()) {
+      reply_limiter_(DeriveKey(options.hash_key, 3)) {
   RefreshTable();
 }
 

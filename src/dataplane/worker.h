@@ -49,7 +49,9 @@ class Worker {
   struct Options {
     int id = 0;                       // 0 .. core::kMaxWorkers-1: the stats shard it writes
     uint32_t conn_capacity = 1u << 16;
-    uint64_t hash_seed = 0x1ee7;
+    // Keys the hashes of the worker's tables: random in production (RandomHashKey()), or
+    // clients could aim their addresses at one bucket.
+    HashKey hash_key{{0x1ee7, 0}};
   };
   struct Env {
     const core::ServiceManager* services;

@@ -7,20 +7,25 @@
 // per burst, retires them all when routes, links or neighbours changed. Only answers are kept,
 // never failures, so that an unresolved neighbour is asked for (and resolution requested)
 // again. One thread only, no allocation.
+//
+// The slot is a keyed hash (SipHash-1-3, base/siphash.h) of the address: NAT replies go to
+// client addresses, and with a slot function they could predict, clients would pick addresses
+// that share one slot and turn every reply's lookup into a miss.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <cstring>
 
-#include "base/hash.h"
+#include "base/siphash.h"
 #include "net/route.h"
 
 namespace ipvsd::net {
 
 class NextHopCache {
  public:
-  explicit NextHopCache(Router* router) : router_(router) {}
+  // `key` keys the slot hash; tests may fix it.
+  explicit NextHopCache(Router* router, const HashKey& key = RandomHashKey()) : router_(router), key_(key) {}
 
   void Refresh() { generation_ = router_->generation(); }
 
@@ -45,15 +50,16 @@ class NextHopCache {
     NextHop hop;
   };
 
-  static size_t Slot(Family family, const RawAddr& dst) {
+  size_t Slot(Family family, const RawAddr& dst) const {
     uint64_t lo, hi;
     std::memcpy(&lo, dst.bytes.data(), 8);
+    if (family != Family::kInet6) return static_cast<size_t>(SipHash13Words(key_, lo)) & (kEntries - 1);
     std::memcpy(&hi, dst.bytes.data() + 8, 8);
-    return static_cast<size_t>(Mix64(lo ^ hi * 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(family))) &
-           (kEntries - 1);
+    return static_cast<size_t>(SipHash13Words(key_, lo, hi)) & (kEntries - 1);
   }
 
   Router* router_;
+  HashKey key_;
   uint64_t generation_ = 0;
   std::array<Entry, kEntries> entries_{};
 };

@@ -8,7 +8,7 @@
 
 namespace ipvsd::sched {
 
-LblcScheduler::LblcScheduler(Ticks expiration) : cache_(expiration) {}
+LblcScheduler::LblcScheduler(Ticks expiration, const HashKey& key) : cache_(expiration, key) {}
 
 void LblcScheduler::OnDestsChanged(std::span<core::Dest* const> dests) {
   dests_.assign(dests.begin(), dests.end());

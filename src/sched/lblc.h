@@ -27,7 +27,8 @@ namespace ipvsd::sched {
 
 class LblcScheduler final : public core::Scheduler {
  public:
-  explicit LblcScheduler(Ticks expiration = kLocalityDefaultExpiration);
+  // `key` keys the cache's buckets (locality.h); tests may fix it.
+  explicit LblcScheduler(Ticks expiration = kLocalityDefaultExpiration, const HashKey& key = RandomHashKey());
 
   std::string_view name() const override { return "lblc"; }
   void OnDestsChanged(std::span<core::Dest* const> dests) override;

@@ -8,8 +8,8 @@
 
 namespace ipvsd::sched {
 
-LblcrScheduler::LblcrScheduler(Ticks expiration)
-    : cache_(expiration), members_(2 * LocalityCache<DestSet>::kCapacity) {
+LblcrScheduler::LblcrScheduler(Ticks expiration, const HashKey& key)
+    : cache_(expiration, key), members_(2 * LocalityCache<DestSet>::kCapacity) {
   for (size_t i = 0; i + 1 < members_.size(); ++i) members_[i].next = static_cast<int32_t>(i + 1);
 }
 

@@ -31,7 +31,8 @@ namespace ipvsd::sched {
 
 class LblcrScheduler final : public core::Scheduler {
  public:
-  explicit LblcrScheduler(Ticks expiration = kLocalityDefaultExpiration);
+  // `key` keys the cache's buckets (locality.h); tests may fix it.
+  explicit LblcrScheduler(Ticks expiration = kLocalityDefaultExpiration, const HashKey& key = RandomHashKey());
 
   std::string_view name() const override { return "lblcr"; }
   void OnDestsChanged(std::span<core::Dest* const> dests) override;

@@ -15,17 +15,26 @@
 //   at construction so that Pick never allocates; the 6-minute collection runs when an insert
 //   finds the table full, and when nothing is idle enough the connection is served without a
 //   cache entry, as the kernel does when it cannot allocate one.
+//
+// The bucket of an address is a keyed hash (SipHash-1-3 under a random key, base/siphash.h),
+// not the kernel's hash_32 of the folded address: a client picks the destination addresses
+// (of a fwmark service, of a transparent cache), and an IPv6 fold is an XOR, so it could put
+// every entry in one bucket and make each Pick walk 16384 of them. The bucket decides only
+// what a lookup costs, never which server a hit or a miss gets; the one visible trace is in
+// a full table, where the 6-minute collection reaches idle entries in another order.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/siphash.h"
 #include "core/dest.h"
 #include "net/ip_addr.h"
-#include "sched/hash_table.h"
 
 namespace ipvsd::sched {
 
@@ -70,8 +79,8 @@ class DestSlots {
 };
 
 // The cache: 1024 buckets chained through a pool of max_size entries, each holding a Payload
-// (a destination slot for lblc, a destination set for lblcr). Hashing and chaining follow
-// the kernel (hash_32 of the folded address, new entries at the bucket head).
+// (a destination slot for lblc, a destination set for lblcr). Chaining follows the kernel (new
+// entries at the bucket head); the hash is keyed (see above).
 template <typename Payload>
 class LocalityCache {
  public:
@@ -90,7 +99,7 @@ class LocalityCache {
     Payload payload{};
   };
 
-  explicit LocalityCache(Ticks expiration) : expiration_(expiration), entries_(kCapacity) {
+  LocalityCache(Ticks expiration, const HashKey& key) : expiration_(expiration), key_(key), entries_(kCapacity) {
     heads_.fill(-1);
     for (uint32_t i = 0; i + 1 < kCapacity; ++i) entries_[i].next = static_cast<int32_t>(i + 1);
     free_ = 0;
@@ -98,6 +107,17 @@ class LocalityCache {
 
   Ticks expiration() const { return expiration_; }
   size_t size() const { return size_; }
+  // The most entries one Find may walk, for tests and diagnostics of the hash.
+  // O(buckets + size).
+  uint32_t LongestChain() const {
+    uint32_t longest = 0;
+    for (int32_t head : heads_) {
+      uint32_t length = 0;
+      for (int32_t i = head; i >= 0; i = entries_[static_cast<size_t>(i)].next) ++length;
+      longest = std::max(longest, length);
+    }
+    return longest;
+  }
 
   // Runs the full expiration check that fell due by `now`; call it first in every Pick.
   // `release(Payload&)` is called for every dropped entry.
@@ -146,8 +166,12 @@ class LocalityCache {
   }
 
  private:
-  static uint32_t BucketOf(net::Family family, const net::RawAddr& addr) {
-    return Hash32(addr.Fold(family), kBucketBits);
+  uint32_t BucketOf(net::Family family, const net::RawAddr& addr) const {
+    uint64_t lo, hi;
+    std::memcpy(&lo, addr.bytes.data(), 8);
+    if (family != net::Family::kInet6) return static_cast<uint32_t>(SipHash13Words(key_, lo)) & (kBuckets - 1);
+    std::memcpy(&hi, addr.bytes.data() + 8, 8);
+    return static_cast<uint32_t>(SipHash13Words(key_, lo, hi)) & (kBuckets - 1);
   }
 
   // Drops the entries of bucket `b` for which stale(entry) holds; returns how many.
@@ -204,6 +228,7 @@ class LocalityCache {
   }
 
   const Ticks expiration_;
+  const HashKey key_;
   std::vector<Entry> entries_;
   std::array<int32_t, kBuckets> heads_;
   int32_t free_ = -1;

@@ -46,7 +46,7 @@ Addresses AddressesOf(io::LoopbackIo::Packet p) {
 
 class HandoffTest : public ::testing::Test {
  protected:
-  HandoffTest() : handoff_(2, sched::HsiphashKey{{1, 2}}), templates_(1024, 3, dp_.clock_.NowTicks()) {
+  HandoffTest() : handoff_(2, HashKey{{1, 2}}), templates_(1024, HashKey{{3, 0}}, dp_.clock_.NowTicks()) {
     Worker::Env env{&dp_.services_, &dp_.timeouts_,           &dp_.settings_, &dp_.services_.total_stats(),
                     &dp_.router_,   &dp_.clock_,              &handoff_,      &templates_};
     for (int i = 0; i < 2; ++i) {
@@ -83,7 +83,7 @@ TEST_F(HandoffTest, ClientSideHashPicksOneOwnerForBothDirections) {
   EXPECT_GT(owners[0], 850u);
   EXPECT_GT(owners[1], 850u);
   // The key decides: another key owns the same ports differently.
-  Handoff other(2, sched::HsiphashKey{{5, 6}});
+  Handoff other(2, HashKey{{5, 6}});
   int differ = 0;
   for (uint16_t p = 1; p <= 200; ++p) differ += other.OwnerOf(Ip(kClient), p) != handoff_.OwnerOf(Ip(kClient), p);
   EXPECT_GT(differ, 50);
