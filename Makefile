@@ -10,9 +10,9 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev libssl-dev \
-        clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables \
+        clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables libfuzzer-14-dev \
         libcpp-httplib-dev \
-        iproute2 procps netbase curl ethtool jq keepalived bird2 prometheus chromium
+        iproute2 procps netbase curl ethtool jq keepalived bird2 prometheus chromium hping3
 # And those only `make bench-compare` needs: the peers it measures ipvsd against and its loads.
 BENCH_DEPS := haproxy nginx-light wrk iperf
 
@@ -44,16 +44,36 @@ $(BUILD)/build.ninja: CMakeLists.txt
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 
-# Every test: unit, golden and end-to-end suites, then the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every test: unit, golden and end-to-end suites, then the unit tests and the programs in a few
+# end-to-end suites again under AddressSanitizer + UndefinedBehaviorSanitizer, then a bounded
+# pass of every fuzz harness.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory asan-test
+	$(MAKE) --no-print-directory fuzz-test
 
 asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DIPVSD_SANITIZE=ON -DIPVSD_BENCH=OFF >/dev/null
 	ninja -C $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest -R '$(ASAN_E2E)' --output-on-failure
+
+# The end-to-end suites run again with the sanitized programs: ipvsadm (goldens, control-socket
+# abuse), ipvsd forwarding NAT/DR/TUN with ipvs-agent decapsulating, ipvs-healthd, sync.
+ASAN_E2E := ^(cli_golden|cli_ctl_robustness|cli_concurrency|e2e_forwarding_afxdp|e2e_health|e2e_sync)$$
+
+# libFuzzer harnesses (fuzz/, docs/fuzzing.md), built with clang in $(FUZZ_BUILD) under ASan +
+# UBSan. `make fuzz` runs each for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=600) and fails on any
+# finding, printing the saved input's path; `make fuzz-test` is the bounded pass of `make test`.
+FUZZ_BUILD        ?= build-fuzz
+FUZZ_SECONDS      ?= 60
+FUZZ_TEST_SECONDS ?= 8
+.PHONY: fuzz fuzz-test
+fuzz: deps
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
+
+fuzz-test: deps
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TEST_SECONDS) $(JOBS)
 
 bench: build
 	$(BUILD)/bin/engine_bench
@@ -77,4 +97,4 @@ demo: build
 	$(SUDO) tools/demo.sh $(BUILD)/bin $(METHOD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
