@@ -135,7 +135,10 @@ std::invoke_result_t<F&, ctl::Client&> CtlOps::Call(F&& request) {
   }
   auto reply = request(*client_);
   if (!reply && IsTransportError(reply.error().code)) {
-    Log(LogLevel::kWarning, "control connection lost (%s); reconnecting", reply.error().message.c_str());
+    // ipvsd closes a connection idle for 30 s (ctl/server.h): reconnecting then is routine.
+    const int code = reply.error().code;
+    Log(code == EPIPE || code == ECONNRESET ? LogLevel::kDebug : LogLevel::kWarning,
+        "control connection lost (%s); reconnecting", reply.error().message.c_str());
     client_.reset();
     if (Status c = Connect(); !c) return c.error();
     reply = request(*client_);
