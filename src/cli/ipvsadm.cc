@@ -289,11 +289,11 @@ Ipvsadm::Step Ipvsadm::ListService(const ctl::ServiceKey& key, unsigned format, 
 }
 
 Ipvsadm::Step Ipvsadm::ListConns(unsigned format, bool json) {
-  // The daemon lists a page at a time; text goes out page by page, JSON once whole.
+  // The daemon lists a page at a time; text goes out page by page (the title with the first,
+  // so that a listing that fails at once prints only the error, as ipvsadm does), JSON whole.
   ctl::ConnList all;
-  if (!json) Out(ConnTitle(format));
   ctl::ConnCursor from;
-  for (;;) {
+  for (bool first = true;; first = false) {
     auto page = client_.GetConns(from);
     if (!page) {
       Err(IpvsStrerror(Op::kGetConns, page.error().code) + "\n");
@@ -302,7 +302,7 @@ Ipvsadm::Step Ipvsadm::ListConns(unsigned format, bool json) {
     if (json) {
       all.conns.insert(all.conns.end(), page->conns.begin(), page->conns.end());
     } else {
-      std::string text;
+      std::string text = first ? ConnTitle(format) : std::string();
       for (const ctl::ConnRecord& c : page->conns) text += ConnLine(c, format);
       Out(text);
     }
