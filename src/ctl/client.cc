@@ -87,7 +87,18 @@ Status Client::ReadAll(std::span<uint8_t> bytes) {
 
 Result<std::vector<uint8_t>> Client::Exchange(MsgType type, const std::vector<uint8_t>& frame) {
   if (fd_ < 0) return MakeError(ENOTCONN, "not connected");
-  if (Status st = WriteAll(frame); !st) return st.error();
+  Status sent = WriteAll(frame);
+  if (sent) return ReadReply(type);
+  // A server that refuses a peer answers at once and closes, so the send can fail while
+  // the refusal is still waiting to be read: that refusal is the better error.
+  const int code = sent.error().code;
+  if (code != EPIPE && code != ECONNRESET) return sent.error();
+  auto refusal = ReadReply(type);
+  if (!refusal && refusal.error().code != ECONNRESET) return refusal.error();
+  return sent.error();
+}
+
+Result<std::vector<uint8_t>> Client::ReadReply(MsgType type) {
   uint8_t raw[kHeaderSize];
   if (Status st = ReadAll(raw); !st) return st.error();
   auto header = DecodeHeader(raw, kMaxReplyPayload);

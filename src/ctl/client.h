@@ -81,6 +81,7 @@ class Client {
 
   Status WriteAll(std::span<const uint8_t> bytes);
   Status ReadAll(std::span<uint8_t> bytes);
+  Result<std::vector<uint8_t>> ReadReply(MsgType type);
   // The error for a send or recv that failed with `err`; a timeout closes the connection.
   Error TransportError(int err, const char* what);
 

@@ -279,6 +279,18 @@ TEST_F(ServerTest, WrongUidGetsEperm) {
   EXPECT_EQ(served_.load(), 0);
 }
 
+TEST_F(ServerTest, WrongUidReadsTheRefusalEvenWhenTheServerClosedBeforeTheRequest) {
+  Start(/*allowed_uid=*/::getuid() + 1);
+  auto c = Client::Connect(path_);
+  ASSERT_TRUE(c.ok());
+  // The server refuses and closes at accept; by now the request's send fails with EPIPE.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto t = c->GetTimeouts();
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, EPERM);
+  EXPECT_NE(t.error().message.find("restricted to root"), std::string::npos) << t.error().message;
+}
+
 TEST_F(ServerTest, RefusesToStealALiveSocket) {
   Start();
   UnixServer second(ServerOptions{path_}, [](uint16_t, std::span<const uint8_t>) { return std::vector<uint8_t>{}; });
