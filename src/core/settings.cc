@@ -39,6 +39,14 @@ constexpr SysctlField kSysctlFields[] = {
      [](Settings& s, const SysctlSetting& v) { s.icmp_msgs_per_sec = static_cast<uint32_t>(v.value); }},
     {"icmp_msgs_burst", 10'000'000,
      [](Settings& s, const SysctlSetting& v) { s.icmp_msgs_burst = static_cast<uint32_t>(v.value); }},
+    {"amemthresh", 100'000'000,
+     [](Settings& s, const SysctlSetting& v) { s.amemthresh = static_cast<uint32_t>(v.value); }},
+    {"drop_entry", 3, [](Settings& s, const SysctlSetting& v) { s.drop_entry = v.value; }},
+    {"drop_packet", 3, [](Settings& s, const SysctlSetting& v) { s.drop_packet = v.value; }},
+    {"secure_tcp", 3, [](Settings& s, const SysctlSetting& v) { s.secure_tcp = v.value; }},
+    {"am_droprate", 100'000'000,
+     [](Settings& s, const SysctlSetting& v) { s.am_droprate = static_cast<uint32_t>(v.value); }},
+    {"synproxy", 1, [](Settings& s, const SysctlSetting& v) { s.synproxy = v.value != 0; }},
 };
 
 const SysctlField* FindField(std::string_view name) {

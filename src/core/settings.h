@@ -56,11 +56,30 @@ struct Settings {
   // icmp_msgs_burst; shared out among the workers. 0: no global limit.
   std::atomic<uint32_t> icmp_msgs_per_sec{1000};
   std::atomic<uint32_t> icmp_msgs_burst{50};
+
+  // Defences for a connection table that fills (the kernel's update_defense_level in
+  // ip_vs_ctl.c, with free table entries where the kernel counts free memory pages):
+  // amemthresh: free entries (of the whole table, shared out over the workers' shards) below
+  // which the table counts as short. drop_entry, drop_packet and secure_tcp: 0 never, 1 when
+  // short (the kernel shows 2 while it is active, and so do these), 3 always. drop_entry
+  // drops random half-open and idle connections every second; drop_packet drops one new
+  // connection's packet in amemthresh / (amemthresh - free) while short, one in am_droprate
+  // in mode 3; secure_tcp switches TCP to the state table that trusts a client's ACK less.
+  std::atomic<uint32_t> amemthresh{1024};
+  std::atomic<int> drop_entry{0};
+  std::atomic<int> drop_packet{0};
+  std::atomic<int> secure_tcp{0};
+  std::atomic<uint32_t> am_droprate{10};
+
+  // 1: every TCP service answers new connections with SYN cookies (the SYN proxy), as the
+  // per-service --synproxy does for one service.
+  std::atomic<bool> synproxy{false};
 };
 
 // One sysctl assignment, checked: `name` is one of the Settings above, `value` in its range
 // (conn_reuse_mode 0..3, sync_retries 0..3, sync_refresh_period 0..86400 seconds, the flags
-// 0 or 1, icmp_ratelimit 0..3600000 ms, icmp_msgs_per_sec and icmp_msgs_burst 0..10000000);
+// 0 or 1, icmp_ratelimit 0..3600000 ms, icmp_msgs_per_sec and icmp_msgs_burst 0..10000000,
+// drop_entry, drop_packet and secure_tcp 0..3, amemthresh and am_droprate 0..100000000);
 // sync_threshold takes two values, "THRESHOLD PERIOD" (`second` is the period).
 struct SysctlSetting {
   std::string name;

@@ -9,7 +9,9 @@ TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
   Settings s;
   for (const char* a : {"conn_reuse_mode=2", "expire_nodest_conn=1", "expire_quiescent_template=1", "sloppy_tcp=1",
                         "sloppy_sctp=1", "sync_threshold=5 100", "sync_refresh_period=30", "sync_retries=2",
-                        "sync_persist_mode=1", "icmp_ratelimit=250", "icmp_msgs_per_sec=20000", "icmp_msgs_burst=0"}) {
+                        "sync_persist_mode=1", "icmp_ratelimit=250", "icmp_msgs_per_sec=20000", "icmp_msgs_burst=0",
+                        "amemthresh=4096", "drop_entry=1", "drop_packet=3", "secure_tcp=2", "am_droprate=7",
+                        "synproxy=1"}) {
     auto setting = ParseSysctl(a);
     ASSERT_TRUE(setting.ok()) << a << ": " << setting.error().message;
     ApplySysctl(s, *setting);
@@ -27,6 +29,12 @@ TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
   EXPECT_EQ(s.icmp_ratelimit, 250u);
   EXPECT_EQ(s.icmp_msgs_per_sec, 20000u);
   EXPECT_EQ(s.icmp_msgs_burst, 0u);
+  EXPECT_EQ(s.amemthresh, 4096u);
+  EXPECT_EQ(s.drop_entry, 1);
+  EXPECT_EQ(s.drop_packet, 3);
+  EXPECT_EQ(s.secure_tcp, 2);
+  EXPECT_EQ(s.am_droprate, 7u);
+  EXPECT_TRUE(s.synproxy);
   EXPECT_EQ(ParseSysctl("sync_threshold=5 100")->Text(), "sync_threshold=5 100");
   EXPECT_EQ(ParseSysctl("sync_retries=2")->Text(), "sync_retries=2");
   ApplySysctl(s, *ParseSysctl("sloppy_tcp=0"));
@@ -38,7 +46,8 @@ TEST(SysctlTest, BadInputSaysWhatIsWrong) {
   EXPECT_EQ(ParseSysctl("sloppy_udp=1").error().message,
             "unknown sysctl 'sloppy_udp' (known: conn_reuse_mode, expire_nodest_conn, expire_quiescent_template, "
             "sloppy_tcp, sloppy_sctp, sync_threshold, sync_refresh_period, sync_retries, sync_persist_mode, "
-            "icmp_ratelimit, icmp_msgs_per_sec, icmp_msgs_burst)");
+            "icmp_ratelimit, icmp_msgs_per_sec, icmp_msgs_burst, amemthresh, drop_entry, drop_packet, secure_tcp, "
+            "am_droprate, synproxy)");
   EXPECT_EQ(ParseSysctl("icmp_ratelimit=3600001").error().message,
             "sysctl icmp_ratelimit must be a number from 0 to 3600000, not '3600001'");
   EXPECT_EQ(ParseSysctl("icmp_msgs_per_sec=10000001").error().message,
