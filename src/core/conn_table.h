@@ -133,6 +133,14 @@ class ConnTable {
   template <typename F>
   uint32_t ForEachFrom(uint32_t from, F&& f) const;
 
+  // The client-side index's buckets (a power of two), and the entries (connections and
+  // templates) chained in one of them; f may not change the index.
+  uint32_t bucket_count() const { return capacity_; }
+  template <typename F>
+  void ForEachInBucket(uint32_t bucket, F&& f) {
+    for (uint32_t idx = in_heads_[bucket & mask_]; idx != kNoIndex; idx = entries_[idx].in_next) f(entries_[idx]);
+  }
+
   // The longest chain of the client-side (kIn) or real-server-side (kOut) index: the most
   // entries one lookup may have to walk, for tests and diagnostics of the hash (a few with a
   // keyed hash at one entry per bucket; thousands under a hash-flooding attack). O(capacity).

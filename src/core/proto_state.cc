@@ -28,6 +28,27 @@ constexpr uint8_t kTcpStates[12][11] = {
     /*rst*/ {sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL},
 };
 
+// tcp_states_dos, the table secure_tcp switches to (core/table_defence.h): a client's ACK no
+// longer establishes a connection in SYN_RECV (only the real server's answer, seen with NAT,
+// does), and SYNs to a half-open one lead to SYNACK.
+constexpr uint8_t kTcpStatesSecure[12][11] = {
+    // INPUT
+    /*syn*/ {sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSA},
+    /*fin*/ {sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI, sSA},
+    /*ack*/ {sES, sES, sSS, sSR, sFW, sTW, sCL, sCW, sCL, sLI, sSA},
+    /*rst*/ {sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL},
+    // OUTPUT
+    /*syn*/ {sSS, sES, sSS, sSA, sSS, sSS, sSS, sSS, sSS, sLI, sSA},
+    /*fin*/ {sTW, sFW, sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW},
+    /*ack*/ {sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES},
+    /*rst*/ {sCL, sCL, sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL},
+    // INPUT_ONLY
+    /*syn*/ {sSA, sES, sES, sSR, sSA, sSA, sSA, sSA, sSA, sSA, sSA},
+    /*fin*/ {sCL, sFW, sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW},
+    /*ack*/ {sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
+    /*rst*/ {sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL},
+};
+
 // tcp_state_idx: RST first, then SYN, FIN, ACK; -1 for a segment with none of them.
 int TcpEvent(uint8_t flags) {
   if (flags & net::kTcpRst) return 3;
@@ -124,12 +145,14 @@ void SetExpiry(ConnEntry& c, Ticks timeout, Ticks now) { c.expires = now + timeo
 
 void InitConnState(ConnEntry& c) { c.state = 0; }
 
-void UpdateConnState(ConnEntry& c, Direction dir, const net::PacketView& v, const Timeouts& timeouts, Ticks now) {
+void UpdateConnState(ConnEntry& c, Direction dir, const net::PacketView& v, const Timeouts& timeouts, Ticks now,
+                     TcpStateTable tcp_table) {
   switch (c.protocol) {
     case net::kProtoTcp: {
       Direction d = EffectiveDirection(c, dir);
       int event = TcpEvent(v.tcp_flags);
-      uint8_t next = event < 0 ? sCL : kTcpStates[static_cast<int>(d) * 4 + event][c.state];
+      const auto& table = tcp_table == TcpStateTable::kSecure ? kTcpStatesSecure : kTcpStates;
+      uint8_t next = event < 0 ? sCL : table[static_cast<int>(d) * 4 + event][c.state];
       if (next != c.state) Account(c, next == sES);
       c.state = next;
       SetExpiry(c, timeouts.Tcp(static_cast<TcpState>(next)), now);

@@ -23,8 +23,13 @@ enum class Direction : uint8_t { kInput = 0, kOutput = 1, kInputOnly = 2 };
 // SCTP start in NONE and take their first transition from the packet that created them.
 void InitConnState(ConnEntry& c);
 
+// TCP's transitions: the kernel's tcp_states, or tcp_states_dos while the secure_tcp defence
+// is on (core/table_defence.h).
+enum class TcpStateTable : uint8_t { kNormal, kSecure };
+
 // Applies one packet to the connection: new state, active/inactive accounting, expiry.
-void UpdateConnState(ConnEntry& c, Direction dir, const net::PacketView& v, const Timeouts& timeouts, Ticks now);
+void UpdateConnState(ConnEntry& c, Direction dir, const net::PacketView& v, const Timeouts& timeouts, Ticks now,
+                     TcpStateTable tcp_table = TcpStateTable::kNormal);
 
 // Whether a packet may create a new connection (kernel *_conn_schedule): TCP needs SYN
 // without RST (any non-RST packet with sloppy_tcp), SCTP an INIT chunk (any but ABORT with

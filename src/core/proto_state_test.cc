@@ -21,9 +21,9 @@ struct Fixture {
     if (fwd != FwdMethod::kMasq) conn.flags |= kConnNoOutput;
     dest.BindConn(true);
   }
-  void Tcp(Direction d, uint8_t flags, Ticks now = 0) {
+  void Tcp(Direction d, uint8_t flags, Ticks now = 0, TcpStateTable table = TcpStateTable::kNormal) {
     net::PacketView v = Packet(net::kProtoTcp, "198.18.0.5", 1000, "198.19.0.1", 80, flags);
-    UpdateConnState(conn, d, v, timeouts, now);
+    UpdateConnState(conn, d, v, timeouts, now, table);
   }
   std::string State() const { return ConnStateName(conn); }
 };
@@ -46,6 +46,32 @@ TEST(TcpStateTest, DirectRoutingSeesOnlyTheClient) {
   EXPECT_EQ(f.conn.expires, 16 + SecondsToTicks(120));
   f.Tcp(Direction::kInput, net::kTcpAck);
   EXPECT_EQ(f.State(), "FIN_WAIT");
+}
+
+// secure_tcp (tcp_states_dos): the client's ACK alone no longer establishes a NAT connection;
+// the real server's answer and its first ACK do.
+TEST(TcpStateTest, TheSecureTableWaitsForTheRealServer) {
+  Fixture f(FwdMethod::kMasq);
+  const auto secure = TcpStateTable::kSecure;
+  f.Tcp(Direction::kInput, net::kTcpSyn, 0, secure);
+  EXPECT_EQ(f.State(), "SYN_RECV");
+  f.Tcp(Direction::kInput, net::kTcpAck, 0, secure);
+  EXPECT_EQ(f.State(), "SYN_RECV");  // the normal table: ESTABLISHED
+  EXPECT_EQ(f.dest.inactconns(), 1);
+  f.Tcp(Direction::kOutput, net::kTcpSyn | net::kTcpAck, 0, secure);
+  EXPECT_EQ(f.State(), "SYNACK");
+  f.Tcp(Direction::kInput, net::kTcpAck, 0, secure);
+  EXPECT_EQ(f.State(), "SYNACK");
+  f.Tcp(Direction::kOutput, net::kTcpAck, 0, secure);
+  EXPECT_EQ(f.State(), "ESTABLISHED");
+  EXPECT_EQ(f.dest.activeconns(), 1);
+
+  // A flood's half-open DR connection: repeated SYNs lead to SYNACK, not SYN_RECV.
+  Fixture dr(FwdMethod::kRoute);
+  dr.Tcp(Direction::kInput, net::kTcpSyn, 0, secure);
+  EXPECT_EQ(dr.State(), "SYNACK");
+  dr.Tcp(Direction::kInput, net::kTcpAck, 0, secure);
+  EXPECT_EQ(dr.State(), "ESTABLISHED");
 }
 
 TEST(TcpStateTest, NatSeesBothDirections) {

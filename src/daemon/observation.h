@@ -75,6 +75,10 @@ struct WorkerView {
   uint64_t checksums_completed = 0;
   uint64_t handed_off = 0;
   uint64_t handed_in = 0;
+  // The table-full defences (core/table_defence.h): entries drop_entry removed, and 1 while
+  // the worker's shard is short of free entries.
+  uint64_t entries_dropped = 0;
+  uint64_t table_short = 0;
   std::vector<NamedCount> drops;  // every reason, zeros included, DropReasonName order
 };
 

@@ -133,6 +133,10 @@ void WorkerFamilies(const Observation& o, Exposition& out) {
        &WorkerView::handed_off, Type::kCounter},
       {"ipvsd_worker_handed_in_total", "Frames processed for other workers.", &WorkerView::handed_in,
        Type::kCounter},
+      {"ipvsd_worker_entries_dropped_total", "Connections the drop_entry defence removed.",
+       &WorkerView::entries_dropped, Type::kCounter},
+      {"ipvsd_worker_table_short", "1 while the worker's connection table has fewer free entries than its share "
+       "of amemthresh.", &WorkerView::table_short, Type::kGauge},
   };
   std::vector<Labels> workers;
   for (const WorkerView& w : o.workers) workers.push_back(Labels().Add("worker", uint64_t{w.id}).Add("queues", w.queues));

@@ -52,6 +52,8 @@ constexpr WorkerColumn kWorkerCounterColumns[] = {
     {"checksums_completed", "Csums completed", &WorkerView::checksums_completed},
     {"handed_off", "Handed off", &WorkerView::handed_off},
     {"handed_in", "Handed in", &WorkerView::handed_in},
+    {"entries_dropped", "Entries dropped", &WorkerView::entries_dropped},
+    {"table_short", "Table short", &WorkerView::table_short},
 };
 
 std::vector<Column> TrafficColumns() {

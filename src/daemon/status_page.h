@@ -33,7 +33,8 @@
 // inpps, outpps, inbps, outbps} and {name: count} objects keeping the model's order:
 //   {version, start_time, now, uptime_seconds, totals: traffic, io, backend: {name: count},
 //    workers: [{id, queues, connections, connection_capacity, rx, tx, passed, icmp_sent,
-//               resets_sent, checksums_completed, handed_off, handed_in, drops: {reason: count}}],
+//               resets_sent, checksums_completed, handed_off, handed_in, entries_dropped,
+//               table_short, drops: {reason: count}}],
 //    drops: {reason: sum over the workers},
 //    sync: {master, backup, master_counters: {..}, backup_counters: {..}},
 //    control: {requests: {..}, errors: {..}},

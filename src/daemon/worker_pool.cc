@@ -90,13 +90,13 @@ void WorkerPool::Stop() {
     }
     Log(LogLevel::kInfo,
         "worker %d: rx=%llu tx=%llu passed=%llu icmp_sent=%llu resets_sent=%llu checksums_completed=%llu "
-        "handed_off=%llu handed_in=%llu drops:%s%s",
+        "handed_off=%llu handed_in=%llu entries_dropped=%llu drops:%s%s",
         w->id(), static_cast<unsigned long long>(c.rx.load()), static_cast<unsigned long long>(c.tx.load()),
         static_cast<unsigned long long>(c.passed.load()), static_cast<unsigned long long>(c.icmp_sent.load()),
         static_cast<unsigned long long>(c.resets_sent.load()),
         static_cast<unsigned long long>(c.checksums_completed.load()),
         static_cast<unsigned long long>(c.handed_off.load()), static_cast<unsigned long long>(c.handed_in.load()),
-        drops.empty() ? " none" : drops.c_str(), sync.c_str());
+        static_cast<unsigned long long>(c.entries_dropped.load()), drops.empty() ? " none" : drops.c_str(), sync.c_str());
   }
   if (io_counters_) {
     std::string line;
@@ -250,6 +250,8 @@ std::vector<WorkerView> WorkerPool::ObserveWorkers() {
     w.checksums_completed = read(c.checksums_completed);
     w.handed_off = read(c.handed_off);
     w.handed_in = read(c.handed_in);
+    w.entries_dropped = read(c.entries_dropped);
+    w.table_short = read(c.table_short);
     for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
       const auto reason = static_cast<dataplane::DropReason>(r);
       w.drops.push_back(NamedCount{dataplane::DropReasonName(reason), c.drops_of(reason)});

@@ -34,6 +34,7 @@ enum class DropReason : uint8_t {
   kUnsupported,
   kAggregateToTunnel,  // a TCP aggregate (AF_PACKET --gso) for a TUN real server: not segmented here
   kHandoffFull,        // its connection's worker has kRingSize of this worker's frames already
+  kDefenceDropPacket,  // a new connection's packet dropped by drop_packet (core/table_defence.h)
   kCount
 };
 inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);
@@ -49,6 +50,10 @@ struct WorkerCounters {
   std::atomic<uint64_t> handed_off{0};  // frames handed to the worker owning their connection
   std::atomic<uint64_t> handed_in{0};   // frames processed for other workers
   std::atomic<uint64_t> connections{0};  // entries in its connection table, as of its last poll
+  // The table-full defences (core/table_defence.h): entries drop_entry removed, and whether
+  // the shard is short of free entries (1) as of the last second.
+  std::atomic<uint64_t> entries_dropped{0};
+  std::atomic<uint64_t> table_short{0};
   std::array<std::atomic<uint64_t>, kDropReasonCount> drops{};
   // Connection sync: records queued for the master thread, records lost to a full queue,
   // and what became of the records the backup thread handed over.

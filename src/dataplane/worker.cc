@@ -79,9 +79,14 @@ Worker::Worker(const Options& options, const Env& env)
                                    : std::make_unique<core::TemplateTable>(
                                          options.conn_capacity, DeriveKey(options.hash_key, 2), env.clock->NowTicks())),
       templates_(env.templates ? env.templates : own_templates_.get()),
+      entry_dropper_(DeriveKey(options.hash_key, 4).k[0]),
       next_hops_(env.router),
       reply_limiter_(DeriveKey(options.hash_key, 3)) {
   RefreshTable();
+}
+
+core::TcpStateTable Worker::TcpTableNow() const {
+  return defence_.secure_tcp() ? core::TcpStateTable::kSecure : core::TcpStateTable::kNormal;
 }
 
 void Worker::RefreshTable() {
@@ -103,6 +108,7 @@ size_t Worker::Poll(io::PacketIo& io) {
   Ticks now = env_.clock->NowTicks();
   InstallSynced(now);
   RunTimers(now);
+  if (now - defence_run_ >= kTicksPerSecond) RunDefence(now);
   counters_.connections.store(conns_.size(), std::memory_order_relaxed);
   if (has_tasks_.load(std::memory_order_acquire)) RunTasks();
   return n + moved;
@@ -324,6 +330,10 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     WorkerCounters::Bump(counters_.resets_sent);
     return Verdict::kTx;
   }
+  if (defence_.DropNewConnPacket()) {
+    counters_.Drop(DropReason::kDefenceDropPacket);
+    return Verdict::kDrop;
+  }
   core::ScheduleResult r;
   {
     auto lock = templates_->LockIf(svc.config.persistent());
@@ -380,7 +390,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     return Verdict::kDrop;
   }
   if (!icmp) {
-    core::UpdateConnState(*c, core::Direction::kInput, v, *env_.timeouts, now);
+    core::UpdateConnState(*c, core::Direction::kInput, v, *env_.timeouts, now, TcpTableNow());
     ++c->in_pkts;
     if (env_.settings->sync_master_running.load(std::memory_order_relaxed)) QueueSync(*c, now);
   }
@@ -442,7 +452,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
 }
 
 Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp) {
-  if (!icmp) core::UpdateConnState(*c, core::Direction::kOutput, v, *env_.timeouts, now);
+  if (!icmp) core::UpdateConnState(*c, core::Direction::kOutput, v, *env_.timeouts, now, TcpTableNow());
   if (c->dest) {
     c->dest->stats().AddOut(id_, v.l3_len());
     if (core::Stats* ss = c->dest->service_stats()) ss->AddOut(id_, v.l3_len());
@@ -561,6 +571,24 @@ void Worker::RunTimers(Ticks now) {
     templates_run_ = now;
     templates_->Expire(now);
   }
+}
+
+void Worker::RunDefence(Ticks now) {
+  defence_run_ = now;
+  // The shard's share of amemthresh, as the table is shared out.
+  const uint32_t workers = env_.handoff ? static_cast<uint32_t>(env_.handoff->workers()) : 1;
+  const uint32_t threshold = env_.settings->amemthresh.load(std::memory_order_relaxed) / workers;
+  defence_.Update(*env_.settings, conns_.capacity() - conns_.size(), threshold);
+  counters_.table_short.store(defence_.short_of_entries() ? 1 : 0, std::memory_order_relaxed);
+  if (!defence_.drop_entry()) return;
+  core::ConnTable& templates = templates_->table();
+  const uint32_t dropped = entry_dropper_.Run(conns_, *env_.timeouts, now, [&](core::ConnEntry& e) {
+    core::ExpireConnNow(conns_, &e, now);
+    if (e.control == core::kNoIndex) return;
+    auto lock = templates_->LockIf(true);
+    core::ExpireConnNow(templates, templates.At(e.control), now);
+  });
+  WorkerCounters::Bump(counters_.entries_dropped, dropped);
 }
 
 void Worker::Post(std::function<void(Worker&)> f) {

@@ -23,9 +23,11 @@
 #include "base/clock.h"
 #include "core/conn_sync.h"
 #include "core/conn_table.h"
+#include "core/proto_state.h"
 #include "core/service_manager.h"
 #include "core/settings.h"
 #include "core/spsc_ring.h"
+#include "core/table_defence.h"
 #include "core/template_table.h"
 #include "core/timeouts.h"
 #include "dataplane/conn_listing.h"
@@ -133,6 +135,11 @@ class Worker {
   void RunTasks();
   // After a client packet of c: queue what the sync rules pick for the master.
   void QueueSync(core::ConnEntry& c, Ticks now);
+  // Once a second: the table-full defences' state from the shard's free entries, and
+  // drop_entry's pass while it is on (core/table_defence.h).
+  void RunDefence(Ticks now);
+  // The TCP state table of the moment: the secure one while secure_tcp is on.
+  core::TcpStateTable TcpTableNow() const;
 
   const int id_;
   Env env_;
@@ -140,6 +147,9 @@ class Worker {
   std::unique_ptr<core::TemplateTable> own_templates_;  // a worker alone
   core::TemplateTable* templates_;
   Ticks templates_run_ = 0;  // the tick this worker last ran the templates' timers
+  core::TableDefence defence_;
+  core::EntryDropper entry_dropper_;
+  Ticks defence_run_ = 0;  // the tick of the last RunDefence
   // Handoff: whether this burst may hand frames off (not when serving other workers), the
   // owner found for the frame at hand and for each frame of the burst, and the frames out at
   // each owner.
