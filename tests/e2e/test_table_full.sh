@@ -73,7 +73,7 @@ e2e_check "the 10 streams went on through the flood with their data intact" \
 e2e_check "ipvsd is still running" e2e_ipvsd_alive
 
 e2e_stop_ipvsd
-worker_lines=$(grep -o 'worker [0-9]*: .*' "$E2E_WORK/ipvsd.log")
+worker_lines=$(grep -o "worker [0-9]*: rx=.*" "$E2E_WORK/ipvsd.log")
 echo "$worker_lines" | sed 's/^/        /'
 sum_field() { echo "$worker_lines" | grep -o "$1=[0-9]*" | awk -F= '{n += $2} END {print n + 0}'; }
 entries_dropped=$(sum_field entries_dropped)
