@@ -95,9 +95,27 @@ SocketChoice ExtractSocketPath(std::vector<std::string>& args, const char* env_v
   return choice;
 }
 
-std::string InitFailureText(int err) {
-  return "Can't initialize ipvs: " + IpvsStrerror(Op::kInit, err) +
-         "\nAre you sure that IP Virtual Server is built in the kernel or as module?\n";
+std::string InitFailureText(int err, const std::string& socket_path) {
+  std::string text = "Can't initialize ipvs: " + IpvsStrerror(Op::kInit, err) + "\n";
+  switch (err) {
+    case EPERM:
+    case EACCES:
+      return text + "ipvsd at " + socket_path + " takes commands from root only.\n";
+    case ETIMEDOUT:
+      return text + "ipvsd at " + socket_path + " did not answer in time: it may be stuck or overloaded.\n";
+    case ENOENT:
+      text += "No ipvsd is running with its control socket at " + socket_path + ".\n";
+      break;
+    case ECONNREFUSED:
+      text += socket_path + " exists, but no ipvsd listens on it (an ipvsd that stopped left it behind).\n";
+      break;
+    default:
+      text += "ipvsadm could not reach ipvsd at " + socket_path + ".\n";
+      break;
+  }
+  return text +
+         "Start ipvsd (systemctl start ipvsd, or ipvsd --iface IFACE), or point IPVSD_SOCKET or --socket\n"
+         "at the control socket of the ipvsd that runs.\n";
 }
 
 Ipvsadm::Ipvsadm(ctl::Client client, ctl::InfoReply info, FILE* in, FILE* out, FILE* err)

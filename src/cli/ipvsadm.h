@@ -28,8 +28,10 @@ struct SocketChoice {
 };
 SocketChoice ExtractSocketPath(std::vector<std::string>& args, const char* env_value);
 
-// The two lines ipvsadm prints when ipvs_init() fails (exit status 2).
-std::string InitFailureText(int err);
+// What ipvsadm prints when it cannot reach ipvsd at socket_path (exit status 2, as
+// ipvsadm's ipvs_init() failure): ipvsadm's first line, then what is wrong and what to do
+// about it, where ipvsadm 1.31 would send the user looking for a kernel module.
+std::string InitFailureText(int err, const std::string& socket_path);
 
 class Ipvsadm {
  public:

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   auto client = ctl::Client::Connect(socket.path);
   auto info = client ? client->GetInfo() : Result<ctl::InfoReply>(client.error());
   if (!info) {
-    std::fputs(cli::InitFailureText(info.error().code).c_str(), stderr);
+    std::fputs(cli::InitFailureText(info.error().code, socket.path).c_str(), stderr);
     return 2;
   }
   cli::Ipvsadm app(std::move(client).value(), *info, stdin, stdout, stderr);

@@ -98,11 +98,29 @@ TEST(SocketPathTest, OptionAnywhereThenEnvironmentThenDefault) {
   EXPECT_FALSE(ExtractSocketPath(bad, nullptr).error.empty());
 }
 
-TEST(InitFailureTest, IpvsadmsTwoLines) {
-  EXPECT_EQ(InitFailureText(ENOENT),
+// ipvsadm's first line, then what is wrong with ipvsd and what to do, never the kernel-module
+// hint of ipvsadm 1.31.
+TEST(InitFailureTest, SaysWhichSocketAndWhatToDo) {
+  const std::string start_hint =
+      "Start ipvsd (systemctl start ipvsd, or ipvsd --iface IFACE), or point IPVSD_SOCKET or --socket\n"
+      "at the control socket of the ipvsd that runs.\n";
+  EXPECT_EQ(InitFailureText(ENOENT, "/run/ipvsd/ipvsd.sock"),
             "Can't initialize ipvs: No such file or directory\n"
-            "Are you sure that IP Virtual Server is built in the kernel or as module?\n");
-  EXPECT_EQ(InitFailureText(EPERM).substr(0, 59), "Can't initialize ipvs: Permission denied (you must be root)");
+            "No ipvsd is running with its control socket at /run/ipvsd/ipvsd.sock.\n" +
+                start_hint);
+  EXPECT_EQ(InitFailureText(ECONNREFUSED, "/tmp/x.sock"),
+            "Can't initialize ipvs: Connection refused\n"
+            "/tmp/x.sock exists, but no ipvsd listens on it (an ipvsd that stopped left it behind).\n" +
+                start_hint);
+  EXPECT_EQ(InitFailureText(EPERM, "/tmp/x.sock"),
+            "Can't initialize ipvs: Permission denied (you must be root)\n"
+            "ipvsd at /tmp/x.sock takes commands from root only.\n");
+  EXPECT_EQ(InitFailureText(ETIMEDOUT, "/tmp/x.sock"),
+            "Can't initialize ipvs: Connection timed out\n"
+            "ipvsd at /tmp/x.sock did not answer in time: it may be stuck or overloaded.\n");
+  for (int err : {ENOENT, ECONNREFUSED, EPERM, ETIMEDOUT, ENAMETOOLONG}) {
+    EXPECT_EQ(InitFailureText(err, "/s").find("kernel"), std::string::npos) << err;
+  }
 }
 
 }  // namespace
