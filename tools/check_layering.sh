@@ -19,7 +19,8 @@ declare -A allowed=(
   [sync]="base net core sync"
   [metrics]="base net metrics"
   [health]="base net ctl metrics health"
-  [daemon]="base net core sched fwd io dataplane ctl sync metrics health daemon"
+  # The daemon reads its saved rules with ipvsadm's own grammar (cli/rules.h).
+  [daemon]="base net core sched fwd io dataplane ctl sync metrics health cli daemon"
   [cli]="base net ctl cli"
   [agent]="base net agent"
 )

@@ -1,73 +1,16 @@
 #include "cli/ipvsadm.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
 #include "cli/format.h"
 #include "cli/json.h"
+#include "cli/rules.h"
 
 namespace ipvsd::cli {
-namespace {
-
-// -Z of one service (with -t/-u/--sctp-service/-f) or of everything.
-ctl::ZeroRequest ZeroOf(const Command& ce) {
-  ctl::ZeroRequest z;
-  z.all = (ce.options & OptBit(kOptService)) ? 0 : 1;
-  z.service = ce.svc.key;
-  if (z.all) z.service.family = net::Family::kInet;
-  return z;
-}
-
-// config_stream_read: one line of -R input as argv (argv[0] = the program), tokens split on
-// blanks, every "ipvsadm" token dropped. nullopt at the end of the input.
-std::optional<std::vector<std::string>> ReadRestoreLine(FILE* in, const std::string& program) {
-  std::string line;
-  int ch;
-  bool any = false;
-  while ((ch = std::fgetc(in)) != EOF) {
-    any = true;
-    if (ch == '\n') break;
-    line.push_back(static_cast<char>(ch));
-  }
-  if (!any) return std::nullopt;
-  std::vector<std::string> argv{program};
-  size_t pos = 0;
-  while (pos < line.size()) {
-    size_t start = line.find_first_not_of(" \t\r", pos);
-    if (start == std::string::npos) break;
-    size_t end = line.find_first_of(" \t\r", start);
-    if (end == std::string::npos) end = line.size();
-    std::string token = line.substr(start, end - start);
-    if (token != "ipvsadm") argv.push_back(std::move(token));
-    pos = end;
-  }
-  return argv;
-}
-
-// The batch step and the error-text operation of a command that changes the table, timeouts
-// included; nullopt for the others.
-std::optional<std::pair<ctl::BatchStep, Op>> ChangeStep(const Command& ce) {
-  using ctl::MakeBatchStep;
-  using ctl::MsgType;
-  switch (ce.cmd) {
-    case Cmd::kFlush: return std::pair{MakeBatchStep(MsgType::kFlush, ctl::Empty{}), Op::kFlush};
-    case Cmd::kAdd: return std::pair{MakeBatchStep(MsgType::kAddService, ce.svc), Op::kAddService};
-    case Cmd::kEdit: return std::pair{MakeBatchStep(MsgType::kEditService, ce.svc), Op::kEditService};
-    case Cmd::kDel: return std::pair{MakeBatchStep(MsgType::kDelService, ce.svc.key), Op::kDelService};
-    case Cmd::kZero: return std::pair{MakeBatchStep(MsgType::kZero, ZeroOf(ce)), Op::kZero};
-    case Cmd::kAddDest:
-      return std::pair{MakeBatchStep(MsgType::kAddDest, ctl::DestRequest{ce.svc.key, ce.dest}), Op::kAddDest};
-    case Cmd::kEditDest:
-      return std::pair{MakeBatchStep(MsgType::kEditDest, ctl::DestRequest{ce.svc.key, ce.dest}), Op::kEditDest};
-    case Cmd::kDelDest:
-      return std::pair{MakeBatchStep(MsgType::kDelDest, ctl::DestRequest{ce.svc.key, ce.dest}), Op::kDelDest};
-    case Cmd::kTimeout: return std::pair{MakeBatchStep(MsgType::kSetTimeouts, ce.timeout), Op::kSetTimeout};
-    default: return std::nullopt;
-  }
-}
-
-}  // namespace
 
 SocketChoice ExtractSocketPath(std::vector<std::string>& args, const char* env_value) {
   SocketChoice choice;
@@ -132,6 +75,9 @@ void Ipvsadm::Err(const std::string& s) {
 }
 
 int Ipvsadm::Main(const std::vector<std::string>& args) {
+  if (args.size() >= 2 && (args[1] == "--save-config" || args[1].starts_with("--save-config="))) {
+    return SaveConfig(args);
+  }
   if (args.size() == 1) {
     Step s = ListAll(kFmtNone, false);
     return s.exit ? s.value : 0;
@@ -139,6 +85,37 @@ int Ipvsadm::Main(const std::vector<std::string>& args) {
   Step s = ProcessOptions(args, false);
   // main() returns process_options()'s -1 as the status, which the shell sees as 255.
   return s.value & 0xff;
+}
+
+int Ipvsadm::SaveConfig(const std::vector<std::string>& args) {
+  std::string path = kDefaultRulesPath;
+  if (args[1].starts_with("--save-config=")) path = args[1].substr(14);
+  if (args.size() == 3 && args[1] == "--save-config") path = args[2];
+  if (args.size() > 3 || (args.size() == 3 && args[1] != "--save-config") || path.empty()) {
+    Err(args[0] + ": --save-config takes one path at most, and no other option\n");
+    return 2;
+  }
+  // The rules as ipvsadm -Sn prints them, gathered instead of printed.
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* buffer = open_memstream(&text, &size);
+  if (!buffer) {
+    Err(args[0] + ": " + std::strerror(errno) + "\n");
+    return 1;
+  }
+  FILE* out = out_;
+  out_ = buffer;
+  Step listed = ListAll(kFmtRule | kFmtNumeric, false);
+  out_ = out;
+  std::fclose(buffer);
+  std::string rules(text, size);
+  std::free(text);
+  if (listed.exit) return listed.value;
+  if (Status st = WriteFileAtomically(path, rules); !st) {
+    Err(args[0] + ": --save-config: " + st.error().message + "\n");
+    return 1;
+  }
+  return 0;
 }
 
 Ipvsadm::Step Ipvsadm::ProcessOptions(const std::vector<std::string>& argv, bool reading_stdin) {

@@ -50,6 +50,10 @@ class Ipvsadm {
   static Step Exit(int status) { return {true, status}; }
   static Step Result(int value) { return {false, value}; }
 
+  // ipvsadm --save-config [FILE]: the rules as -Sn prints them, written to FILE
+  // (kDefaultRulesPath) so that a reader sees the old rules or the new, never a part. An
+  // extension, read before ipvsadm's own grammar.
+  int SaveConfig(const std::vector<std::string>& args);
   Step ProcessOptions(const std::vector<std::string>& argv, bool reading_stdin);
   Step Execute(const Command& ce, const std::string& program, bool reading_stdin);
   Step Restore(const std::string& program);

@@ -56,6 +56,8 @@ class Handlers {
 
   // A reply frame for a request of a known type (see IsKnownRequest) and its payload.
   std::vector<uint8_t> Handle(uint16_t type, std::span<const uint8_t> payload);
+  // Applies every step of a batch or none (kBatch; also the daemon's saved rules at start).
+  Result<BatchReply> Batch(const BatchRequest& req);
 
  private:
   Result<InfoReply> GetInfo(const Empty&);
@@ -76,7 +78,6 @@ class Handlers {
   Result<DaemonList> GetDaemons(const Empty&);
   Result<ConnList> GetConns(const ConnCursor& cursor);
   Result<DataPlaneInfo> GetDataPlane(const Empty&);
-  Result<BatchReply> Batch(const BatchRequest& req);
   Result<Empty> ReportHealth(const HealthReport& report);
 
   core::ServiceManager& services_;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "cli/rules.h"
 #include "core/estimator.h"
 #include "daemon/interfaces.h"
 #include "sched/registry.h"
@@ -68,6 +69,28 @@ ctl::ConnList Daemon::ListConns(const ctl::ConnCursor& from) {
   return data_plane_->ListConns(from);
 }
 
+Status Daemon::LoadRules() {
+  if (options_.rules_path.empty()) return Ok();
+  auto rules = cli::ReadRulesFile(options_.rules_path);
+  if (!rules) {
+    if (rules.error().code == ENOENT && !options_.rules_given) {
+      Log(LogLevel::kInfo, "rules: none saved at %s", options_.rules_path.c_str());
+      return Ok();
+    }
+    return MakeError(rules.error().code, "rules: " + rules.error().message);
+  }
+  auto reply = handlers_.Batch(rules->batch);
+  if (!reply) return MakeError(reply.error().code, "rules: " + options_.rules_path + ": " + reply.error().message);
+  if (reply->failed_step != ctl::kBatchApplied) {
+    return MakeError(static_cast<int>(reply->errcode),
+                     "rules: " + cli::RulesStepError(options_.rules_path, *rules, reply->failed_step,
+                                                     static_cast<int>(reply->errcode)) +
+                         "; nothing was applied");
+  }
+  Log(LogLevel::kInfo, "rules: %zu changes from %s", rules->batch.steps.size(), options_.rules_path.c_str());
+  return Ok();
+}
+
 void Daemon::EstimatorTick() {
   services_.EstimatorTick();
   history_.Record(*services_.table());
@@ -110,6 +133,7 @@ Status Daemon::Start() {
     sync_key = std::move(*key);
   }
   sync_.Configure(std::move(sync_key), options_.sync_pull);
+  if (Status st = LoadRules(); !st) return st;
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
   if (options_.metrics) {

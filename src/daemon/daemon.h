@@ -28,6 +28,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "cli/rules.h"
 #include "core/conn_sync.h"
 #include "core/service_manager.h"
 #include "core/settings.h"
@@ -58,6 +59,10 @@ struct Options {
   std::string sync_key_file;        // non-empty: authenticate sync datagrams (docs/sync.md)
   bool sync_pull = false;           // send and answer pull requests (docs/sync.md)
   bool gso = false;                 // AF_PACKET carries TCP aggregates whole (io::AfPacketOptions::gso)
+  // Saved rules (the ipvsadm -S format, cli/rules.h) applied at start, before the control
+  // socket opens; empty: none. A missing file is an error unless it is the default one.
+  std::string rules_path = cli::kDefaultRulesPath;
+  bool rules_given = false;
   // /metrics and the status page (nullopt: --metrics off). The default address is tried and
   // left with a warning when it is taken; an address given with --metrics must work.
   std::optional<metrics::ListenAddress> metrics = metrics::ListenAddress{"127.0.0.1", kDefaultMetricsPort};
@@ -116,8 +121,9 @@ class Daemon {
   core::Settings& settings() { return settings_; }
   const Clock& clock() const { return clock_; }
 
-  // Takes over SIGTERM/SIGINT, creates the socket's directory (0755) if needed and starts
-  // listening.
+  // Takes over SIGTERM/SIGINT, applies the saved rules (all or nothing: an error names the
+  // file and line, and ipvsd does not start), creates the socket's directory (0755) if needed
+  // and starts listening.
   Status Start();
   // Serves until SIGTERM or SIGINT, then closes the socket and removes its file.
   Status Run();
@@ -129,6 +135,7 @@ class Daemon {
   metrics::HttpReply ServeHttp(const metrics::HttpRequest& request);
   ctl::ConnList ListConns(const ctl::ConnCursor& from);
   void OnHealthReport(const ctl::HealthReport& report);
+  Status LoadRules();
   void EstimatorTick();
   // Tells the data plane about a table it has not seen yet.
   void SyncDataPlane();

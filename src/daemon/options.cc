@@ -59,6 +59,8 @@ std::string Usage(const char* program) {
          "                       amemthresh entries are free, 3 always; default 0), amemthresh\n"
          "                       (default 1024), am_droprate (default 10); synproxy (1: every TCP\n"
          "                       service answers SYNs with cookies, default 0)\n"
+         "  --rules FILE|none    saved rules to apply at start, in ipvsadm -S format (default\n"
+         "                       " + std::string(cli::kDefaultRulesPath) + " when it exists; ipvsadm --save-config writes it)\n"
          "  --sync-key-file FILE authenticate connection-sync datagrams with HMAC-SHA256 keyed by\n"
          "                       FILE (every director of the group needs it; docs/sync.md)\n"
          "  --sync-pull          a starting sync backup asks for the masters' tables, and a master\n"
@@ -69,7 +71,10 @@ std::string Usage(const char* program) {
 }
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
-  enum { kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics, kHelp };
+  enum {
+    kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics,
+    kRules, kHelp
+  };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
       {"io", required_argument, nullptr, kIo},             {"gso", no_argument, nullptr, kGso},
@@ -79,6 +84,7 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
       {"sync-key-file", required_argument, nullptr, kSyncKeyFile},
       {"sync-pull", no_argument, nullptr, kSyncPull},
       {"metrics", required_argument, nullptr, kMetrics},
+      {"rules", required_argument, nullptr, kRules},
       {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
   };
   CommandLine cl;
@@ -133,6 +139,11 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         cl.options.sysctls.push_back(std::move(*setting));
         break;
       }
+      case kRules:
+        if (optarg[0] == '\0') return MakeError(EINVAL, "--rules needs a path, or none");
+        cl.options.rules_path = std::string(optarg) == "none" ? "" : optarg;
+        cl.options.rules_given = true;
+        break;
       case kSyncKeyFile:
         if (optarg[0] == '\0') return MakeError(EINVAL, "--sync-key-file needs a path");
         cl.options.sync_key_file = optarg;

@@ -403,7 +403,7 @@ e2e_run_ipvsd() {
   local role=$1 sock=$2 log=$3 pid k
   shift 3
   rm -f "$sock"
-  e2e_bg "$role" 900 "$log" ipvsd --socket "$sock" "$@"
+  e2e_bg "$role" 900 "$log" ipvsd --socket "$sock" --rules none "$@"
   pid=$E2E_LAST_PID
   for k in $(seq 1 100); do
     if [ -S "$sock" ] && "$E2E_BIN/ipvsadm" --socket "$sock" -Ln >/dev/null 2>&1; then
