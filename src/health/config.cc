@@ -304,12 +304,50 @@ const std::set<std::string>& IgnoredKeywords() {
       "fast_recovery", "persistence_engine", "ssl_enabled", "tunnel_type"};
   return k;
 }
-// Checkers keepalived has and we do not: a notice, and the real server is treated as if the
-// checker always passed.
-const std::set<std::string>& UnsupportedCheckers() {
-  static const std::set<std::string> k = {"SSL_GET", "SMTP_CHECK", "DNS_CHECK", "BFD_CHECK", "UDP_CHECK",
-                                          "PING_CHECK", "FILE_CHECK"};
+// Checkers keepalived has that healthd cannot run, and why: a configuration naming one is an
+// error, never a checker that silently passes.
+const std::map<std::string, std::string>& RefusedCheckers() {
+  static const std::map<std::string, std::string> k = {
+      {"BFD_CHECK", "BFD_CHECK is not supported: ipvs-healthd has no BFD sessions (keepalived's bfd_instance); "
+                    "use another checker for this real server"},
+      {"FILE_CHECK", "FILE_CHECK is not supported: ipvs-healthd does not read keepalived's track_file; "
+                     "use MISC_CHECK with misc_dynamic to set weights from a script"},
+  };
   return k;
+}
+
+// The checker blocks healthd runs, by keyword.
+std::optional<CheckerKind> CheckerKeyword(const std::string& k) {
+  static const std::map<std::string, CheckerKind> kinds = {
+      {"TCP_CHECK", CheckerKind::kTcp}, {"HTTP_GET", CheckerKind::kHttp},   {"MISC_CHECK", CheckerKind::kMisc},
+      {"SSL_GET", CheckerKind::kSsl},   {"SMTP_CHECK", CheckerKind::kSmtp}, {"UDP_CHECK", CheckerKind::kUdp},
+      {"DNS_CHECK", CheckerKind::kDns}, {"PING_CHECK", CheckerKind::kPing}};
+  auto it = kinds.find(k);
+  if (it == kinds.end()) return std::nullopt;
+  return it->second;
+}
+
+// "a1 B2 03" or "a1b203" (keepalived's read_hex_str without its wildcards): bytes.
+Result<std::string> ParseHexBytes(const Node& n) {
+  std::string hex;
+  for (const Token& a : n.args) hex += a.text;
+  if (hex.empty() || hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes an even number of hex digits");
+  }
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+// DNS_CHECK type names (keepalived's dns_type_lookup).
+std::optional<uint16_t> DnsType(const std::string& name) {
+  static const std::map<std::string, uint16_t> types = {{"A", 1},  {"NS", 2},  {"CNAME", 5}, {"SOA", 6},
+                                                        {"MX", 15}, {"TXT", 16}, {"AAAA", 28}};
+  std::string upper = name;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto it = types.find(upper);
+  if (it == types.end()) return std::nullopt;
+  return it->second;
 }
 
 class Interpreter {
@@ -625,10 +663,10 @@ class Interpreter {
         HEALTH_TRY(Assign(&inherit.delay_loop, ParseNumber(c.args[0], 0.01, 86400)));
       } else if (IsCheckerDefault(k)) {
         HEALTH_TRY(CheckerDefault(c, &inherit, &inherit_retry));
-      } else if (k == "TCP_CHECK" || k == "HTTP_GET" || k == "MISC_CHECK") {
+      } else if (CheckerKeyword(k)) {
         checkers.push_back(&c);
-      } else if (UnsupportedCheckers().count(k)) {
-        cfg_.notices.push_back(Where(c.keyword) + ": " + k + " is not supported; it is treated as always passing");
+      } else if (auto refused = RefusedCheckers().find(k); refused != RefusedCheckers().end()) {
+        return ErrorAt(c.keyword, refused->second);
       } else if (IgnoredKeywords().count(k)) {
         cfg_.notices.push_back(Where(c.keyword) + ": ignoring " + k);
       } else {
@@ -640,25 +678,33 @@ class Interpreter {
     }
     int dynamic = 0;
     for (const Node* c : checkers) {
-      auto chk = Checker(*c, inherit, inherit_retry);
-      if (!chk) return chk.error();
-      if (chk->misc_dynamic && ++dynamic > 1) {
-        return ErrorAt(c->keyword, "only one MISC_CHECK with misc_dynamic per real_server");
+      std::vector<CheckerConfig> made;
+      HEALTH_TRY(Checker(*c, inherit, inherit_retry, &made));
+      for (CheckerConfig& chk : made) {
+        if (chk.misc_dynamic && ++dynamic > 1) {
+          return ErrorAt(c->keyword, "only one MISC_CHECK with misc_dynamic per real_server");
+        }
+        rs.checkers.push_back(std::move(chk));
       }
-      rs.checkers.push_back(std::move(*chk));
     }
     return rs;
   }
 
-  Result<CheckerConfig> Checker(const Node& n, CheckerConfig inherit, bool retry_set) {
+  // One checker block; an SMTP_CHECK with host { } blocks makes one checker per host (as
+  // keepalived 2 does), each with the SMTP_CHECK's settings and the host's own.
+  Status Checker(const Node& n, CheckerConfig inherit, bool retry_set, std::vector<CheckerConfig>* out) {
     HEALTH_TRY(WantBlock(n));
     if (!n.args.empty()) return ErrorAt(n.keyword, n.keyword.text + " takes no arguments");
     CheckerConfig c = std::move(inherit);
     c.where = Where(n.keyword);
     const std::string& kind = n.keyword.text;
-    c.kind = kind == "TCP_CHECK" ? CheckerKind::kTcp : kind == "HTTP_GET" ? CheckerKind::kHttp : CheckerKind::kMisc;
-    if (c.kind == CheckerKind::kMisc && !retry_set) c.retry = kDefaultRetryMisc;
+    c.kind = *CheckerKeyword(kind);
+    if (!retry_set && c.kind == CheckerKind::kMisc) c.retry = kDefaultRetryMisc;
+    if (!retry_set && c.kind == CheckerKind::kDns) c.retry = kDefaultRetryDns;
+    const bool http = c.kind == CheckerKind::kHttp || c.kind == CheckerKind::kSsl;
     bool have_path = false;
+    bool have_lengths = false;
+    std::vector<const Node*> hosts;
     for (const Node& k : n.children) {
       const std::string& key = k.keyword.text;
       if (key == "delay_loop") {
@@ -671,11 +717,61 @@ class Interpreter {
                  c.kind == CheckerKind::kMisc) {
         bool ignored = false;
         HEALTH_TRY(CheckerDefault(k, &c, &ignored));
-      } else if (key == "url" && c.kind == CheckerKind::kHttp) {
+      } else if (key == "url" && http) {
         HEALTH_TRY(Url(k, &c));
-      } else if (key == "virtualhost" && c.kind == CheckerKind::kHttp) {
+      } else if (key == "virtualhost" && http) {
         HEALTH_TRY(WantArgs(k, 1, 1));
         c.virtualhost = k.args[0].text;
+      } else if (key == "http_protocol" && http) {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        const std::string& v = k.args[0].text;
+        if (v != "1.0" && v != "1.0C" && v != "1.0c" && v != "1.1") {
+          return ErrorAt(k.args[0], "http_protocol must be 1.0, 1.0C or 1.1, not '" + v + "'");
+        }
+        c.http_version = v == "1.1" ? "1.1" : "1.0";
+      } else if (key == "enable_sni" && c.kind == CheckerKind::kSsl) {
+        HEALTH_TRY(WantArgs(k, 0, 0));
+        c.enable_sni = true;
+      } else if (key == "helo_name" && c.kind == CheckerKind::kSmtp) {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        c.helo_name = k.args[0].text;
+        if (c.helo_name.empty() || c.helo_name.find_first_of("\r\n") != std::string::npos) {
+          return ErrorAt(k.args[0], "helo_name must be one non-empty word");
+        }
+      } else if (key == "host" && c.kind == CheckerKind::kSmtp) {
+        HEALTH_TRY(WantBlock(k));
+        if (!k.args.empty()) return ErrorAt(k.keyword, "host takes no arguments");
+        hosts.push_back(&k);
+      } else if (key == "payload" && c.kind == CheckerKind::kUdp) {
+        if (k.block) return ErrorAt(k.keyword, "payload does not take a block");
+        HEALTH_TRY(Assign(&c.payload, ParseHexBytes(k)));
+      } else if (key == "require_reply" && c.kind == CheckerKind::kUdp) {
+        if (k.block) return ErrorAt(k.keyword, "require_reply does not take a block");
+        c.require_reply = true;
+        if (!k.args.empty()) HEALTH_TRY(Assign(&c.reply_prefix, ParseHexBytes(k)));
+      } else if ((key == "min_reply_length" || key == "max_reply_length") && c.kind == CheckerKind::kUdp) {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        HEALTH_TRY(Assign(key[1] == 'i' ? &c.min_reply_length : &c.max_reply_length, ParseInt(k.args[0], 0, 65535)));
+        have_lengths = true;
+      } else if (key == "type" && c.kind == CheckerKind::kDns) {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        const std::optional<uint16_t> t = DnsType(k.args[0].text);
+        if (!t) return ErrorAt(k.args[0], "DNS_CHECK type must be A, NS, CNAME, SOA, MX, TXT or AAAA, not '" + k.args[0].text + "'");
+        c.dns_type = *t;
+      } else if (key == "name" && c.kind == CheckerKind::kDns) {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        const std::string& name = k.args[0].text;
+        if (name.empty() || name.size() > 253 || name.find("..") != std::string::npos ||
+            (name != "." && name[0] == '.')) {
+          return ErrorAt(k.args[0], "'" + name + "' is not a domain name");
+        }
+        for (size_t start = 0; start < name.size();) {
+          size_t dot = name.find('.', start);
+          if (dot == std::string::npos) dot = name.size();
+          if (dot - start > 63) return ErrorAt(k.args[0], "a label of '" + name + "' is longer than 63 characters");
+          start = dot + 1;
+        }
+        c.dns_name = name;
       } else if (key == "misc_path" && c.kind == CheckerKind::kMisc) {
         if (k.args.empty() || k.block) return ErrorAt(k.keyword, "misc_path takes a command");
         c.misc_path.clear();
@@ -694,8 +790,34 @@ class Interpreter {
       }
     }
     if (c.kind == CheckerKind::kMisc && !have_path) return ErrorAt(n.keyword, "MISC_CHECK needs misc_path");
-    if (c.kind == CheckerKind::kHttp && c.urls.empty()) return ErrorAt(n.keyword, "HTTP_GET needs at least one url");
-    return c;
+    if (http && c.urls.empty()) return ErrorAt(n.keyword, kind + " needs at least one url");
+    if (have_lengths && c.min_reply_length > c.max_reply_length) {
+      return ErrorAt(n.keyword, "UDP_CHECK min_reply_length is above max_reply_length: it would always fail");
+    }
+    if (have_lengths && !c.require_reply) {
+      return ErrorAt(n.keyword, "UDP_CHECK reply lengths need require_reply (without it no reply is read)");
+    }
+    if (hosts.empty()) {
+      out->push_back(std::move(c));
+      return Ok();
+    }
+    for (const Node* h : hosts) {
+      CheckerConfig one = c;
+      one.where = Where(h->keyword);
+      for (const Node& k : h->children) {
+        const std::string& key = k.keyword.text;
+        if (IsCheckerDefault(key) && key != "retry" && key != "nb_get_retry" && key != "delay_before_retry") {
+          bool ignored = false;
+          HEALTH_TRY(CheckerDefault(k, &one, &ignored));
+        } else if (IgnoredKeywords().count(key)) {
+          cfg_.notices.push_back(Where(k.keyword) + ": ignoring " + key);
+        } else {
+          return ErrorAt(k.keyword, "unknown keyword '" + key + "' in SMTP_CHECK host");
+        }
+      }
+      out->push_back(std::move(one));
+    }
+    return Ok();
   }
 
   static Status Url(const Node& n, CheckerConfig* c) {
@@ -814,6 +936,11 @@ const char* CheckerKindName(CheckerKind kind) {
     case CheckerKind::kTcp: return "TCP_CHECK";
     case CheckerKind::kHttp: return "HTTP_GET";
     case CheckerKind::kMisc: return "MISC_CHECK";
+    case CheckerKind::kSsl: return "SSL_GET";
+    case CheckerKind::kSmtp: return "SMTP_CHECK";
+    case CheckerKind::kUdp: return "UDP_CHECK";
+    case CheckerKind::kDns: return "DNS_CHECK";
+    case CheckerKind::kPing: return "PING_CHECK";
   }
   return "?";
 }

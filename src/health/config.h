@@ -2,7 +2,8 @@
 //
 // The part of keepalived.conf that ipvs-healthd understands: virtual_server,
 // virtual_server_group and real_server blocks with their checkers (TCP_CHECK, HTTP_GET,
-// MISC_CHECK), plus our dynamic_feedback extension (docs/dynamic-feedback.md). Everything
+// SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK; BFD_CHECK and FILE_CHECK
+// are errors), plus our dynamic_feedback extension (docs/dynamic-feedback.md). Everything
 // else (global_defs, vrrp_*, static_*) is skipped with one notice per block, so an existing
 // keepalived.conf can be pointed at unchanged. Any error is reported as "file:line: message"
 // and nothing of the file is used: the daemon applies a configuration whole or not at all.
@@ -11,7 +12,7 @@
 //   if (!cfg) { fprintf(stderr, "%s\n", cfg.error().message.c_str()); return 2; }
 //
 // Defaults follow keepalived (check_parser.c, check_api.c): delay_loop 60 s, retry 1 for
-// TCP_CHECK and HTTP_GET and 0 for MISC_CHECK, delay_before_retry 1 s, connect_timeout 5 s,
+// every checker but MISC_CHECK (0) and DNS_CHECK (3), delay_before_retry 1 s, connect_timeout 5 s,
 // weight 1, quorum 1, hysteresis 0, persistence_timeout 360 s when given without a value.
 // Timing values may be fractional seconds. Checker settings inherit virtual_server ->
 // real_server -> checker.
@@ -36,13 +37,19 @@ inline constexpr double kDefaultConnectTimeout = 5.0;
 inline constexpr double kDefaultMiscTimeout = 5.0;
 inline constexpr int kDefaultRetryNet = 1;   // TCP_CHECK, HTTP_GET (keepalived's default)
 inline constexpr int kDefaultRetryMisc = 0;  // MISC_CHECK
+inline constexpr int kDefaultRetryDns = 3;   // DNS_CHECK (keepalived's DNS_DEFAULT_RETRY)
+inline constexpr const char* kDefaultHeloName = "smtpchecker.keepalived.org";  // keepalived's SMTP_DEFAULT_HELO
+inline constexpr uint16_t kDnsTypeSoa = 6;   // DNS_CHECK's default type, as keepalived's
 inline constexpr uint32_t kDefaultPersistenceTimeout = 360;
 inline constexpr uint16_t kDefaultAgentPort = 9901;
 
 // "198.19.0.1:80/TCP" or "fwmark 5": a service as virtual_server names and the logs show it.
 std::string ServiceKeyName(const ctl::ServiceKey& key);
 
-enum class CheckerKind : uint8_t { kTcp, kHttp, kMisc };
+// SSL_GET is HTTP_GET over TLS; SMTP_CHECK, UDP_CHECK, DNS_CHECK and PING_CHECK follow
+// keepalived's check_smtp.c, check_udp.c, check_dns.c and check_ping.c. BFD_CHECK and FILE_CHECK
+// are refused by the parser (docs/healthd.md).
+enum class CheckerKind : uint8_t { kTcp, kHttp, kMisc, kSsl, kSmtp, kUdp, kDns, kPing };
 const char* CheckerKindName(CheckerKind kind);
 
 // One url { } of an HTTP_GET. No status_code means any 2xx, as keepalived.
@@ -62,8 +69,18 @@ struct CheckerConfig {
   int retry = kDefaultRetryNet;
   double delay_before_retry = kDefaultDelayBeforeRetry;
   double delay_loop = kDefaultDelayLoop;
-  std::vector<UrlCheck> urls;             // HTTP_GET
-  std::string virtualhost;                // HTTP_GET Host header; default ip:port
+  std::vector<UrlCheck> urls;             // HTTP_GET, SSL_GET
+  std::string virtualhost;                // HTTP_GET, SSL_GET Host header; default ip:port
+  std::string http_version = "1.0";       // http_protocol: "1.0" (also for 1.0C) or "1.1"
+  bool enable_sni = false;                // SSL_GET: send virtualhost as the TLS server name
+  std::string helo_name = kDefaultHeloName;  // SMTP_CHECK
+  std::string payload;                    // UDP_CHECK: bytes sent (from hex)
+  bool require_reply = false;             // UDP_CHECK: a reply is needed to pass
+  std::string reply_prefix;               // UDP_CHECK: the reply must start with these bytes
+  int min_reply_length = 0;               // UDP_CHECK, with require_reply
+  int max_reply_length = 65535;
+  uint16_t dns_type = kDnsTypeSoa;        // DNS_CHECK
+  std::string dns_name = ".";
   std::string misc_path;                  // MISC_CHECK command line (run by /bin/sh -c)
   double misc_timeout = kDefaultMiscTimeout;
   bool misc_dynamic = false;

@@ -356,10 +356,40 @@ void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
       break;
     case CheckerKind::kHttp: {
       const std::string host = c.virtualhost.empty() ? to.ToString() : c.virtualhost;
-      run.probe = StreamProbe::Start(to, HttpRequest(c.urls[run.url], host), true, kMaxHttpReply,
+      run.probe = StreamProbe::Start(to, HttpRequest(c.urls[run.url], host, c.http_version), true, kMaxHttpReply,
                                      now + SecondsToNs(c.connect_timeout));
       break;
     }
+    case CheckerKind::kSsl: {
+      const std::string host = c.virtualhost.empty() ? to.ToString() : c.virtualhost;
+      // keepalived sends a server name only with enable_sni, and only a virtualhost.
+      run.probe = TlsProbe::Start(to, c.enable_sni ? c.virtualhost : std::string(),
+                                  HttpRequest(c.urls[run.url], host, c.http_version), kMaxHttpReply,
+                                  now + SecondsToNs(c.connect_timeout));
+      break;
+    }
+    case CheckerKind::kSmtp:
+      run.probe = SmtpProbe::Start(to, c.helo_name, now + SecondsToNs(c.connect_timeout));
+      break;
+    case CheckerKind::kUdp: {
+      DatagramProbe::Judge judge = [c](std::string_view reply) -> std::optional<ProbeOutcome> {
+        if (!c.require_reply) return ProbeOutcome{true, "reply received", {}, -1};
+        return JudgeUdpReply(reply, c);
+      };
+      run.probe = DatagramProbe::Start(to, c.payload, std::move(judge), !c.require_reply,
+                                       now + SecondsToNs(c.connect_timeout));
+      break;
+    }
+    case CheckerKind::kDns: {
+      const uint16_t id = RandomQueryId();
+      run.probe = DatagramProbe::Start(to, DnsQuery(id, c.dns_name, c.dns_type),
+                                       [id](std::string_view reply) { return JudgeDnsReply(reply, id); }, false,
+                                       now + SecondsToNs(c.connect_timeout));
+      break;
+    }
+    case CheckerKind::kPing:
+      run.probe = PingProbe::Start(to.addr, now + SecondsToNs(c.connect_timeout));
+      break;
     case CheckerKind::kMisc:
       run.probe = CommandProbe::Start(c.misc_path, now + SecondsToNs(c.misc_timeout), c.misc_dynamic);
       break;
@@ -390,7 +420,7 @@ void Healthd::FinishCheck(VsRun& vs, CheckRun& run, const ProbeOutcome& outcome,
   const CheckerConfig& c = run.state.config();
   bool ok = outcome.ok;
   std::string detail = outcome.detail;
-  if (ok && c.kind == CheckerKind::kHttp) {
+  if (ok && (c.kind == CheckerKind::kHttp || c.kind == CheckerKind::kSsl)) {
     const ProbeOutcome judged = EvaluateHttp(outcome.reply, c.urls[run.url]);
     ok = judged.ok;
     detail = c.urls[run.url].path + ": " + judged.detail;

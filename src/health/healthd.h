@@ -33,6 +33,7 @@
 #include "health/feedback.h"
 #include "health/health_report.h"
 #include "health/healthd_metrics.h"
+#include "health/net_probes.h"
 #include "health/pool.h"
 #include "health/probe.h"
 #include "metrics/http_server.h"

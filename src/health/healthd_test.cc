@@ -475,5 +475,54 @@ TEST_F(CtlOpsTest, HealthdReportsItsServersAndServesTheirMetrics) {
   ::close(listening);
 }
 
+// The case: an HTTPS backend that accepts connections but no longer speaks TLS, and a
+// UDP service whose port is closed, leave the pool (SSL_GET and UDP_CHECK used to pass always).
+TEST_F(CtlOpsTest, DeadHttpsAndUdpBackendsGoDown) {
+  const int silent = BoundSocket(true);  // listens, never accepts: the TLS handshake times out
+  const uint16_t https_port = PortOf(silent);
+  const int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(udp, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0);
+  socklen_t len = sizeof(sin);
+  ::getsockname(udp, reinterpret_cast<sockaddr*>(&sin), &len);
+  const uint16_t udp_port = ntohs(sin.sin_port);
+  ::close(udp);  // nothing there: ICMP port unreachable
+  auto config = ParseConfigText(
+      "virtual_server 198.19.0.2 443 {\n delay_loop 0.1\n"
+      " real_server 127.0.0.1 " + std::to_string(https_port) +
+      " { SSL_GET { url { path /\n }\n connect_timeout 0.3\n retry 0 } }\n"
+      " real_server 127.0.0.1 " + std::to_string(udp_port) +
+      " { UDP_CHECK { payload 00\n connect_timeout 2\n retry 0 } }\n}\n",
+      "test.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  HealthdOptions options;
+  options.config_path = "test.conf";
+  options.socket_path = path();
+  options.metrics_address.reset();
+  MonotonicClock clock;
+  Healthd healthd(options, clock);
+  Status result = Ok();
+  std::thread run([&] { result = healthd.Run(std::move(*config)); });
+
+  const std::string https = "198.19.0.2:443/TCP 127.0.0.1:" + std::to_string(https_port);
+  const std::string udp_rs = "198.19.0.2:443/TCP 127.0.0.1:" + std::to_string(udp_port);
+  std::vector<std::string> seen;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto has = [&](const std::string& s) { return std::find(seen.begin(), seen.end(), s) != seen.end(); };
+  while (!(has(https + " down") && has(udp_rs + " down")) && std::chrono::steady_clock::now() < deadline) {
+    for (std::vector<std::string>& r : TakeReports()) seen.insert(seen.end(), r.begin(), r.end());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(has(https + " down"));
+  EXPECT_TRUE(has(udp_rs + " down"));
+
+  ::pthread_kill(run.native_handle(), SIGTERM);
+  run.join();
+  EXPECT_TRUE(result.ok()) << result.error().message;
+  ::close(silent);
+}
+
 }  // namespace
 }  // namespace ipvsd::health

@@ -37,6 +37,12 @@ class FailedProbe final : public Probe {
   int fds_[2] = {-1, -1};
 };
 
+}  // namespace
+
+std::unique_ptr<Probe> FinishedProbe(ProbeOutcome outcome, uint64_t deadline_ns) {
+  return std::make_unique<FailedProbe>(std::move(outcome), deadline_ns);
+}
+
 socklen_t ToSockaddr(const net::Endpoint& ep, sockaddr_storage* ss) {
   std::memset(ss, 0, sizeof(*ss));
   if (ep.addr.is_v6()) {
@@ -52,8 +58,6 @@ socklen_t ToSockaddr(const net::Endpoint& ep, sockaddr_storage* ss) {
   std::memcpy(&s4->sin_addr, ep.addr.raw.bytes.data(), 4);
   return sizeof(sockaddr_in);
 }
-
-}  // namespace
 
 std::optional<ProbeOutcome> Probe::OnChildExit(pid_t, int) { return std::nullopt; }
 
@@ -212,8 +216,8 @@ bool MiscRunLog::ShouldLog(const ProbeOutcome& outcome) {
   return first;
 }
 
-std::string HttpRequest(const UrlCheck& url, const std::string& host) {
-  return "GET " + url.path + " HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: " + host +
+std::string HttpRequest(const UrlCheck& url, const std::string& host, const std::string& version) {
+  return "GET " + url.path + " HTTP/" + version + "\r\nUser-Agent: KeepAliveClient\r\nHost: " + host +
          "\r\nConnection: close\r\n\r\n";
 }
 

@@ -11,6 +11,7 @@
 //                JudgeMiscExit; MiscRunLog keeps "the script cannot run" to one log line
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -129,7 +130,14 @@ class MiscRunLog {
 // Judges an HTTP/1.x reply against one url { }: status in the ranges (any 2xx without
 // status_code) and, with a digest, the MD5 of the body.
 ProbeOutcome EvaluateHttp(const std::string& reply, const UrlCheck& url);
-// "GET PATH HTTP/1.0" with Host and Connection: close, as keepalived's checker sends.
-std::string HttpRequest(const UrlCheck& url, const std::string& host);
+// "GET PATH HTTP/VERSION" with Host and Connection: close, as keepalived's checker sends
+// (VERSION from http_protocol: 1.0 or 1.1).
+std::string HttpRequest(const UrlCheck& url, const std::string& host, const std::string& version = "1.0");
+
+// A probe that already has its OUTCOME (a socket that could not be made, say); it reports at
+// the first poll round.
+std::unique_ptr<Probe> FinishedProbe(ProbeOutcome outcome, uint64_t deadline_ns);
+// EP as a sockaddr in SS; returns its length.
+socklen_t ToSockaddr(const net::Endpoint& ep, sockaddr_storage* ss);
 
 }  // namespace ipvsd::health
