@@ -292,6 +292,7 @@ std::string ServiceEntryText(const ctl::ServiceEntry& entry, unsigned format) {
     if (se.flags & ctl::kSvcOnePacket) out += " -o";
     if (se.flags & kSchedFlagsMask) out += " -b " + SchedFlagsText(se.sched_name, se.flags);
     if (se.flags & ctl::kSvcSloppy) out += " --sloppy";  // ipvsd's extension, last so 1.31's part reads the same
+    if (se.flags & ctl::kSvcSynproxy) out += " --synproxy";  // ipvsd's extension, likewise
   } else if (format & (kFmtStats | kFmtRate)) {
     const ctl::StatsBlock& s = entry.stats;
     out += Fmt("%-33s", svc_name.c_str());

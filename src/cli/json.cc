@@ -86,6 +86,7 @@ ordered_json Service(const ctl::ServiceEntry& e) {
   j["pe"] = s.pe_name.empty() ? ordered_json(nullptr) : ordered_json(s.pe_name);
   j["ops"] = static_cast<bool>(s.flags & ctl::kSvcOnePacket);
   j["sloppy"] = static_cast<bool>(s.flags & ctl::kSvcSloppy);
+  j["synproxy"] = static_cast<bool>(s.flags & ctl::kSvcSynproxy);
   j["stats"] = Counters(e.stats);
   j["rates"] = Rates(e.stats);
   ordered_json dests = ordered_json::array();

@@ -37,7 +37,7 @@ enum {
   kTagSet = 128, kTagStartDaemon, kTagStopDaemon, kTagMcastInterface, kTagTimeout, kTagDaemon, kTagStats,
   kTagRate, kTagThresholds, kTagPersistentConn, kTagSort, kTagNoSort, kTagPersistenceEngine, kTagSctpService,
   kTagMcastGroup, kTagMcastPort, kTagMcastTtl, kTagSyncMaxlen, kTagTunInfo, kTagTunType, kTagTunPort,
-  kTagTunNoCsum, kTagTunCsum, kTagTunRemCsum, kTagJson, kTagSloppy,
+  kTagTunNoCsum, kTagTunCsum, kTagTunRemCsum, kTagJson, kTagSloppy, kTagSynproxy,
 };
 
 constexpr const char* kCmdNames[] = {
@@ -50,27 +50,28 @@ constexpr const char* kOptNames[kNumOpts] = {
     "forwarding-method", "weight", "u-threshold", "l-threshold", "mcast-interface", "timeout", "daemon",
     "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
     "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
-    "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json", "sloppy",
+    "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum", "json", "sloppy", "synproxy",
 };
 
 // ipvsadm's commands_v_options: '+' compulsory, 'x' illegal, '1' exclusive, ' ' optional.
-// The last two columns are ipvsd's extensions: json for listings only, sloppy for -A and -E.
-//                        -n   -c   svc  -s   -p   -M   -r   fwd  -w   -x   -y   mc   tot  dmn  st   rt   thr  pc   srt  sid  ex   ops  pe   -b   grp  prt  ttl  len  tinf ttyp tprt nocs csum remc json slop
+// The last three columns are ipvsd's extensions: json for listings only, sloppy and synproxy for
+// -A and -E.
+//                        -n   -c   svc  -s   -p   -M   -r   fwd  -w   -x   -y   mc   tot  dmn  st   rt   thr  pc   srt  sid  ex   ops  pe   -b   grp  prt  ttl  len  tinf ttyp tprt nocs csum remc json slop synp
 constexpr char kCommandsVsOptions[14][kNumOpts + 1] = {
-    /* ADD     */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx ",
-    /* EDIT    */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx ",
-    /* DEL     */ "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* FLUSH   */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* LIST    */ " 11xxxxxxxxx11       xxxxxxx xxxxx x",
-    /* ADDSRV  */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     xx",
-    /* DELSRV  */ "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* EDITSRV */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     xx",
-    /* TIMEOUT */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* STARTD  */ "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxx",
-    /* STOPD   */ "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxx",
-    /* RESTORE */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* SAVE    */ " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    /* ZERO    */ "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* ADD     */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx  ",
+    /* EDIT    */ "xx+   xxxxxxxxxxxxxxx   xxxxxxxxxxx  ",
+    /* DEL     */ "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* FLUSH   */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* LIST    */ " 11xxxxxxxxx11       xxxxxxx xxxxx xx",
+    /* ADDSRV  */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxx",
+    /* DELSRV  */ "xx+xxx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* EDITSRV */ "xx+xxx+    xxxxxxxxxxxxxxxxxx     xxx",
+    /* TIMEOUT */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* STARTD  */ "xxxxxxxxxxx xxxxxxx xxxx    xxxxxxxxx",
+    /* STOPD   */ "xxxxxxxxxxxxxxxxxxx xxxxxxxxxxxxxxxxx",
+    /* RESTORE */ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* SAVE    */ " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    /* ZERO    */ "xx xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 };
 
 // tunnel_types_v_options over (tun-port, tun-nocsum, tun-csum, tun-remcsum).
@@ -578,6 +579,10 @@ bool Parser::HandleOption(int c, const char* arg) {
       if (!SetOption(kOptSloppy)) return false;
       ce.svc.flags |= ctl::kSvcSloppy;
       return true;
+    case kTagSynproxy:
+      if (!SetOption(kOptSynproxy)) return false;
+      ce.svc.flags |= ctl::kSvcSynproxy;
+      return true;
     default:
       return false;
   }
@@ -652,6 +657,7 @@ ParseOutcome Parser::Run() {
       {"tun-remcsum", '\0', POPT_ARG_NONE, nullptr, kTagTunRemCsum, nullptr, nullptr},
       {"json", '\0', POPT_ARG_NONE, nullptr, kTagJson, nullptr, nullptr},
       {"sloppy", '\0', POPT_ARG_NONE, nullptr, kTagSloppy, nullptr, nullptr},
+      {"synproxy", '\0', POPT_ARG_NONE, nullptr, kTagSynproxy, nullptr, nullptr},
       POPT_TABLEEND,
   };
   PoptContextPtr con(poptGetContext("ipvsadm", static_cast<int>(argv_.size()), cargv.data(), kTable, 0),

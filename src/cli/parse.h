@@ -24,14 +24,14 @@ enum class Cmd {
 };
 
 // Option indices (OPTC_*) and their names, as in ipvsadm's optnames[]; kOptJson and
-// kOptSloppy are ours.
+// kOptSloppy and kOptSynproxy are ours.
 enum Optc {
   kOptNumeric = 0, kOptConnection, kOptService, kOptScheduler, kOptPersistent, kOptNetmask, kOptServer,
   kOptForward, kOptWeight, kOptUThreshold, kOptLThreshold, kOptMcast, kOptTimeout, kOptDaemon, kOptStats,
   kOptRate, kOptThresholds, kOptPersistentConn, kOptNoSort, kOptSyncId, kOptExact, kOptOnePacket,
   kOptPersistenceEngine, kOptSchedFlags, kOptMcastGroup, kOptMcastPort, kOptMcastTtl, kOptSyncMaxlen,
   kOptTunInfo, kOptTunType, kOptTunPort, kOptTunNoCsum, kOptTunCsum, kOptTunRemCsum, kOptJson, kOptSloppy,
-  kNumOpts,
+  kOptSynproxy, kNumOpts,
 };
 
 constexpr uint64_t OptBit(int optc) { return 1ull << optc; }

@@ -84,6 +84,20 @@ TEST(ParseTest, SloppyIsAServiceFlagOfAddAndEditOnly) {
   EXPECT_EQ(Parse({"-A", "-t", "198.18.0.1:80", "--sloppy", "--sloppy"}).err, "multiple 'sloppy' options specified\n");
 }
 
+TEST(ParseTest, SynproxyIsAServiceFlagOfAddAndEditOnly) {
+  auto p = Parse({"-A", "-t", "198.18.0.1:80", "-s", "rr", "--synproxy", "--sloppy"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.flags, ctl::kSvcSynproxy | ctl::kSvcSloppy);
+  p = Parse({"-E", "-t", "198.18.0.1:80", "--synproxy"});
+  ASSERT_EQ(p.kind, ParseOutcome::kRun);
+  EXPECT_EQ(p.command.svc.flags, ctl::kSvcSynproxy);
+  EXPECT_EQ(Parse({"-a", "-t", "198.18.0.1:80", "-r", "198.18.1.1", "--synproxy"}).err,
+            "Illegal 'synproxy' option with the 'add-server' command\n");
+  EXPECT_EQ(Parse({"-L", "--synproxy"}).err, "Illegal 'synproxy' option with the 'list' command\n");
+  EXPECT_EQ(Parse({"-A", "-t", "198.18.0.1:80", "--synproxy", "--synproxy"}).err,
+            "multiple 'synproxy' options specified\n");
+}
+
 TEST(SocketPathTest, OptionAnywhereThenEnvironmentThenDefault) {
   std::vector<std::string> a = {"ipvsadm", "-Ln", "--socket", "/tmp/a.sock", "-t", "x"};
   auto c = ExtractSocketPath(a, "/tmp/env.sock");

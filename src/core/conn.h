@@ -10,6 +10,11 @@
 // only templates use (a template never has a controlling template here, and its state never
 // changes): `control` with `n_control`, `old_state` with `timeout_s`. Code that makes a template
 // sets n_control to 0 (the union's default is control = kNoIndex).
+//
+// A SYN proxy connection (kConnSynproxy) keeps its sequence translation in storage it never
+// uses otherwise: it is never synced (a backup could not translate) and never belongs to a
+// firewall-mark service, so `proxy_window` shares with `old_state`, `seq_delta` with
+// `sync_endtime` and `ts_delta` with `fwmark`.
 #pragma once
 
 #include <cstdint>
@@ -31,10 +36,24 @@ inline constexpr uint16_t kConnNoCport = 0x0800;    // client port unknown yet (
 inline constexpr uint16_t kConnTemplate = 0x1000;   // a persistence template
 inline constexpr uint16_t kConnOnePacket = 0x2000;  // -o: forwarded once, then freed
 inline constexpr uint16_t kConnInUse = 0x8000;      // ipvsd's own: allocated in its table
+// ipvsd's own, in bits the kernel leaves unused: opened by the SYN proxy (docs/synproxy.md),
+// and still waiting for the real server's SYN-ACK.
+inline constexpr uint16_t kConnSynproxy = 0x4000;
+inline constexpr uint16_t kConnSynproxyPending = 0x0010;
 // The flags ipvsd keeps for itself, cleared before a connection is synced.
-inline constexpr uint16_t kConnLocalFlags = kConnHashed | kConnInUse;
+inline constexpr uint16_t kConnLocalFlags = kConnHashed | kConnInUse | kConnSynproxy | kConnSynproxyPending;
 
 inline constexpr uint32_t kNoIndex = 0xffffffffu;
+
+// A SYN proxy connection's window scaling: the real server's shift, translated to
+// net::kProxyWscale towards the client (kNoWscale: the client scales nothing, nor is
+// translated), and the client's window as its ACK announced it (for the ACK the director
+// sends the real server).
+struct SynproxyWindow {
+  uint8_t server_wscale;
+  uint8_t unused;
+  uint16_t client_window;
+};
 
 struct ConnEntry {
   net::RawAddr caddr;  // client
@@ -61,10 +80,21 @@ struct ConnEntry {
   union {
     uint32_t timeout_s = 0;  // templates: the persistence timeout in seconds
     uint8_t old_state;       // connections: the state the sync rules last saw (cp->old_state)
+    SynproxyWindow proxy_window;  // SYN proxy connections
   };
-  Ticks sync_endtime = 0;  // the expiry last synced, low 2 bits its retries (cp->sync_endtime)
+  union {
+    Ticks sync_endtime = 0;  // the expiry last synced, low 2 bits its retries (cp->sync_endtime)
+    // SYN proxy connections: the real server's ISN minus the cookie's (the cookie itself
+    // until the real server answers).
+    uint32_t seq_delta;
+  };
   uint32_t in_pkts = 0;    // packets from the client (the sync protocol's threshold)
-  uint32_t fwmark = 0;          // the service's firewall mark, 0 for address services
+  union {
+    uint32_t fwmark = 0;  // the service's firewall mark, 0 for address services
+    // SYN proxy connections: the director's TSval in its SYN-ACK minus the real server's in
+    // its own (the director's until the real server answers).
+    uint32_t ts_delta;
+  };
   Dest* dest = nullptr;         // kept alive by the ServiceManager's trash while bound
 
   FwdMethod fwd() const { return static_cast<FwdMethod>(flags & kConnFwdMask); }

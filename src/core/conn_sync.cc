@@ -97,7 +97,9 @@ SyncRecord MakeSyncRecord(const ConnEntry& e, Ticks timeout) {
   r.cport = e.cport;
   r.vport = e.vport;
   r.dport = e.dport;
-  r.fwmark = e.fwmark;
+  // A SYN proxy connection's fwmark field holds its timestamp delta (core/conn.h); its
+  // service has no mark. Only a backup's pull request sees one: the master never sends it.
+  r.fwmark = (e.flags & kConnSynproxy) ? 0 : e.fwmark;
   r.timeout_s = TicksToSecondsCeil(timeout);
   return r;
 }

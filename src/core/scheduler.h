@@ -41,6 +41,9 @@ inline constexpr uint32_t kSvcSchedFlags = kSvcSched1 | kSvcSched2 | kSvcSched3;
 // ipvsd's own, above the kernel's range: any non-RST TCP segment (any SCTP packet but ABORT)
 // may create a connection of this service, as the sloppy_tcp/sloppy_sctp sysctls do for all.
 inline constexpr uint32_t kSvcSloppy = 0x00010000;
+// ipvsd's own: the director answers SYNs with SYN cookies and opens connections only for
+// clients that return one (docs/synproxy.md). TCP services with NAT real servers only.
+inline constexpr uint32_t kSvcSynproxy = 0x00020000;
 
 class Scheduler {
  public:

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/hash.h"
+#include "net/headers.h"
 
 namespace ipvsd::core {
 
@@ -22,6 +23,14 @@ Dest* Service::FindDest(const net::IpAddr& addr, uint16_t port) const {
     if (d->addr() == addr && d->port() == port) return d.get();
   }
   return nullptr;
+}
+
+bool Service::SynproxyCapable() const {
+  if (config.key.fwmark != 0 || config.key.protocol != net::kProtoTcp || dests.empty()) return false;
+  for (const DestPtr& d : dests) {
+    if (d->fwd() != FwdMethod::kMasq) return false;
+  }
+  return true;
 }
 
 }  // namespace ipvsd::core

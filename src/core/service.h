@@ -84,6 +84,9 @@ struct Service {
   const ServiceKey& key() const { return config.key; }
   // The destination with that address and port, or nullptr.
   Dest* FindDest(const net::IpAddr& addr, uint16_t port) const;
+  // Whether the SYN proxy can serve it: a TCP service (not a firewall mark) whose real
+  // servers all use NAT, the one method whose replies come back through the director.
+  bool SynproxyCapable() const;
 };
 
 using ServicePtr = std::shared_ptr<const Service>;

@@ -24,6 +24,20 @@ Status ValidateServiceConfig(const ServiceConfig& c) {
   if (!c.pe_name.empty() && c.pe_name != "sip") {
     return MakeError(ENOENT, "unknown persistence engine '" + c.pe_name + "'");
   }
+  if ((c.flags & kSvcSynproxy) && (k.fwmark != 0 || k.protocol != net::kProtoTcp)) {
+    return MakeError(EINVAL, "--synproxy needs a TCP service (not UDP, SCTP or a firewall mark)");
+  }
+  return Ok();
+}
+
+// The SYN proxy rewrites the sequence numbers of both directions, so the real server's
+// replies must come back through the director: NAT only.
+Status ValidateSynproxyFwd(uint32_t svc_flags, FwdMethod fwd) {
+  if ((svc_flags & kSvcSynproxy) && fwd != FwdMethod::kMasq) {
+    return MakeError(EINVAL,
+                     "--synproxy needs NAT (-m) real servers: the replies of direct routing and tunnelling "
+                     "bypass the director, which could not translate their sequence numbers");
+  }
   return Ok();
 }
 
@@ -183,6 +197,9 @@ Status ServiceManager::Step(Draft& draft, const ServiceChange& c) {
       if (Status st = ValidateServiceConfig(c.service); !st) return st;
       Service* s = draft.Mutable(key);
       if (!s) return MakeError(ESRCH, "no such service");
+      for (const DestPtr& d : s->dests) {
+        if (Status st = ValidateSynproxyFwd(c.service.flags, d->fwd()); !st) return st;
+      }
       bool new_scheduler = c.service.sched_name != s->config.sched_name ||
                            (c.service.flags & kSvcSchedFlags) != (s->config.flags & kSvcSchedFlags);
       if (new_scheduler) {
@@ -215,6 +232,7 @@ Status ServiceManager::Step(Draft& draft, const ServiceChange& c) {
       if (Status st = ValidateDestConfig(key, c.dest); !st) return st;
       Service* s = draft.Mutable(key);
       if (s->FindDest(c.dest.addr, c.dest.port)) return MakeError(EEXIST, "destination already exists");
+      if (Status st = ValidateSynproxyFwd(s->config.flags, c.dest.fwd); !st) return st;
       TrashKey k{key, c.dest.addr, c.dest.port};
       DestPtr d;
       if (auto t = draft.trashed.find(k); t != draft.trashed.end()) {
@@ -241,6 +259,7 @@ Status ServiceManager::Step(Draft& draft, const ServiceChange& c) {
       if (!draft.map.Find(key)) return MakeError(ESRCH, "service not defined");
       if (Status st = ValidateDestConfig(key, c.dest); !st) return st;
       Service* s = draft.Mutable(key);
+      if (Status st = ValidateSynproxyFwd(s->config.flags, c.dest.fwd); !st) return st;
       auto d = std::find_if(s->dests.begin(), s->dests.end(),
                             [&](const DestPtr& p) { return p->addr() == c.dest.addr && p->port() == c.dest.port; });
       if (d == s->dests.end()) return MakeError(ENOENT, "no such destination");

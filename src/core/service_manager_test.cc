@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/core_test_util.h"
+#include "net/headers.h"
 
 namespace ipvsd::core {
 namespace {
@@ -49,6 +50,46 @@ TEST(ServiceManagerTest, ErrnoValuesMatchTheKernel) {
   EXPECT_EQ(m.AddDest(k, DestAt("0.0.0.0", 80)).error().code, EINVAL);
   EXPECT_EQ(m.AddDest(k, DestAt("2001:db8::1", 80, FwdMethod::kMasq)).error().code, EINVAL);
   EXPECT_TRUE(m.AddDest(k, DestAt("2001:db8::1", 80, FwdMethod::kTunnel)).ok());
+}
+
+TEST(ServiceManagerTest, SynproxyOnlyForTcpServicesWithNatRealServers) {
+  ServiceManager m(testing::TestFactory());
+  ServiceConfig proxied = Tcp80();
+  proxied.flags = kSvcSynproxy;
+  ASSERT_TRUE(m.AddService(proxied).ok());
+  ASSERT_TRUE(m.AddDest(proxied.key, DestAt("198.18.1.1", 80, FwdMethod::kMasq)).ok());
+  const std::string why =
+      "--synproxy needs NAT (-m) real servers: the replies of direct routing and tunnelling bypass the director, "
+      "which could not translate their sequence numbers";
+  for (FwdMethod fwd : {FwdMethod::kRoute, FwdMethod::kTunnel}) {
+    Status st = m.AddDest(proxied.key, DestAt("198.18.1.2", 80, fwd));
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, EINVAL);
+    EXPECT_EQ(st.error().message, why);
+    EXPECT_EQ(m.EditDest(proxied.key, DestAt("198.18.1.1", 80, fwd)).error().code, EINVAL);
+  }
+  // A service with a direct-routing real server cannot become a SYN proxy.
+  ServiceConfig plain = Tcp80();
+  plain.key.port = 81;
+  ASSERT_TRUE(m.AddService(plain).ok());
+  ASSERT_TRUE(m.AddDest(plain.key, DestAt("198.18.1.1", 81, FwdMethod::kRoute)).ok());
+  plain.flags = kSvcSynproxy;
+  EXPECT_EQ(m.EditService(plain).error().message, why);
+  EXPECT_FALSE(m.table()->FindKey(plain.key)->SynproxyCapable());
+  EXPECT_TRUE(m.table()->FindKey(proxied.key)->SynproxyCapable());
+  // Only TCP services.
+  ServiceConfig udp = Tcp80();
+  udp.key.protocol = net::kProtoUdp;
+  udp.flags = kSvcSynproxy;
+  Status st = m.AddService(udp);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, EINVAL);
+  EXPECT_EQ(st.error().message, "--synproxy needs a TCP service (not UDP, SCTP or a firewall mark)");
+  ServiceConfig mark;
+  mark.key.fwmark = 7;
+  mark.sched_name = "rr";
+  mark.flags = kSvcSynproxy;
+  EXPECT_EQ(m.AddService(mark).error().code, EINVAL);
 }
 
 TEST(ServiceManagerTest, FailedRequestsChangeNothing) {

@@ -47,6 +47,12 @@ constexpr SysctlField kSysctlFields[] = {
     {"am_droprate", 100'000'000,
      [](Settings& s, const SysctlSetting& v) { s.am_droprate = static_cast<uint32_t>(v.value); }},
     {"synproxy", 1, [](Settings& s, const SysctlSetting& v) { s.synproxy = v.value != 0; }},
+    {"synproxy_dest_per_sec", 1'000'000,
+     [](Settings& s, const SysctlSetting& v) { s.synproxy_dest_per_sec = static_cast<uint32_t>(v.value); }},
+    {"synproxy_msgs_per_sec", 10'000'000,
+     [](Settings& s, const SysctlSetting& v) { s.synproxy_msgs_per_sec = static_cast<uint32_t>(v.value); }},
+    {"synproxy_msgs_burst", 10'000'000,
+     [](Settings& s, const SysctlSetting& v) { s.synproxy_msgs_burst = static_cast<uint32_t>(v.value); }},
 };
 
 const SysctlField* FindField(std::string_view name) {

@@ -74,12 +74,20 @@ struct Settings {
   // 1: every TCP service answers new connections with SYN cookies (the SYN proxy), as the
   // per-service --synproxy does for one service.
   std::atomic<bool> synproxy{false};
+  // Limits on the SYN proxy's SYN-ACKs, kept apart from the ICMP ones above, which would let
+  // a flood crowd out every real client's answer: synproxy_dest_per_sec per destination /24
+  // or /48, with a burst of one second's worth (a victim of forged SYNs gets no more than
+  // that); synproxy_msgs_per_sec and synproxy_msgs_burst for the whole director. 0: no limit.
+  std::atomic<uint32_t> synproxy_dest_per_sec{1000};
+  std::atomic<uint32_t> synproxy_msgs_per_sec{200000};
+  std::atomic<uint32_t> synproxy_msgs_burst{20000};
 };
 
 // One sysctl assignment, checked: `name` is one of the Settings above, `value` in its range
 // (conn_reuse_mode 0..3, sync_retries 0..3, sync_refresh_period 0..86400 seconds, the flags
 // 0 or 1, icmp_ratelimit 0..3600000 ms, icmp_msgs_per_sec and icmp_msgs_burst 0..10000000,
-// drop_entry, drop_packet and secure_tcp 0..3, amemthresh and am_droprate 0..100000000);
+// drop_entry, drop_packet and secure_tcp 0..3, amemthresh and am_droprate 0..100000000,
+// synproxy_dest_per_sec 0..1000000, synproxy_msgs_per_sec and synproxy_msgs_burst 0..10000000);
 // sync_threshold takes two values, "THRESHOLD PERIOD" (`second` is the period).
 struct SysctlSetting {
   std::string name;

@@ -11,7 +11,8 @@ TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
                         "sloppy_sctp=1", "sync_threshold=5 100", "sync_refresh_period=30", "sync_retries=2",
                         "sync_persist_mode=1", "icmp_ratelimit=250", "icmp_msgs_per_sec=20000", "icmp_msgs_burst=0",
                         "amemthresh=4096", "drop_entry=1", "drop_packet=3", "secure_tcp=2", "am_droprate=7",
-                        "synproxy=1"}) {
+                        "synproxy=1", "synproxy_dest_per_sec=50", "synproxy_msgs_per_sec=9000",
+                        "synproxy_msgs_burst=90"}) {
     auto setting = ParseSysctl(a);
     ASSERT_TRUE(setting.ok()) << a << ": " << setting.error().message;
     ApplySysctl(s, *setting);
@@ -35,6 +36,9 @@ TEST(SysctlTest, EverySysctlOfSettingsCanBeSet) {
   EXPECT_EQ(s.secure_tcp, 2);
   EXPECT_EQ(s.am_droprate, 7u);
   EXPECT_TRUE(s.synproxy);
+  EXPECT_EQ(s.synproxy_dest_per_sec, 50u);
+  EXPECT_EQ(s.synproxy_msgs_per_sec, 9000u);
+  EXPECT_EQ(s.synproxy_msgs_burst, 90u);
   EXPECT_EQ(ParseSysctl("sync_threshold=5 100")->Text(), "sync_threshold=5 100");
   EXPECT_EQ(ParseSysctl("sync_retries=2")->Text(), "sync_retries=2");
   ApplySysctl(s, *ParseSysctl("sloppy_tcp=0"));
@@ -47,7 +51,7 @@ TEST(SysctlTest, BadInputSaysWhatIsWrong) {
             "unknown sysctl 'sloppy_udp' (known: conn_reuse_mode, expire_nodest_conn, expire_quiescent_template, "
             "sloppy_tcp, sloppy_sctp, sync_threshold, sync_refresh_period, sync_retries, sync_persist_mode, "
             "icmp_ratelimit, icmp_msgs_per_sec, icmp_msgs_burst, amemthresh, drop_entry, drop_packet, secure_tcp, "
-            "am_droprate, synproxy)");
+            "am_droprate, synproxy, synproxy_dest_per_sec, synproxy_msgs_per_sec, synproxy_msgs_burst)");
   EXPECT_EQ(ParseSysctl("icmp_ratelimit=3600001").error().message,
             "sysctl icmp_ratelimit must be a number from 0 to 3600000, not '3600001'");
   EXPECT_EQ(ParseSysctl("icmp_msgs_per_sec=10000001").error().message,

@@ -109,6 +109,8 @@ inline constexpr uint32_t kSvcSched2 = 0x0010;
 inline constexpr uint32_t kSvcSched3 = 0x0020;
 // ipvsd's extension (ipvsadm --sloppy): sloppy_tcp/sloppy_sctp for this service alone.
 inline constexpr uint32_t kSvcSloppy = 0x00010000;
+// ipvsd's extension (ipvsadm --synproxy): SYN cookies and sequence splicing, TCP + NAT only.
+inline constexpr uint32_t kSvcSynproxy = 0x00020000;
 
 struct ServiceSpec {
   ServiceKey key;

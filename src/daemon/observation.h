@@ -79,6 +79,9 @@ struct WorkerView {
   // the worker's shard is short of free entries.
   uint64_t entries_dropped = 0;
   uint64_t table_short = 0;
+  // SYN proxy (docs/synproxy.md): SYN-ACKs with a cookie, connections a valid cookie opened.
+  uint64_t syn_cookies_sent = 0;
+  uint64_t synproxy_opened = 0;
   std::vector<NamedCount> drops;  // every reason, zeros included, DropReasonName order
 };
 

@@ -56,7 +56,8 @@ TEST(OptionsTest, SysctlErrors) {
             "--sysctl: unknown sysctl 'sloppy_udp' (known: conn_reuse_mode, expire_nodest_conn, "
             "expire_quiescent_template, sloppy_tcp, sloppy_sctp, sync_threshold, sync_refresh_period, sync_retries, "
             "sync_persist_mode, icmp_ratelimit, icmp_msgs_per_sec, icmp_msgs_burst, amemthresh, drop_entry, "
-            "drop_packet, secure_tcp, am_droprate, synproxy)");
+            "drop_packet, secure_tcp, am_droprate, synproxy, synproxy_dest_per_sec, synproxy_msgs_per_sec, "
+            "synproxy_msgs_burst)");
   EXPECT_EQ(Parse({"--sysctl", "sloppy_tcp=on"}).error().message,
             "--sysctl: sysctl sloppy_tcp must be a number from 0 to 1, not 'on'");
   EXPECT_EQ(Parse({"--sysctl", "sloppy_tcp"}).error().message, "--sysctl: sysctl 'sloppy_tcp' is not NAME=VALUE");

@@ -137,6 +137,10 @@ void WorkerFamilies(const Observation& o, Exposition& out) {
        &WorkerView::entries_dropped, Type::kCounter},
       {"ipvsd_worker_table_short", "1 while the worker's connection table has fewer free entries than its share "
        "of amemthresh.", &WorkerView::table_short, Type::kGauge},
+      {"ipvsd_worker_syn_cookies_sent_total", "SYN-ACKs with a SYN cookie the SYN proxy sent.",
+       &WorkerView::syn_cookies_sent, Type::kCounter},
+      {"ipvsd_worker_synproxy_opened_total", "Connections the SYN proxy opened for a valid cookie.",
+       &WorkerView::synproxy_opened, Type::kCounter},
   };
   std::vector<Labels> workers;
   for (const WorkerView& w : o.workers) workers.push_back(Labels().Add("worker", uint64_t{w.id}).Add("queues", w.queues));

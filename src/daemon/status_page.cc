@@ -54,6 +54,8 @@ constexpr WorkerColumn kWorkerCounterColumns[] = {
     {"handed_in", "Handed in", &WorkerView::handed_in},
     {"entries_dropped", "Entries dropped", &WorkerView::entries_dropped},
     {"table_short", "Table short", &WorkerView::table_short},
+    {"syn_cookies_sent", "SYN cookies", &WorkerView::syn_cookies_sent},
+    {"synproxy_opened", "SYN proxy opened", &WorkerView::synproxy_opened},
 };
 
 std::vector<Column> TrafficColumns() {

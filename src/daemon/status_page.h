@@ -34,7 +34,7 @@
 //   {version, start_time, now, uptime_seconds, totals: traffic, io, backend: {name: count},
 //    workers: [{id, queues, connections, connection_capacity, rx, tx, passed, icmp_sent,
 //               resets_sent, checksums_completed, handed_off, handed_in, entries_dropped,
-//               table_short, drops: {reason: count}}],
+//               table_short, syn_cookies_sent, synproxy_opened, drops: {reason: count}}],
 //    drops: {reason: sum over the workers},
 //    sync: {master, backup, master_counters: {..}, backup_counters: {..}},
 //    control: {requests: {..}, errors: {..}},

@@ -50,11 +50,14 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
   templates_ = std::make_unique<core::TemplateTable>(conn_max, RandomHashKey(), env.clock->NowTicks());
   env.handoff = handoff_.get();
   env.templates = templates_.get();
+  // One SYN cookie key for all workers: a cookie's ACK may reach another worker than its SYN.
+  const HashKey syn_cookie_key = RandomHashKey();
   for (size_t i = 0; i < ios_.size(); ++i) {
     dataplane::Worker::Options o;
     o.id = static_cast<int>(i);
     o.conn_capacity = per_worker;
     o.hash_key = RandomHashKey();  // random, or clients could flood one bucket
+    o.syn_cookie_key = syn_cookie_key;
     workers_.push_back(std::make_unique<dataplane::Worker>(o, env));
   }
 }
@@ -252,6 +255,8 @@ std::vector<WorkerView> WorkerPool::ObserveWorkers() {
     w.handed_in = read(c.handed_in);
     w.entries_dropped = read(c.entries_dropped);
     w.table_short = read(c.table_short);
+    w.syn_cookies_sent = read(c.syn_cookies_sent);
+    w.synproxy_opened = read(c.synproxy_opened);
     for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
       const auto reason = static_cast<dataplane::DropReason>(r);
       w.drops.push_back(NamedCount{dataplane::DropReasonName(reason), c.drops_of(reason)});

@@ -35,6 +35,8 @@ enum class DropReason : uint8_t {
   kAggregateToTunnel,  // a TCP aggregate (AF_PACKET --gso) for a TUN real server: not segmented here
   kHandoffFull,        // its connection's worker has kRingSize of this worker's frames already
   kDefenceDropPacket,  // a new connection's packet dropped by drop_packet (core/table_defence.h)
+  kSynCookieInvalid,   // an ACK to a SYN proxy service with no connection and no valid cookie
+  kSynproxyPending,    // a client packet before the real server completed its handshake (retransmitted)
   kCount
 };
 inline constexpr int kDropReasonCount = static_cast<int>(DropReason::kCount);
@@ -60,6 +62,10 @@ struct WorkerCounters {
   std::atomic<uint64_t> sync_queued{0};
   std::atomic<uint64_t> sync_queue_full{0};
   std::array<std::atomic<uint64_t>, core::kInstallResultCount> sync_installs{};
+  // SYN proxy (docs/synproxy.md): SYN-ACKs with a cookie sent, connections opened by a
+  // valid cookie.
+  std::atomic<uint64_t> syn_cookies_sent{0};
+  std::atomic<uint64_t> synproxy_opened{0};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

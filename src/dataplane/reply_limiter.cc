@@ -34,6 +34,17 @@ ReplyLimits ReplyLimits::From(const core::Settings& s, uint32_t workers) {
   return l;
 }
 
+ReplyLimits ReplyLimits::ForSynCookies(const core::Settings& s, uint32_t workers) {
+  ReplyLimits l;
+  const uint32_t dest_per_sec = s.synproxy_dest_per_sec.load(std::memory_order_relaxed);
+  l.dest_interval_ns = dest_per_sec ? kNsPerSecond / dest_per_sec : 0;
+  l.dest_burst = dest_per_sec;
+  l.global_per_sec = s.synproxy_msgs_per_sec.load(std::memory_order_relaxed);
+  l.global_burst = s.synproxy_msgs_burst.load(std::memory_order_relaxed);
+  l.workers = workers ? workers : 1;
+  return l;
+}
+
 void TokenBucket::Earn(uint64_t now_ns, uint64_t per_ns, uint64_t cap) {
   const uint64_t elapsed = now_ns > stamp_ns ? now_ns - stamp_ns : 0;
   stamp_ns = std::max(stamp_ns, now_ns);

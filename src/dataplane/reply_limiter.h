@@ -59,6 +59,9 @@ struct ReplyLimits {
   uint32_t workers = 1;                       // sharing the global limit
 
   static ReplyLimits From(const core::Settings& s, uint32_t workers);
+  // The SYN proxy's own limits on its SYN-ACKs (synproxy_dest_per_sec, a second's worth of
+  // burst; synproxy_msgs_per_sec and synproxy_msgs_burst).
+  static ReplyLimits ForSynCookies(const core::Settings& s, uint32_t workers);
 };
 
 // A token bucket over a 64-bit level: it earns `per_ns` units per nanosecond up to `cap`. A

@@ -7,12 +7,14 @@
 #include "core/sync_rules.h"
 #include "fwd/dr.h"
 #include "fwd/nat.h"
+#include "fwd/synproxy.h"
 #include "fwd/tun.h"
 #include "net/headers.h"
 #include "net/icmp_error.h"
 #include "net/partial_checksum.h"
 #include "net/reply.h"
 #include "net/rx_checks.h"
+#include "net/syn_cookie.h"
 #include "net/tcp_reset.h"
 
 namespace ipvsd::dataplane {
@@ -81,7 +83,9 @@ Worker::Worker(const Options& options, const Env& env)
       templates_(env.templates ? env.templates : own_templates_.get()),
       entry_dropper_(DeriveKey(options.hash_key, 4).k[0]),
       next_hops_(env.router),
-      reply_limiter_(DeriveKey(options.hash_key, 3)) {
+      reply_limiter_(DeriveKey(options.hash_key, 3)),
+      syn_cookie_limiter_(DeriveKey(options.hash_key, 5)),
+      syn_cookie_key_(options.syn_cookie_key) {
   RefreshTable();
 }
 
@@ -292,8 +296,14 @@ Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks
       const core::Service* svc = table_->Find(f.mark, v.family, v.protocol, v.dst, v.dport);
       if (svc && (dest_gone || finished)) {
         core::ExpireConnNow(conns_, c, now);
+        if (v.protocol == net::kProtoTcp && UsesSynproxy(*svc)) return AnswerSynWithCookie(f, v);
         return HandleNew(f, v, *svc, now);
       }
+    }
+    // The SYN proxy opens the real server's side first; the client retransmits.
+    if (c->flags & core::kConnSynproxyPending) {
+      counters_.Drop(DropReason::kSynproxyPending);
+      return Verdict::kDrop;
     }
     return ForwardIn(f, v, c, now, false);
   }
@@ -301,7 +311,12 @@ Verdict Worker::Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks
   // hooks: LOCAL_IN for the VIP, FORWARD for replies), so the real-server-side lookup is only
   // for the rest.
   if (const core::Service* svc = table_->Find(f.mark, v.family, v.protocol, v.dst, v.dport)) {
+    const bool synproxy = v.protocol == net::kProtoTcp && UsesSynproxy(*svc);
+    const uint8_t handshake = v.tcp_flags & (net::kTcpSyn | net::kTcpAck | net::kTcpRst);
+    // A cookie keeps no state, so whichever worker a SYN reaches answers it.
+    if (synproxy && handshake == net::kTcpSyn) return AnswerSynWithCookie(f, v);
     if (Elsewhere(v.src, v.sport)) return Verdict::kHandoff;
+    if (synproxy && handshake == net::kTcpAck) return OpenFromCookie(f, v, *svc, now);
     return HandleNew(f, v, *svc, now);
   }
   c = conns_.FindOut(v.family, v.protocol, v.src, v.sport, v.dst, v.dport);
@@ -392,7 +407,10 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
   if (!icmp) {
     core::UpdateConnState(*c, core::Direction::kInput, v, *env_.timeouts, now, TcpTableNow());
     ++c->in_pkts;
-    if (env_.settings->sync_master_running.load(std::memory_order_relaxed)) QueueSync(*c, now);
+    // A SYN proxy connection is never synced: a backup could not translate its sequence numbers.
+    if (env_.settings->sync_master_running.load(std::memory_order_relaxed) && !(c->flags & core::kConnSynproxy)) {
+      QueueSync(*c, now);
+    }
   }
   d->stats().AddIn(id_, v.l3_len());
   if (core::Stats* ss = d->service_stats()) ss->AddIn(id_, v.l3_len());
@@ -410,6 +428,9 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
   fwd::FwdStatus st;
   switch (c->fwd()) {
     case core::FwdMethod::kMasq:
+      if (!icmp && (c->flags & (core::kConnSynproxy | core::kConnSynproxyPending)) == core::kConnSynproxy) {
+        fwd::TranslateIn(v, *c);
+      }
       st = icmp ? fwd::NatIcmpIn(v, *c) : fwd::NatIn(v, *c, hop.mtu, &mtu_report);
       break;
     case core::FwdMethod::kTunnel:
@@ -452,6 +473,15 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
 }
 
 Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp) {
+  if (!icmp && (c->flags & core::kConnSynproxyPending)) {
+    if (!(v.tcp_flags & net::kTcpRst)) return ServerHandshakeReply(f, v, c, now);
+    // The real server refused the connection: the client, which believes it open, is reset.
+    if (!MayReplyTo(c->af, c->caddr)) {
+      counters_.Drop(DropReason::kReplyRateLimited);
+      return Verdict::kDrop;
+    }
+    WorkerCounters::Bump(counters_.resets_sent);
+  }
   if (!icmp) core::UpdateConnState(*c, core::Direction::kOutput, v, *env_.timeouts, now, TcpTableNow());
   if (c->dest) {
     c->dest->stats().AddOut(id_, v.l3_len());
@@ -467,6 +497,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     WorkerCounters::Bump(counters_.checksums_completed);
   }
   uint32_t mtu_report = 0;
+  if (!icmp && (c->flags & core::kConnSynproxy)) fwd::TranslateOut(v, *c);
   fwd::FwdStatus st = icmp ? fwd::NatIcmpOut(v, *c) : fwd::NatOut(v, *c, hop.mtu, &mtu_report);
   if (st == fwd::FwdStatus::kTooBig) {
     return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6PacketTooBig, 0, mtu_report, DropReason::kTooBig)
@@ -506,9 +537,91 @@ Verdict Worker::ReplyIcmp(net::Frame& f, const net::PacketView& v, uint8_t type,
   return Verdict::kTx;  // back out of the interface it came in on, MACs swapped
 }
 
-bool Worker::MayReply(const net::PacketView& v) {
+bool Worker::MayReply(const net::PacketView& v) { return MayReplyTo(v.family, v.src); }
+
+bool Worker::MayReplyTo(net::Family family, const net::RawAddr& addr) {
   const auto workers = static_cast<uint32_t>(env_.handoff ? env_.handoff->workers() : 1);
-  return reply_limiter_.Allow(v.family, v.src, now_ns_, ReplyLimits::From(*env_.settings, workers));
+  return reply_limiter_.Allow(family, addr, now_ns_, ReplyLimits::From(*env_.settings, workers));
+}
+
+bool Worker::UsesSynproxy(const core::Service& svc) const {
+  if (svc.config.flags & core::kSvcSynproxy) return true;
+  return env_.settings->synproxy.load(std::memory_order_relaxed) && svc.SynproxyCapable();
+}
+
+Verdict Worker::AnswerSynWithCookie(net::Frame& f, const net::PacketView& v) {
+  if (!net::MayAnswer(v)) {
+    counters_.Drop(DropReason::kUnsupported);
+    return Verdict::kDrop;
+  }
+  // A SYN-ACK is a reply of ours like a reset: forged sources must not turn the director into
+  // a reflector. It has limits of its own: under the ICMP ones a flood would leave no answer
+  // for the real clients.
+  const auto workers = static_cast<uint32_t>(env_.handoff ? env_.handoff->workers() : 1);
+  if (!syn_cookie_limiter_.Allow(v.family, v.src, now_ns_, ReplyLimits::ForSynCookies(*env_.settings, workers))) {
+    counters_.Drop(DropReason::kReplyRateLimited);
+    return Verdict::kDrop;
+  }
+  ClearOffload(f);
+  if (fwd::AnswerSyn(f, v, syn_cookie_key_, now_ns_) == 0) {
+    counters_.Drop(DropReason::kNoHeadroom);
+    return Verdict::kDrop;
+  }
+  WorkerCounters::Bump(counters_.syn_cookies_sent);
+  return Verdict::kTx;  // back out of the interface it came in on, MACs swapped
+}
+
+Verdict Worker::OpenFromCookie(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now) {
+  const auto* tcp = net::HeaderAt<net::TcpHdr>(v.l4());
+  const net::CookieTuple tuple{v.family, v.src, v.dst, v.sport, v.dport};
+  const std::optional<net::TcpOptions> client = net::RedeemSynCookie(
+      syn_cookie_key_, tuple, tcp->seq.get(), tcp->ack_seq.get(), net::ParseTcpOptions(tcp), now_ns_);
+  if (!client) {
+    counters_.Drop(DropReason::kSynCookieInvalid);
+    return Verdict::kDrop;
+  }
+  core::ScheduleResult r;
+  {
+    auto lock = templates_->LockIf(svc.config.persistent());
+    r = core::ScheduleConn(conns_, templates_->table(), svc, v, *env_.settings, now, id_, *env_.total_stats);
+  }
+  if (r.status == core::ScheduleStatus::kTableFull) {
+    counters_.Drop(DropReason::kTableFull);
+    return Verdict::kDrop;
+  }
+  if (r.status == core::ScheduleStatus::kNoDest) {
+    return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6DestUnreach, net::kIcmpv6PortUnreach, 0, DropReason::kNoDest)
+                          : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpPortUnreach, 0, DropReason::kNoDest);
+  }
+  ClearOffload(f);
+  net::PacketView syn;
+  // A real server switched away from NAT since the check is left to time out unused.
+  if (r.conn->fwd() != core::FwdMethod::kMasq || fwd::OpenToServer(f, v, *client, *r.conn) == 0 ||
+      net::Parse(f.data(), f.len, &syn) != net::ParseStatus::kOk) {
+    counters_.Drop(DropReason::kUnsupported);
+    return Verdict::kDrop;
+  }
+  WorkerCounters::Bump(counters_.synproxy_opened);
+  // As HandleNew: the client's next hop resolved while the real server answers.
+  net::NextHop back;
+  next_hops_.Lookup(v.family, v.src, &back);
+  return ForwardIn(f, syn, r.conn, now, false);
+}
+
+Verdict Worker::ServerHandshakeReply(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now) {
+  if ((v.tcp_flags & (net::kTcpSyn | net::kTcpAck)) != (net::kTcpSyn | net::kTcpAck)) {
+    counters_.Drop(DropReason::kSynproxyPending);
+    return Verdict::kDrop;
+  }
+  // The SYN-ACK never reaches the client (it had the director's): it becomes the ACK the
+  // client would send, which takes the inbound path, translated, to the real server.
+  ClearOffload(f);
+  net::PacketView ack;
+  if (fwd::CompleteHandshake(f, v, *c) == 0 || net::Parse(f.data(), f.len, &ack) != net::ParseStatus::kOk) {
+    counters_.Drop(DropReason::kUnsupported);
+    return Verdict::kDrop;
+  }
+  return ForwardIn(f, ack, c, now, false);
 }
 
 void Worker::QueueSync(core::ConnEntry& c, Ticks now) {
@@ -628,7 +741,7 @@ void AppendSyncRecords(const core::ConnTable& table, const core::Timeouts& timeo
   table.ForEach([&](const core::ConnEntry& e) {
     // Live entries only. The timeout sent is the entry's full one, as in every sync message
     // (the kernel's cp->timeout): a template's is its persistence timeout.
-    if (!(e.flags & core::kConnHashed)) return;
+    if (!(e.flags & core::kConnHashed) || (e.flags & core::kConnSynproxy)) return;
     out->push_back(core::MakeSyncRecord(e, core::EntryTimeout(e, timeouts)));
   });
 }

@@ -54,6 +54,9 @@ class Worker {
     // Keys the hashes of the worker's tables: random in production (RandomHashKey()), or
     // clients could aim their addresses at one bucket.
     HashKey hash_key{{0x1ee7, 0}};
+    // Keys the SYN proxy's cookies (net/syn_cookie.h). One for the whole director: the ACK
+    // that returns a cookie may reach another worker than the SYN it answered.
+    HashKey syn_cookie_key{{0x5eed, 0}};
   };
   struct Env {
     const core::ServiceManager* services;
@@ -131,6 +134,14 @@ class Worker {
                     DropReason reason);
   // Whether the reply limits let one more reply of ours go to v's sender now (and charge it).
   bool MayReply(const net::PacketView& v);
+  bool MayReplyTo(net::Family family, const net::RawAddr& addr);
+  // The SYN proxy (docs/synproxy.md): whether it serves the service; a client's SYN answered
+  // with a cookie; an ACK without a connection, opened if it returns a valid cookie; the real
+  // server's SYN-ACK to a connection still opening.
+  bool UsesSynproxy(const core::Service& svc) const;
+  Verdict AnswerSynWithCookie(net::Frame& f, const net::PacketView& v);
+  Verdict OpenFromCookie(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now);
+  Verdict ServerHandshakeReply(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now);
   void RefreshTable();
   void RunTasks();
   // After a client packet of c: queue what the sync rules pick for the master.
@@ -160,6 +171,8 @@ class Worker {
   net::NextHopCache next_hops_;
   uint64_t now_ns_ = 0;  // the clock as the burst at hand began
   ReplyLimiter reply_limiter_;
+  ReplyLimiter syn_cookie_limiter_;  // the SYN proxy's SYN-ACKs (Settings::synproxy_*)
+  const HashKey syn_cookie_key_;
   std::shared_ptr<const core::ServiceTable> table_;
   std::atomic<uint64_t> seen_generation_{0};
   WorkerCounters counters_;
