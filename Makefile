@@ -11,12 +11,12 @@ DEPS := build-essential cmake ninja-build pkg-config \
         libgtest-dev libgmock-dev libbenchmark-dev \
         libpopt-dev nlohmann-json3-dev libssl-dev \
         clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables libfuzzer-14-dev \
-        libcpp-httplib-dev \
+        libcpp-httplib-dev libsystemd-dev debhelper dpkg-dev lintian systemd \
         iproute2 procps netbase curl ethtool jq keepalived bird2 prometheus chromium hping3
 # And those only `make bench-compare` needs: the peers it measures ipvsd against and its loads.
 BENCH_DEPS := haproxy nginx-light wrk iperf
 
-.PHONY: all deps bench-deps build test asan-test bench bench-ctl bench-compare demo clean
+.PHONY: all deps bench-deps build test asan-test bench bench-ctl bench-compare demo deb clean
 
 all: build
 
@@ -95,6 +95,12 @@ bench-compare: build bench-deps
 METHOD ?= nat
 demo: build
 	$(SUDO) tools/demo.sh $(BUILD)/bin $(METHOD)
+
+# The Debian package (debian/, docs/operations.md): dpkg-buildpackage in a copy of the tree,
+# so that the source directory sees no build; ipvsd_<version>_amd64.deb lands in $(DEB_DIR).
+DEB_DIR ?= $(BUILD)/deb
+deb: deps
+	tools/build_deb.sh $(DEB_DIR)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

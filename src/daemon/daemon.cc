@@ -156,13 +156,37 @@ Status Daemon::Start() {
   return Ok();
 }
 
+std::string Daemon::StatusSummary() {
+  std::vector<WorkerView> workers = data_plane_ ? data_plane_->ObserveWorkers() : std::vector<WorkerView>{};
+  uint64_t connections = 0;
+  for (const WorkerView& w : workers) connections += w.connections;
+  return StatusLine(services_.table()->size(), connections, workers.size());
+}
+
+std::vector<uint64_t> Daemon::WorkerPolls() {
+  std::vector<uint64_t> polls;
+  if (data_plane_) {
+    for (const WorkerView& w : data_plane_->ObserveWorkers()) polls.push_back(w.polls);
+  }
+  return polls;
+}
+
+void Daemon::NotifyReady() {
+  if (!notifier_.enabled()) return;
+  notifier_.Ready(StatusSummary());
+  notifier_.Heartbeat(WorkerPolls());
+}
+
 Status Daemon::Run() {
   using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::seconds(core::RateEstimator::kIntervalSeconds);
   auto next_tick = Clock::now() + interval;
+  const auto heartbeat_interval = notifier_.heartbeat_interval();
+  auto next_heartbeat = Clock::now() + heartbeat_interval;
   Status result = Ok();
   while (g_stop_signal == 0) {
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count();
+    auto deadline = notifier_.watchdog_enabled() ? std::min(next_tick, next_heartbeat) : next_tick;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (Status st = server_.PollOnce(static_cast<int>(std::max<int64_t>(wait, 0)), &wait_mask_); !st) {
       result = st;
       break;
@@ -170,9 +194,15 @@ Status Daemon::Run() {
     SyncDataPlane();
     if (Clock::now() >= next_tick) {
       EstimatorTick();
+      if (notifier_.enabled()) notifier_.Status(StatusSummary());
       next_tick += interval;
     }
+    if (notifier_.watchdog_enabled() && Clock::now() >= next_heartbeat) {
+      notifier_.Heartbeat(WorkerPolls());
+      next_heartbeat = Clock::now() + heartbeat_interval;
+    }
   }
+  notifier_.Stopping();
   if (g_stop_signal != 0) Log(LogLevel::kInfo, "signal %d: shutting down", static_cast<int>(g_stop_signal));
   // The metrics server reads the data plane, which main() stops once Run() returns.
   metrics_server_.reset();

@@ -38,6 +38,7 @@
 #include "daemon/health_board.h"
 #include "daemon/observation.h"
 #include "daemon/sync_daemon.h"
+#include "daemon/systemd_notify.h"
 #include "daemon/traffic_history.h"
 #include "metrics/http_server.h"
 
@@ -125,7 +126,11 @@ class Daemon {
   // file and line, and ipvsd does not start), creates the socket's directory (0755) if needed
   // and starts listening.
   Status Start();
-  // Serves until SIGTERM or SIGINT, then closes the socket and removes its file.
+  // Tells systemd that start-up is complete (READY=1, docs/operations.md): called once the
+  // data plane runs and the socket listens, before Run().
+  void NotifyReady();
+  // Serves until SIGTERM or SIGINT, then closes the socket and removes its file. Under
+  // systemd it updates STATUS= and pings the watchdog while every worker makes progress.
   Status Run();
 
   // The director as it is now (any thread): services, workers, sync, control counters.
@@ -139,6 +144,9 @@ class Daemon {
   void EstimatorTick();
   // Tells the data plane about a table it has not seen yet.
   void SyncDataPlane();
+  // The one-line summary of STATUS=, and each worker's poll counter for the watchdog.
+  std::string StatusSummary();
+  std::vector<uint64_t> WorkerPolls();
 
   Options options_;
   core::ServiceManager services_;
@@ -155,6 +163,7 @@ class Daemon {
   double start_time_ = 0;
   ctl::Handlers handlers_;
   ctl::UnixServer server_;
+  SystemdNotifier notifier_;
   std::unique_ptr<metrics::HttpServer> metrics_server_;  // after what it reads: stopped first
 };
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (*workers) (*workers)->Start();  // after Start(): the workers inherit its signal mask
+  d.NotifyReady();
   Status run = d.Run();
   if (*workers) (*workers)->Stop();
   if (Status st = run; !st) {

@@ -257,6 +257,7 @@ std::vector<WorkerView> WorkerPool::ObserveWorkers() {
     w.table_short = read(c.table_short);
     w.syn_cookies_sent = read(c.syn_cookies_sent);
     w.synproxy_opened = read(c.synproxy_opened);
+    w.polls = read(c.polls);
     for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
       const auto reason = static_cast<dataplane::DropReason>(r);
       w.drops.push_back(NamedCount{dataplane::DropReasonName(reason), c.drops_of(reason)});

@@ -66,6 +66,9 @@ struct WorkerCounters {
   // valid cookie.
   std::atomic<uint64_t> syn_cookies_sent{0};
   std::atomic<uint64_t> synproxy_opened{0};
+  // Polls begun: moves on even when idle, so the systemd watchdog (daemon/systemd_notify.h)
+  // reads a counter that stands still as a worker that is stuck.
+  std::atomic<uint64_t> polls{0};
 
   static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

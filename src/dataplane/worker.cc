@@ -100,6 +100,7 @@ void Worker::RefreshTable() {
 }
 
 size_t Worker::Poll(io::PacketIo& io) {
+  WorkerCounters::Bump(counters_.polls);
   size_t moved = 0;
   if (env_.handoff) moved = TakeBack(io) + ServeHandedIn();
   net::Frame frames[net::kMaxBurst];
