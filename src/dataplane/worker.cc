@@ -350,21 +350,8 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     counters_.Drop(DropReason::kDefenceDropPacket);
     return Verdict::kDrop;
   }
-  core::ScheduleResult r;
-  {
-    auto lock = templates_->LockIf(svc.config.persistent());
-    r = core::ScheduleConn(conns_, templates_->table(), svc, v, *env_.settings, now, id_, *env_.total_stats);
-  }
-  if (r.status == core::ScheduleStatus::kTableFull) {
-    counters_.Drop(DropReason::kTableFull);
-    return Verdict::kDrop;
-  }
-  if (r.status == core::ScheduleStatus::kNoDest) {
-    // ip_vs_leave: "the destination is unreachable" as ICMP port unreachable, whatever the
-    // protocol (no TCP socket exists to send a RST).
-    return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6DestUnreach, net::kIcmpv6PortUnreach, 0, DropReason::kNoDest)
-                          : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpPortUnreach, 0, DropReason::kNoDest);
-  }
+  core::ScheduleResult r = Schedule(v, svc, now);
+  if (r.status != core::ScheduleStatus::kOk) return Unscheduled(f, v, r.status);
   if (r.conn->fwd() == core::FwdMethod::kMasq) {
     // The replies will go back to this client: have its next hop resolved while the real
     // server answers, so that the first reply is not the packet that waits for ARP/ND.
@@ -377,6 +364,22 @@ Verdict Worker::HandleNew(net::Frame& f, net::PacketView& v, const core::Service
     core::ReleaseOnePacketConn(conns_, templates_->table(), r.conn);
   }
   return verdict;
+}
+
+core::ScheduleResult Worker::Schedule(const net::PacketView& v, const core::Service& svc, Ticks now) {
+  auto lock = templates_->LockIf(svc.config.persistent());
+  return core::ScheduleConn(conns_, templates_->table(), svc, v, *env_.settings, now, id_, *env_.total_stats);
+}
+
+Verdict Worker::Unscheduled(net::Frame& f, const net::PacketView& v, core::ScheduleStatus status) {
+  if (status == core::ScheduleStatus::kNoDest) {
+    // ip_vs_leave: "the destination is unreachable" as ICMP port unreachable, whatever the
+    // protocol (no TCP socket exists to send a RST).
+    return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6DestUnreach, net::kIcmpv6PortUnreach, 0, DropReason::kNoDest)
+                          : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpPortUnreach, 0, DropReason::kNoDest);
+  }
+  counters_.Drop(DropReason::kTableFull);
+  return Verdict::kDrop;
 }
 
 Verdict Worker::HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now) {
@@ -581,19 +584,8 @@ Verdict Worker::OpenFromCookie(net::Frame& f, net::PacketView& v, const core::Se
     counters_.Drop(DropReason::kSynCookieInvalid);
     return Verdict::kDrop;
   }
-  core::ScheduleResult r;
-  {
-    auto lock = templates_->LockIf(svc.config.persistent());
-    r = core::ScheduleConn(conns_, templates_->table(), svc, v, *env_.settings, now, id_, *env_.total_stats);
-  }
-  if (r.status == core::ScheduleStatus::kTableFull) {
-    counters_.Drop(DropReason::kTableFull);
-    return Verdict::kDrop;
-  }
-  if (r.status == core::ScheduleStatus::kNoDest) {
-    return IsV6(v.family) ? ReplyIcmp(f, v, net::kIcmpv6DestUnreach, net::kIcmpv6PortUnreach, 0, DropReason::kNoDest)
-                          : ReplyIcmp(f, v, net::kIcmpDestUnreach, net::kIcmpPortUnreach, 0, DropReason::kNoDest);
-  }
+  core::ScheduleResult r = Schedule(v, svc, now);
+  if (r.status != core::ScheduleStatus::kOk) return Unscheduled(f, v, r.status);
   ClearOffload(f);
   net::PacketView syn;
   // A real server switched away from NAT since the check is left to time out unused.

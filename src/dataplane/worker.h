@@ -125,6 +125,10 @@ class Worker {
   Verdict Handle(net::Frame& f, net::PacketView& v, uint32_t cursor, Ticks now);
   Verdict HandleIcmpError(net::Frame& f, net::PacketView& v, Ticks now);
   Verdict HandleNew(net::Frame& f, net::PacketView& v, const core::Service& svc, Ticks now);
+  // A new connection of svc for the packet v (under the template lock when persistent), and
+  // the verdict for the packet when none could be made: no real server, or a full table.
+  core::ScheduleResult Schedule(const net::PacketView& v, const core::Service& svc, Ticks now);
+  Verdict Unscheduled(net::Frame& f, const net::PacketView& v, core::ScheduleStatus status);
   Verdict ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
   Verdict ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now, bool icmp);
   // Sets the next hop's Ethernet addresses and the output interface.
