@@ -287,11 +287,58 @@ Status Assign(T* out, R&& r) {
   return Ok();
 }
 
-Result<ctl::Fwd> ParseMethod(const Token& t) {
-  if (t.text == "NAT") return ctl::Fwd::kMasq;
-  if (t.text == "DR") return ctl::Fwd::kRoute;
-  if (t.text == "TUN") return ctl::Fwd::kTunnel;
-  return ErrorAt(t, "lb_kind must be NAT, DR or TUN, not '" + t.text + "'");
+// lb_kind / lvs_method METHOD, and for TUN keepalived's `type ipip|gue|gre`, `port N`,
+// `nocsum|csum|remcsum` in any order, checked as ipvsadm checks --tun-*.
+Result<Forwarding> ParseForwarding(const Node& n) {
+  if (n.args.empty()) return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes NAT, DR or TUN");
+  const Token& method = n.args[0];
+  Forwarding f;
+  if (method.text == "NAT") {
+    f.method = ctl::Fwd::kMasq;
+  } else if (method.text == "DR") {
+    f.method = ctl::Fwd::kRoute;
+  } else if (method.text == "TUN") {
+    f.method = ctl::Fwd::kTunnel;
+  } else {
+    return ErrorAt(method, "lb_kind must be NAT, DR or TUN, not '" + method.text + "'");
+  }
+  if (f.method != ctl::Fwd::kTunnel && n.args.size() > 1) {
+    return ErrorAt(n.args[1], "only TUN takes options ('" + n.args[1].text + "')");
+  }
+  bool port_given = false, csum_given = false;
+  for (size_t i = 1; i < n.args.size(); ++i) {
+    const Token& t = n.args[i];
+    if (t.text == "type" && i + 1 < n.args.size()) {
+      const std::string& type = n.args[++i].text;
+      if (type == "ipip") {
+        f.tun_type = ctl::TunType::kIpip;
+      } else if (type == "gue") {
+        f.tun_type = ctl::TunType::kGue;
+      } else if (type == "gre") {
+        f.tun_type = ctl::TunType::kGre;
+      } else {
+        return ErrorAt(n.args[i], "TUN type must be ipip, gue or gre, not '" + type + "'");
+      }
+    } else if (t.text == "port" && i + 1 < n.args.size()) {
+      HEALTH_TRY(Assign(&f.tun_port, ParseInt(n.args[++i], 1, 65535)));
+      port_given = true;
+    } else if (t.text == "nocsum" || t.text == "csum" || t.text == "remcsum") {
+      f.tun_csum = t.text == "nocsum" ? ctl::TunCsum::kNoCsum
+                   : t.text == "csum" ? ctl::TunCsum::kCsum
+                                      : ctl::TunCsum::kRemCsum;
+      csum_given = true;
+    } else {
+      return ErrorAt(t, "TUN takes 'type ipip|gue|gre', 'port N' and 'nocsum|csum|remcsum', not '" + t.text + "'");
+    }
+  }
+  if ((f.tun_type == ctl::TunType::kGue) != port_given) {
+    return ErrorAt(method, port_given ? "a TUN port needs type gue" : "TUN type gue needs a port");
+  }
+  if (csum_given && f.tun_type == ctl::TunType::kIpip) return ErrorAt(method, "TUN type ipip takes no checksum option");
+  if (f.tun_csum == ctl::TunCsum::kRemCsum && f.tun_type != ctl::TunType::kGue) {
+    return ErrorAt(method, "remcsum needs TUN type gue");
+  }
+  return f;
 }
 
 // Keywords keepalived knows in these blocks that we accept and ignore (with a notice):
@@ -486,8 +533,7 @@ class Interpreter {
         if (c.args[0].text.size() >= ctl::kSchedNameMax) return ErrorAt(c.args[0], "scheduler name too long");
         vs.service.sched_name = c.args[0].text;
       } else if (k == "lb_kind" || k == "lvs_method") {
-        if (c.args.empty()) return ErrorAt(c.keyword, "'" + k + "' takes NAT, DR or TUN");
-        HEALTH_TRY(Assign(&vs.fwd, ParseMethod(c.args[0])));
+        HEALTH_TRY(Assign(&vs.fwd, ParseForwarding(c)));
       } else if (k == "persistence_timeout") {
         HEALTH_TRY(WantArgs(c, 0, 1));
         vs.service.flags |= ctl::kSvcPersistent;
@@ -650,8 +696,7 @@ class Interpreter {
         HEALTH_TRY(WantArgs(c, 0, 0));
         rs.inhibit_on_failure = true;
       } else if (k == "lb_kind" || k == "lvs_method") {
-        if (c.args.empty()) return ErrorAt(c.keyword, "'" + k + "' takes NAT, DR or TUN");
-        HEALTH_TRY(Assign(&rs.fwd, ParseMethod(c.args[0])));
+        HEALTH_TRY(Assign(&rs.fwd, ParseForwarding(c)));
       } else if (k == "uthreshold") {
         HEALTH_TRY(WantArgs(c, 1, 1));
         HEALTH_TRY(Assign(&rs.u_threshold, ParseInt(c.args[0], 0, 0x7fffffff)));

@@ -87,13 +87,24 @@ struct CheckerConfig {
   friend bool operator==(const CheckerConfig&, const CheckerConfig&) = default;
 };
 
+// How a real server is reached (lb_kind / lvs_method): NAT when none is given, as in
+// keepalived; TUN with keepalived's options `type ipip|gue|gre`, `port N` (gue) and
+// `nocsum|csum|remcsum` (gue, gre; remcsum gue only), as ipvsadm's --tun-* options.
+struct Forwarding {
+  ctl::Fwd method = ctl::Fwd::kMasq;
+  ctl::TunType tun_type = ctl::TunType::kIpip;
+  uint16_t tun_port = 0;
+  ctl::TunCsum tun_csum = ctl::TunCsum::kNoCsum;
+  friend bool operator==(const Forwarding&, const Forwarding&) = default;
+};
+
 struct RealServerConfig {
   net::IpAddr addr;
   uint16_t port = 0;
   std::string where;
   int weight = 1;
   bool inhibit_on_failure = false;
-  ctl::Fwd fwd = ctl::Fwd::kRoute;
+  Forwarding fwd;
   uint32_t u_threshold = 0;
   uint32_t l_threshold = 0;
   std::vector<CheckerConfig> checkers;
@@ -126,7 +137,7 @@ struct VirtualServerConfig {
   std::string where;
   std::vector<ctl::ServiceKey> keys;  // one, or every entry of the group
   ctl::ServiceSpec service;           // sched, flags, timeout, netmask (key filled per entry)
-  ctl::Fwd fwd = ctl::Fwd::kRoute;
+  Forwarding fwd;
   double delay_loop = kDefaultDelayLoop;
   bool alpha = false;
   bool omega = false;

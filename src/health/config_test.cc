@@ -128,7 +128,7 @@ TEST(ParseConfig, EveryDirective) {
   EXPECT_EQ(vs.service.flags, ctl::kSvcPersistent | ctl::kSvcOnePacket | ctl::kSvcSched2);
   EXPECT_EQ(vs.service.timeout, 600u);
   EXPECT_EQ(vs.service.netmask, 0xffffff00u);
-  EXPECT_EQ(vs.fwd, ctl::Fwd::kMasq);
+  EXPECT_EQ(vs.fwd.method, ctl::Fwd::kMasq);
   EXPECT_DOUBLE_EQ(vs.delay_loop, 3);
   EXPECT_TRUE(vs.alpha);
   EXPECT_TRUE(vs.omega);
@@ -144,7 +144,7 @@ TEST(ParseConfig, EveryDirective) {
   EXPECT_EQ(rs.u_threshold, 100u);
   EXPECT_EQ(rs.l_threshold, 10u);
   EXPECT_TRUE(rs.inhibit_on_failure);  // inherited
-  EXPECT_EQ(rs.fwd, ctl::Fwd::kMasq);
+  EXPECT_EQ(rs.fwd.method, ctl::Fwd::kMasq);
   ASSERT_EQ(rs.checkers.size(), 3u);
   const CheckerConfig& tcp = rs.checkers[0];
   EXPECT_EQ(tcp.kind, CheckerKind::kTcp);
@@ -170,7 +170,7 @@ TEST(ParseConfig, EveryDirective) {
   EXPECT_DOUBLE_EQ(misc.misc_timeout, 3);
   EXPECT_TRUE(misc.misc_dynamic);
   EXPECT_EQ(misc.retry, 5);  // retry given on the virtual_server applies to MISC_CHECK too
-  EXPECT_EQ(vs.real_servers[1].fwd, ctl::Fwd::kRoute);
+  EXPECT_EQ(vs.real_servers[1].fwd.method, ctl::Fwd::kRoute);
   EXPECT_EQ(vs.real_servers[1].weight, 1);
 
   const FeedbackConfig& f = vs.feedback;
@@ -194,7 +194,7 @@ TEST(ParseConfig, EveryDirective) {
   EXPECT_EQ(group.keys[3].protocol, net::kProtoTcp);
   EXPECT_EQ(group.keys[4].fwmark, 7u);
   EXPECT_EQ(group.service.sched_name, "rr");
-  EXPECT_EQ(group.real_servers[0].fwd, ctl::Fwd::kTunnel);
+  EXPECT_EQ(group.real_servers[0].fwd.method, ctl::Fwd::kTunnel);
   EXPECT_FALSE(group.feedback.enabled);
 
   const VirtualServerConfig& mark = cfg->virtual_servers[2];
@@ -219,6 +219,23 @@ TEST(ParseConfig, PersistenceTimeoutWithoutValueIs360AndMiscRetryDefaultsToZero)
   EXPECT_EQ(cfg->virtual_servers[0].real_servers[0].checkers[0].retry, 0);
 }
 
+// keepalived's default is NAT; its TUN options reach the real server as ipvsadm's --tun-*.
+TEST(ParseConfig, ForwardingDefaultsToNatAndTunKeepsItsTypePortAndChecksum) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n }\n"
+      " real_server 198.18.1.2 80 {\n  lvs_method TUN type gue port 6080 remcsum\n }\n"
+      " real_server 198.18.1.3 80 {\n  lb_kind TUN type gre csum\n }\n"
+      " real_server 198.18.1.4 80 {\n  lb_kind TUN\n }\n}\n",
+      "f.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const auto& rs = cfg->virtual_servers[0].real_servers;
+  EXPECT_EQ(cfg->virtual_servers[0].fwd, Forwarding{});
+  EXPECT_EQ(rs[0].fwd, (Forwarding{ctl::Fwd::kMasq, ctl::TunType::kIpip, 0, ctl::TunCsum::kNoCsum}));
+  EXPECT_EQ(rs[1].fwd, (Forwarding{ctl::Fwd::kTunnel, ctl::TunType::kGue, 6080, ctl::TunCsum::kRemCsum}));
+  EXPECT_EQ(rs[2].fwd, (Forwarding{ctl::Fwd::kTunnel, ctl::TunType::kGre, 0, ctl::TunCsum::kCsum}));
+  EXPECT_EQ(rs[3].fwd, (Forwarding{ctl::Fwd::kTunnel, ctl::TunType::kIpip, 0, ctl::TunCsum::kNoCsum}));
+}
+
 struct BadCase {
   const char* text;
   const char* message;
@@ -241,6 +258,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"virtual_server 198.19.0.1 80 {\n  lb_algo\n}\n", "bad.conf:2: 'lb_algo' takes 1 argument"},
         BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind FOO\n}\n", "bad.conf:2: lb_kind must be NAT, DR or TUN, not 'FOO'"},
         BadCase{"virtual_server 198.19.0.1 80 {\n", "bad.conf:1: block 'virtual_server' is not closed"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN type gue\n}\n", "bad.conf:2: TUN type gue needs a port"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN port 6080\n}\n", "bad.conf:2: a TUN port needs type gue"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN type gre remcsum\n}\n",
+                "bad.conf:2: remcsum needs TUN type gue"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN csum\n}\n",
+                "bad.conf:2: TUN type ipip takes no checksum option"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN type vxlan\n}\n",
+                "bad.conf:2: TUN type must be ipip, gue or gre, not 'vxlan'"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind NAT type gue\n}\n", "bad.conf:2: only TUN takes options ('type')"},
         BadCase{"}\n", "bad.conf:1: '}' without a matching '{'"},
         BadCase{"virtual_server 198.19.0.300 80 {\n}\n", "bad.conf:1: '198.19.0.300' is not an IP address"},
         BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  wieght 3\n }\n}\n",

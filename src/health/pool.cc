@@ -31,7 +31,10 @@ ctl::DestSpec VirtualServerPool::DestFor(const RealServerConfig& rs, int weight)
   ctl::DestSpec d;
   d.addr = rs.addr;
   d.port = rs.port;
-  d.fwd = rs.fwd;
+  d.fwd = rs.fwd.method;
+  d.tun_type = rs.fwd.tun_type;
+  d.tun_port = rs.fwd.tun_port;
+  d.tun_csum = rs.fwd.tun_csum;
   d.weight = weight;
   d.u_threshold = rs.u_threshold;
   d.l_threshold = rs.l_threshold;
