@@ -279,6 +279,18 @@ Status WantBlock(const Node& n) {
     if (Status st_ = (expr); !st_) return st_.error(); \
   } while (0)
 
+// A flag keyword: alone it is on; keepalived also takes a boolean argument (yes/no, true/false,
+// on/off, 1/0, in any case).
+Result<bool> ParseFlag(const Node& n) {
+  HEALTH_TRY(WantArgs(n, 0, 1));
+  if (n.args.empty()) return true;
+  std::string v = n.args[0].text;
+  for (char& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (v == "yes" || v == "true" || v == "on" || v == "1") return true;
+  if (v == "no" || v == "false" || v == "off" || v == "0") return false;
+  return ErrorAt(n.args[0], "'" + n.keyword.text + "' takes yes or no, not '" + n.args[0].text + "'");
+}
+
 // Assigns a parsed value or returns its error.
 template <typename T, typename R>
 Status Assign(T* out, R&& r) {
@@ -544,7 +556,8 @@ class Interpreter {
         granularity = c.args[0];
       } else if (k == "protocol") {
         HEALTH_TRY(WantArgs(c, 1, 1));
-        const std::string& p = c.args[0].text;
+        std::string p = c.args[0].text;
+        for (char& ch : p) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
         if (p == "TCP") {
           protocol = net::kProtoTcp;
         } else if (p == "UDP") {
@@ -552,18 +565,19 @@ class Interpreter {
         } else if (p == "SCTP") {
           protocol = net::kProtoSctp;
         } else {
-          return ErrorAt(c.args[0], "protocol must be TCP, UDP or SCTP, not '" + p + "'");
+          return ErrorAt(c.args[0], "protocol must be TCP, UDP or SCTP, not '" + c.args[0].text + "'");
         }
       } else if (k == "delay_loop") {
         HEALTH_TRY(WantArgs(c, 1, 1));
         HEALTH_TRY(Assign(&vs.delay_loop, ParseNumber(c.args[0], 0.01, 86400)));
         inherit.delay_loop = vs.delay_loop;
+      } else if (k == "virtualhost") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        inherit.virtualhost = c.args[0].text;
       } else if (k == "alpha") {
-        HEALTH_TRY(WantArgs(c, 0, 0));
-        vs.alpha = true;
+        HEALTH_TRY(Assign(&vs.alpha, ParseFlag(c)));
       } else if (k == "omega") {
-        HEALTH_TRY(WantArgs(c, 0, 0));
-        vs.omega = true;
+        HEALTH_TRY(Assign(&vs.omega, ParseFlag(c)));
       } else if (k == "quorum") {
         HEALTH_TRY(WantArgs(c, 1, 1));
         HEALTH_TRY(Assign(&vs.quorum, ParseInt(c.args[0], 1, 0xffffff)));
@@ -571,8 +585,7 @@ class Interpreter {
         HEALTH_TRY(WantArgs(c, 1, 1));
         HEALTH_TRY(Assign(&vs.hysteresis, ParseInt(c.args[0], 0, 0xffffff)));
       } else if (k == "inhibit_on_failure") {
-        HEALTH_TRY(WantArgs(c, 0, 0));
-        vs.inhibit_on_failure = true;
+        HEALTH_TRY(Assign(&vs.inhibit_on_failure, ParseFlag(c)));
       } else if (k == "sorry_server") {
         HEALTH_TRY(WantArgs(c, 2, 2));
         sorry = &c;
@@ -693,8 +706,10 @@ class Interpreter {
         HEALTH_TRY(WantArgs(c, 1, 1));
         HEALTH_TRY(Assign(&rs.weight, ParseInt(c.args[0], 0, 65535)));
       } else if (k == "inhibit_on_failure") {
-        HEALTH_TRY(WantArgs(c, 0, 0));
-        rs.inhibit_on_failure = true;
+        HEALTH_TRY(Assign(&rs.inhibit_on_failure, ParseFlag(c)));
+      } else if (k == "virtualhost") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        inherit.virtualhost = c.args[0].text;
       } else if (k == "lb_kind" || k == "lvs_method") {
         HEALTH_TRY(Assign(&rs.fwd, ParseForwarding(c)));
       } else if (k == "uthreshold") {

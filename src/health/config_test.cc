@@ -236,6 +236,29 @@ TEST(ParseConfig, ForwardingDefaultsToNatAndTunKeepsItsTypePortAndChecksum) {
   EXPECT_EQ(rs[3].fwd, (Forwarding{ctl::Fwd::kTunnel, ctl::TunType::kIpip, 0, ctl::TunCsum::kNoCsum}));
 }
 
+// Forms keepalived takes that were refused here: a lowercase protocol, flags with a boolean
+// argument, virtualhost at virtual_server and real_server level (the default of their checkers).
+TEST(ParseConfig, KeepalivedsOtherSpellings) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 443 {\n protocol tcp\n alpha no\n omega yes\n inhibit_on_failure true\n"
+      " virtualhost www.example.com\n"
+      " real_server 198.18.1.1 443 {\n  inhibit_on_failure off\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n"
+      " real_server 198.18.1.2 443 {\n  virtualhost api.example.com\n  HTTP_GET {\n   url {\n    path /\n   }\n"
+      "  }\n }\n}\nvirtual_server 198.19.0.1 53 {\n protocol Udp\n}\n",
+      "k.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const VirtualServerConfig& vs = cfg->virtual_servers[0];
+  EXPECT_EQ(vs.keys[0].protocol, net::kProtoTcp);
+  EXPECT_FALSE(vs.alpha);
+  EXPECT_TRUE(vs.omega);
+  EXPECT_TRUE(vs.inhibit_on_failure);
+  EXPECT_FALSE(vs.real_servers[0].inhibit_on_failure);
+  EXPECT_EQ(vs.real_servers[0].checkers[0].virtualhost, "www.example.com");
+  EXPECT_EQ(vs.real_servers[1].checkers[0].virtualhost, "api.example.com");
+  EXPECT_TRUE(vs.real_servers[1].inhibit_on_failure);
+  EXPECT_EQ(cfg->virtual_servers[1].keys[0].protocol, net::kProtoUdp);
+}
+
 struct BadCase {
   const char* text;
   const char* message;
@@ -258,6 +281,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"virtual_server 198.19.0.1 80 {\n  lb_algo\n}\n", "bad.conf:2: 'lb_algo' takes 1 argument"},
         BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind FOO\n}\n", "bad.conf:2: lb_kind must be NAT, DR or TUN, not 'FOO'"},
         BadCase{"virtual_server 198.19.0.1 80 {\n", "bad.conf:1: block 'virtual_server' is not closed"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n  alpha maybe\n}\n", "bad.conf:2: 'alpha' takes yes or no, not 'maybe'"},
         BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN type gue\n}\n", "bad.conf:2: TUN type gue needs a port"},
         BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN port 6080\n}\n", "bad.conf:2: a TUN port needs type gue"},
         BadCase{"virtual_server 198.19.0.1 80 {\n  lb_kind TUN type gre remcsum\n}\n",
