@@ -520,15 +520,14 @@ class Interpreter {
       if (!mark) return mark.error();
       fwmark = static_cast<uint32_t>(*mark);
       vs.name = "fwmark " + n.args[1].text;
-    } else if (n.args.size() == 2) {
+    } else if (n.args.size() == 1 || n.args.size() == 2) {
+      // Without a port: port 0, a service for every port (persistent ones), as keepalived.
       auto a = ParseAddr(n.args[0]);
       if (!a) return a.error();
-      auto p = ParseInt(n.args[1], 0, 65535);
-      if (!p) return p.error();
       addr = *a;
-      port = static_cast<uint16_t>(*p);
+      if (n.args.size() == 2) HEALTH_TRY(Assign(&port, ParseInt(n.args[1], 0, 65535)));
     } else {
-      return ErrorAt(n.keyword, "virtual_server takes 'IP PORT', 'fwmark N' or 'group NAME'");
+      return ErrorAt(n.keyword, "virtual_server takes 'IP [PORT]', 'fwmark N' or 'group NAME'");
     }
     uint8_t protocol = net::kProtoTcp;
     // Checker defaults set in the virtual_server block; real servers and checkers inherit them.
@@ -587,7 +586,7 @@ class Interpreter {
       } else if (k == "inhibit_on_failure") {
         HEALTH_TRY(Assign(&vs.inhibit_on_failure, ParseFlag(c)));
       } else if (k == "sorry_server") {
-        HEALTH_TRY(WantArgs(c, 2, 2));
+        HEALTH_TRY(WantArgs(c, 1, 2));
         sorry = &c;
       } else if (k == "ops") {
         HEALTH_TRY(WantArgs(c, 0, 0));
@@ -651,7 +650,7 @@ class Interpreter {
       RealServerConfig s;
       s.where = Where(sorry->keyword);
       HEALTH_TRY(Assign(&s.addr, ParseAddr(sorry->args[0])));
-      HEALTH_TRY(Assign(&s.port, ParseInt(sorry->args[1], 0, 65535)));
+      if (sorry->args.size() == 2) HEALTH_TRY(Assign(&s.port, ParseInt(sorry->args[1], 0, 65535)));
       s.fwd = vs.fwd;
       vs.sorry_server = s;
     }
@@ -692,11 +691,12 @@ class Interpreter {
   Result<RealServerConfig> RealServer(const Node& n, const VirtualServerConfig& vs, CheckerConfig inherit,
                                       bool inherit_retry) {
     HEALTH_TRY(WantBlock(n));
-    if (n.args.size() != 2) return ErrorAt(n.keyword, "real_server takes 'IP PORT'");
+    // Without a port: port 0, as for the real servers of a firewall-mark service.
+    if (n.args.empty() || n.args.size() > 2) return ErrorAt(n.keyword, "real_server takes 'IP [PORT]'");
     RealServerConfig rs;
     rs.where = Where(n.keyword);
     HEALTH_TRY(Assign(&rs.addr, ParseAddr(n.args[0])));
-    HEALTH_TRY(Assign(&rs.port, ParseInt(n.args[1], 0, 65535)));
+    if (n.args.size() == 2) HEALTH_TRY(Assign(&rs.port, ParseInt(n.args[1], 0, 65535)));
     rs.fwd = vs.fwd;
     rs.inhibit_on_failure = vs.inhibit_on_failure;
     std::vector<const Node*> checkers;

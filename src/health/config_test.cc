@@ -244,7 +244,9 @@ TEST(ParseConfig, KeepalivedsOtherSpellings) {
       " virtualhost www.example.com\n"
       " real_server 198.18.1.1 443 {\n  inhibit_on_failure off\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n"
       " real_server 198.18.1.2 443 {\n  virtualhost api.example.com\n  HTTP_GET {\n   url {\n    path /\n   }\n"
-      "  }\n }\n}\nvirtual_server 198.19.0.1 53 {\n protocol Udp\n}\n",
+      "  }\n }\n}\nvirtual_server 198.19.0.1 53 {\n protocol Udp\n}\n"
+      "virtual_server fwmark 7 {\n lb_kind DR\n sorry_server 198.18.1.9\n real_server 198.18.1.3 {\n }\n}\n"
+      "virtual_server 198.19.0.2 {\n persistence_timeout 60\n}\n",
       "k.conf");
   ASSERT_TRUE(cfg) << cfg.error().message;
   const VirtualServerConfig& vs = cfg->virtual_servers[0];
@@ -257,6 +259,13 @@ TEST(ParseConfig, KeepalivedsOtherSpellings) {
   EXPECT_EQ(vs.real_servers[1].checkers[0].virtualhost, "api.example.com");
   EXPECT_TRUE(vs.real_servers[1].inhibit_on_failure);
   EXPECT_EQ(cfg->virtual_servers[1].keys[0].protocol, net::kProtoUdp);
+  // Without a port: port 0 (the real servers of a firewall mark, a port-zero service).
+  const VirtualServerConfig& mark = cfg->virtual_servers[2];
+  EXPECT_EQ(mark.real_servers[0].port, 0);
+  EXPECT_EQ(mark.real_servers[0].addr.ToString(), "198.18.1.3");
+  ASSERT_TRUE(mark.sorry_server.has_value());
+  EXPECT_EQ(mark.sorry_server->port, 0);
+  EXPECT_EQ(cfg->virtual_servers[3].keys[0].port, 0);
 }
 
 struct BadCase {
