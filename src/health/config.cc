@@ -291,6 +291,14 @@ Result<bool> ParseFlag(const Node& n) {
   return ErrorAt(n.args[0], "'" + n.keyword.text + "' takes yes or no, not '" + n.args[0].text + "'");
 }
 
+// A command line: every argument, as keepalived passes it to the shell.
+Result<std::string> ParseCommand(const Node& n) {
+  if (n.args.empty() || n.block) return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes a command");
+  std::string command;
+  for (const Token& a : n.args) command += (command.empty() ? "" : " ") + a.text;
+  return command;
+}
+
 // Assigns a parsed value or returns its error.
 template <typename T, typename R>
 Status Assign(T* out, R&& r) {
@@ -357,7 +365,7 @@ Result<Forwarding> ParseForwarding(const Node& n) {
 // notification scripts, SMTP alerts and the like have no effect on the IPVS table.
 const std::set<std::string>& IgnoredKeywords() {
   static const std::set<std::string> k = {
-      "notify_up", "notify_down", "quorum_up", "quorum_down", "smtp_alert", "warmup", "virtualhost_ssl",
+      "smtp_alert", "warmup", "virtualhost_ssl",
       "ha_suspend", "bindto", "bind_port", "bind_if", "user", "fwd_state", "ip_family", "hashed",
       "sorry_server_inhibit", "sorry_server_lvs_method", "retry_timeout", "log_all_failures", "enable",
       "fast_recovery", "persistence_engine", "ssl_enabled", "tunnel_type"};
@@ -573,6 +581,10 @@ class Interpreter {
       } else if (k == "virtualhost") {
         HEALTH_TRY(WantArgs(c, 1, 1));
         inherit.virtualhost = c.args[0].text;
+      } else if (k == "quorum_up") {
+        HEALTH_TRY(Assign(&vs.quorum_up, ParseCommand(c)));
+      } else if (k == "quorum_down") {
+        HEALTH_TRY(Assign(&vs.quorum_down, ParseCommand(c)));
       } else if (k == "alpha") {
         HEALTH_TRY(Assign(&vs.alpha, ParseFlag(c)));
       } else if (k == "omega") {
@@ -710,6 +722,10 @@ class Interpreter {
       } else if (k == "virtualhost") {
         HEALTH_TRY(WantArgs(c, 1, 1));
         inherit.virtualhost = c.args[0].text;
+      } else if (k == "notify_up") {
+        HEALTH_TRY(Assign(&rs.notify_up, ParseCommand(c)));
+      } else if (k == "notify_down") {
+        HEALTH_TRY(Assign(&rs.notify_down, ParseCommand(c)));
       } else if (k == "lb_kind" || k == "lvs_method") {
         HEALTH_TRY(Assign(&rs.fwd, ParseForwarding(c)));
       } else if (k == "uthreshold") {

@@ -105,6 +105,9 @@ struct RealServerConfig {
   int weight = 1;
   bool inhibit_on_failure = false;
   Forwarding fwd;
+  // Shell commands run when the server comes up (all its checkers pass) or goes down.
+  std::string notify_up;
+  std::string notify_down;
   uint32_t u_threshold = 0;
   uint32_t l_threshold = 0;
   std::vector<CheckerConfig> checkers;
@@ -143,6 +146,11 @@ struct VirtualServerConfig {
   bool omega = false;
   int quorum = 1;
   int hysteresis = 0;
+  // Shell commands run when the live weight reaches the quorum or falls below it (and at
+  // start, for the state the virtual server starts in): keepalived's way of, e.g., adding
+  // the VIP only while enough real servers are up.
+  std::string quorum_up;
+  std::string quorum_down;
   bool inhibit_on_failure = false;
   std::optional<RealServerConfig> sorry_server;
   std::vector<RealServerConfig> real_servers;

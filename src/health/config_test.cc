@@ -241,9 +241,9 @@ TEST(ParseConfig, ForwardingDefaultsToNatAndTunKeepsItsTypePortAndChecksum) {
 TEST(ParseConfig, KeepalivedsOtherSpellings) {
   auto cfg = ParseConfigText(
       "virtual_server 198.19.0.1 443 {\n protocol tcp\n alpha no\n omega yes\n inhibit_on_failure true\n"
-      " virtualhost www.example.com\n"
+      " virtualhost www.example.com\n quorum_up \"/etc/keepalived/vip.sh up\"\n quorum_down /bin/vip.sh down now\n"
       " real_server 198.18.1.1 443 {\n  inhibit_on_failure off\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n"
-      " real_server 198.18.1.2 443 {\n  virtualhost api.example.com\n  HTTP_GET {\n   url {\n    path /\n   }\n"
+      " real_server 198.18.1.2 443 {\n  virtualhost api.example.com\n  notify_up /bin/up.sh\n  notify_down /bin/down.sh 2\n  HTTP_GET {\n   url {\n    path /\n   }\n"
       "  }\n }\n}\nvirtual_server 198.19.0.1 53 {\n protocol Udp\n}\n"
       "virtual_server fwmark 7 {\n lb_kind DR\n sorry_server 198.18.1.9\n real_server 198.18.1.3 {\n }\n}\n"
       "virtual_server 198.19.0.2 {\n persistence_timeout 60\n}\n",
@@ -258,6 +258,11 @@ TEST(ParseConfig, KeepalivedsOtherSpellings) {
   EXPECT_EQ(vs.real_servers[0].checkers[0].virtualhost, "www.example.com");
   EXPECT_EQ(vs.real_servers[1].checkers[0].virtualhost, "api.example.com");
   EXPECT_TRUE(vs.real_servers[1].inhibit_on_failure);
+  EXPECT_EQ(vs.quorum_up, "/etc/keepalived/vip.sh up");
+  EXPECT_EQ(vs.quorum_down, "/bin/vip.sh down now");
+  EXPECT_EQ(vs.real_servers[1].notify_up, "/bin/up.sh");
+  EXPECT_EQ(vs.real_servers[1].notify_down, "/bin/down.sh 2");
+  EXPECT_EQ(vs.real_servers[0].notify_up, "");
   EXPECT_EQ(cfg->virtual_servers[1].keys[0].protocol, net::kProtoUdp);
   // Without a port: port 0 (the real servers of a firewall mark, a port-zero service).
   const VirtualServerConfig& mark = cfg->virtual_servers[2];

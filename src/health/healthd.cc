@@ -57,6 +57,11 @@ bool IsAlreadyDone(ctl::MsgType type, int code) {
   return (type == ctl::MsgType::kDelService && code == ESRCH) || (type == ctl::MsgType::kDelDest && code == ENOENT);
 }
 
+// notify_up/notify_down/quorum_up/quorum_down: started and left to run; ReapChildren reaps it.
+void RunNotifyScript(const std::string& command) {
+  if (SpawnShell(command) < 0) Log(LogLevel::kError, "running '%s': fork: %s", command.c_str(), std::strerror(errno));
+}
+
 }  // namespace
 
 std::string HealthdUsage(const char* program) {
@@ -289,7 +294,7 @@ Healthd::VsRun Healthd::MakeRun(std::unique_ptr<VirtualServerPool> pool, const V
 void Healthd::Install(Config config) {
   for (const std::string& n : config.notices) Log(LogLevel::kInfo, "%s", n.c_str());
   for (VirtualServerConfig& vs : config.virtual_servers) {
-    auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_);
+    auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_, RunNotifyScript);
     pool->Start();
     vs_.push_back(MakeRun(std::move(pool), nullptr));
   }
@@ -324,7 +329,7 @@ void Healthd::Reload() {
     auto old = std::find_if(kept.begin(), kept.end(),
                             [&](const VsRun& r) { return r.pool && r.pool->config().name == vs.name; });
     if (old == kept.end()) {
-      auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_);
+      auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_, RunNotifyScript);
       pool->Start();
       next.push_back(MakeRun(std::move(pool), nullptr));
       continue;

@@ -18,7 +18,8 @@ void Report(const Status& st, const char* op, const std::string& what) {
 
 }  // namespace
 
-VirtualServerPool::VirtualServerPool(VirtualServerConfig cfg, IpvsOps* ops) : cfg_(std::move(cfg)), ops_(ops) {}
+VirtualServerPool::VirtualServerPool(VirtualServerConfig cfg, IpvsOps* ops, ScriptRunner run_script)
+    : cfg_(std::move(cfg)), ops_(ops), run_script_(std::move(run_script)) {}
 
 ctl::ServiceSpec VirtualServerPool::MakeSpec(const ctl::ServiceSpec& base, const ctl::ServiceKey& key) {
   ctl::ServiceSpec spec = base;
@@ -43,6 +44,12 @@ ctl::DestSpec VirtualServerPool::DestFor(const RealServerConfig& rs, int weight)
 
 void VirtualServerPool::Log(const std::string& what) const {
   ipvsd::Log(LogLevel::kInfo, "VS %s: %s", cfg_.name.c_str(), what.c_str());
+}
+
+void VirtualServerPool::RunScript(const std::string& command, const std::string& why) const {
+  if (command.empty() || !run_script_) return;
+  Log("running " + why + " script: " + command);
+  run_script_(command);
 }
 
 int VirtualServerPool::LiveWeight() const {
@@ -102,6 +109,7 @@ void VirtualServerPool::Start() {
     Log("starting below quorum (" + std::to_string(LiveWeight()) + " < " + std::to_string(cfg_.quorum) + ")");
     AddSorry();
   }
+  RunScript(quorum_up_ ? cfg_.quorum_up : cfg_.quorum_down, quorum_up_ ? "quorum_up" : "quorum_down");
   for (RealServerState& rs : rs_) {
     if (rs.alive && PoolOpen()) Enter(rs);
   }
@@ -121,10 +129,12 @@ void VirtualServerPool::SetAlive(size_t i, bool alive) {
   if (alive) {
     Log((rs.cfg.inhibit_on_failure ? "enabling " : "adding ") + rs.cfg.Name());
     if (PoolOpen()) Enter(rs);
+    RunScript(rs.cfg.notify_up, "notify_up");
     if (!quorum_up_) UpdateQuorum();
   } else {
     Log((rs.cfg.inhibit_on_failure ? "disabling " : "removing ") + rs.cfg.Name());
     if (PoolOpen()) Leave(rs, false);
+    RunScript(rs.cfg.notify_down, "notify_down");
     if (quorum_up_) UpdateQuorum();
   }
 }
@@ -135,6 +145,7 @@ void VirtualServerPool::UpdateQuorum() {
     quorum_up_ = true;
     Log("gained quorum " + std::to_string(cfg_.quorum) + "+" + std::to_string(cfg_.hysteresis) +
         " <= " + std::to_string(live));
+    RunScript(cfg_.quorum_up, "quorum_up");
     if (sorry_in_) {
       DelSorry();
       for (RealServerState& rs : rs_) {
@@ -145,6 +156,7 @@ void VirtualServerPool::UpdateQuorum() {
     quorum_up_ = false;
     Log("lost quorum " + std::to_string(cfg_.quorum) + "-" + std::to_string(cfg_.hysteresis) + " > " +
         std::to_string(live));
+    RunScript(cfg_.quorum_down, "quorum_down");
     if (cfg_.sorry_server) {
       AddSorry();
       for (RealServerState& rs : rs_) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,12 @@ struct RealServerState {
   uint64_t transitions = 0;  // alive -> dead and dead -> alive since healthd started, across reloads
 };
 
+// Runs a notify_up/notify_down/quorum_up/quorum_down command without waiting for it.
+using ScriptRunner = std::function<void(const std::string& command)>;
+
 class VirtualServerPool {
  public:
-  VirtualServerPool(VirtualServerConfig cfg, IpvsOps* ops);
+  VirtualServerPool(VirtualServerConfig cfg, IpvsOps* ops, ScriptRunner run_script = {});
 
   // Creates the services and adds the live servers (or the sorry server).
   void Start();
@@ -86,9 +90,11 @@ class VirtualServerPool {
   void AddSorry();
   void DelSorry();
   void Log(const std::string& what) const;
+  void RunScript(const std::string& command, const std::string& why) const;
 
   VirtualServerConfig cfg_;
   IpvsOps* ops_;
+  ScriptRunner run_script_;
   std::vector<RealServerState> rs_;
   bool quorum_up_ = true;
   bool sorry_in_ = false;

@@ -101,6 +101,35 @@ TEST(Pool, InhibitOnFailureSetsWeightZero) {
   EXPECT_EQ(rec.Take(), (Ops{"EditDest 10.0.0.2 w3"}));
 }
 
+// keepalived's notify scripts: a real server's notify_up / notify_down at its transitions, the
+// virtual server's quorum_up / quorum_down at start (the state it starts in) and at each
+// quorum change.
+TEST(Pool, NotifyScriptsRunAtTheirTransitions) {
+  Recorder rec;
+  std::vector<std::string> scripts;
+  VirtualServerConfig cfg = Vs();
+  cfg.real_servers[0].notify_up = "/etc/up.sh 10.0.0.1";
+  cfg.real_servers[0].notify_down = "/etc/down.sh 10.0.0.1";
+  cfg.quorum = 2;
+  cfg.quorum_up = "/etc/vip.sh add";
+  cfg.quorum_down = "/etc/vip.sh del";
+  VirtualServerPool pool(cfg, &rec, [&](const std::string& command) { scripts.push_back(command); });
+  pool.Start();
+  EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/vip.sh add"}));
+  scripts.clear();
+  pool.OnCheckerChange(0, 0, false);
+  EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/down.sh 10.0.0.1", "/etc/vip.sh del"}));
+  scripts.clear();
+  pool.OnCheckerChange(0, 0, false);  // no transition, no script
+  pool.OnCheckerChange(1, 0, false);  // a server without scripts
+  EXPECT_TRUE(scripts.empty());
+  pool.OnCheckerChange(0, 0, true);
+  EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/up.sh 10.0.0.1"}));
+  scripts.clear();
+  pool.OnCheckerChange(1, 0, true);
+  EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/vip.sh add"}));
+}
+
 TEST(Pool, QuorumLossBringsTheSorryServerInWithHysteresis) {
   Recorder rec;
   VirtualServerConfig cfg = Vs();

@@ -137,13 +137,9 @@ ProbeOutcome StreamProbe::OnTimeout() {
   return {false, what, {}, -1};
 }
 
-std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t deadline_ns, bool dynamic) {
+pid_t SpawnShell(const std::string& command) {
   const pid_t pid = fork();
-  if (pid < 0) {
-    ProbeOutcome failed{false, std::string("fork: ") + std::strerror(errno), {}, -1};
-    failed.not_run = true;
-    return std::make_unique<FailedProbe>(std::move(failed), deadline_ns);
-  }
+  if (pid < 0) return -1;
   if (pid == 0) {
     // Own process group, so a timeout kills the script and whatever it started.
     setpgid(0, 0);
@@ -160,6 +156,16 @@ std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t 
     _exit(127);  // what the shell itself exits with for a command it cannot find
   }
   setpgid(pid, pid);
+  return pid;
+}
+
+std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t deadline_ns, bool dynamic) {
+  const pid_t pid = SpawnShell(command);
+  if (pid < 0) {
+    ProbeOutcome failed{false, std::string("fork: ") + std::strerror(errno), {}, -1};
+    failed.not_run = true;
+    return std::make_unique<FailedProbe>(std::move(failed), deadline_ns);
+  }
   return std::unique_ptr<Probe>(new CommandProbe(pid, deadline_ns, dynamic));
 }
 

@@ -86,6 +86,11 @@ class StreamProbe final : public Probe {
   Phase phase_ = Phase::kConnecting;
 };
 
+// `/bin/sh -c command` in a process group of its own (so that a timeout can kill it with what
+// it started), with stdin, stdout and stderr on /dev/null and no signal blocked; the pid, or
+// -1 when fork fails (errno). The caller reaps it (Healthd reaps every child).
+pid_t SpawnShell(const std::string& command);
+
 class CommandProbe final : public Probe {
  public:
   // DYNAMIC selects misc_dynamic's exit rule (JudgeMiscExit). The command's stdout and stderr

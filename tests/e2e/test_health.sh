@@ -4,7 +4,8 @@
 # matter of their own, see docs/healthd.md):
 #   - a keepalived.conf with VRRP parts (skipped with a notice) creates three services;
 #   - killing rs2's web server takes it out of the table within delay_loop x retry, clients
-#     see only rs1/rs3; restarting it brings it back (HTTP_GET);
+#     see only rs1/rs3; restarting it brings it back (HTTP_GET), and its notify_down and
+#     notify_up scripts run;
 #   - inhibit_on_failure: a failing server stays listed with weight 0, and gets its weight back;
 #   - quorum 2 with a sorry server: losing one of two servers brings the sorry server in (and
 #     takes the survivor out), the servers come back when the quorum is regained;
@@ -75,6 +76,9 @@ for i in 1 2; do serve "$i" 8081; serve "$i" 8082; done
 serve 3 8082 sorry
 e2e_start_ipvsd
 
+# The notify_up / notify_down script appends what it was called with.
+printf '#!/bin/sh\necho "$*" >>"%s"\n' "$E2E_WORK/notify.log" >"$E2E_WORK/notify.sh"
+chmod +x "$E2E_WORK/notify.sh"
 conf=$E2E_WORK/keepalived.conf
 write_conf() {
   local w1=$1
@@ -111,6 +115,8 @@ virtual_server $E2E_VIP 8080 {
     }
     real_server $rs2 8080 {
         weight 1
+        notify_down "$E2E_WORK/notify.sh down rs2"
+        notify_up "$E2E_WORK/notify.sh up rs2"
         HTTP_GET {
             url {
                 path /health
@@ -203,6 +209,8 @@ e2e_check "30 connections, all answered, none by rs2" expect_names 8080 30 "rs1=
 serve 2 8080
 e2e_check "rs2 restored once it answers again" wait_dests 8080 "$rs1:8080/1 $rs2:8080/1 $rs3:8080/1" 40
 e2e_log "rs2 back ${WAITED} s after its server restarted"
+notified() { [ "$(tr '\n' ' ' <"$E2E_WORK/notify.log" 2>/dev/null)" = "$1" ]; }
+e2e_check "rs2's notify_down, then its notify_up ran" e2e_wait_until 30 notified "down rs2 up rs2 "
 e2e_check "30 connections spread over rs1 rs2 rs3 again" expect_names 8080 30 "rs1=10 rs2=10 rs3=10"
 
 # --- inhibit_on_failure: weight 0 instead of removal
