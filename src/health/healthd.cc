@@ -677,6 +677,7 @@ Status Healthd::Run(Config config) {
   }
   for (VsRun& vs : vs_) {
     vs.checks.clear();  // kills MISC_CHECK children still running
+    vs.pool->Stop();
     if (options_.release_on_exit) vs.pool->Release();
   }
   close(sig_fd);

@@ -115,6 +115,10 @@ void VirtualServerPool::Start() {
   }
 }
 
+void VirtualServerPool::Stop() {
+  if (cfg_.omega && quorum_up_) RunScript(cfg_.quorum_down, "quorum_down (omega)");
+}
+
 void VirtualServerPool::Release() {
   for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->DelService(key), "deleting service", cfg_.name);
   for (RealServerState& rs : rs_) rs.in_table = false;

@@ -61,6 +61,8 @@ class VirtualServerPool {
 
   // Creates the services and adds the live servers (or the sorry server).
   void Start();
+  // ipvs-healthd is exiting: with omega, the quorum counts as lost and quorum_down runs.
+  void Stop();
   // Deletes the services this pool created (ipvs-healthd's exit without --dont-release-ipvs).
   void Release();
   // Checker CHK of real server RS changed state.

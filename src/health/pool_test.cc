@@ -128,6 +128,14 @@ TEST(Pool, NotifyScriptsRunAtTheirTransitions) {
   scripts.clear();
   pool.OnCheckerChange(1, 0, true);
   EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/vip.sh add"}));
+  scripts.clear();
+  pool.Stop();  // without omega, exiting runs nothing
+  EXPECT_TRUE(scripts.empty());
+  cfg.omega = true;
+  VirtualServerPool omega(cfg, &rec, [&](const std::string& command) { scripts.push_back(command); });
+  omega.Start();
+  omega.Stop();
+  EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/vip.sh add", "/etc/vip.sh del"}));
 }
 
 TEST(Pool, QuorumLossBringsTheSorryServerInWithHysteresis) {
