@@ -57,6 +57,7 @@ class Tokenizer {
   // Files named in messages must outlive the tokens; they live here.
   std::vector<std::unique_ptr<std::string>> names;
   std::vector<Token> tokens;
+  std::vector<std::string> notices;  // "file:line: ..." to log, as Config::notices
 
   Status AddText(std::string_view text, const std::string& name, const std::string& dir, int depth) {
     names.push_back(std::make_unique<std::string>(name));
@@ -112,22 +113,31 @@ class Tokenizer {
         ++i;
         continue;
       }
-      if (c == '"') {
-        const size_t close = line.find('"', i + 1);
-        if (close == std::string_view::npos) {
+      // A word, as keepalived reads one: plain characters and quoted parts ("..." with \" and
+      // \\ escapes, or '...') glued together (a"b c" is one word, ab c), up to a blank, a
+      // brace or a comment outside the quotes (5#note is 5).
+      std::string word;
+      bool quoted = false;
+      size_t j = i;
+      while (j < line.size()) {
+        const char ch = line[j];
+        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '{' || ch == '}' || ch == '#' || ch == '!') break;
+        if (ch != '"' && ch != '\'') {
+          word += ch;
+          ++j;
+          continue;
+        }
+        quoted = true;
+        for (++j; j < line.size() && line[j] != ch; ++j) {
+          if (ch == '"' && line[j] == '\\' && j + 1 < line.size() && (line[j + 1] == '"' || line[j + 1] == '\\')) ++j;
+          word += line[j];
+        }
+        if (j == line.size()) {
           return MakeError(EINVAL, *file + ":" + std::to_string(line_no) + ": unterminated quoted string");
         }
-        out->push_back({std::string(line.substr(i + 1, close - i - 1)), file, line_no, first, true});
-        first = false;
-        i = close + 1;
-        continue;
-      }
-      size_t j = i;
-      while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' && line[j] != '{' &&
-             line[j] != '}' && line[j] != '"') {
         ++j;
       }
-      out->push_back({std::string(line.substr(i, j - i)), file, line_no, first, false});
+      out->push_back({std::move(word), file, line_no, first, quoted});
       first = false;
       i = j;
     }
@@ -143,8 +153,11 @@ class Tokenizer {
     glob_t g{};
     const int rc = glob(pattern.c_str(), 0, nullptr, &g);
     if (rc == GLOB_NOMATCH) {
+      // keepalived goes on without it (a conf.d directory may be empty); so does healthd, saying so.
       globfree(&g);
-      return ErrorAt(pattern_tok, "include '" + pattern_tok.text + "' matches no file");
+      notices.push_back(*pattern_tok.file + ":" + std::to_string(pattern_tok.line) + ": include '" +
+                        pattern_tok.text + "' matches no file");
+      return Ok();
     }
     Status st = Ok();
     for (size_t k = 0; k < g.gl_pathc && st; ++k) {
@@ -996,7 +1009,9 @@ Result<Config> Interpret(Tokenizer& tok) {
   auto tree = builder.Build();
   if (!tree) return tree.error();
   Interpreter interp;
-  return interp.Run(*tree);
+  auto config = interp.Run(*tree);
+  if (config) config->notices.insert(config->notices.begin(), tok.notices.begin(), tok.notices.end());
+  return config;
 }
 
 }  // namespace

@@ -273,6 +273,18 @@ TEST(ParseConfig, KeepalivedsOtherSpellings) {
   EXPECT_EQ(cfg->virtual_servers[3].keys[0].port, 0);
 }
 
+// keepalived's words: quoted parts glue to what surrounds them, \" and \\ are escapes inside
+// double quotes, single quotes quote too, and a comment may follow a value without a blank.
+TEST(ParseConfig, QuotesEscapesAndGluedComments) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 80 {\n delay_loop 5#five seconds\n"
+      " real_server 198.18.1.1 80 {\n  MISC_CHECK {\n   misc_path /bin/check a\"b c\"d 'e f' \"say \\\"hi\\\"\"!x\n  }\n }\n}\n",
+      "q.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_DOUBLE_EQ(cfg->virtual_servers[0].delay_loop, 5);
+  EXPECT_EQ(cfg->virtual_servers[0].real_servers[0].checkers[0].misc_path, "/bin/check ab cd e f say \"hi\"");
+}
+
 struct BadCase {
   const char* text;
   const char* message;
@@ -332,8 +344,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n }\n dynamic_feedback {\n"
                 "  cpu 0.9\n }\n}\n",
                 "bad.conf:4: dynamic_feedback ratios cpu + runq + memory + connections must add up to 1"},
-        BadCase{"virtual_server 198.19.0.1 80 {\n misc_path \"unterminated\n}\n", "bad.conf:2: unterminated quoted string"},
-        BadCase{"include /nonexistent/*.conf\n", "bad.conf:1: include '/nonexistent/*.conf' matches no file"}));
+        BadCase{"virtual_server 198.19.0.1 80 {\n misc_path \"unterminated\n}\n", "bad.conf:2: unterminated quoted string"}));
+
+// keepalived goes on when an include matches nothing (an empty conf.d); healthd says so.
+TEST(ParseConfig, AnIncludeMatchingNothingIsANotice) {
+  auto cfg = ParseConfigText("include /nonexistent/*.conf\nvirtual_server 198.19.0.1 80 {\n}\n", "i.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->virtual_servers.size(), 1u);
+  ASSERT_FALSE(cfg->notices.empty());
+  EXPECT_EQ(cfg->notices[0], "i.conf:1: include '/nonexistent/*.conf' matches no file");
+}
 
 TEST(ParseConfigFile, IncludesAreRelativeToTheIncludingFileAndErrorsNameThem) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() / "health_config_test";
