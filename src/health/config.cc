@@ -6,6 +6,7 @@
 #include "health/config.h"
 
 #include <glob.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -59,6 +60,10 @@ class Tokenizer {
   std::vector<Token> tokens;
   std::vector<std::string> notices;  // "file:line: ..." to log, as Config::notices
 
+  // keepalived's config id (its -i, by default the host name up to the first dot): a line
+  // `@ID ...` is read only where the id is ID, `@^ID ...` only where it is not.
+  explicit Tokenizer(std::string config_id) : config_id_(std::move(config_id)) {}
+
   Status AddText(std::string_view text, const std::string& name, const std::string& dir, int depth) {
     names.push_back(std::make_unique<std::string>(name));
     const std::string* file = names.back().get();
@@ -68,16 +73,18 @@ class Tokenizer {
       size_t end = text.find('\n', pos);
       if (end == std::string_view::npos) end = text.size();
       ++line_no;
-      std::vector<Token> line;
-      if (Status st = SplitLine(text.substr(pos, end - pos), file, line_no, &line); !st) return st;
+      std::string line(text.substr(pos, end - pos));
       pos = end + 1;
-      if (line.empty()) continue;
-      if (line[0].text == "include" && !line[0].quoted) {
-        if (line.size() != 2) return ErrorAt(line[0], "include needs exactly one file pattern");
-        if (Status st = Include(line[1], dir, depth); !st) return st;
-        continue;
+      // A definition whose value ends in a backslash goes on on the next line.
+      while (IsDefinition(line) && !line.empty() && line.back() == '\\' && pos <= text.size()) {
+        end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        line.back() = '\n';
+        line += text.substr(pos, end - pos);
+        pos = end + 1;
+        ++line_no;
       }
-      tokens.insert(tokens.end(), line.begin(), line.end());
+      if (Status st = AddLine(line, file, line_no, dir, depth); !st) return st;
     }
     return Ok();
   }
@@ -97,6 +104,80 @@ class Tokenizer {
   }
 
  private:
+  static bool IsDefinition(std::string_view line) {
+    const size_t start = line.find_first_not_of(" \t");
+    if (start == std::string_view::npos || line[start] != '$') return false;
+    const size_t eq = line.find('=', start);
+    return eq != std::string_view::npos && eq > start + 1 &&
+           line.substr(start + 1, eq - start - 1).find_first_not_of(
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;
+  }
+
+  // One line of a file (a definition already joined with its continuation lines), after
+  // keepalived's preprocessing: the @ID / @^ID condition, $NAME=VALUE definitions, and $NAME
+  // and ${NAME} replaced by their values (a value of several lines makes several lines).
+  Status AddLine(std::string line, const std::string* file, int line_no, const std::string& dir, int depth) {
+    const size_t start = line.find_first_not_of(" \t");
+    if (start != std::string::npos && line[start] == '@') {
+      const size_t space = line.find_first_of(" \t", start);
+      const bool negated = start + 1 < line.size() && line[start + 1] == '^';
+      const std::string id = line.substr(start + (negated ? 2 : 1), space == std::string::npos ? std::string::npos
+                                                                                              : space - start - (negated ? 2 : 1));
+      if ((id == config_id_) == negated) return Ok();
+      line = space == std::string::npos ? std::string() : line.substr(space);
+    }
+    if (IsDefinition(line)) {
+      const size_t dollar = line.find('$');
+      const size_t eq = line.find('=', dollar);
+      params_[line.substr(dollar + 1, eq - dollar - 1)] = line.substr(eq + 1);
+      return Ok();
+    }
+    line = Substitute(line);
+    size_t pos = 0;
+    while (pos <= line.size()) {
+      size_t end = line.find('\n', pos);
+      if (end == std::string::npos) end = line.size();
+      std::vector<Token> tokens_of_line;
+      if (Status st = SplitLine(std::string_view(line).substr(pos, end - pos), file, line_no, &tokens_of_line); !st) {
+        return st;
+      }
+      pos = end + 1;
+      if (tokens_of_line.empty()) continue;
+      if (tokens_of_line[0].text == "include" && !tokens_of_line[0].quoted) {
+        if (tokens_of_line.size() != 2) return ErrorAt(tokens_of_line[0], "include needs exactly one file pattern");
+        if (Status st = Include(tokens_of_line[1], dir, depth); !st) return st;
+        continue;
+      }
+      tokens.insert(tokens.end(), tokens_of_line.begin(), tokens_of_line.end());
+    }
+    return Ok();
+  }
+
+  // $NAME and ${NAME} of a defined parameter replaced by its value; anything else kept.
+  std::string Substitute(const std::string& line) const {
+    if (params_.empty() || line.find('$') == std::string::npos) return line;
+    std::string out;
+    for (size_t i = 0; i < line.size();) {
+      if (line[i] == '$') {
+        const bool braced = i + 1 < line.size() && line[i + 1] == '{';
+        const size_t name_start = i + (braced ? 2 : 1);
+        size_t name_end = name_start;
+        while (name_end < line.size() && (std::isalnum(static_cast<unsigned char>(line[name_end])) || line[name_end] == '_')) {
+          ++name_end;
+        }
+        const bool closed = !braced || (name_end < line.size() && line[name_end] == '}');
+        auto it = params_.find(line.substr(name_start, name_end - name_start));
+        if (name_end > name_start && closed && it != params_.end()) {
+          out += it->second;
+          i = name_end + (braced ? 1 : 0);
+          continue;
+        }
+      }
+      out += line[i++];
+    }
+    return out;
+  }
+
   static Status SplitLine(std::string_view line, const std::string* file, int line_no, std::vector<Token>* out) {
     size_t i = 0;
     bool first = true;
@@ -190,6 +271,8 @@ class Tokenizer {
   }
 
   size_t files_read_ = 0;
+  std::string config_id_;
+  std::map<std::string, std::string> params_;
   std::vector<std::string> reading_;  // the include chain being read, outermost first
 };
 
@@ -1036,14 +1119,21 @@ const char* CheckerKindName(CheckerKind kind) {
   return "?";
 }
 
-Result<Config> ParseConfigFile(const std::string& path) {
-  Tokenizer tok;
+std::string LocalConfigId() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "";
+  std::string id = name;
+  return id.substr(0, id.find('.'));
+}
+
+Result<Config> ParseConfigFile(const std::string& path, const std::string& config_id) {
+  Tokenizer tok(config_id);
   if (Status st = tok.AddFile(path, 0); !st) return st.error();
   return Interpret(tok);
 }
 
-Result<Config> ParseConfigText(std::string_view text, const std::string& name) {
-  Tokenizer tok;
+Result<Config> ParseConfigText(std::string_view text, const std::string& name, const std::string& config_id) {
+  Tokenizer tok(config_id);
   if (Status st = tok.AddText(text, name, ".", 0); !st) return st.error();
   return Interpret(tok);
 }

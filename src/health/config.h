@@ -163,12 +163,20 @@ struct Config {
   std::vector<std::string> notices;  // "file:line: skipping vrrp_instance block", one per block
 };
 
+// keepalived's default config id: this host's name up to the first dot.
+std::string LocalConfigId();
+
 // Reads PATH and the files it includes (glob patterns, relative to the including file). An
 // include loop, includes more than 8 deep, more than 1024 files in all, or blocks nested more
-// than 64 deep are errors at the offending line.
-Result<Config> ParseConfigFile(const std::string& path);
+// than 64 deep are errors at the offending line. keepalived's preprocessing applies: lines
+// `@ID ...` are read only when CONFIG_ID is ID (`@^ID ...` only when it is not), `$NAME=VALUE`
+// defines a parameter (a value ending in a backslash goes on on the next line), and `$NAME`
+// or `${NAME}` of a defined one is replaced by its value.
+Result<Config> ParseConfigFile(const std::string& path, const std::string& config_id = LocalConfigId());
 // The same for text already in memory; NAME stands for the file in messages and includes
 // are resolved relative to the current directory.
-Result<Config> ParseConfigText(std::string_view text, const std::string& name);
+Result<Config> ParseConfigText(std::string_view text, const std::string& name,
+                               const std::string& config_id = LocalConfigId());
+
 
 }  // namespace ipvsd::health

@@ -285,6 +285,35 @@ TEST(ParseConfig, QuotesEscapesAndGluedComments) {
   EXPECT_EQ(cfg->virtual_servers[0].real_servers[0].checkers[0].misc_path, "/bin/check ab cd e f say \"hi\"");
 }
 
+// keepalived's preprocessing: @ID / @^ID lines by config id, $NAME=VALUE parameters (one
+// spanning lines with backslashes), $NAME and ${NAME} replaced.
+TEST(ParseConfig, ConditionalsAndParameters) {
+  const std::string text =
+      "$PORT=80\n"
+      "$CHECK=TCP_CHECK {\\\n  connect_timeout 2\\\n}\n"
+      "@lb1 $WEIGHT=3\n"
+      "@^lb1 $WEIGHT=1\n"
+      "virtual_server 198.19.0.1 $PORT {\n"
+      " real_server 198.18.1.1 ${PORT} {\n  weight $WEIGHT\n  $CHECK\n }\n"
+      "@lb1 real_server 198.18.1.2 $PORT {\n"
+      "@lb1 }\n"
+      "}\n";
+  auto on_lb1 = ParseConfigText(text, "p.conf", "lb1");
+  ASSERT_TRUE(on_lb1) << on_lb1.error().message;
+  const VirtualServerConfig& vs = on_lb1->virtual_servers[0];
+  EXPECT_EQ(vs.keys[0].port, 80);
+  ASSERT_EQ(vs.real_servers.size(), 2u);
+  EXPECT_EQ(vs.real_servers[0].port, 80);
+  EXPECT_EQ(vs.real_servers[0].weight, 3);
+  ASSERT_EQ(vs.real_servers[0].checkers.size(), 1u);
+  EXPECT_EQ(vs.real_servers[0].checkers[0].kind, CheckerKind::kTcp);
+  EXPECT_DOUBLE_EQ(vs.real_servers[0].checkers[0].connect_timeout, 2);
+  auto elsewhere = ParseConfigText(text, "p.conf", "lb2");
+  ASSERT_TRUE(elsewhere) << elsewhere.error().message;
+  ASSERT_EQ(elsewhere->virtual_servers[0].real_servers.size(), 1u);
+  EXPECT_EQ(elsewhere->virtual_servers[0].real_servers[0].weight, 1);
+}
+
 struct BadCase {
   const char* text;
   const char* message;

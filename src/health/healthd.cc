@@ -74,6 +74,8 @@ std::string HealthdUsage(const char* program) {
          "  --socket PATH        ipvsd's control socket (default $IPVSD_SOCKET or " +
          ctl::kDefaultSocketPath +
          ")\n"
+         "  --config-id ID       keepalived's config id (its -i): the lines '@ID ...' of FILE apply,\n"
+         "                       '@^ID ...' do not (default: the host name up to the first dot)\n"
          "  --check              only parse FILE: print the notices, exit 0 (or 2 on errors)\n"
          "  --dont-release-ipvs  leave the services in ipvsd on exit\n"
          "  --metrics ADDR:PORT  serve /metrics there ([IPv6]:PORT; default 127.0.0.1:" +
@@ -88,11 +90,12 @@ std::string HealthdUsage(const char* program) {
 }
 
 Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv) {
-  enum { kConfig = 256, kSocket, kCheck, kDontRelease, kMetrics, kLogLevel, kHelp };
+  enum { kConfig = 256, kSocket, kCheck, kDontRelease, kMetrics, kLogLevel, kConfigId, kHelp };
   static const option kLongOptions[] = {
       {"config", required_argument, nullptr, kConfig},  {"socket", required_argument, nullptr, kSocket},
       {"check", no_argument, nullptr, kCheck},          {"dont-release-ipvs", no_argument, nullptr, kDontRelease},
       {"metrics", required_argument, nullptr, kMetrics}, {"log-level", required_argument, nullptr, kLogLevel},
+      {"config-id", required_argument, nullptr, kConfigId},
       {"help", no_argument, nullptr, kHelp},            {nullptr, 0, nullptr, 0},
   };
   HealthdOptions opts;
@@ -104,6 +107,7 @@ Result<HealthdOptions> ParseHealthdCommandLine(int argc, char** argv) {
     if (c == -1) break;
     switch (c) {
       case kConfig: opts.config_path = optarg; break;
+      case kConfigId: opts.config_id = optarg; break;
       case kSocket: opts.socket_path = optarg; break;
       case kCheck: opts.check_only = true; break;
       case kDontRelease: opts.release_on_exit = false; break;
@@ -302,7 +306,7 @@ void Healthd::Install(Config config) {
 }
 
 void Healthd::Reload() {
-  auto parsed = ParseConfigFile(options_.config_path);
+  auto parsed = ParseConfigFile(options_.config_path, options_.config_id);
   if (!parsed) {
     Log(LogLevel::kError, "reload rejected, keeping the running configuration: %s", parsed.error().message.c_str());
     return;

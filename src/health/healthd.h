@@ -47,6 +47,7 @@ struct HealthdOptions {
   bool check_only = false;     // --check: parse the file, report, exit
   bool release_on_exit = true;
   std::string config_path;
+  std::string config_id = LocalConfigId();  // --config-id: which @ID lines of the file apply
   std::string socket_path = ctl::kDefaultSocketPath;
   LogLevel log_level = LogLevel::kInfo;
   // Where /metrics is served; none with --metrics off.

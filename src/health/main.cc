@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   SetLogLevel(opts->log_level);
-  auto config = health::ParseConfigFile(opts->config_path);
+  auto config = health::ParseConfigFile(opts->config_path, opts->config_id);
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().message.c_str());
     return 2;
