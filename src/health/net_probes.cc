@@ -17,6 +17,8 @@
 #include <cstring>
 #include <random>
 
+#include "net/checksum.h"
+
 namespace ipvsd::health {
 namespace {
 
@@ -73,14 +75,6 @@ std::string SslErrors() {
     out += buf;
   }
   return out;
-}
-
-uint16_t InetChecksum(const uint8_t* data, size_t len) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < len; i += 2) sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
-  if (len % 2) sum += static_cast<uint32_t>(data[len - 1] << 8);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
 }
 
 }  // namespace
@@ -386,7 +380,7 @@ std::unique_ptr<Probe> PingProbe::Start(const net::IpAddr& to, uint64_t deadline
   pkt[7] = static_cast<uint8_t>(seq & 0xff);
   std::memcpy(pkt + 8, "ipvs-healthd pin", 16);
   if (!v6) {  // ICMPv6 checksums are the kernel's (they cover the pseudo-header)
-    const uint16_t sum = InetChecksum(pkt, sizeof(pkt));
+    const uint16_t sum = net::InternetChecksum(pkt, sizeof(pkt));
     pkt[2] = static_cast<uint8_t>(sum >> 8);
     pkt[3] = static_cast<uint8_t>(sum & 0xff);
   }
