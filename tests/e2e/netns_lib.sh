@@ -443,6 +443,9 @@ e2e_start_ipvsd() {
 
 e2e_ipvsd_alive() { kill -0 "$E2E_IPVSD_PID" 2>/dev/null; }
 
+# e2e_ipvsd_rss_mb: the resident memory of the ipvsd e2e_start_ipvsd started, in MB.
+e2e_ipvsd_rss_mb() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd)/status"; }
+
 # e2e_stop_ipvsd: SIGTERM (ipvsd detaches its XDP programs and removes its nftables table), and
 # SIGKILL if it is not gone within 5 s.
 e2e_stop_ipvsd() {

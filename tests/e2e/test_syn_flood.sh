@@ -27,12 +27,10 @@ for i in "${rs_all[@]}"; do e2e_ipvsadm -a -t "$E2E_VIP:$port" -r "$(e2e_rs_ip "
 # inactive_conns: the InActConn column of ipvsadm -Ln, summed over the real servers.
 inactive_conns() { e2e_in director ipvsadm -Ln | awk '$1 == "->" && $2 ~ /:/ {n += $6} END {print n + 0}'; }
 
-ipvsd_rss_mb() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd)/status"; }
-
 e2e_bg client 120 "$E2E_WORK/streams.log" e2e_peer streams "$E2E_VIP" "$port" 10 40
 streams_pid=$E2E_LAST_PID
 for k in $(seq 1 100); do grep -q "^streams: connected" "$E2E_WORK/streams.log" && break; sleep 0.1; done
-echo "        ipvsd RSS before the flood: $(ipvsd_rss_mb) MB"
+echo "        ipvsd RSS before the flood: $(e2e_ipvsd_rss_mb) MB"
 
 mac=$(ip -n "$(e2e_ns director)" -br link show d0 | awk '{print $3}')
 started=$(date +%s%3N)
@@ -41,7 +39,7 @@ echo "        $flood_out"
 echo "        flood took $(($(date +%s%3N) - started)) ms"
 sleep 1
 held=$(inactive_conns)
-echo "        connections held: $held; ipvsd RSS: $(ipvsd_rss_mb) MB"
+echo "        connections held: $held; ipvsd RSS: $(e2e_ipvsd_rss_mb) MB"
 e2e_check "ipvsd holds at least $held_at_least of the flood's connections" [ "$held" -ge "$held_at_least" ]
 
 streams_rc=0

@@ -40,7 +40,6 @@ for role in client rs1; do
 done
 
 start() { e2e_start_ipvsd --metrics "$metrics" --conn-max "$capacity" "$@"; }
-ipvsd_rss_mb() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd)/status"; }
 # metric NAME [REASON]: the sum over the workers of an ipvsd_worker_* family (of its samples
 # with that reason label).
 metric() {
@@ -91,7 +90,7 @@ before_cookies=$(metric ipvsd_worker_syn_cookies_sent_total)
 before_opened=$(metric ipvsd_worker_synproxy_opened_total)
 e2e_bg client 120 "$E2E_WORK/flood-names.txt" e2e_peer tcp-names "$E2E_VIP" "$name_port" "$clients_during_flood"
 names_pid=$E2E_LAST_PID
-rss_before=$(ipvsd_rss_mb)
+rss_before=$(e2e_ipvsd_rss_mb)
 mac=$(ip -n "$(e2e_ns director)" -br link show d0 | awk '{print $3}')
 started=$(date +%s%3N)
 flood_out=$(E2E_CMD_TIMEOUT=60 e2e_in client e2e_peer syn-flood c0 "$mac" "$E2E_VIP" "$name_port" "$flood" "$flood_rate" 11 || true)
@@ -102,7 +101,7 @@ wait "$names_pid" || true
 ok=$(names_ok "$E2E_WORK/flood-names.txt")
 cookies=$(($(metric ipvsd_worker_syn_cookies_sent_total) - before_cookies))
 opened=$(($(metric ipvsd_worker_synproxy_opened_total) - before_opened))
-rss_after=$(ipvsd_rss_mb)
+rss_after=$(e2e_ipvsd_rss_mb)
 echo "        connections in the table right after the flood: $held (table: $capacity entries);" \
   "ipvsd RSS ${rss_before} MB before, ${rss_after} MB after"
 echo "        SYN cookies sent during the flood: $cookies; connections opened: $opened;" \

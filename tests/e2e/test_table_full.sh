@@ -34,12 +34,11 @@ done
 
 # conns_held: ActConn + InActConn of ipvsadm -Ln, summed over the real servers.
 conns_held() { e2e_in director ipvsadm -Ln | awk '$1 == "->" && $2 ~ /:/ {n += $5 + $6} END {print n + 0}'; }
-ipvsd_rss_mb() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd)/status"; }
 
 e2e_bg client 120 "$E2E_WORK/streams.log" e2e_peer streams "$E2E_VIP" "$port" 10 45
 streams_pid=$E2E_LAST_PID
 for k in $(seq 1 100); do grep -q "^streams: connected" "$E2E_WORK/streams.log" && break; sleep 0.1; done
-rss_before=$(ipvsd_rss_mb)
+rss_before=$(e2e_ipvsd_rss_mb)
 
 mac=$(ip -n "$(e2e_ns director)" -br link show d0 | awk '{print $3}')
 e2e_bg client 60 "$E2E_WORK/flood.log" e2e_peer syn-flood c0 "$mac" "$E2E_VIP" "$port" "$flood" "$flood_rate" 11
@@ -58,7 +57,7 @@ done
 wait "$clients_pid" || true
 sed 's/^/        /' "$E2E_WORK/flood.log"
 served=$(grep -vc '^-$' "$E2E_WORK/clients.log" || true)
-rss_after=$(ipvsd_rss_mb)
+rss_after=$(e2e_ipvsd_rss_mb)
 echo "        most connections held: $most of $capacity; ipvsd RSS ${rss_before} MB before, ${rss_after} MB after"
 echo "        real clients served during the flood: $served of $clients (no SYN proxy)"
 e2e_check "the table never held more than its $capacity entries" [ "$most" -le "$capacity" ]
