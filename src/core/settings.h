@@ -60,8 +60,9 @@ struct Settings {
   // Defences for a connection table that fills (the kernel's update_defense_level in
   // ip_vs_ctl.c, with free table entries where the kernel counts free memory pages):
   // amemthresh: free entries (of the whole table, shared out over the workers' shards) below
-  // which the table counts as short. drop_entry, drop_packet and secure_tcp: 0 never, 1 when
-  // short (the kernel shows 2 while it is active, and so do these), 3 always. drop_entry
+  // which the table counts as short. drop_entry, drop_packet and secure_tcp: 0 never, 1 or 2
+  // when short (the kernel writes 2 back while a strategy is active; ipvsd shows it in its
+  // counters instead, core/table_defence.h), 3 always. drop_entry
   // drops random half-open and idle connections every second; drop_packet drops one new
   // connection's packet in amemthresh / (amemthresh - free) while short, one in am_droprate
   // in mode 3; secure_tcp switches TCP to the state table that trusts a client's ACK less.
