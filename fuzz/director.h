@@ -90,6 +90,7 @@ inline void ApplySettings(core::Settings& s, uint8_t bits) {
   s.sloppy_tcp.store(bits & 0x08);
   s.sloppy_sctp.store(bits & 0x10);
   s.conn_reuse_mode.store((bits >> 5) & 0x03);
+  s.synproxy.store(bits & 0x80);  // the TCP NAT services answer SYNs with cookies
 }
 
 class FreshWorker {
