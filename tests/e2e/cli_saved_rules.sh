@@ -16,20 +16,13 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 export IPVSD_SOCKET="$sock"
 ipvsadm="$bindir/ipvsadm"
-isolated=(unshare --net --)
-[ "$(id -u)" = 0 ] || isolated=(unshare --net --map-root-user --)
+source "$(dirname "$0")/../testing/control_plane_daemon.sh"
 
-# start ARGS...: ipvsd as a control plane only, in a namespace with only lo; 0 once it answers.
+# start ARGS...: ipvsd as a control plane only (start_control_plane), its errors in
+# $work/ipvsd.err; 0 once its socket is there.
 start() {
   rm -f "$sock"
-  "${isolated[@]}" "$bindir/ipvsd" --socket "$sock" --conn-max 4096 --log-level error "$@" 2>"$work/ipvsd.err" &
-  daemon_pid=$!
-  for _ in $(seq 1 200); do
-    [ -S "$sock" ] && return 0
-    kill -0 "$daemon_pid" 2>/dev/null || break
-    sleep 0.01
-  done
-  return 1
+  start_control_plane "$bindir" "$sock" "$@" 2>"$work/ipvsd.err"
 }
 stop() {
   kill "$daemon_pid" 2>/dev/null
