@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/byte_order.h"
 #include "net/checksum.h"
 
 namespace ipvsd::net {
@@ -14,17 +15,6 @@ constexpr uint8_t kOptWscale = 3;
 constexpr uint8_t kOptSackPerm = 4;
 constexpr uint8_t kOptTimestamp = 8;
 constexpr uint32_t kMaxOptionBytes = 40;
-
-uint32_t Get32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
 
 // Calls f(kind, offset of the option from the header's start, its length) for every
 // well-formed option.
@@ -64,8 +54,8 @@ uint32_t WriteOptions(uint8_t* p, const TcpOptions& o) {
     }
     p[n++] = kOptTimestamp;
     p[n++] = 10;
-    Put32(p + n, o.tsval);
-    Put32(p + n + 4, o.tsecr);
+    StoreBe32(p + n, o.tsval);
+    StoreBe32(p + n + 4, o.tsecr);
     n += 8;
   } else if (o.sack_ok) {
     p[n++] = kOptNop;
@@ -96,8 +86,8 @@ TcpOptions ParseTcpOptions(const TcpHdr* tcp) {
       o.sack_ok = true;
     } else if (kind == kOptTimestamp && len == 10) {
       o.has_ts = true;
-      o.tsval = Get32(h + at + 2);
-      o.tsecr = Get32(h + at + 6);
+      o.tsval = LoadBe32(h + at + 2);
+      o.tsecr = LoadBe32(h + at + 6);
     }
   });
   return o;
