@@ -72,7 +72,9 @@ std::string AgentUsage(const char* program) {
          std::to_string(kDefaultGuePort) +
          ")\n"
          "  --listen ADDR:PORT report the load on this TCP address ([v6]:port for IPv6)\n"
-         "  --cgroup PATH      measure this cgroup (v1 cpuacct/cpu/memory, or v2) instead of the host\n"
+         "  --cgroup PATH      measure this cgroup (v1 cpuacct/cpu/memory, or v2) instead of the host:\n"
+         "                     its path below the hierarchy (system.slice/nginx.service) or its\n"
+         "                     directory (/sys/fs/cgroup/system.slice/nginx.service)\n"
          "  --interval SECONDS between load samples (default 1)\n"
          "  --log-level LEVEL  debug, info, warning, error or off (default info)\n"
          "  --help             show this help\n"

@@ -160,13 +160,25 @@ char ParseTaskState(std::string_view stat) {
   return stat[paren + 2];
 }
 
+std::string LoadProbe::CgroupBelowHierarchy() const {
+  const std::string& root = src_.cgroup_root;
+  const std::string& path = src_.cgroup;
+  const bool full_path = path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/';
+  if (!full_path) return path.front() == '/' ? path : "/" + path;
+  std::string below_root = path.substr(root.size());
+  while (below_root.size() > 1 && below_root.back() == '/') below_root.pop_back();
+  // A pure v2 system has its one hierarchy at the root.
+  if (Exists(root + "/cgroup.controllers")) return below_root;
+  const size_t after_hierarchy = below_root.find('/', 1);
+  return after_hierarchy == std::string::npos ? "/" : below_root.substr(after_hierarchy);
+}
+
 Status LoadProbe::Open() {
   if (src_.cgroup.empty()) {
     if (!ReadFile(src_.proc_root + "/stat")) return MakeError(ENOENT, "cannot read " + src_.proc_root + "/stat");
     return Ok();
   }
-  std::string rel = src_.cgroup;
-  if (rel.front() != '/') rel = "/" + rel;
+  const std::string rel = CgroupBelowHierarchy();
   // cgroup v1 (cpuacct, with cpu and memory beside it) where the group exists there; else
   // v2, at the root or under "unified" beside the v1 controllers.
   for (const char* name : {"/cpuacct", "/cpu,cpuacct", "/cpuacct,cpu"}) {

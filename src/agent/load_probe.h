@@ -30,7 +30,10 @@ namespace ipvsd::agent {
 struct LoadSources {
   std::string proc_root = "/proc";
   std::string cgroup_root = "/sys/fs/cgroup";
-  std::string cgroup;     // empty: the host; else the cgroup's path below each hierarchy
+  // Empty: the host. Else the cgroup's path below each hierarchy (system.slice/nginx.service),
+  // or its directory in full under cgroup_root (/sys/fs/cgroup/system.slice/nginx.service on
+  // v2; /sys/fs/cgroup/unified/..., /sys/fs/cgroup/cpu,cpuacct/... on hybrid and v1 systems).
+  std::string cgroup;
   uint16_t own_port = 0;  // the agent's port, not counted as a server connection
 };
 
@@ -76,6 +79,10 @@ class LoadProbe {
   bool cgroup_v2() const { return v2_; }
 
  private:
+  // The cgroup's path below its hierarchy, with a leading '/'. For a full path on a v1 or
+  // hybrid system (no cgroup.controllers at the root) the first component below the root is
+  // the hierarchy (cpu,cpuacct, memory, unified, ...), dropped.
+  std::string CgroupBelowHierarchy() const;
   std::optional<uint64_t> CpuUsageNs() const;  // cgroup CPU time
   double Capacity(int host_cpus) const;
   double RunnableTasks() const;

@@ -164,6 +164,53 @@ TEST_F(FixtureDir, CgroupV2UnderUnified) {
   EXPECT_DOUBLE_EQ(probe.values().mem, 0.5);
 }
 
+// --cgroup may name the cgroup's directory in full, as /proc/PID/cgroup plus the mount point
+// gives it: on a pure v2 system below the root, on a hybrid one below unified/, on v1 below
+// any of its hierarchies.
+TEST_F(FixtureDir, CgroupGivenAsItsFullPathV2) {
+  Write("cg/cgroup.controllers", "cpu memory\n");
+  Write("cg/system.slice/nginx.service/cgroup.controllers", "cpu memory\n");
+  Write("cg/system.slice/nginx.service/cpu.stat", "usage_usec 2000000\n");
+  Write("cg/system.slice/nginx.service/cgroup.threads", "100\n");
+  LoadProbe probe(Sources(root_ + "/cg/system.slice/nginx.service/"));
+  ASSERT_TRUE(probe.Open());
+  EXPECT_TRUE(probe.cgroup_v2());
+  probe.Sample(0);
+  Write("cg/system.slice/nginx.service/cpu.stat", "usage_usec 3000000\n");
+  probe.Sample(1'000'000'000);
+  EXPECT_DOUBLE_EQ(probe.values().cpu, 0.5);  // its counter was read: 1 CPU-second of 2
+}
+
+TEST_F(FixtureDir, CgroupGivenAsItsFullPathHybrid) {
+  Write("cg/unified/system.slice/x.service/cgroup.controllers", "cpu memory\n");
+  Write("cg/unified/system.slice/x.service/cpu.stat", "usage_usec 2000000\n");
+  LoadProbe probe(Sources(root_ + "/cg/unified/system.slice/x.service"));
+  ASSERT_TRUE(probe.Open());
+  EXPECT_TRUE(probe.cgroup_v2());
+}
+
+TEST_F(FixtureDir, CgroupGivenAsItsFullPathV1) {
+  Write("cg/cpu,cpuacct/rs1/cpuacct.usage", "1000000000\n");
+  Write("cg/cpu,cpuacct/rs1/cpu.cfs_quota_us", "50000\n");
+  Write("cg/cpu,cpuacct/rs1/cpu.cfs_period_us", "100000\n");
+  Write("cg/memory/rs1/memory.usage_in_bytes", "256000\n");
+  // The memory hierarchy's path names the same cgroup as the cpu one's.
+  LoadProbe probe(Sources(root_ + "/cg/memory/rs1"));
+  ASSERT_TRUE(probe.Open());
+  EXPECT_FALSE(probe.cgroup_v2());
+  probe.Sample(1'000'000'000);
+  EXPECT_DOUBLE_EQ(probe.values().ncpu, 0.5);
+  EXPECT_DOUBLE_EQ(probe.values().mem, 0.25);
+}
+
+TEST_F(FixtureDir, FullPathOfAMissingCgroupIsAnError) {
+  Write("cg/cgroup.controllers", "cpu memory\n");
+  LoadProbe probe(Sources(root_ + "/cg/system.slice/gone.service"));
+  auto st = probe.Open();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("no cgroup /system.slice/gone.service "), std::string::npos) << st.error().message;
+}
+
 TEST_F(FixtureDir, MissingCgroupIsAnError) {
   LoadProbe probe(Sources("nope"));
   EXPECT_FALSE(probe.Open());

@@ -38,7 +38,7 @@ TEST(CheckerConfig, SslGetDefaultsAndKeywords) {
   EXPECT_STREQ(CheckerKindName(d.kind), "SSL_GET");
   EXPECT_EQ(d.retry, kDefaultRetryNet);
   EXPECT_DOUBLE_EQ(d.connect_timeout, kDefaultConnectTimeout);
-  EXPECT_DOUBLE_EQ(d.delay_before_retry, kDefaultDelayBeforeRetry);
+  EXPECT_DOUBLE_EQ(d.delay_before_retry, 3.0);  // keepalived's HTTP_GET / SSL_GET default
   EXPECT_FALSE(d.enable_sni);
   EXPECT_EQ(d.http_version, "1.0");
   ASSERT_EQ(d.urls.size(), 1u);

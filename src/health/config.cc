@@ -6,6 +6,7 @@
 #include "health/config.h"
 
 #include <glob.h>
+#include <regex.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +34,9 @@ namespace {
 constexpr int kMaxIncludeDepth = 8;
 constexpr size_t kMaxIncludedFiles = 1024;
 constexpr int kMaxBlockDepth = 64;
+// A virtual_server_group stands for this many services at most: a range or prefix typed one
+// digit wrong (10.0.0.0/8 for /28) would otherwise create millions.
+constexpr size_t kMaxGroupServices = 65536;
 
 struct Token {
   std::string text;
@@ -143,6 +147,11 @@ class Tokenizer {
       }
       pos = end + 1;
       if (tokens_of_line.empty()) continue;
+      if (const std::string& first = tokens_of_line[0].text; !tokens_of_line[0].quoted && IsUnsupportedDirective(first)) {
+        // Skipping it would drop the lines it stands for.
+        return ErrorAt(tokens_of_line[0], "'" + first.substr(0, first.find('(')) +
+                                              "' is not supported by ipvs-healthd (docs/healthd.md)");
+      }
       if (tokens_of_line[0].text == "include" && !tokens_of_line[0].quoted) {
         if (tokens_of_line.size() != 2) return ErrorAt(tokens_of_line[0], "include needs exactly one file pattern");
         if (Status st = Include(tokens_of_line[1], dir, depth); !st) return st;
@@ -151,6 +160,13 @@ class Tokenizer {
       tokens.insert(tokens.end(), tokens_of_line.begin(), tokens_of_line.end());
     }
     return Ok();
+  }
+
+  // keepalived preprocessing healthd does not do: the include variants with their checks and
+  // the ~SEQ / ~LST line generators.
+  static bool IsUnsupportedDirective(const std::string& word) {
+    return word == "includea" || word == "includer" || word == "includem" || word == "includew" ||
+           word == "includeb" || word.rfind("~SEQ", 0) == 0 || word.rfind("~LST", 0) == 0;
   }
 
   // $NAME and ${NAME} of a defined parameter replaced by its value; anything else kept.
@@ -462,9 +478,9 @@ Result<Forwarding> ParseForwarding(const Node& n) {
 const std::set<std::string>& IgnoredKeywords() {
   static const std::set<std::string> k = {
       "smtp_alert", "warmup", "virtualhost_ssl",
-      "ha_suspend", "bindto", "bind_port", "bind_if", "user", "fwd_state", "ip_family", "hashed",
+      "ha_suspend", "bindto", "bind_port", "bind_if", "user", "fwd_state", "hashed",
       "sorry_server_inhibit", "sorry_server_lvs_method", "retry_timeout", "log_all_failures", "enable",
-      "fast_recovery", "persistence_engine", "ssl_enabled", "tunnel_type"};
+      "fast_recovery", "persistence_engine", "ssl_enabled", "tunnel_type", "snmp_name"};
   return k;
 }
 // Checkers keepalived has that healthd cannot run, and why: a configuration naming one is an
@@ -513,6 +529,26 @@ std::optional<uint16_t> DnsType(const std::string& name) {
   return it->second;
 }
 
+// Which inherited checker settings the file gives (on the virtual_server, the real_server or
+// the checker): where it gives none, the default depends on the checker's kind.
+struct ExplicitSettings {
+  bool retry = false;
+  bool delay_before_retry = false;
+};
+
+// "inet" or "inet6" (fwmark entries, ip_family).
+std::optional<net::Family> FamilyKeyword(const std::string& word) {
+  if (word == "inet") return net::Family::kInet;
+  if (word == "inet6") return net::Family::kInet6;
+  return std::nullopt;
+}
+
+// One service of a virtual_server_group; a fwmark's family may come from the virtual server.
+struct GroupKey {
+  ctl::ServiceKey key;
+  bool family_given = false;
+};
+
 class Interpreter {
  public:
   Result<Config> Run(const std::vector<Node>& top) {
@@ -535,9 +571,30 @@ class Interpreter {
       const Token& ref = *group_refs_[i];
       auto it = groups_.find(ref.text);
       if (it == groups_.end()) return ErrorAt(ref, "virtual_server_group '" + ref.text + "' is not defined");
-      for (ctl::ServiceKey key : it->second) {
-        if (key.fwmark == 0) key.protocol = protocols_[i];
+      for (const GroupKey& g : it->second) {
+        ctl::ServiceKey key = g.key;
+        if (key.fwmark == 0) {
+          key.protocol = protocols_[i];
+        } else if (!g.family_given) {
+          key.family = families_[i];
+        }
+        if (key.fwmark == 0 && direct_families_[i].has_value() && key.family != *direct_families_[i]) {
+          return ErrorAt(ref, "virtual_server_group '" + ref.text + "' has " + ServiceKeyName(key) +
+                                  ", of another address family than the real servers (only tunnelled ones may differ)");
+        }
         vs.keys.push_back(key);
+      }
+    }
+    // keepalived makes a service without a port persistent (IPVS wants one that serves every
+    // port to keep a client on one real server), with the default timeout.
+    for (VirtualServerConfig& vs : cfg_.virtual_servers) {
+      const bool any_port = std::any_of(vs.keys.begin(), vs.keys.end(),
+                                        [](const ctl::ServiceKey& k) { return k.fwmark == 0 && k.port == 0; });
+      if (any_port && !(vs.service.flags & ctl::kSvcPersistent)) {
+        vs.service.flags |= ctl::kSvcPersistent;
+        vs.service.timeout = kDefaultPersistenceTimeout;
+        cfg_.notices.push_back(vs.where + ": a service without a port must be persistent: persistence_timeout " +
+                               std::to_string(kDefaultPersistenceTimeout) + " (as keepalived)");
       }
     }
     std::set<std::string> seen_keys;
@@ -558,52 +615,119 @@ class Interpreter {
     if (n.args.size() != 1) return ErrorAt(n.keyword, "virtual_server_group takes a name");
     const std::string& name = n.args[0].text;
     if (groups_.count(name)) return ErrorAt(n.args[0], "virtual_server_group '" + name + "' is defined twice");
-    std::vector<ctl::ServiceKey> keys;
+    std::vector<GroupKey> keys;
     for (const Node& e : n.children) {
       if (e.block) return ErrorAt(e.keyword, "unexpected block in virtual_server_group");
       if (e.keyword.text == "fwmark") {
-        if (e.args.size() != 1) return ErrorAt(e.keyword, "fwmark takes one number");
-        auto mark = ParseInt(e.args[0], 1, 0xffffffffL);
-        if (!mark) return mark.error();
-        ctl::ServiceKey key;
-        key.fwmark = static_cast<uint32_t>(*mark);
-        keys.push_back(key);
-        continue;
+        HEALTH_TRY(GroupFwmark(e, &keys));
+      } else {
+        HEALTH_TRY(GroupAddresses(e, &keys));
       }
-      // "IP PORT" or "IP-LAST PORT" (a range in the last byte of an IPv4 address).
-      if (e.args.size() != 1) return ErrorAt(e.keyword, "group entry must be 'IP PORT', 'IP-N PORT' or 'fwmark N'");
-      std::string ip = e.keyword.text;
-      int last = -1;
-      if (const size_t dash = ip.find('-'); dash != std::string::npos) {
-        Token range_tok = e.keyword;
-        range_tok.text = ip.substr(dash + 1);
-        auto r = ParseInt(range_tok, 0, 255);
-        if (!r) return r.error();
-        last = *r;
-        ip = ip.substr(0, dash);
-      }
-      Token ip_tok = e.keyword;
-      ip_tok.text = ip;
-      auto addr = ParseAddr(ip_tok);
-      if (!addr) return addr.error();
-      auto port = ParseInt(e.args[0], 0, 65535);
-      if (!port) return port.error();
-      uint32_t first_v4 = addr->is_v6() ? 0 : addr->raw.V4();
-      if (last >= 0 && (addr->is_v6() || static_cast<int>(first_v4 & 0xff) > last)) {
-        return ErrorAt(e.keyword, "bad address range '" + e.keyword.text + "'");
-      }
-      const uint32_t count = last < 0 ? 1 : static_cast<uint32_t>(last) - (first_v4 & 0xff) + 1;
-      for (uint32_t k = 0; k < count; ++k) {
-        ctl::ServiceKey key;
-        key.family = addr->family;
-        key.addr = addr->is_v6() ? addr->raw : net::RawAddr::FromV4(first_v4 + k);
-        key.port = static_cast<uint16_t>(*port);
-        keys.push_back(key);
+      if (keys.size() > kMaxGroupServices) {
+        return ErrorAt(e.keyword, "virtual_server_group '" + name + "' has more than " +
+                                      std::to_string(kMaxGroupServices) + " services");
       }
     }
     if (keys.empty()) return ErrorAt(n.keyword, "virtual_server_group '" + name + "' is empty");
     groups_[name] = std::move(keys);
     return Ok();
+  }
+
+  // `fwmark N [inet|inet6]`; without a family, the virtual server's (from its real servers).
+  static Status GroupFwmark(const Node& e, std::vector<GroupKey>* keys) {
+    if (e.args.empty() || e.args.size() > 2) return ErrorAt(e.keyword, "fwmark takes a number and optionally inet or inet6");
+    GroupKey g;
+    HEALTH_TRY(Assign(&g.key.fwmark, ParseInt(e.args[0], 1, 0xffffffffL)));
+    if (e.args.size() == 2) {
+      const std::optional<net::Family> family = FamilyKeyword(e.args[1].text);
+      if (!family) return ErrorAt(e.args[1], "fwmark family must be inet or inet6, not '" + e.args[1].text + "'");
+      g.key.family = *family;
+      g.family_given = true;
+    }
+    keys->push_back(g);
+    return Ok();
+  }
+
+  // keepalived's address entries, each with an optional port (none: port 0, every port):
+  // `IP`, `IP-LAST` (LAST replaces the last byte of an IPv4 address, decimal, or the last
+  // 16 bits of an IPv6 one, hex; it must be above the first), `IP1-IP2` (both ends included)
+  // and `IP/LEN` (every address of the prefix; IP must have no host bits).
+  static Status GroupAddresses(const Node& e, std::vector<GroupKey>* keys) {
+    if (e.args.size() > 1) {
+      return ErrorAt(e.keyword, "group entry must be 'IP [PORT]', 'IP-LAST [PORT]', 'IP1-IP2 [PORT]', "
+                                "'IP/LEN [PORT]' or 'fwmark N [inet|inet6]'");
+    }
+    uint16_t port = 0;
+    if (e.args.size() == 1) HEALTH_TRY(Assign(&port, ParseInt(e.args[0], 0, 65535)));
+    const std::string& text = e.keyword.text;
+    const size_t slash = text.find('/');
+    const size_t dash = text.find('-');
+    Token first_tok = e.keyword;
+    first_tok.text = text.substr(0, std::min(slash, dash));
+    auto first = ParseAddr(first_tok);
+    if (!first) return first.error();
+    net::IpAddr last = *first;
+    const int bits = first->is_v6() ? 128 : 32;
+    if (slash != std::string::npos) {
+      Token len_tok = e.keyword;
+      len_tok.text = text.substr(slash + 1);
+      auto len = ParseInt(len_tok, 1, bits);
+      if (!len) return len.error();
+      for (int bit = *len; bit < bits; ++bit) {
+        const uint8_t mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+        if (first->raw.bytes[static_cast<size_t>(bit / 8)] & mask) {
+          return ErrorAt(e.keyword, "'" + text + "' has address bits set beyond the prefix length");
+        }
+        last.raw.bytes[static_cast<size_t>(bit / 8)] |= mask;
+      }
+    } else if (dash != std::string::npos) {
+      Token end_tok = e.keyword;
+      end_tok.text = text.substr(dash + 1);
+      const bool full_address = end_tok.text.find(first->is_v6() ? ':' : '.') != std::string::npos;
+      if (full_address) {
+        auto end = ParseAddr(end_tok);
+        if (!end) return end.error();
+        if (end->family != first->family) return ErrorAt(e.keyword, "the ends of '" + text + "' are of different families");
+        if (end->raw < first->raw) return ErrorAt(e.keyword, "the range '" + text + "' ends before it starts");
+        last = *end;
+      } else {
+        // The last byte (IPv4, decimal) or the last 16 bits (IPv6, hex), as keepalived's inet_stor.
+        errno = 0;
+        char* stop = nullptr;
+        const unsigned long end = std::strtoul(end_tok.text.c_str(), &stop, first->is_v6() ? 16 : 10);
+        const unsigned long max = first->is_v6() ? 0xffff : 0xff;
+        if (end_tok.text.empty() || errno != 0 || *stop != '\0' || end > max) {
+          return ErrorAt(e.keyword, "'" + end_tok.text + "' is not the end of an address range");
+        }
+        const unsigned long start = first->is_v6() ? (first->raw.bytes[14] << 8 | first->raw.bytes[15]) : first->raw.bytes[3];
+        if (end <= start) return ErrorAt(e.keyword, "the range '" + text + "' does not end above its start");
+        if (first->is_v6()) {
+          last.raw.bytes[14] = static_cast<uint8_t>(end >> 8);
+          last.raw.bytes[15] = static_cast<uint8_t>(end);
+        } else {
+          last.raw.bytes[3] = static_cast<uint8_t>(end);
+        }
+      }
+    }
+    for (net::RawAddr addr = first->raw;; NextAddress(&addr, first->family)) {
+      GroupKey g;
+      g.key.family = first->family;
+      g.key.addr = addr;
+      g.key.port = port;
+      keys->push_back(g);
+      if (addr == last.raw) break;
+      if (keys->size() > kMaxGroupServices) {
+        return ErrorAt(e.keyword, "'" + text + "' makes more than " + std::to_string(kMaxGroupServices) + " services");
+      }
+    }
+    return Ok();
+  }
+
+  // ADDR + 1, in the bytes of its family.
+  static void NextAddress(net::RawAddr* addr, net::Family family) {
+    for (int i = family == net::Family::kInet6 ? 15 : 3; i >= 0; --i) {
+      if (++addr->bytes[static_cast<size_t>(i)] != 0) break;
+    }
   }
 
   Status VirtualServer(const Node& n) {
@@ -613,6 +737,7 @@ class Interpreter {
     vs.service.sched_name = "wlc";
     std::optional<Token> group_ref;
     std::optional<Token> granularity;
+    std::optional<net::Family> ip_family;
     std::optional<net::IpAddr> addr;
     uint16_t port = 0;
     uint32_t fwmark = 0;
@@ -636,7 +761,7 @@ class Interpreter {
     uint8_t protocol = net::kProtoTcp;
     // Checker defaults set in the virtual_server block; real servers and checkers inherit them.
     CheckerConfig inherit;
-    bool inherit_retry = false;
+    ExplicitSettings inherit_set;
     std::vector<const Node*> real_servers;
     const Node* sorry = nullptr;
     for (const Node& c : n.children) {
@@ -683,6 +808,7 @@ class Interpreter {
         HEALTH_TRY(Assign(&vs.quorum_down, ParseCommand(c)));
       } else if (k == "alpha") {
         HEALTH_TRY(Assign(&vs.alpha, ParseFlag(c)));
+        inherit.alpha = vs.alpha;
       } else if (k == "omega") {
         HEALTH_TRY(Assign(&vs.omega, ParseFlag(c)));
       } else if (k == "quorum") {
@@ -705,10 +831,17 @@ class Interpreter {
         vs.service.flags |= ctl::kSvcSched2;
       } else if (k == "flag-3") {
         vs.service.flags |= ctl::kSvcSched3;
+      } else if (k == "ip_family") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        ip_family = FamilyKeyword(c.args[0].text);
+        if (!ip_family) return ErrorAt(c.args[0], "ip_family must be inet or inet6, not '" + c.args[0].text + "'");
+        if (addr.has_value() && addr->family != *ip_family) {
+          return ErrorAt(c.args[0], "ip_family " + c.args[0].text + " conflicts with the virtual server's address");
+        }
       } else if (k == "dynamic_feedback") {
         HEALTH_TRY(Feedback(c, &vs.feedback));
       } else if (IsCheckerDefault(k)) {
-        HEALTH_TRY(CheckerDefault(c, &inherit, &inherit_retry));
+        HEALTH_TRY(CheckerDefault(c, &inherit, &inherit_set));
       } else if (IgnoredKeywords().count(k)) {
         cfg_.notices.push_back(Where(c.keyword) + ": ignoring " + k);
       } else {
@@ -745,7 +878,7 @@ class Interpreter {
       vs.service.netmask = 128;
     }
     for (const Node* rs_node : real_servers) {
-      auto rs = RealServer(*rs_node, vs, inherit, inherit_retry);
+      auto rs = RealServer(*rs_node, vs, inherit, inherit_set);
       if (!rs) return rs.error();
       for (const RealServerConfig& other : vs.real_servers) {
         if (other.addr == rs->addr && other.port == rs->port) {
@@ -765,8 +898,37 @@ class Interpreter {
     if (vs.feedback.enabled && vs.real_servers.empty()) {
       return ErrorAt(n.keyword, "dynamic_feedback without real servers");
     }
+    // A firewall-mark service's family, as keepalived's vs_end_handler finds it: ip_family,
+    // else the family of the real and sorry servers that are not tunnelled (they must match
+    // the service's), else that of the tunnelled ones if they agree, else IPv4.
+    std::vector<const RealServerConfig*> servers;
+    for (const RealServerConfig& rs : vs.real_servers) servers.push_back(&rs);
+    if (vs.sorry_server.has_value()) servers.push_back(&*vs.sorry_server);
+    std::set<net::Family> direct, tunnelled;
+    for (const RealServerConfig* rs : servers) {
+      (rs->fwd.method == ctl::Fwd::kTunnel ? tunnelled : direct).insert(rs->addr.family);
+    }
+    if (direct.size() > 1) return ErrorAt(n.keyword, "IPv4 and IPv6 real servers that are not tunnelled in one virtual_server");
+    std::optional<net::Family> direct_family;
+    if (direct.size() == 1) direct_family = *direct.begin();
+    if (addr.has_value() && direct_family.has_value() && *direct_family != addr->family) {
+      return ErrorAt(n.keyword, "the real servers that are not tunnelled are of another address family than " + vs.name);
+    }
+    net::Family family = net::Family::kInet;
+    if (ip_family.has_value()) {
+      family = *ip_family;
+    } else if (addr.has_value()) {
+      family = addr->family;
+    } else if (direct_family.has_value()) {
+      family = *direct_family;
+    } else if (tunnelled.size() == 1) {
+      family = *tunnelled.begin();
+    }
+    if (fwmark != 0) vs.keys.front().family = family;
     group_refs_.push_back(group_ref);
     protocols_.push_back(protocol);
+    families_.push_back(family);
+    direct_families_.push_back(direct_family);
     for (const VirtualServerConfig& other : cfg_.virtual_servers) {
       if (other.name == vs.name) return ErrorAt(n.keyword, "virtual_server " + vs.name + " is defined twice");
     }
@@ -780,11 +942,14 @@ class Interpreter {
   }
 
   // Settings shared by the three levels (virtual_server, real_server, checker).
-  static Status CheckerDefault(const Node& c, CheckerConfig* out, bool* retry_set) {
+  static Status CheckerDefault(const Node& c, CheckerConfig* out, ExplicitSettings* set) {
     const std::string& k = c.keyword.text;
     HEALTH_TRY(WantArgs(c, 1, 1));
     if (k == "connect_timeout") return Assign(&out->connect_timeout, ParseNumber(c.args[0], 0.001, 3600));
-    if (k == "delay_before_retry") return Assign(&out->delay_before_retry, ParseNumber(c.args[0], 0, 3600));
+    if (k == "delay_before_retry") {
+      set->delay_before_retry = true;
+      return Assign(&out->delay_before_retry, ParseNumber(c.args[0], 0, 3600));
+    }
     if (k == "connect_port") return Assign(&out->connect_port, ParseInt(c.args[0], 1, 65535));
     if (k == "connect_ip") {
       auto a = ParseAddr(c.args[0]);
@@ -792,12 +957,12 @@ class Interpreter {
       out->connect_ip = *a;
       return Ok();
     }
-    *retry_set = true;
+    set->retry = true;
     return Assign(&out->retry, ParseInt(c.args[0], 0, 1000));
   }
 
   Result<RealServerConfig> RealServer(const Node& n, const VirtualServerConfig& vs, CheckerConfig inherit,
-                                      bool inherit_retry) {
+                                      ExplicitSettings inherit_set) {
     HEALTH_TRY(WantBlock(n));
     // Without a port: port 0, as for the real servers of a firewall-mark service.
     if (n.args.empty() || n.args.size() > 2) return ErrorAt(n.keyword, "real_server takes 'IP [PORT]'");
@@ -815,6 +980,8 @@ class Interpreter {
         HEALTH_TRY(Assign(&rs.weight, ParseInt(c.args[0], 0, 65535)));
       } else if (k == "inhibit_on_failure") {
         HEALTH_TRY(Assign(&rs.inhibit_on_failure, ParseFlag(c)));
+      } else if (k == "alpha") {
+        HEALTH_TRY(Assign(&inherit.alpha, ParseFlag(c)));
       } else if (k == "virtualhost") {
         HEALTH_TRY(WantArgs(c, 1, 1));
         inherit.virtualhost = c.args[0].text;
@@ -834,7 +1001,7 @@ class Interpreter {
         HEALTH_TRY(WantArgs(c, 1, 1));
         HEALTH_TRY(Assign(&inherit.delay_loop, ParseNumber(c.args[0], 0.01, 86400)));
       } else if (IsCheckerDefault(k)) {
-        HEALTH_TRY(CheckerDefault(c, &inherit, &inherit_retry));
+        HEALTH_TRY(CheckerDefault(c, &inherit, &inherit_set));
       } else if (CheckerKeyword(k)) {
         checkers.push_back(&c);
       } else if (auto refused = RefusedCheckers().find(k); refused != RefusedCheckers().end()) {
@@ -851,7 +1018,7 @@ class Interpreter {
     int dynamic = 0;
     for (const Node* c : checkers) {
       std::vector<CheckerConfig> made;
-      HEALTH_TRY(Checker(*c, inherit, inherit_retry, &made));
+      HEALTH_TRY(Checker(*c, inherit, inherit_set, &made));
       for (CheckerConfig& chk : made) {
         if (chk.misc_dynamic && ++dynamic > 1) {
           return ErrorAt(c->keyword, "only one MISC_CHECK with misc_dynamic per real_server");
@@ -864,15 +1031,15 @@ class Interpreter {
 
   // One checker block; an SMTP_CHECK with host { } blocks makes one checker per host (as
   // keepalived 2 does), each with the SMTP_CHECK's settings and the host's own.
-  Status Checker(const Node& n, CheckerConfig inherit, bool retry_set, std::vector<CheckerConfig>* out) {
+  Status Checker(const Node& n, CheckerConfig inherit, ExplicitSettings set, std::vector<CheckerConfig>* out) {
     HEALTH_TRY(WantBlock(n));
     if (!n.args.empty()) return ErrorAt(n.keyword, n.keyword.text + " takes no arguments");
     CheckerConfig c = std::move(inherit);
     c.where = Where(n.keyword);
     const std::string& kind = n.keyword.text;
     c.kind = *CheckerKeyword(kind);
-    if (!retry_set && c.kind == CheckerKind::kMisc) c.retry = kDefaultRetryMisc;
-    if (!retry_set && c.kind == CheckerKind::kDns) c.retry = kDefaultRetryDns;
+    if (!set.retry && c.kind == CheckerKind::kMisc) c.retry = kDefaultRetryMisc;
+    if (!set.retry && c.kind == CheckerKind::kDns) c.retry = kDefaultRetryDns;
     const bool http = c.kind == CheckerKind::kHttp || c.kind == CheckerKind::kSsl;
     bool have_path = false;
     bool have_lengths = false;
@@ -882,15 +1049,15 @@ class Interpreter {
       if (key == "delay_loop") {
         HEALTH_TRY(WantArgs(k, 1, 1));
         HEALTH_TRY(Assign(&c.delay_loop, ParseNumber(k.args[0], 0.01, 86400)));
+      } else if (key == "alpha") {
+        HEALTH_TRY(Assign(&c.alpha, ParseFlag(k)));
       } else if (IsCheckerDefault(key) && c.kind != CheckerKind::kMisc) {
-        bool ignored = false;
-        HEALTH_TRY(CheckerDefault(k, &c, &ignored));
+        HEALTH_TRY(CheckerDefault(k, &c, &set));
       } else if ((key == "retry" || key == "nb_get_retry" || key == "delay_before_retry") &&
                  c.kind == CheckerKind::kMisc) {
-        bool ignored = false;
-        HEALTH_TRY(CheckerDefault(k, &c, &ignored));
+        HEALTH_TRY(CheckerDefault(k, &c, &set));
       } else if (key == "url" && http) {
-        HEALTH_TRY(Url(k, &c));
+        HEALTH_TRY(Url(k, &c, &cfg_.notices));
       } else if (key == "virtualhost" && http) {
         HEALTH_TRY(WantArgs(k, 1, 1));
         c.virtualhost = k.args[0].text;
@@ -900,7 +1067,7 @@ class Interpreter {
         if (v != "1.0" && v != "1.0C" && v != "1.0c" && v != "1.1") {
           return ErrorAt(k.args[0], "http_protocol must be 1.0, 1.0C or 1.1, not '" + v + "'");
         }
-        c.http_version = v == "1.1" ? "1.1" : "1.0";
+        c.http_version = v == "1.0c" ? "1.0C" : v;
       } else if (key == "enable_sni" && c.kind == CheckerKind::kSsl) {
         HEALTH_TRY(WantArgs(k, 0, 0));
         c.enable_sni = true;
@@ -961,6 +1128,13 @@ class Interpreter {
         return ErrorAt(k.keyword, "unknown keyword '" + key + "' in " + kind);
       }
     }
+    // keepalived's per-checker default (check_api.c, check_http.c, check_dns.c): 3 s for
+    // HTTP_GET and SSL_GET, the checker's delay_loop for DNS_CHECK, 1 s for the others.
+    if (!set.delay_before_retry) {
+      c.delay_before_retry = http                          ? kDefaultDelayBeforeRetryHttp
+                             : c.kind == CheckerKind::kDns ? c.delay_loop
+                                                           : kDefaultDelayBeforeRetry;
+    }
     if (c.kind == CheckerKind::kMisc && !have_path) return ErrorAt(n.keyword, "MISC_CHECK needs misc_path");
     if (http && c.urls.empty()) return ErrorAt(n.keyword, kind + " needs at least one url");
     if (have_lengths && c.min_reply_length > c.max_reply_length) {
@@ -979,8 +1153,8 @@ class Interpreter {
       for (const Node& k : h->children) {
         const std::string& key = k.keyword.text;
         if (IsCheckerDefault(key) && key != "retry" && key != "nb_get_retry" && key != "delay_before_retry") {
-          bool ignored = false;
-          HEALTH_TRY(CheckerDefault(k, &one, &ignored));
+          ExplicitSettings host_set;  // a host block takes no retry settings
+          HEALTH_TRY(CheckerDefault(k, &one, &host_set));
         } else if (IgnoredKeywords().count(key)) {
           cfg_.notices.push_back(Where(k.keyword) + ": ignoring " + key);
         } else {
@@ -992,9 +1166,10 @@ class Interpreter {
     return Ok();
   }
 
-  static Status Url(const Node& n, CheckerConfig* c) {
+  static Status Url(const Node& n, CheckerConfig* c, std::vector<std::string>* notices) {
     HEALTH_TRY(WantBlock(n));
     UrlCheck url;
+    std::optional<Token> regex_tok;
     bool have_path = false;
     for (const Node& k : n.children) {
       const std::string& key = k.keyword.text;
@@ -1027,11 +1202,55 @@ class Interpreter {
           if (*h < *l) return ErrorAt(a, "empty status range '" + a.text + "'");
           url.statuses.emplace_back(*l, *h);
         }
+      } else if (key == "virtualhost") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        url.virtualhost = k.args[0].text;
+      } else if (key == "regex") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        url.regex = k.args[0].text;
+        regex_tok = k.args[0];
+      } else if (key == "regex_no_match") {
+        HEALTH_TRY(Assign(&url.regex_no_match, ParseFlag(k)));
+      } else if (key == "regex_options") {
+        if (k.args.empty() || k.block) return ErrorAt(k.keyword, "regex_options takes options");
+        for (const Token& o : k.args) {
+          if (o.text != "caseless") {
+            return ErrorAt(o, "regex_options '" + o.text + "' is not supported: healthd's regex is POSIX extended, "
+                              "where only caseless has a meaning");
+          }
+          url.regex_caseless = true;
+        }
+      } else if (key == "regex_min_offset" || key == "regex_max_offset") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        int offset = 0;
+        HEALTH_TRY(Assign(&offset, ParseInt(k.args[0], 0, 0x7fffffff)));
+        (key == "regex_min_offset" ? url.regex_min_offset : url.regex_max_offset) = static_cast<size_t>(offset);
+      } else if (key == "regex_stack") {
+        // PCRE2's JIT stack sizes: POSIX regexec has no such stack to size.
+        HEALTH_TRY(WantArgs(k, 2, 2));
+        notices->push_back(Where(k.keyword) + ": ignoring regex_stack (a PCRE2 JIT setting; healthd's regex has none)");
       } else {
         return ErrorAt(k.keyword, "unknown keyword '" + key + "' in url");
       }
     }
     if (!have_path) return ErrorAt(n.keyword, "url needs a path");
+    if (url.regex.empty() && (url.regex_no_match || url.regex_caseless || url.regex_min_offset != 0 ||
+                              url.regex_max_offset != SIZE_MAX)) {
+      return ErrorAt(n.keyword, "regex_no_match, regex_options and regex offsets need a regex");
+    }
+    if (!url.regex.empty()) {
+      if (url.regex_max_offset != SIZE_MAX && url.regex_max_offset < url.regex_min_offset) {
+        return ErrorAt(n.keyword, "regex_max_offset is below regex_min_offset: the regex could never match");
+      }
+      regex_t compiled;
+      const int rc = regcomp(&compiled, url.regex.c_str(), REG_EXTENDED | (url.regex_caseless ? REG_ICASE : 0));
+      if (rc != 0) {
+        char why[256] = {};
+        regerror(rc, &compiled, why, sizeof why);
+        return ErrorAt(*regex_tok, "regex '" + url.regex + "': " + why);
+      }
+      regfree(&compiled);
+    }
     c->urls.push_back(std::move(url));
     return Ok();
   }
@@ -1082,9 +1301,12 @@ class Interpreter {
   }
 
   Config cfg_;
-  std::map<std::string, std::vector<ctl::ServiceKey>> groups_;
+  std::map<std::string, std::vector<GroupKey>> groups_;
   std::vector<std::optional<Token>> group_refs_;
   std::vector<uint8_t> protocols_;
+  std::vector<net::Family> families_;  // per virtual server: the family of its fwmark services
+  // Per virtual server: the family of its real servers that are not tunnelled, when it has any.
+  std::vector<std::optional<net::Family>> direct_families_;
 };
 
 Result<Config> Interpret(Tokenizer& tok) {
@@ -1117,6 +1339,45 @@ const char* CheckerKindName(CheckerKind kind) {
     case CheckerKind::kPing: return "PING_CHECK";
   }
   return "?";
+}
+
+namespace {
+
+const char* FwdName(ctl::Fwd method) {
+  switch (method) {
+    case ctl::Fwd::kMasq: return "NAT";
+    case ctl::Fwd::kRoute: return "DR";
+    case ctl::Fwd::kTunnel: return "TUN";
+    case ctl::Fwd::kLocal: return "local";
+  }
+  return "?";
+}
+
+void DescribeRealServer(const char* role, const RealServerConfig& rs, std::string* out) {
+  *out += std::string("  ") + role + " " + rs.Name() + " at " + rs.where + ": weight " + std::to_string(rs.weight) +
+          ", " + FwdName(rs.fwd.method);
+  if (rs.checkers.empty()) {
+    *out += ", no checkers (always up)\n";
+    return;
+  }
+  *out += ", checkers:";
+  for (const CheckerConfig& c : rs.checkers) *out += std::string(" ") + CheckerKindName(c.kind) + " at " + c.where;
+  *out += "\n";
+}
+
+}  // namespace
+
+std::string DescribeConfig(const Config& config) {
+  std::string out;
+  for (const VirtualServerConfig& vs : config.virtual_servers) {
+    out += "virtual_server " + vs.name + " at " + vs.where + ": " + std::to_string(vs.real_servers.size()) +
+           " real servers, services:";
+    for (const ctl::ServiceKey& key : vs.keys) out += " " + ServiceKeyName(key);
+    out += "\n";
+    for (const RealServerConfig& rs : vs.real_servers) DescribeRealServer("real_server", rs, &out);
+    if (vs.sorry_server.has_value()) DescribeRealServer("sorry_server", *vs.sorry_server, &out);
+  }
+  return out;
 }
 
 std::string LocalConfigId() {

@@ -12,12 +12,14 @@
 //   if (!cfg) { fprintf(stderr, "%s\n", cfg.error().message.c_str()); return 2; }
 //
 // Defaults follow keepalived (check_parser.c, check_api.c): delay_loop 60 s, retry 1 for
-// every checker but MISC_CHECK (0) and DNS_CHECK (3), delay_before_retry 1 s, connect_timeout 5 s,
+// every checker but MISC_CHECK (0) and DNS_CHECK (3), delay_before_retry 3 s for HTTP_GET and
+// SSL_GET, the checker's delay_loop for DNS_CHECK and 1 s for the others, connect_timeout 5 s,
 // weight 1, quorum 1, hysteresis 0, persistence_timeout 360 s when given without a value.
 // Timing values may be fractional seconds. Checker settings inherit virtual_server ->
 // real_server -> checker.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,7 +34,8 @@
 namespace ipvsd::health {
 
 inline constexpr double kDefaultDelayLoop = 60.0;
-inline constexpr double kDefaultDelayBeforeRetry = 1.0;
+inline constexpr double kDefaultDelayBeforeRetry = 1.0;      // all but HTTP_GET, SSL_GET, DNS_CHECK
+inline constexpr double kDefaultDelayBeforeRetryHttp = 3.0;  // HTTP_GET, SSL_GET (DNS_CHECK: its delay_loop)
 inline constexpr double kDefaultConnectTimeout = 5.0;
 inline constexpr double kDefaultMiscTimeout = 5.0;
 inline constexpr int kDefaultRetryNet = 1;   // TCP_CHECK, HTTP_GET (keepalived's default)
@@ -57,6 +60,15 @@ struct UrlCheck {
   std::string path = "/";
   std::string digest;                          // lower-case hex MD5 of the body, or empty
   std::vector<std::pair<int, int>> statuses;   // inclusive ranges
+  std::string virtualhost;                     // this url's Host (and SNI); default the checker's
+  // keepalived's regex: the body must contain a match (with regex_no_match: must not). POSIX
+  // extended syntax (keepalived uses PCRE2; common patterns read the same), searched from
+  // regex_min_offset, a match starting at most at regex_max_offset.
+  std::string regex;
+  bool regex_no_match = false;
+  bool regex_caseless = false;                 // regex_options caseless
+  size_t regex_min_offset = 0;
+  size_t regex_max_offset = SIZE_MAX;          // no limit
   friend bool operator==(const UrlCheck&, const UrlCheck&) = default;
 };
 
@@ -69,9 +81,10 @@ struct CheckerConfig {
   int retry = kDefaultRetryNet;
   double delay_before_retry = kDefaultDelayBeforeRetry;
   double delay_loop = kDefaultDelayLoop;
+  bool alpha = false;                     // starts failed, up at its first success (vs -> rs -> checker)
   std::vector<UrlCheck> urls;             // HTTP_GET, SSL_GET
   std::string virtualhost;                // HTTP_GET, SSL_GET Host header; default ip:port
-  std::string http_version = "1.0";       // http_protocol: "1.0" (also for 1.0C) or "1.1"
+  std::string http_version = "1.0";       // http_protocol: "1.0", "1.0C" (adds Connection: close) or "1.1"
   bool enable_sni = false;                // SSL_GET: send virtualhost as the TLS server name
   std::string helo_name = kDefaultHeloName;  // SMTP_CHECK
   std::string payload;                    // UDP_CHECK: bytes sent (from hex)
@@ -162,6 +175,11 @@ struct Config {
   std::vector<VirtualServerConfig> virtual_servers;
   std::vector<std::string> notices;  // "file:line: skipping vrrp_instance block", one per block
 };
+
+// What --check prints: per virtual server (with every service of a group), its real servers
+// with weight and forwarding, and each real server's checkers with their place in the file;
+// a real server without checkers is marked "always up" (keepalived counts it alive).
+std::string DescribeConfig(const Config& config);
 
 // keepalived's default config id: this host's name up to the first dot.
 std::string LocalConfigId();

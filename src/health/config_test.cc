@@ -314,6 +314,153 @@ TEST(ParseConfig, ConditionalsAndParameters) {
   EXPECT_EQ(elsewhere->virtual_servers[0].real_servers[0].weight, 1);
 }
 
+// Every entry form of keepalived's virtual_server_group (check_data.c alloc_vsg_entry).
+TEST(ParseConfig, GroupEntriesInEveryKeepalivedForm) {
+  auto cfg = ParseConfigText(
+      "virtual_server_group v4 {\n"
+      "  198.19.0.1\n"                     // no port: every port
+      "  198.19.0.10-12 80\n"              // last byte
+      "  198.19.1.254-198.19.2.1 443\n"    // two full addresses
+      "  198.19.3.8/30 25\n"               // a prefix, network and broadcast included
+      "  fwmark 7\n"                       // family from the real servers
+      "}\n"
+      "virtual_server_group v6 {\n"
+      "  2001:db8::8-a 80\n"               // last 16 bits, hex
+      "  2001:db8::f0/127 53\n"
+      "  2001:db8::ffff-2001:db8::1:0 8080\n"
+      "  fwmark 8 inet6\n"
+      "  fwmark 9 inet\n"                  // named: kept, whatever the real servers are
+      "}\n"
+      "virtual_server group v4 {\n  real_server 198.18.1.1 80 {\n  }\n}\n"
+      "virtual_server group v6 {\n  protocol UDP\n  real_server 2001:db8:1::1 80 {\n  }\n}\n"
+      "virtual_server fwmark 10 {\n  real_server 2001:db8:1::2 80 {\n  }\n}\n",
+      "g.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  ASSERT_EQ(cfg->virtual_servers.size(), 3u);
+  std::vector<std::string> v4, v6;
+  for (const ctl::ServiceKey& k : cfg->virtual_servers[0].keys) v4.push_back(ServiceKeyName(k) + (k.family == net::Family::kInet6 ? " inet6" : ""));
+  for (const ctl::ServiceKey& k : cfg->virtual_servers[1].keys) v6.push_back(ServiceKeyName(k) + (k.family == net::Family::kInet6 ? " inet6" : ""));
+  EXPECT_EQ(v4, (std::vector<std::string>{"198.19.0.1:0/TCP", "198.19.0.10:80/TCP", "198.19.0.11:80/TCP", "198.19.0.12:80/TCP",
+                                           "198.19.1.254:443/TCP", "198.19.1.255:443/TCP", "198.19.2.0:443/TCP",
+                                           "198.19.2.1:443/TCP", "198.19.3.8:25/TCP", "198.19.3.9:25/TCP",
+                                           "198.19.3.10:25/TCP", "198.19.3.11:25/TCP", "fwmark 7"}));
+  EXPECT_EQ(v6, (std::vector<std::string>{"[2001:db8::8]:80/UDP inet6", "[2001:db8::9]:80/UDP inet6",
+                                           "[2001:db8::a]:80/UDP inet6", "[2001:db8::f0]:53/UDP inet6",
+                                           "[2001:db8::f1]:53/UDP inet6", "[2001:db8::ffff]:8080/UDP inet6",
+                                           "[2001:db8::1:0]:8080/UDP inet6", "fwmark 8 inet6", "fwmark 9"}));
+  EXPECT_EQ(cfg->virtual_servers[2].keys[0].family, net::Family::kInet6);  // from its real server
+  // A service without a port is made persistent, as keepalived does.
+  EXPECT_TRUE(cfg->virtual_servers[0].service.flags & ctl::kSvcPersistent);
+  EXPECT_EQ(cfg->virtual_servers[0].service.timeout, kDefaultPersistenceTimeout);
+  EXPECT_FALSE(cfg->virtual_servers[1].service.flags & ctl::kSvcPersistent);
+  EXPECT_EQ(cfg->notices.back(), "g.conf:15: a service without a port must be persistent: persistence_timeout 360 (as keepalived)");
+}
+
+// keepalived's defaults (check_api.c, check_http.c, check_dns.c): 3 s for HTTP_GET and
+// SSL_GET, the checker's delay_loop for DNS_CHECK, 1 s for the others; a value set on the
+// virtual_server or real_server is inherited by every kind.
+TEST(ParseConfig, DelayBeforeRetryDefaultsPerChecker) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 80 {\n"
+      "  real_server 198.18.1.1 80 {\n"
+      "    HTTP_GET {\n      url {\n        path /\n      }\n    }\n"
+      "    SSL_GET {\n      url {\n        path /\n      }\n    }\n"
+      "    DNS_CHECK {\n      delay_loop 7\n    }\n"
+      "    TCP_CHECK {\n    }\n"
+      "    MISC_CHECK {\n      misc_path /bin/true\n    }\n"
+      "  }\n"
+      "  real_server 198.18.1.2 80 {\n"
+      "    delay_before_retry 2\n"
+      "    HTTP_GET {\n      url {\n        path /\n      }\n    }\n"
+      "    DNS_CHECK {\n    }\n"
+      "  }\n"
+      "}\n",
+      "d.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const auto& first = cfg->virtual_servers[0].real_servers[0].checkers;
+  ASSERT_EQ(first.size(), 5u);
+  EXPECT_DOUBLE_EQ(first[0].delay_before_retry, 3);
+  EXPECT_DOUBLE_EQ(first[1].delay_before_retry, 3);
+  EXPECT_DOUBLE_EQ(first[2].delay_before_retry, 7);
+  EXPECT_DOUBLE_EQ(first[3].delay_before_retry, 1);
+  EXPECT_DOUBLE_EQ(first[4].delay_before_retry, 1);
+  const auto& second = cfg->virtual_servers[0].real_servers[1].checkers;
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_DOUBLE_EQ(second[0].delay_before_retry, 2);
+  EXPECT_DOUBLE_EQ(second[1].delay_before_retry, 2);
+}
+
+TEST(ParseConfig, UrlRegexVirtualhostAndHttpProtocol) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 80 {\n"
+      "  real_server 198.18.1.1 80 {\n"
+      "    HTTP_GET {\n"
+      "      http_protocol 1.0c\n"
+      "      url {\n"
+      "        path /a\n"
+      "        virtualhost a.example\n"
+      "        regex \"ready|up\"\n"
+      "        regex_no_match\n"
+      "        regex_options caseless\n"
+      "        regex_min_offset 2\n"
+      "        regex_max_offset 100\n"
+      "        regex_stack 32768 65536\n"
+      "      }\n"
+      "      url {\n        path /b\n      }\n"
+      "    }\n"
+      "  }\n"
+      "}\n",
+      "u.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const CheckerConfig& c = cfg->virtual_servers[0].real_servers[0].checkers[0];
+  EXPECT_EQ(c.http_version, "1.0C");
+  ASSERT_EQ(c.urls.size(), 2u);
+  EXPECT_EQ(c.urls[0].virtualhost, "a.example");
+  EXPECT_EQ(c.urls[0].regex, "ready|up");
+  EXPECT_TRUE(c.urls[0].regex_no_match);
+  EXPECT_TRUE(c.urls[0].regex_caseless);
+  EXPECT_EQ(c.urls[0].regex_min_offset, 2u);
+  EXPECT_EQ(c.urls[0].regex_max_offset, 100u);
+  EXPECT_EQ(c.urls[1], UrlCheck{.path = "/b"});
+  EXPECT_EQ(cfg->notices.back(), "u.conf:13: ignoring regex_stack (a PCRE2 JIT setting; healthd's regex has none)");
+}
+
+// keepalived's alpha: set on the virtual_server, the real_server or the checker, the
+// innermost wins; `alpha no` turns an inherited one off.
+TEST(ParseConfig, AlphaInheritsToEveryChecker) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 80 {\n"
+      "  alpha\n"
+      "  real_server 198.18.1.1 80 {\n    TCP_CHECK {\n    }\n    TCP_CHECK {\n      alpha no\n    }\n  }\n"
+      "  real_server 198.18.1.2 80 {\n    alpha off\n    TCP_CHECK {\n    }\n"
+      "    MISC_CHECK {\n      misc_path /bin/true\n      alpha\n    }\n  }\n"
+      "}\n",
+      "a.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const auto& rs = cfg->virtual_servers[0].real_servers;
+  EXPECT_TRUE(rs[0].checkers[0].alpha);
+  EXPECT_FALSE(rs[0].checkers[1].alpha);
+  EXPECT_FALSE(rs[1].checkers[0].alpha);
+  EXPECT_TRUE(rs[1].checkers[1].alpha);
+}
+
+TEST(DescribeConfig, ListsEveryRealServerWithItsCheckers) {
+  auto cfg = ParseConfigText(
+      "virtual_server 198.19.0.1 80 {\n"
+      "  lb_kind DR\n"
+      "  sorry_server 198.18.1.9 80\n"
+      "  real_server 198.18.1.1 80 {\n    weight 3\n    TCP_CHECK {\n    }\n    PING_CHECK {\n    }\n  }\n"
+      "  real_server 198.18.1.2 80 {\n  }\n"
+      "}\n",
+      "s.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(DescribeConfig(*cfg),
+            "virtual_server 198.19.0.1:80/TCP at s.conf:1: 2 real servers, services: 198.19.0.1:80/TCP\n"
+            "  real_server 198.18.1.1:80 at s.conf:4: weight 3, DR, checkers: TCP_CHECK at s.conf:6 PING_CHECK at s.conf:8\n"
+            "  real_server 198.18.1.2:80 at s.conf:11: weight 1, DR, no checkers (always up)\n"
+            "  sorry_server 198.18.1.9:80 at s.conf:3: weight 1, DR, no checkers (always up)\n");
+}
+
 struct BadCase {
   const char* text;
   const char* message;
@@ -373,7 +520,41 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n }\n dynamic_feedback {\n"
                 "  cpu 0.9\n }\n}\n",
                 "bad.conf:4: dynamic_feedback ratios cpu + runq + memory + connections must add up to 1"},
-        BadCase{"virtual_server 198.19.0.1 80 {\n misc_path \"unterminated\n}\n", "bad.conf:2: unterminated quoted string"}));
+        BadCase{"virtual_server 198.19.0.1 80 {\n misc_path \"unterminated\n}\n", "bad.conf:2: unterminated quoted string"},
+        BadCase{"\nincludea /etc/keepalived/conf.d/*.conf\n", "bad.conf:2: 'includea' is not supported by ipvs-healthd (docs/healthd.md)"},
+        BadCase{"~SEQ(N, 1, 3) virtual_server 198.19.0.${N} 80 {\n}\n",
+                "bad.conf:1: '~SEQ' is not supported by ipvs-healthd (docs/healthd.md)"},
+        BadCase{"virtual_server_group g {\n 198.19.0.20-20 80\n}\n",
+                "bad.conf:2: the range '198.19.0.20-20' does not end above its start"},
+        BadCase{"virtual_server_group g {\n 198.19.0.20-256 80\n}\n",
+                "bad.conf:2: '256' is not the end of an address range"},
+        BadCase{"virtual_server_group g {\n 198.19.0.9-198.19.0.8 80\n}\n",
+                "bad.conf:2: the range '198.19.0.9-198.19.0.8' ends before it starts"},
+        BadCase{"virtual_server_group g {\n 198.19.0.9-2001:db8::1 80\n}\n",
+                "bad.conf:2: '2001:db8::1' is not the end of an address range"},
+        BadCase{"virtual_server_group g {\n 198.19.3.9/30 80\n}\n",
+                "bad.conf:2: '198.19.3.9/30' has address bits set beyond the prefix length"},
+        BadCase{"virtual_server_group g {\n 198.19.3.8/33 80\n}\n", "bad.conf:2: '33' is out of range (1..32)"},
+        BadCase{"virtual_server_group g {\n 10.0.0.0/8 80\n}\n",
+                "bad.conf:2: '10.0.0.0/8' makes more than 65536 services"},
+        BadCase{"virtual_server_group g {\n fwmark 8 inet7\n}\n",
+                "bad.conf:2: fwmark family must be inet or inet6, not 'inet7'"},
+        BadCase{"virtual_server_group g {\n 2001:db8::1 80\n}\nvirtual_server group g {\n"
+                " real_server 198.18.1.1 80 {\n }\n}\n",
+                "bad.conf:4: virtual_server_group 'g' has [2001:db8::1]:80/TCP, of another address family than the real "
+                "servers (only tunnelled ones may differ)"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  HTTP_GET {\n   url {\n"
+                "    path /\n    regex \"(unclosed\"\n   }\n  }\n }\n}\n",
+                "bad.conf:6: regex '(unclosed': Unmatched ( or \\("},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  HTTP_GET {\n   url {\n"
+                "    path /\n    regex x\n    regex_options dotall\n   }\n  }\n }\n}\n",
+                "bad.conf:7: regex_options 'dotall' is not supported: healthd's regex is POSIX extended, where only "
+                "caseless has a meaning"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  HTTP_GET {\n   url {\n"
+                "    path /\n    regex_no_match\n   }\n  }\n }\n}\n",
+                "bad.conf:4: regex_no_match, regex_options and regex offsets need a regex"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n real_server 2001:db8::1 80 {\n }\n}\n",
+                "bad.conf:1: the real servers that are not tunnelled are of another address family than 198.19.0.1:80/TCP"}));
 
 // keepalived goes on when an include matches nothing (an empty conf.d); healthd says so.
 TEST(ParseConfig, AnIncludeMatchingNothingIsANotice) {

@@ -76,7 +76,8 @@ std::string HealthdUsage(const char* program) {
          ")\n"
          "  --config-id ID       keepalived's config id (its -i): the lines '@ID ...' of FILE apply,\n"
          "                       '@^ID ...' do not (default: the host name up to the first dot)\n"
-         "  --check              only parse FILE: print the notices, exit 0 (or 2 on errors)\n"
+         "  --check              only parse FILE: print the notices, the services and every real\n"
+         "                       server with its checkers, exit 0 (or 2 on errors)\n"
          "  --dont-release-ipvs  leave the services in ipvsd on exit\n"
          "  --metrics ADDR:PORT  serve /metrics there ([IPv6]:PORT; default 127.0.0.1:" +
          std::to_string(kDefaultMetricsPort) +
@@ -364,15 +365,17 @@ void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
       run.probe = StreamProbe::Start(to, "", false, 0, now + SecondsToNs(c.connect_timeout));
       break;
     case CheckerKind::kHttp: {
-      const std::string host = c.virtualhost.empty() ? to.ToString() : c.virtualhost;
+      const std::string& vhost = c.urls[run.url].virtualhost.empty() ? c.virtualhost : c.urls[run.url].virtualhost;
+      const std::string host = vhost.empty() ? to.ToString() : vhost;
       run.probe = StreamProbe::Start(to, HttpRequest(c.urls[run.url], host, c.http_version), true, kMaxHttpReply,
                                      now + SecondsToNs(c.connect_timeout));
       break;
     }
     case CheckerKind::kSsl: {
-      const std::string host = c.virtualhost.empty() ? to.ToString() : c.virtualhost;
+      const std::string& vhost = c.urls[run.url].virtualhost.empty() ? c.virtualhost : c.urls[run.url].virtualhost;
+      const std::string host = vhost.empty() ? to.ToString() : vhost;
       // keepalived sends a server name only with enable_sni, and only a virtualhost.
-      run.probe = TlsProbe::Start(to, c.enable_sni ? c.virtualhost : std::string(),
+      run.probe = TlsProbe::Start(to, c.enable_sni ? vhost : std::string(),
                                   HttpRequest(c.urls[run.url], host, c.http_version), kMaxHttpReply,
                                   now + SecondsToNs(c.connect_timeout));
       break;

@@ -340,7 +340,10 @@ TEST_F(CtlOpsTest, EveryServiceKeyIsReportedAndTheSorryServerIsNot) {
   VirtualServerConfig cfg = Vs(2);
   cfg.name = "group web";
   cfg.keys.push_back(Key("198.19.0.2"));
-  cfg.alpha = true;
+  cfg.alpha = true;  // the parser hands it down to every checker
+  for (RealServerConfig& rs : cfg.real_servers) {
+    for (CheckerConfig& c : rs.checkers) c.alpha = true;
+  }
   RealServerConfig sorry;
   sorry.addr = *net::IpAddr::Parse("10.0.0.9");
   sorry.port = 80;

@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   }
   if (opts->check_only) {
     for (const std::string& n : config->notices) std::fprintf(stderr, "%s\n", n.c_str());
-    std::printf("%s: %zu virtual servers\n", opts->config_path.c_str(), config->virtual_servers.size());
+    std::printf("%s: %zu virtual servers\n%s", opts->config_path.c_str(), config->virtual_servers.size(),
+                health::DescribeConfig(*config).c_str());
     return 0;
   }
   // A checker writing to a peer that closed must not kill the daemon.

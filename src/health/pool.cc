@@ -92,15 +92,22 @@ void VirtualServerPool::DelSorry() {
   sorry_in_ = false;
 }
 
+// Every checker starts up but an alpha one (alpha of its own, its real server's or its virtual
+// server's), which starts failed; a server is alive when all its checkers are up, so a server
+// without checkers always is (keepalived does the same).
+void VirtualServerPool::StartStates(const RealServerConfig& c, RealServerState* st) {
+  st->checker_up.clear();
+  for (const CheckerConfig& chk : c.checkers) st->checker_up.push_back(!chk.alpha);
+  st->alive = std::all_of(st->checker_up.begin(), st->checker_up.end(), [](bool up) { return up; });
+}
+
 void VirtualServerPool::Start() {
   for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->AddService(SpecFor(key)), "creating service", cfg_.name);
   rs_.clear();
   for (const RealServerConfig& c : cfg_.real_servers) {
     RealServerState st;
     st.cfg = c;
-    // A server without checkers is always alive, alpha or not (keepalived does the same).
-    st.alive = !cfg_.alpha || c.checkers.empty();
-    st.checker_up.assign(c.checkers.size(), st.alive);
+    StartStates(c, &st);
     st.weight = c.weight;
     rs_.push_back(std::move(st));
   }
@@ -235,8 +242,7 @@ void VirtualServerPool::Reconfigure(VirtualServerConfig new_cfg) {
     if (old == rs_.end()) {
       RealServerState st;
       st.cfg = c;
-      st.alive = !new_cfg.alpha || c.checkers.empty();
-      st.checker_up.assign(c.checkers.size(), st.alive);
+      StartStates(c, &st);
       st.weight = c.weight;
       if (st.alive && PoolOpen()) Enter(st);
       next.push_back(std::move(st));

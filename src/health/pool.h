@@ -82,6 +82,7 @@ class VirtualServerPool {
   static ctl::ServiceSpec MakeSpec(const ctl::ServiceSpec& base, const ctl::ServiceKey& key);
   ctl::ServiceSpec SpecFor(const ctl::ServiceKey& key) const { return MakeSpec(cfg_.service, key); }
   static ctl::DestSpec DestFor(const RealServerConfig& rs, int weight);
+  static void StartStates(const RealServerConfig& c, RealServerState* st);
   // Whether changes of a server's membership reach the table now (keepalived: quorum up, or
   // no sorry server in the table).
   bool PoolOpen() const { return quorum_up_ || !sorry_in_; }

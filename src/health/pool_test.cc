@@ -170,13 +170,30 @@ TEST(Pool, QuorumLossBringsTheSorryServerInWithHysteresis) {
 TEST(Pool, AlphaStartsEveryServerDownAndTheSorryServerIn) {
   Recorder rec;
   VirtualServerConfig cfg = Vs();
-  cfg.alpha = true;
+  cfg.alpha = true;  // the parser hands it down to every checker
+  for (RealServerConfig& rs : cfg.real_servers) rs.checkers[0].alpha = true;
   cfg.sorry_server = Rs("10.0.0.9", 1, 0);
   VirtualServerPool pool(cfg, &rec);
   pool.Start();
   EXPECT_EQ(rec.Take(), (Ops{"AddService 80", "AddDest 10.0.0.9 w1"}));
   pool.OnCheckerChange(0, 0, true);
   EXPECT_EQ(rec.Take(), (Ops{"DelDest 10.0.0.9", "AddDest 10.0.0.1 w1"}));
+}
+
+// alpha on one checker (or one real server) keeps only that server out until the checker's
+// first success; the other checkers start up.
+TEST(Pool, AlphaOfOneCheckerStartsOnlyItsServerDown) {
+  Recorder rec;
+  VirtualServerConfig cfg = Vs();
+  cfg.real_servers[1] = Rs("10.0.0.2", 1, 2);
+  cfg.real_servers[1].checkers[1].alpha = true;
+  VirtualServerPool pool(cfg, &rec);
+  pool.Start();
+  EXPECT_EQ(rec.Take(), (Ops{"AddService 80", "AddDest 10.0.0.1 w1"}));
+  pool.OnCheckerChange(1, 0, true);  // already up: nothing changes
+  EXPECT_EQ(rec.Take(), Ops{});
+  pool.OnCheckerChange(1, 1, true);
+  EXPECT_EQ(rec.Take(), (Ops{"AddDest 10.0.0.2 w1"}));
 }
 
 TEST(Pool, WeightChangesReachTheTableOnlyForLiveServers) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -223,9 +224,31 @@ bool MiscRunLog::ShouldLog(const ProbeOutcome& outcome) {
 }
 
 std::string HttpRequest(const UrlCheck& url, const std::string& host, const std::string& version) {
-  return "GET " + url.path + " HTTP/" + version + "\r\nUser-Agent: KeepAliveClient\r\nHost: " + host +
-         "\r\nConnection: close\r\n\r\n";
+  // keepalived's http_protocol: 1.0C is 1.0 with "Connection: close", which 1.1 sends too.
+  const bool close = version != "1.0";
+  return "GET " + url.path + " HTTP/" + (version == "1.1" ? "1.1" : "1.0") +
+         "\r\nUser-Agent: KeepAliveClient\r\nHost: " + host + "\r\n" + (close ? "Connection: close\r\n" : "") +
+         "\r\n";
 }
+
+namespace {
+
+// Whether BODY holds a match of URL's regex starting in [regex_min_offset, regex_max_offset].
+bool BodyMatches(std::string_view body, const UrlCheck& url) {
+  if (url.regex_min_offset > body.size()) return false;
+  regex_t compiled;
+  if (regcomp(&compiled, url.regex.c_str(), REG_EXTENDED | (url.regex_caseless ? REG_ICASE : 0)) != 0) return false;
+  // REG_STARTEND: the body is searched as bytes (it may hold NULs) from the minimum offset.
+  regmatch_t match[1];
+  match[0].rm_so = static_cast<regoff_t>(url.regex_min_offset);
+  match[0].rm_eo = static_cast<regoff_t>(body.size());
+  const bool found = regexec(&compiled, body.data(), 1, match, REG_STARTEND) == 0 &&
+                     static_cast<size_t>(match[0].rm_so) <= url.regex_max_offset;
+  regfree(&compiled);
+  return found;
+}
+
+}  // namespace
 
 ProbeOutcome EvaluateHttp(const std::string& reply, const UrlCheck& url) {
   // "HTTP/1.x NNN reason"
@@ -244,7 +267,7 @@ ProbeOutcome EvaluateHttp(const std::string& reply, const UrlCheck& url) {
     for (const auto& [lo, hi] : url.statuses) status_ok = status_ok || (status >= lo && status <= hi);
   }
   if (!status_ok) return {false, "HTTP status " + std::to_string(status), {}, -1};
-  if (!url.digest.empty()) {
+  if (!url.digest.empty() || !url.regex.empty()) {
     size_t body = reply.find("\r\n\r\n");
     size_t skip = 4;
     if (body == std::string::npos) {
@@ -252,8 +275,15 @@ ProbeOutcome EvaluateHttp(const std::string& reply, const UrlCheck& url) {
       skip = 2;
     }
     if (body == std::string::npos) return {false, "HTTP reply without a body", {}, -1};
-    const std::string digest = Md5Hex(std::string_view(reply).substr(body + skip));
-    if (digest != url.digest) return {false, "MD5 digest " + digest + " differs", {}, -1};
+    const std::string_view content = std::string_view(reply).substr(body + skip);
+    if (!url.digest.empty()) {
+      const std::string digest = Md5Hex(content);
+      if (digest != url.digest) return {false, "MD5 digest " + digest + " differs", {}, -1};
+    }
+    if (!url.regex.empty() && BodyMatches(content, url) == url.regex_no_match) {
+      return {false, std::string(url.regex_no_match ? "body matches" : "body does not match") + " regex '" + url.regex + "'",
+              {}, -1};
+    }
   }
   return {true, "HTTP status " + std::to_string(status), {}, -1};
 }

@@ -133,10 +133,11 @@ class MiscRunLog {
 };
 
 // Judges an HTTP/1.x reply against one url { }: status in the ranges (any 2xx without
-// status_code) and, with a digest, the MD5 of the body.
+// status_code), with a digest the MD5 of the body, with a regex a match in the body (none
+// with regex_no_match).
 ProbeOutcome EvaluateHttp(const std::string& reply, const UrlCheck& url);
-// "GET PATH HTTP/VERSION" with Host and Connection: close, as keepalived's checker sends
-// (VERSION from http_protocol: 1.0 or 1.1).
+// "GET PATH HTTP/VERSION" with Host, as keepalived's checker sends (VERSION from
+// http_protocol: 1.0; 1.0C, which is 1.0 with "Connection: close"; 1.1, with it too).
 std::string HttpRequest(const UrlCheck& url, const std::string& host, const std::string& version = "1.0");
 
 // A probe that already has its OUTCOME (a socket that could not be made, say); it reports at

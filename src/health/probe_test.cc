@@ -142,11 +142,43 @@ TEST(EvaluateHttp, StatusAndDigest) {
   EXPECT_FALSE(EvaluateHttp("HTTP/1.0 2x0 OK\r\n\r\n", UrlCheck{}).ok);
 }
 
+// keepalived's check_http.c: "Connection: close" with http_protocol 1.0C and 1.1 only.
 TEST(HttpRequest, AsKeepalivedSendsIt) {
   UrlCheck url;
   url.path = "/health";
   EXPECT_EQ(HttpRequest(url, "198.18.1.11:80"),
-            "GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 198.18.1.11:80\r\nConnection: close\r\n\r\n");
+            "GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 198.18.1.11:80\r\n\r\n");
+  EXPECT_EQ(HttpRequest(url, "www.example", "1.0C"),
+            "GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: www.example\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(HttpRequest(url, "www.example", "1.1"),
+            "GET /health HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nHost: www.example\r\nConnection: close\r\n\r\n");
+}
+
+TEST(EvaluateHttp, RegexOnTheBody) {
+  const char kReply[] = "HTTP/1.0 200 OK\r\nX-Status: ready\r\n\r\nstatus: READY\0tail ok";
+  const std::string reply(kReply, sizeof kReply - 1);
+  UrlCheck url;
+  url.regex = "status: (ready|up)";
+  EXPECT_FALSE(EvaluateHttp(reply, url).ok);  // the header does not count, and case matters
+  url.regex_caseless = true;
+  EXPECT_TRUE(EvaluateHttp(reply, url).ok);
+  url.regex_no_match = true;
+  const ProbeOutcome no_match = EvaluateHttp(reply, url);
+  EXPECT_FALSE(no_match.ok);
+  EXPECT_EQ(no_match.detail, "body matches regex 'status: (ready|up)'");
+  url.regex_no_match = false;
+  url.regex_min_offset = 1;  // the only match starts at 0
+  EXPECT_FALSE(EvaluateHttp(reply, url).ok);
+  // Past a NUL byte, at body offset 14; a match must start at most at regex_max_offset.
+  url.regex = "tail (ok|fine)";
+  url.regex_min_offset = 0;
+  EXPECT_TRUE(EvaluateHttp(reply, url).ok);
+  url.regex_max_offset = 13;
+  EXPECT_FALSE(EvaluateHttp(reply, url).ok);
+  url.regex_max_offset = 14;
+  EXPECT_TRUE(EvaluateHttp(reply, url).ok);
+  url.statuses = {{300, 399}};  // the status is judged first
+  EXPECT_EQ(EvaluateHttp(reply, url).detail, "HTTP status 200");
 }
 
 }  // namespace
