@@ -3,8 +3,10 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <new>
+#include <stdexcept>
 
 namespace ipvsd::core {
 namespace {
@@ -24,13 +26,22 @@ void* MapZeroed(size_t bytes, bool prefault) {
 
 }  // namespace
 
-ConnTable::ConnTable(uint32_t capacity, const HashKey& key, Ticks now, Entries entries)
-    : capacity_(std::bit_ceil(capacity < 64 ? 64u : capacity)),
+uint32_t ConnTable::RoundCapacity(uint32_t capacity) { return std::bit_ceil(capacity < 64 ? 64u : capacity); }
+
+ConnTable::ConnTable(uint32_t capacity, const HashKey& key, Ticks now, Entries entries, ConnStore* store)
+    : capacity_(RoundCapacity(capacity)),
       mask_(capacity_ - 1),
       key_(key),
+      own_entries_(store == nullptr),
       wheel_now_(now) {
   entries_bytes_ = size_t{capacity_} * sizeof(ConnEntry);
-  entries_ = static_cast<ConnEntry*>(MapZeroed(entries_bytes_, entries == Entries::kPrefaulted));
+  if (store) {
+    if (store->capacity() != capacity_) throw std::invalid_argument("ConnTable: store of another capacity");
+    entries_ = store->entries();
+    seals_ = store->seals();
+  } else {
+    entries_ = static_cast<ConnEntry*>(MapZeroed(entries_bytes_, entries == Entries::kPrefaulted));
+  }
   in_heads_ = static_cast<uint32_t*>(MapZeroed(size_t{capacity_} * sizeof(uint32_t), true));
   out_heads_ = static_cast<uint32_t*>(MapZeroed(size_t{capacity_} * sizeof(uint32_t), true));
   std::memset(in_heads_, 0xff, size_t{capacity_} * sizeof(uint32_t));
@@ -39,7 +50,7 @@ ConnTable::ConnTable(uint32_t capacity, const HashKey& key, Ticks now, Entries e
 }
 
 ConnTable::~ConnTable() {
-  munmap(entries_, entries_bytes_);
+  if (own_entries_) munmap(entries_, entries_bytes_);
   munmap(in_heads_, size_t{capacity_} * sizeof(uint32_t));
   munmap(out_heads_, size_t{capacity_} * sizeof(uint32_t));
 }
@@ -121,6 +132,8 @@ void ConnTable::Insert(ConnEntry* e) {
   if (is_template) ++templates_;
   ++changes_;
   LinkTimer(e);
+  // Last, after every field it covers: a process killed before this store leaves no seal.
+  if (seals_) std::atomic_ref<uint32_t>(seals_[idx]).store(ConnSeal(*e), std::memory_order_release);
 }
 
 void ConnTable::LinkPendingOut() {
@@ -149,8 +162,10 @@ void UnlinkChain(uint32_t* head, uint32_t idx, ConnEntry* entries) {
 
 void ConnTable::Unhash(ConnEntry* e) {
   if (!(e->flags & kConnHashed)) return;
-  LinkPendingOut();
   uint32_t idx = IndexOf(e);
+  // First: once unsealed, the entry may change or be reused.
+  if (seals_) std::atomic_ref<uint32_t>(seals_[idx]).store(0, std::memory_order_release);
+  LinkPendingOut();
   bool is_template = e->flags & kConnTemplate;
   UnlinkChain<&ConnEntry::in_next>(
       &in_heads_[Hash(e->af, e->protocol, e->caddr, e->cport, e->vaddr, e->vport, is_template) & mask_], idx,

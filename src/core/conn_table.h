@@ -8,6 +8,9 @@
 // Capacity is fixed at start-up (a power of two); when it is full, Allocate() returns
 // nullptr and the caller counts a "table full" drop.
 //
+// The entries live in anonymous memory, or in a ConnStore's file so that they outlive the
+// process (core/conn_store.h): then Insert seals each entry and Unhash breaks the seal.
+//
 // Timers are lazy: traffic only moves `expires` later; the wheel notices when it reaches the
 // entry's slot and relinks it. Moving `expires` earlier (a state with a shorter timeout,
 // expire-now) needs Rearm(). The wheel has kWheelSlots slots of one Tick; entries further
@@ -25,6 +28,7 @@
 #include "base/prefetch.h"
 #include "base/siphash.h"
 #include "core/conn.h"
+#include "core/conn_store.h"
 
 namespace ipvsd::core {
 
@@ -36,12 +40,15 @@ class ConnTable {
   // cost new connections half their rate) or at first use (a table that rarely fills).
   enum class Entries : uint8_t { kPrefaulted, kOnFirstUse };
   // capacity is rounded up to a power of two; key keys the hash (RandomHashKey() in
-  // production: whoever knows it can flood a bucket).
-  ConnTable(uint32_t capacity, const HashKey& key, Ticks now, Entries entries = Entries::kPrefaulted);
+  // production: whoever knows it can flood a bucket). With a `store` (whose capacity must be
+  // RoundCapacity(capacity), and which must outlive the table) the entries are its.
+  ConnTable(uint32_t capacity, const HashKey& key, Ticks now, Entries entries = Entries::kPrefaulted,
+            ConnStore* store = nullptr);
   ~ConnTable();
   ConnTable(const ConnTable&) = delete;
   ConnTable& operator=(const ConnTable&) = delete;
 
+  static uint32_t RoundCapacity(uint32_t capacity);
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const { return size_; }
   uint32_t templates() const { return templates_; }
@@ -180,6 +187,8 @@ class ConnTable {
   HashKey key_;
   ConnEntry* entries_;         // capacity_ entries, mapped lazily
   size_t entries_bytes_;
+  bool own_entries_;           // false: the store's
+  uint32_t* seals_ = nullptr;  // the store's, or none
   uint32_t* in_heads_;         // capacity_ bucket heads
   uint32_t* out_heads_;
   uint32_t high_water_ = 0;    // entries [0, high_water_) have been handed out at least once

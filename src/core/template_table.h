@@ -29,9 +29,13 @@ class TemplateTable {
   // persistent services seldom open only one connection each), its entries mapped as they are
   // used: an idle table costs its bucket heads, a byte per connection.
   static constexpr uint32_t kConnsPerTemplate = 8;
-  // `key` keys the table's hash (ConnTable): random in production.
-  TemplateTable(uint32_t conn_capacity, const HashKey& key, Ticks now)
-      : table_(conn_capacity / kConnsPerTemplate, key, now, ConnTable::Entries::kOnFirstUse) {}
+  static uint32_t Capacity(uint32_t conn_capacity) {
+    return ConnTable::RoundCapacity(conn_capacity / kConnsPerTemplate);
+  }
+  // `key` keys the table's hash (ConnTable): random in production. With a `store` of
+  // Capacity(conn_capacity) entries, the templates live in it (core/conn_store.h).
+  TemplateTable(uint32_t conn_capacity, const HashKey& key, Ticks now, ConnStore* store = nullptr)
+      : table_(conn_capacity / kConnsPerTemplate, key, now, ConnTable::Entries::kOnFirstUse, store) {}
 
   std::mutex& mutex() { return mu_; }
   // The lock when `needed`, else none: for callers that touch a template only sometimes (a

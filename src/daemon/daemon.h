@@ -49,6 +49,8 @@ inline constexpr uint16_t kDefaultMetricsPort = 9180;
 
 enum class IoMode { kAuto, kAfXdp, kAfPacket };
 
+inline constexpr char kDefaultConnStoreDir[] = "/dev/shm/ipvsd";
+
 struct Options {
   std::string socket_path;
   std::vector<std::string> ifaces;  // empty: every UP non-loopback interface
@@ -64,6 +66,10 @@ struct Options {
   // socket opens; empty: none. A missing file is an error unless it is the default one.
   std::string rules_path = cli::kDefaultRulesPath;
   bool rules_given = false;
+  // The directory of the connection stores (daemon/conn_stores.h), where the tables outlive
+  // the process; empty: tables in the process's own memory, lost with it. ipvsd's command line
+  // defaults to kDefaultConnStoreDir.
+  std::string conn_store_dir;
   // /metrics and the status page (nullopt: --metrics off). The default address is tried and
   // left with a warning when it is taken; an address given with --metrics must work.
   std::optional<metrics::ListenAddress> metrics = metrics::ListenAddress{"127.0.0.1", kDefaultMetricsPort};

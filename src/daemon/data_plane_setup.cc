@@ -152,6 +152,13 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
   std::vector<std::string> ifaces = opt.ifaces.empty() ? UpInterfaces() : opt.ifaces;
   if (ifaces.empty()) return std::unique_ptr<WorkerPool>();
   if (Status st = CheckInterfaces(ifaces); !st) return st.error();
+  // The store's lock first: an ipvsd refused for another's store must not touch the interfaces.
+  std::unique_ptr<ConnStores> stores;
+  if (!opt.conn_store_dir.empty()) {
+    auto opened = ConnStores::Open(opt.conn_store_dir);
+    if (!opened) return opened.error();
+    stores = std::move(*opened);
+  }
 
   std::vector<int> queues;
   for (const std::string& i : ifaces) queues.push_back(RxQueueCount(i));
@@ -181,9 +188,17 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
   for (size_t w = 0; w < io->queues.size(); ++w) {
     Log(LogLevel::kInfo, "data plane: worker %zu: %s", w, Served(io->queues[w]).c_str());
   }
+  if (stores) {
+    const uint32_t per_worker = WorkerPool::PerWorkerCapacity(opt.conn_max, io->ios.size());
+    if (Status st = stores->CreateTables(std::vector<uint32_t>(io->ios.size(), per_worker),
+                                         core::TemplateTable::Capacity(opt.conn_max));
+        !st) {
+      return st.error();
+    }
+  }
   dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
                              &daemon.services().total_stats(), nullptr, &daemon.clock()};
-  return std::make_unique<WorkerPool>(env, std::move(*router), opt.conn_max, std::move(*io));
+  return std::make_unique<WorkerPool>(env, std::move(*router), opt.conn_max, std::move(*io), std::move(stores));
 }
 
 }  // namespace ipvsd::daemon

@@ -31,7 +31,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
     return 1;
   }
-  if (*workers) (*workers)->Start();  // after Start(): the workers inherit its signal mask
+  if (*workers) {
+    // After Start(): the saved rules are in place for the adopted connections to find their
+    // services, and the workers inherit its signal mask.
+    if (Status st = (*workers)->AdoptStored(); !st) {
+      std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
+      return 1;
+    }
+    (*workers)->Start();
+  }
   d.NotifyReady();
   Status run = d.Run();
   if (*workers) (*workers)->Stop();

@@ -90,6 +90,9 @@ struct WorkerView {
 struct BackendView {
   std::string io;  // "AF_XDP native copy-mode", ...; empty for a control plane only
   std::vector<NamedCount> counters;
+  // What the connection store gave back at start (daemon/conn_stores.h): entries by result
+  // (adopted, expired, torn, ...); empty without a store.
+  std::vector<NamedCount> conn_store;
 };
 
 struct SyncView {

@@ -64,6 +64,9 @@ std::string Usage(const char* program) {
          "                       default 200000 and 20000)\n"
          "  --rules FILE|none    saved rules to apply at start, in ipvsadm -S format (default\n"
          "                       " + std::string(cli::kDefaultRulesPath) + " when it exists; ipvsadm --save-config writes it)\n"
+         "  --conn-store DIR|none keep the connection tables in files under DIR (a tmpfs; default\n"
+         "                       " + std::string(kDefaultConnStoreDir) + "), so that a restarted ipvsd adopts the\n"
+         "                       connections of the one before it; none: in process memory only\n"
          "  --sync-key-file FILE authenticate connection-sync datagrams with HMAC-SHA256 keyed by\n"
          "                       FILE (every director of the group needs it; docs/sync.md)\n"
          "  --sync-pull          a starting sync backup asks for the masters' tables, and a master\n"
@@ -76,7 +79,7 @@ std::string Usage(const char* program) {
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
   enum {
     kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics,
-    kRules, kHelp
+    kRules, kConnStore, kHelp
   };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
@@ -88,10 +91,12 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
       {"sync-pull", no_argument, nullptr, kSyncPull},
       {"metrics", required_argument, nullptr, kMetrics},
       {"rules", required_argument, nullptr, kRules},
+      {"conn-store", required_argument, nullptr, kConnStore},
       {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
   };
   CommandLine cl;
   cl.options.socket_path = ctl::kDefaultSocketPath;
+  cl.options.conn_store_dir = kDefaultConnStoreDir;
   opterr = 0;  // we word the errors ourselves
   optind = 1;
   for (;;) {
@@ -146,6 +151,10 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         if (optarg[0] == '\0') return MakeError(EINVAL, "--rules needs a path, or none");
         cl.options.rules_path = std::string(optarg) == "none" ? "" : optarg;
         cl.options.rules_given = true;
+        break;
+      case kConnStore:
+        if (optarg[0] == '\0') return MakeError(EINVAL, "--conn-store needs a directory, or none");
+        cl.options.conn_store_dir = std::string(optarg) == "none" ? "" : optarg;
         break;
       case kSyncKeyFile:
         if (optarg[0] == '\0') return MakeError(EINVAL, "--sync-key-file needs a path");

@@ -155,6 +155,12 @@ void WorkerFamilies(const Observation& o, Exposition& out) {
   out.Family("ipvsd_packet_io_events_total", Type::kCounter,
              "The packet I/O backend's own counters, summed over the workers (ring overruns included).");
   for (const NamedCount& c : o.backend.counters) out.Sample(Labels().Add("io", o.backend.io).Add("event", c.name), c.value);
+  if (!o.backend.conn_store.empty()) {
+    out.Family("ipvsd_conn_store_entries_at_start", Type::kGauge,
+               "What this run found in the connection store the previous one left: entries by result "
+               "(adopted, expired, torn, ...), and files it could not read.");
+    for (const NamedCount& c : o.backend.conn_store) out.Sample(Labels().Add("result", c.name), c.value);
+  }
 }
 
 void SyncAndControlFamilies(const Observation& o, Exposition& out) {

@@ -34,20 +34,27 @@ ctl::ConnRecord ToRecord(const dataplane::ConnSnapshot& s) {
 
 }  // namespace
 
+uint32_t WorkerPool::PerWorkerCapacity(uint32_t conn_max, size_t workers) {
+  return core::ConnTable::RoundCapacity(conn_max / static_cast<uint32_t>(workers ? workers : 1));
+}
+
 WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max,
-                       PacketIoSet io)
+                       PacketIoSet io, std::unique_ptr<ConnStores> stores)
     : router_(std::move(router)),
+      stores_(std::move(stores)),
       ios_(std::move(io.ios)),
       queues_(std::move(io.queues)),
       io_description_(std::move(io.description)),
       update_filter_(std::move(io.update_filter)),
       io_counters_(std::move(io.counters)),
       clock_(env.clock),
-      timeouts_(env.timeouts) {
+      timeouts_(env.timeouts),
+      services_(env.services) {
   env.router = router_.get();
-  uint32_t per_worker = conn_max / static_cast<uint32_t>(ios_.size() ? ios_.size() : 1);
+  const uint32_t per_worker = PerWorkerCapacity(conn_max, ios_.size());
   if (ios_.size() > 1) handoff_ = std::make_unique<dataplane::Handoff>(ios_.size(), RandomHashKey());
-  templates_ = std::make_unique<core::TemplateTable>(conn_max, RandomHashKey(), env.clock->NowTicks());
+  templates_ = std::make_unique<core::TemplateTable>(conn_max, RandomHashKey(), env.clock->NowTicks(),
+                                                     stores_ ? stores_->templates() : nullptr);
   env.handoff = handoff_.get();
   env.templates = templates_.get();
   // One SYN cookie key for all workers: a cookie's ACK may reach another worker than its SYN.
@@ -58,11 +65,54 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
     o.conn_capacity = per_worker;
     o.hash_key = RandomHashKey();  // random, or clients could flood one bucket
     o.syn_cookie_key = syn_cookie_key;
+    o.conn_store = stores_ ? stores_->conns(i) : nullptr;
     workers_.push_back(std::make_unique<dataplane::Worker>(o, env));
   }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }
+
+Status WorkerPool::AdoptStored() {
+  if (!stores_) return Ok();
+  ConnStores::Previous previous = stores_->ReadPrevious();
+  const std::shared_ptr<const core::ServiceTable> table = services_->table();
+  const Ticks now = clock_->NowTicks();
+  uint64_t results[core::kAdoptResultCount] = {};
+  {
+    std::lock_guard lock(templates_->mutex());
+    core::ConnTable& templates = templates_->table();
+    // Templates first: a connection links to its template as it is adopted.
+    for (const core::ConnEntry& e : previous.entries.templates) {
+      ++results[static_cast<int>(core::AdoptStoredEntry(workers_[0]->conns(), templates, *table, e, *timeouts_, now))];
+    }
+    for (const core::ConnEntry& e : previous.entries.conns) {
+      const size_t home = handoff_ ? handoff_->OwnerOf(e.caddr, e.cport) : 0;
+      ++results[static_cast<int>(
+          core::AdoptStoredEntry(workers_[home]->conns(), templates, *table, e, *timeouts_, now))];
+    }
+  }
+  std::string line;
+  for (int r = 0; r < core::kAdoptResultCount; ++r) {
+    const char* name = core::AdoptResultName(static_cast<core::AdoptResult>(r));
+    adopted_.push_back(NamedCount{name, results[r]});
+    if (results[r] && r != static_cast<int>(core::AdoptResult::kAdopted)) {
+      line += std::string(" ") + name + "=" + std::to_string(results[r]);
+    }
+  }
+  adopted_.push_back(NamedCount{"torn", previous.entries.torn});
+  adopted_.push_back(NamedCount{"unreadable_files", previous.unreadable_files});
+  if (previous.entries.torn) line += " torn=" + std::to_string(previous.entries.torn);
+  if (previous.unreadable_files) line += " unreadable_files=" + std::to_string(previous.unreadable_files);
+  if (previous.files) {
+    Log(LogLevel::kInfo, "connection store %s: adopted %llu of %zu connections and templates from %u file(s);%s",
+        stores_->dir().c_str(), static_cast<unsigned long long>(results[0]),
+        previous.entries.conns.size() + previous.entries.templates.size() + previous.entries.torn, previous.files,
+        line.empty() ? " none lost" : line.c_str());
+  } else {
+    Log(LogLevel::kInfo, "connection store %s: empty, nothing to adopt", stores_->dir().c_str());
+  }
+  return stores_->Commit();
+}
 
 void WorkerPool::Start() {
   for (size_t i = 0; i < workers_.size(); ++i) threads_.emplace_back([this, i] { Run(i); });
@@ -268,7 +318,7 @@ std::vector<WorkerView> WorkerPool::ObserveWorkers() {
 }
 
 BackendView WorkerPool::ObserveBackend() {
-  return BackendView{io_description_, io_counters_ ? io_counters_() : std::vector<NamedCount>{}};
+  return BackendView{io_description_, io_counters_ ? io_counters_() : std::vector<NamedCount>{}, adopted_};
 }
 
 SyncSlice WorkerPool::SyncDumpSlice(const ctl::ConnCursor& from, size_t max) {

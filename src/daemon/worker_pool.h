@@ -20,6 +20,7 @@
 #include "core/service_manager.h"
 #include "core/settings.h"
 #include "core/timeouts.h"
+#include "daemon/conn_stores.h"
 #include "daemon/daemon.h"
 #include "daemon/traffic_filter_builder.h"
 #include "dataplane/worker.h"
@@ -42,10 +43,17 @@ struct PacketIoSet {
 class WorkerPool final : public DataPlane {
  public:
   // `conn_max` connections in all, split evenly over the workers. env.router is ignored:
-  // the workers use `router`, which the pool owns.
-  WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max, PacketIoSet io);
+  // the workers use `router`, which the pool owns. With `stores` (their tables made for
+  // PerWorkerCapacity and the templates' capacity), the tables live in them.
+  WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> router, uint32_t conn_max, PacketIoSet io,
+             std::unique_ptr<ConnStores> stores = nullptr);
   ~WorkerPool() override;
+  static uint32_t PerWorkerCapacity(uint32_t conn_max, size_t workers);
 
+  // Before Start() and once the services are configured: takes in what the previous run left
+  // in the connection stores, each connection into the worker that owns it now, logs and
+  // keeps the counts (ObserveBackend), and makes this run's stores the ones a next start reads.
+  Status AdoptStored();
   void Start();
   // Stops and joins the workers, then logs what they and the packet I/O counted (drops by
   // reason, ring overruns): the figures to look at when traffic went missing.
@@ -87,6 +95,8 @@ class WorkerPool final : public DataPlane {
   std::vector<std::optional<T>> AskEveryWorker(std::function<T(dataplane::Worker&)> ask);
 
   std::unique_ptr<net::Router> router_;
+  std::unique_ptr<ConnStores> stores_;  // before the tables that live in them
+  std::vector<NamedCount> adopted_;     // what AdoptStored found, by result
   std::unique_ptr<dataplane::Handoff> handoff_;  // with more than one worker
   std::unique_ptr<core::TemplateTable> templates_;
   std::vector<std::unique_ptr<io::PacketIo>> ios_;
@@ -103,6 +113,7 @@ class WorkerPool final : public DataPlane {
   std::atomic<bool> stop_{false};
   const Clock* clock_;
   const core::Timeouts* timeouts_;
+  const core::ServiceManager* services_;
 };
 
 }  // namespace ipvsd::daemon

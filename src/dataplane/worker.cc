@@ -76,7 +76,8 @@ void ClearOffload(net::Frame& f) {
 Worker::Worker(const Options& options, const Env& env)
     : id_(options.id),
       env_(env),
-      conns_(options.conn_capacity, DeriveKey(options.hash_key, 1), env.clock->NowTicks()),
+      conns_(options.conn_capacity, DeriveKey(options.hash_key, 1), env.clock->NowTicks(),
+             core::ConnTable::Entries::kPrefaulted, options.conn_store),
       own_templates_(env.templates ? nullptr
                                    : std::make_unique<core::TemplateTable>(
                                          options.conn_capacity, DeriveKey(options.hash_key, 2), env.clock->NowTicks())),

@@ -57,6 +57,9 @@ class Worker {
     // Keys the SYN proxy's cookies (net/syn_cookie.h). One for the whole director: the ACK
     // that returns a cookie may reach another worker than the SYN it answered.
     HashKey syn_cookie_key{{0x5eed, 0}};
+    // Where the connection table's entries live (core/conn_store.h); nullptr: anonymous
+    // memory. Its capacity must be ConnTable::RoundCapacity(conn_capacity).
+    core::ConnStore* conn_store = nullptr;
   };
   struct Env {
     const core::ServiceManager* services;

@@ -123,6 +123,8 @@ e2e_teardown() {
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || e2e_log "could not delete namespace $ns"
   done
+  # The connection stores: a later topology of the same test starts with empty tables.
+  rm -rf "/dev/shm/ipvsd-$E2E_NAME-$$-"*
   # Reap the background jobs so that bash does not report them later.
   wait 2>/dev/null || true
   E2E_IPVSD_PID=
@@ -403,7 +405,7 @@ e2e_run_ipvsd() {
   local role=$1 sock=$2 log=$3 pid k
   shift 3
   rm -f "$sock"
-  e2e_bg "$role" 900 "$log" ipvsd --socket "$sock" --rules none "$@"
+  e2e_bg "$role" 900 "$log" ipvsd --socket "$sock" --rules none --conn-store "$(e2e_conn_store "$role")" "$@"
   pid=$E2E_LAST_PID
   for k in $(seq 1 100); do
     if [ -S "$sock" ] && "$E2E_BIN/ipvsadm" --socket "$sock" -Ln >/dev/null 2>&1; then
@@ -416,6 +418,11 @@ e2e_run_ipvsd() {
   cat "$log"
   e2e_die "ipvsd did not start in $role"
 }
+
+# e2e_conn_store ROLE: the connection store of ipvsd in ROLE (a tmpfs directory, as ipvsd's
+# default /dev/shm/ipvsd): kept when ipvsd is killed, so that a restart adopts the connections;
+# e2e_stop_ipvsd and the EXIT trap remove it.
+e2e_conn_store() { echo "/dev/shm/ipvsd-$E2E_NAME-$$-$1"; }
 
 # e2e_queues ROLE DEV: "tx/rx" queue counts of a link, as the kernel made it.
 e2e_queues() {
@@ -454,6 +461,7 @@ e2e_stop_ipvsd() {
   e2e_wait_gone "$E2E_IPVSD_PID" 50 || kill -KILL "$E2E_IPVSD_PID" 2>/dev/null || true
   wait "$E2E_IPVSD_PID" 2>/dev/null || true
   E2E_IPVSD_PID=
+  rm -rf "$(e2e_conn_store director)"
 }
 
 # e2e_ipvsadm ARGS...: ipvsadm in the director, printed as it would be typed there.

@@ -183,11 +183,10 @@ echo "        B: $(on b ipvsadm -Lnc | grep -c ESTABLISHED) synced connections"
 sleep 2
 
 # A dies as a whole: it leaves both LANs at once (one ip batch), then its ipvsd gets SIGKILL.
-# Not ipvsd first: a killed ipvsd's XDP program hands A's frames to A's own stack, which
-# still holds the VIP (keepalived on A lives on) and answers every stream's next segment with
-# a reset. That is an ipvsd crash on a live director, not a director failure: between the kill
-# and the link going down (starting ip(8): 35 ms on an idle machine, 60-230 ms under load) any
-# segment reset its stream, and the 20 streams send together, so all of them broke at once.
+# Not ipvsd first: that is an ipvsd crash on a live director, not a director failure. A
+# keeps the VIP (keepalived on A lives on) while its killed ipvsd's XDP program holds the
+# streams' segments for a restart (docs/operations.md), so the streams would wait for an ipvsd
+# on A instead of moving to B. (Before that program held them, A's own stack reset them all.)
 # test_ecmp.sh takes its director down the same way, link first.
 echo "== A fails: its links go down, ipvsd gets SIGKILL"
 ip -n "$(e2e_ns a)" -batch - <<<$'link set a0 down\nlink set a1 down'

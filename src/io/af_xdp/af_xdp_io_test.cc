@@ -704,16 +704,23 @@ TEST_F(AfXdpIoTest, DetachStaleRemovesWhatAKilledRunLeft) {
   ASSERT_EQ(WEXITSTATUS(status), 0) << "the child could not open AF_XDP and set its filter";
   ASSERT_EQ(XdpProgramsOn("xa0"), std::vector<std::string>{"ipvsd_xdp"}) << "the killed run left its program";
 
-  // The orphan redirects to sockets that are gone: it must fall back to the kernel.
+  // The orphan redirects to sockets that are gone: it holds the service's packets for the
+  // next ipvsd (which adopts the connections) instead of letting the kernel reset them; the
+  // director's own traffic still reaches the kernel.
   KernelUdp service(kVip, kServicePort);
+  KernelUdp own(kVip, kServicePort + 1);
   RawPort client("xa1");
-  ASSERT_TRUE(service.ok() && client.ok());
+  ASSERT_TRUE(service.ok() && own.ok() && client.ok());
   ASSERT_TRUE(client.Inject(UdpFrame(kClient, kVip, 40030, kServicePort, "orphan")));
-  EXPECT_EQ(service.Count(1, kWaitMs), 1) << "a service packet with no socket to go to is the kernel's";
+  ASSERT_TRUE(client.Inject(UdpFrame(kClient, kVip, 40030, kServicePort + 1, "own")));
+  EXPECT_EQ(own.Count(1, kWaitMs), 1) << "the director's own traffic is the kernel's";
+  EXPECT_EQ(service.Count(1, kWaitMs), 0) << "a service packet with no socket to go to is held, not the kernel's";
 
   AfXdpIo::DetachStale({"xa0", "xb0", "nonexistent0"});
   EXPECT_TRUE(XdpProgramsOn("xa0").empty());
   EXPECT_TRUE(XdpProgramsOn("xb0").empty());
+  ASSERT_TRUE(client.Inject(UdpFrame(kClient, kVip, 40032, kServicePort, "detached")));
+  EXPECT_EQ(service.Count(1, kWaitMs), 1) << "once detached, the kernel's again";
 
   // And Open cleans up by itself: leave another orphan, then open over it.
   pid = fork();

@@ -19,8 +19,11 @@
  * Parsing covers Ethernet with up to two VLAN tags, IPv4 with options, and IPv6 with up to
  * four hop-by-hop / routing / destination-options headers before the upper layer (longer
  * chains are left to the kernel). Every loop is unrolled and every read bounds-checked, so the
- * verifier sees a straight line. A missing XSKMAP entry (no socket bound yet, or a program
- * left behind by a killed ipvsd) falls back to XDP_PASS instead of dropping.
+ * verifier sees a straight line. A packet of ipvsd's with no socket to go to (none bound yet,
+ * or a program left behind by a killed ipvsd) is dropped, not passed: the kernel has no table
+ * for it and would reset the connection, which the next ipvsd adopts from the connection store
+ * (core/conn_store.h) and the client's retransmission reaches. A cleanly stopped ipvsd detaches
+ * the program, and the next one replaces a killed one's.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -293,7 +296,7 @@ int ipvsd_xdp(struct xdp_md* ctx) {
     ours = Ipv6IsOurs(l3, end);
   if (!ours) return XDP_PASS;
 
-  return bpf_redirect_map(&ipvsd_xsks, ifslot->slot * IPVSD_XDP_MAX_QUEUES + queue, XDP_PASS);
+  return bpf_redirect_map(&ipvsd_xsks, ifslot->slot * IPVSD_XDP_MAX_QUEUES + queue, XDP_DROP);
 }
 
 char _license[] SEC("license") = "GPL";
