@@ -102,13 +102,14 @@ Result<std::unique_ptr<ConnStore>> ConnStore::Create(const std::string& path, ui
   return std::unique_ptr<ConnStore>(new ConnStore(path, capacity, map, bytes));
 }
 
-Result<StoredEntries> ReadConnStore(const std::string& path) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
-  if (f.fd < 0) return MakeError(errno, SysError(path, "opening", errno));
+namespace {
+
+// The header of the store open as `fd`, checked against this binary's layout and the file's size.
+Result<StoreHeader> ReadHeader(int fd, const std::string& path) {
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0) return MakeError(errno, SysError(path, "reading", errno));
+  if (::fstat(fd, &st) != 0) return MakeError(errno, SysError(path, "reading", errno));
   StoreHeader h{};
-  if (st.st_size < static_cast<off_t>(kHeaderBytes) || ::pread(f.fd, &h, sizeof h, 0) != sizeof h ||
+  if (st.st_size < static_cast<off_t>(kHeaderBytes) || ::pread(fd, &h, sizeof h, 0) != sizeof h ||
       std::memcmp(h.magic, kMagic, sizeof kMagic) != 0) {
     return MakeError(EINVAL, "connection store " + path + ": not an ipvsd connection store");
   }
@@ -122,6 +123,24 @@ Result<StoredEntries> ReadConnStore(const std::string& path) {
     return MakeError(EINVAL, "connection store " + path + ": truncated (capacity " + std::to_string(h.capacity) +
                                  ", " + std::to_string(st.st_size) + " bytes)");
   }
+  return h;
+}
+
+}  // namespace
+
+Status CheckConnStore(const std::string& path) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (f.fd < 0) return MakeError(errno, SysError(path, "opening", errno));
+  if (auto h = ReadHeader(f.fd, path); !h) return h.error();
+  return Ok();
+}
+
+Result<StoredEntries> ReadConnStore(const std::string& path) {
+  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  if (f.fd < 0) return MakeError(errno, SysError(path, "opening", errno));
+  auto header = ReadHeader(f.fd, path);
+  if (!header) return header.error();
+  const StoreHeader& h = *header;
   const size_t bytes = FileBytes(h.capacity);
   void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, f.fd, 0);
   if (map == MAP_FAILED) return MakeError(errno, SysError(path, "mapping", errno));

@@ -72,6 +72,8 @@ struct StoredEntries {
 // Reads the store file at `path`. An error when it cannot be read or is not a store of this
 // layout; the message says which (another version's layout names both versions).
 Result<StoredEntries> ReadConnStore(const std::string& path);
+// Whether ReadConnStore would read the file at `path` (its header only): the same errors.
+Status CheckConnStore(const std::string& path);
 
 // What became of an adopted entry: an InstallResult, or expired while no process ran.
 enum class AdoptResult : uint8_t {

@@ -64,6 +64,7 @@ class Client {
   // Applies every step or none; the reply names the step that failed, if one did.
   Result<BatchReply> Batch(const BatchRequest& b) { return Call<BatchReply>(MsgType::kBatch, b); }
   Status ReportHealth(const HealthReport& r) { return Done(Call<Empty>(MsgType::kReportHealth, r)); }
+  Result<Handover> RequestHandover(const Handover& newcomer) { return Call<Handover>(MsgType::kHandover, newcomer); }
 
   // Sends one frame and returns the reply's payload, or the reply's error.
   Result<std::vector<uint8_t>> Exchange(MsgType type, const std::vector<uint8_t>& frame);

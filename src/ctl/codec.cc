@@ -491,6 +491,16 @@ void Get(Reader& r, HealthEntry& v) {
 void Put(Writer& w, const HealthReport& v) { PutList(w, v.entries); }
 void Get(Reader& r, HealthReport& v) { GetList(r, v.entries); }
 
+void Put(Writer& w, const Handover& v) {
+  w.U32(v.pid);
+  w.Str(v.version);
+}
+void Get(Reader& r, Handover& v) {
+  v.pid = r.U32();
+  v.version = r.Str();
+  if (v.pid == 0) r.Invalid("handover pid 0");
+}
+
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode) {
   w.U32(kMagic);
   w.U16(kVersion);
@@ -543,6 +553,7 @@ const char* MsgTypeName(uint16_t type) {
     case MsgType::kGetDataPlane: return "GetDataPlane";
     case MsgType::kBatch: return "Batch";
     case MsgType::kReportHealth: return "ReportHealth";
+    case MsgType::kHandover: return "Handover";
   }
   return "unknown";
 }

@@ -94,6 +94,7 @@ void Put(Writer& w, const BatchRequest& v);
 void Put(Writer& w, const BatchReply& v);
 void Put(Writer& w, const HealthEntry& v);
 void Put(Writer& w, const HealthReport& v);
+void Put(Writer& w, const Handover& v);
 
 void Get(Reader& r, Empty& v);
 void Get(Reader& r, ServiceKey& v);
@@ -120,6 +121,7 @@ void Get(Reader& r, BatchRequest& v);
 void Get(Reader& r, BatchReply& v);
 void Get(Reader& r, HealthEntry& v);
 void Get(Reader& r, HealthReport& v);
+void Get(Reader& r, Handover& v);
 
 // The 16 header bytes for a payload of `length` bytes.
 void PutHeader(Writer& w, uint16_t type, uint32_t length, uint32_t errcode);

@@ -76,6 +76,7 @@ TEST(CodecTest, RoundTripsEveryPayload) {
   DaemonList dl{{dc}};
   EXPECT_EQ(RoundTrip(dl), dl);
   EXPECT_EQ(RoundTrip(DaemonStop{kStateMaster}), DaemonStop{kStateMaster});
+  EXPECT_EQ(RoundTrip(Handover{4242, "1.2.3"}), (Handover{4242, "1.2.3"}));
 
   ConnRecord c;
   c.protocol = 17;

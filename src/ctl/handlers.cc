@@ -128,14 +128,16 @@ DestSpec FromCore(const core::DestConfig& config) {
 }
 
 Handlers::Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size,
-                   ConnLister conns, SyncControl* sync, DataPlaneDescriber data_plane, HealthSink health)
+                   ConnLister conns, SyncControl* sync, DataPlaneDescriber data_plane, HealthSink health,
+                   HandoverSink handover)
     : services_(services),
       timeouts_(timeouts),
       conn_tab_size_(conn_tab_size),
       conns_(std::move(conns)),
       sync_(sync),
       data_plane_(std::move(data_plane)),
-      health_(std::move(health)) {}
+      health_(std::move(health)),
+      handover_(std::move(handover)) {}
 
 std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> payload) {
   switch (static_cast<MsgType>(type)) {
@@ -179,6 +181,11 @@ std::vector<uint8_t> Handlers::Handle(uint16_t type, std::span<const uint8_t> pa
       return Serve<BatchRequest>(type, payload, [this](const BatchRequest& r) { return Batch(r); });
     case MsgType::kReportHealth:
       return Serve<HealthReport>(type, payload, [this](const HealthReport& r) { return ReportHealth(r); });
+    case MsgType::kHandover:
+      return Serve<Handover>(type, payload, [this](const Handover& r) -> Result<Handover> {
+        if (!handover_) return MakeError(EOPNOTSUPP, "this daemon does not hand over");
+        return handover_(r);
+      });
   }
   return EncodeErrorReply(type, MakeError(EBADRQC, "unknown request type " + std::to_string(type)));
 }

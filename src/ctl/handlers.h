@@ -46,18 +46,24 @@ using ConnLister = std::function<ConnList(const ConnCursor&)>;
 using DataPlaneDescriber = std::function<DataPlaneInfo()>;
 // Takes what ipvs-healthd reports of its real servers (kReportHealth).
 using HealthSink = std::function<void(const HealthReport&)>;
+// Agrees to hand over to the process of the request (kHandover), naming this one.
+using HandoverSink = std::function<Result<Handover>(const Handover&)>;
 
 class Handlers {
  public:
   // `sync` may be null: the daemon requests then only keep the configuration (tests).
   // Without `data_plane`, kGetDataPlane describes a control plane only.
+  // Without `handover`, kHandover is refused.
   Handlers(core::ServiceManager& services, core::Timeouts& timeouts, uint32_t conn_tab_size, ConnLister conns,
-           SyncControl* sync = nullptr, DataPlaneDescriber data_plane = {}, HealthSink health = {});
+           SyncControl* sync = nullptr, DataPlaneDescriber data_plane = {}, HealthSink health = {},
+           HandoverSink handover = {});
 
   // A reply frame for a request of a known type (see IsKnownRequest) and its payload.
   std::vector<uint8_t> Handle(uint16_t type, std::span<const uint8_t> payload);
   // Applies every step of a batch or none (kBatch; also the daemon's saved rules at start).
   Result<BatchReply> Batch(const BatchRequest& req);
+  // Starts a sync daemon (kStartDaemon; also a takeover's, with the old process's daemons).
+  Result<Empty> StartDaemon(const DaemonConfig& config);
 
  private:
   Result<InfoReply> GetInfo(const Empty&);
@@ -73,7 +79,6 @@ class Handlers {
   Result<ServiceEntry> GetService(const ServiceKey& key);
   Result<TimeoutsMsg> GetTimeouts(const Empty&);
   Result<Empty> SetTimeouts(const TimeoutsMsg& t);
-  Result<Empty> StartDaemon(const DaemonConfig& config);
   Result<Empty> StopDaemon(const DaemonStop& stop);
   Result<DaemonList> GetDaemons(const Empty&);
   Result<ConnList> GetConns(const ConnCursor& cursor);
@@ -87,6 +92,7 @@ class Handlers {
   SyncControl* sync_;
   DataPlaneDescriber data_plane_;
   HealthSink health_;
+  HandoverSink handover_;
   std::optional<DaemonConfig> master_;
   std::optional<DaemonConfig> backup_;
 };

@@ -198,6 +198,26 @@ TEST_F(HandlersTest, SyncDaemonConfigurationIsStored) {
   EXPECT_TRUE(Get<DaemonList>(MsgType::kGetDaemons, Empty{}).daemons.empty());
 }
 
+TEST_F(HandlersTest, HandoverIsRefusedWithoutASinkAndAnsweredByOne) {
+  EXPECT_EQ(Call(MsgType::kHandover, Handover{4242, "0.9"}).first, static_cast<uint32_t>(EOPNOTSUPP));
+  std::vector<Handover> asked;
+  Handlers with_sink(manager_, timeouts_, 4096, [](const ConnCursor&) { return ConnList{}; }, nullptr, {}, {},
+                     [&](const Handover& h) -> Result<Handover> {
+                       asked.push_back(h);
+                       return Handover{17, "1.0"};
+                     });
+  Writer w;
+  Put(w, Handover{4242, "0.9"});
+  auto frame = with_sink.Handle(static_cast<uint16_t>(MsgType::kHandover), w.buffer());
+  auto h = DecodeHeader(frame, kMaxReplyPayload);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->errcode, 0u);
+  auto reply = DecodePayload<Handover>(std::vector<uint8_t>(frame.begin() + kHeaderSize, frame.end()));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(*reply, (Handover{17, "1.0"}));
+  EXPECT_EQ(asked, (std::vector<Handover>{Handover{4242, "0.9"}}));
+}
+
 TEST_F(HandlersTest, ConnectionListComesFromTheHookOnePageAtATime) {
   EXPECT_TRUE(Get<ConnList>(MsgType::kGetConns, ConnCursor{}).conns.empty());
   ConnRecord c;

@@ -73,9 +73,10 @@ enum class MsgType : uint16_t {
   kGetDataPlane = 18, // Empty -> DataPlaneInfo
   kBatch = 19,        // BatchRequest -> BatchReply
   kReportHealth = 20, // HealthReport -> Empty
+  kHandover = 21,     // Handover (the new process) -> Handover (the old one): ipvsd --takeover
 };
 inline constexpr uint16_t kFirstMsgType = 1;
-inline constexpr uint16_t kLastMsgType = 20;
+inline constexpr uint16_t kLastMsgType = 21;
 
 struct Header {
   uint32_t magic = kMagic;
@@ -313,6 +314,14 @@ struct HealthEntry {
 struct HealthReport {
   std::vector<HealthEntry> entries;
   friend bool operator==(const HealthReport&, const HealthReport&) = default;
+};
+
+// ipvsd --takeover (docs/operations.md "Upgrades"): the new process names itself in the
+// request; the running one, which then stops and leaves it its tables, in the reply.
+struct Handover {
+  uint32_t pid = 0;
+  std::string version;
+  friend bool operator==(const Handover&, const Handover&) = default;
 };
 
 // The largest payload a request of `type` may have: batches and health reports carry a table.

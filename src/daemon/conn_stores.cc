@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "base/log.h"
 
@@ -55,12 +56,16 @@ std::vector<std::string> DirNames(const std::string& dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<ConnStores>> ConnStores::Open(const std::string& dir) {
+Result<std::unique_ptr<ConnStores>> ConnStores::Open(const std::string& dir, std::chrono::milliseconds wait) {
   if (Status st = MakeDirs(dir); !st) return st.error();
   const std::string lock_path = dir + "/lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return MakeError(errno, "connection store " + dir + ": opening its lock: " + std::strerror(errno));
   std::unique_ptr<ConnStores> stores(new ConnStores(dir, fd));
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     char holder[32] = {};
@@ -98,12 +103,18 @@ Status ConnStores::CreateTables(const std::vector<uint32_t>& capacities, uint32_
 
 ConnStores::~ConnStores() { ::close(lock_fd_); }
 
-std::vector<std::string> ConnStores::PreviousFiles() const {
+std::vector<std::string> ConnStores::TableFiles(const std::string& dir) {
   std::vector<std::string> files;
-  for (const std::string& name : DirNames(dir_)) {
-    if (IsTableName(name)) files.push_back(name);
+  for (const std::string& name : DirNames(dir)) {
+    if (IsTableName(name)) files.push_back(dir + "/" + name);
   }
   return files;
+}
+
+std::vector<std::string> ConnStores::PreviousFiles() const {
+  std::vector<std::string> names;
+  for (const std::string& path : TableFiles(dir_)) names.push_back(path.substr(dir_.size() + 1));
+  return names;
 }
 
 ConnStores::Previous ConnStores::ReadPrevious() {

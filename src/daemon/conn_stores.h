@@ -14,6 +14,7 @@
 //      previous files in place, so the next start still finds them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,7 +27,12 @@ namespace ipvsd::daemon {
 
 class ConnStores {
  public:
-  static Result<std::unique_ptr<ConnStores>> Open(const std::string& dir);
+  // `wait`: how long to retry while another process holds the lock (a takeover's old process,
+  // whose last threads may still be exiting).
+  static Result<std::unique_ptr<ConnStores>> Open(const std::string& dir,
+                                                  std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+  // The table files a run left in `dir` (full paths), whether or not one runs now.
+  static std::vector<std::string> TableFiles(const std::string& dir);
   ~ConnStores();  // releases the lock; the files stay
   ConnStores(const ConnStores&) = delete;
   ConnStores& operator=(const ConnStores&) = delete;

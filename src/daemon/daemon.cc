@@ -11,6 +11,7 @@
 #include "cli/rules.h"
 #include "core/estimator.h"
 #include "daemon/interfaces.h"
+#include "daemon/takeover.h"
 #include "sched/registry.h"
 
 namespace ipvsd::daemon {
@@ -45,7 +46,8 @@ Daemon::Daemon(Options options)
       start_time_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()),
       handlers_(services_, timeouts_, options_.conn_max, [this](const ctl::ConnCursor& c) { return ListConns(c); }, &sync_,
                 [this] { return data_plane_ ? data_plane_->Describe() : ctl::DataPlaneInfo{}; },
-                [this](const ctl::HealthReport& r) { OnHealthReport(r); }),
+                [this](const ctl::HealthReport& r) { OnHealthReport(r); },
+                [this](const ctl::Handover& h) { return AcceptHandover(h); }),
       server_(ctl::ServerOptions{options_.socket_path},
               [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {
   for (const core::SysctlSetting& s : options_.sysctls) core::ApplySysctl(settings_, s);
@@ -91,6 +93,36 @@ Status Daemon::LoadRules() {
   return Ok();
 }
 
+void Daemon::SetTakeover(TakeoverState state) { takeover_ = std::make_shared<TakeoverState>(std::move(state)); }
+
+Status Daemon::ApplyTakeover() {
+  const TakeoverState& t = *takeover_;
+  auto reply = handlers_.Batch(RebuildBatch(t.services, t.timeouts));
+  if (!reply) return MakeError(reply.error().code, "takeover: " + reply.error().message);
+  if (reply->failed_step != ctl::kBatchApplied) {
+    return MakeError(static_cast<int>(reply->errcode), "takeover: the running configuration, step " +
+                                                           std::to_string(reply->failed_step) + ": " + reply->detail);
+  }
+  for (const ctl::DaemonConfig& d : t.daemons.daemons) {
+    if (auto st = handlers_.StartDaemon(d); !st) return MakeError(st.error().code, "takeover: sync daemon: " + st.error().message);
+  }
+  took_over_from_ = t.old;
+  Log(LogLevel::kInfo, "takeover: ipvsd %s (pid %u) handed over %zu services and %zu sync daemon(s) to ipvsd %s (pid %d)",
+      t.old.version.c_str(), t.old.pid, t.services.services.size(), t.daemons.daemons.size(), IPVSD_VERSION,
+      static_cast<int>(::getpid()));
+  return Ok();
+}
+
+Result<ctl::Handover> Daemon::AcceptHandover(const ctl::Handover& newcomer) {
+  if (handing_over_to_) {
+    return MakeError(EBUSY, "already handing over to pid " + std::to_string(handing_over_to_->pid));
+  }
+  handing_over_to_ = newcomer;
+  Log(LogLevel::kInfo, "takeover: ipvsd %s (pid %u) takes over from this ipvsd %s; stopping", newcomer.version.c_str(),
+      newcomer.pid, IPVSD_VERSION);
+  return ctl::Handover{static_cast<uint32_t>(::getpid()), IPVSD_VERSION};
+}
+
 void Daemon::EstimatorTick() {
   services_.EstimatorTick();
   history_.Record(*services_.table());
@@ -133,7 +165,7 @@ Status Daemon::Start() {
     sync_key = std::move(*key);
   }
   sync_.Configure(std::move(sync_key), options_.sync_pull);
-  if (Status st = LoadRules(); !st) return st;
+  if (Status st = takeover_ ? ApplyTakeover() : LoadRules(); !st) return st;
   if (Status st = MakeParentDirs(options_.socket_path); !st) return st;
   if (Status st = server_.Listen(); !st) return st;
   if (options_.metrics) {
@@ -184,7 +216,7 @@ Status Daemon::Run() {
   const auto heartbeat_interval = notifier_.heartbeat_interval();
   auto next_heartbeat = Clock::now() + heartbeat_interval;
   Status result = Ok();
-  while (g_stop_signal == 0) {
+  while (g_stop_signal == 0 && !handing_over_to_) {
     auto deadline = notifier_.watchdog_enabled() ? std::min(next_tick, next_heartbeat) : next_tick;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (Status st = server_.PollOnce(static_cast<int>(std::max<int64_t>(wait, 0)), &wait_mask_); !st) {
@@ -202,7 +234,13 @@ Status Daemon::Run() {
       next_heartbeat = Clock::now() + heartbeat_interval;
     }
   }
-  notifier_.Stopping();
+  if (handing_over_to_) {
+    // The new process becomes the service's main one; systemd must not take this exit for
+    // the service's end.
+    notifier_.MainPid(handing_over_to_->pid);
+  } else {
+    notifier_.Stopping();
+  }
   if (g_stop_signal != 0) Log(LogLevel::kInfo, "signal %d: shutting down", static_cast<int>(g_stop_signal));
   // The metrics server reads the data plane, which main() stops once Run() returns.
   metrics_server_.reset();

@@ -70,6 +70,8 @@ struct Options {
   // the process; empty: tables in the process's own memory, lost with it. ipvsd's command line
   // defaults to kDefaultConnStoreDir.
   std::string conn_store_dir;
+  // --takeover: start by taking over from the ipvsd on socket_path (daemon/takeover.h).
+  bool takeover = false;
   // /metrics and the status page (nullopt: --metrics off). The default address is tried and
   // left with a warning when it is taken; an address given with --metrics must work.
   std::optional<metrics::ListenAddress> metrics = metrics::ListenAddress{"127.0.0.1", kDefaultMetricsPort};
@@ -113,6 +115,8 @@ class DataPlane {
   virtual SyncSlice SyncDumpSlice(const ctl::ConnCursor& from, size_t max) = 0;
 };
 
+struct TakeoverState;
+
 class Daemon {
  public:
   explicit Daemon(Options options);
@@ -132,6 +136,12 @@ class Daemon {
   // file and line, and ipvsd does not start), creates the socket's directory (0755) if needed
   // and starts listening.
   Status Start();
+  // Before Start(), after a takeover: start with the old process's configuration instead of
+  // the saved rules (daemon/takeover.h).
+  void SetTakeover(TakeoverState state);
+  // Whether Run() ended because a new process took over: main() then exits at once, leaving
+  // the XDP programs attached to hold the services' packets for it.
+  bool handing_over() const { return handing_over_to_.has_value(); }
   // Tells systemd that start-up is complete (READY=1, docs/operations.md): called once the
   // data plane runs and the socket listens, before Run().
   void NotifyReady();
@@ -147,6 +157,9 @@ class Daemon {
   ctl::ConnList ListConns(const ctl::ConnCursor& from);
   void OnHealthReport(const ctl::HealthReport& report);
   Status LoadRules();
+  // Applies the taken-over configuration (SetTakeover) in place of the saved rules.
+  Status ApplyTakeover();
+  Result<ctl::Handover> AcceptHandover(const ctl::Handover& newcomer);
   void EstimatorTick();
   // Tells the data plane about a table it has not seen yet.
   void SyncDataPlane();
@@ -171,6 +184,9 @@ class Daemon {
   ctl::UnixServer server_;
   SystemdNotifier notifier_;
   std::unique_ptr<metrics::HttpServer> metrics_server_;  // after what it reads: stopped first
+  std::shared_ptr<TakeoverState> takeover_;              // until Start() applies it
+  std::optional<ctl::Handover> took_over_from_;
+  std::optional<ctl::Handover> handing_over_to_;
 };
 
 }  // namespace ipvsd::daemon

@@ -155,7 +155,8 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
   // The store's lock first: an ipvsd refused for another's store must not touch the interfaces.
   std::unique_ptr<ConnStores> stores;
   if (!opt.conn_store_dir.empty()) {
-    auto opened = ConnStores::Open(opt.conn_store_dir);
+    // Taking over, the old process's last threads may hold the lock a moment longer.
+    auto opened = ConnStores::Open(opt.conn_store_dir, std::chrono::milliseconds(opt.takeover ? 10000 : 0));
     if (!opened) return opened.error();
     stores = std::move(*opened);
   }

@@ -1,11 +1,14 @@
 // ipvsd: the IP Virtual Server director daemon. Everything happens in Daemon; main() only
 // reads the command line and maps failures to exit codes (2 for usage errors, 1 otherwise).
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 
 #include "daemon/daemon.h"
 #include "daemon/options.h"
 #include "daemon/data_plane_setup.h"
+#include "daemon/takeover.h"
 
 int main(int argc, char** argv) {
   using namespace ipvsd;
@@ -21,6 +24,14 @@ int main(int argc, char** argv) {
   SetLogLevel(cl->options.log_level);
   core::Stats::SetShardCount(daemon::WorkerLimit(cl->options));
   daemon::Daemon d(cl->options);
+  if (cl->options.takeover) {
+    auto state = daemon::TakeOver(cl->options);
+    if (!state) {
+      std::fprintf(stderr, "ipvsd: --takeover: %s; the running ipvsd keeps serving\n", state.error().message.c_str());
+      return 1;
+    }
+    d.SetTakeover(std::move(*state));
+  }
   auto workers = daemon::MakeDataPlane(d);
   if (!workers) {
     std::fprintf(stderr, "ipvsd: %s\n", workers.error().message.c_str());
@@ -43,6 +54,13 @@ int main(int argc, char** argv) {
   d.NotifyReady();
   Status run = d.Run();
   if (*workers) (*workers)->Stop();
+  if (d.handing_over()) {
+    // No destructors: they would detach the XDP programs, which are to hold the services'
+    // packets until the new process replaces them; the stopped workers left the connection
+    // store consistent, and the exit releases its lock.
+    std::fflush(nullptr);
+    _exit(0);
+  }
   if (Status st = run; !st) {
     std::fprintf(stderr, "ipvsd: %s\n", st.error().message.c_str());
     return 1;

@@ -109,6 +109,9 @@ struct ControlView {
 
 struct Observation {
   std::string version;
+  // After a takeover (--takeover): the version and pid of the process this one took over from.
+  std::string previous_version;
+  uint32_t previous_pid = 0;
   double start_time = 0;  // seconds since the epoch
   double now = 0;
   TrafficCounters totals;

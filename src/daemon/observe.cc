@@ -122,6 +122,10 @@ std::vector<NamedCount> BackupCounters(const SyncBackupCounters& c) {
 Observation Daemon::Observe() {
   Observation o;
   o.version = IPVSD_VERSION;
+  if (took_over_from_) {
+    o.previous_version = took_over_from_->version;
+    o.previous_pid = took_over_from_->pid;
+  }
   o.start_time = start_time_;
   o.now = WallSeconds();
   services_.ReadCounters([&](const core::ServiceTable& table, const core::Stats& totals) {

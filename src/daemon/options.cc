@@ -67,6 +67,9 @@ std::string Usage(const char* program) {
          "  --conn-store DIR|none keep the connection tables in files under DIR (a tmpfs; default\n"
          "                       " + std::string(kDefaultConnStoreDir) + "), so that a restarted ipvsd adopts the\n"
          "                       connections of the one before it; none: in process memory only\n"
+         "  --takeover           take over from the ipvsd running on the control socket: its\n"
+         "                       services, timeouts, sync daemons and connections, with no\n"
+         "                       connection dropped (an upgrade); it keeps serving if this fails\n"
          "  --sync-key-file FILE authenticate connection-sync datagrams with HMAC-SHA256 keyed by\n"
          "                       FILE (every director of the group needs it; docs/sync.md)\n"
          "  --sync-pull          a starting sync backup asks for the masters' tables, and a master\n"
@@ -79,7 +82,7 @@ std::string Usage(const char* program) {
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
   enum {
     kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics,
-    kRules, kConnStore, kHelp
+    kRules, kConnStore, kTakeover, kHelp
   };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
@@ -92,6 +95,7 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
       {"metrics", required_argument, nullptr, kMetrics},
       {"rules", required_argument, nullptr, kRules},
       {"conn-store", required_argument, nullptr, kConnStore},
+      {"takeover", no_argument, nullptr, kTakeover},
       {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
   };
   CommandLine cl;
@@ -151,6 +155,9 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         if (optarg[0] == '\0') return MakeError(EINVAL, "--rules needs a path, or none");
         cl.options.rules_path = std::string(optarg) == "none" ? "" : optarg;
         cl.options.rules_given = true;
+        break;
+      case kTakeover:
+        cl.options.takeover = true;
         break;
       case kConnStore:
         if (optarg[0] == '\0') return MakeError(EINVAL, "--conn-store needs a directory, or none");

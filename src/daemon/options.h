@@ -5,7 +5,7 @@
 // (repeatable; the kernel's /proc/sys/net/ipv4/vs settings of core::Settings, and the
 // icmp_ratelimit / icmp_msgs_per_sec / icmp_msgs_burst limits on ipvsd's own replies),
 // --sync-key-file FILE, --sync-pull, --metrics ADDR:PORT|off, --rules FILE|none,
-// --conn-store DIR|none, --help. Parsed with getopt_long; every error names the
+// --conn-store DIR|none, --takeover, --help. Parsed with getopt_long; every error names the
 // option and the reason, and main() exits 2 on it.
 #pragma once
 

@@ -184,6 +184,12 @@ void SyncAndControlFamilies(const Observation& o, Exposition& out) {
   }
   out.Family("ipvsd_build_info", Type::kGauge, "ipvsd's version (the value is 1).");
   out.Sample(Labels().Add("version", o.version), uint64_t{1});
+  if (!o.previous_version.empty()) {
+    out.Family("ipvsd_takeover_info", Type::kGauge,
+               "The ipvsd this process took over from (--takeover): its version and pid (the value is 1).");
+    out.Sample(Labels().Add("previous_version", o.previous_version).Add("previous_pid", uint64_t{o.previous_pid}),
+               uint64_t{1});
+  }
   out.Family("process_start_time_seconds", Type::kGauge, "Start time of the process since unix epoch in seconds.");
   out.Sample(o.start_time);
 }

@@ -58,4 +58,6 @@ void SystemdNotifier::Heartbeat(const std::vector<uint64_t>& worker_polls) {
 
 void SystemdNotifier::Stopping() { Send("STOPPING=1"); }
 
+void SystemdNotifier::MainPid(uint32_t pid) { Send("MAINPID=" + std::to_string(pid)); }
+
 }  // namespace ipvsd::daemon

@@ -44,6 +44,8 @@ class SystemdNotifier {
   // systemd restarts ipvsd one timeout later.
   void Heartbeat(const std::vector<uint64_t>& worker_polls);
   void Stopping();
+  // MAINPID=pid: another process (ipvsd --takeover) is the service's main one from now on.
+  void MainPid(uint32_t pid);
 
  private:
   void Send(const std::string& message);

@@ -1,0 +1,86 @@
+#include "daemon/takeover.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "base/clock.h"
+#include "core/conn_store.h"
+#include "ctl/client.h"
+#include "ctl/codec.h"
+#include "daemon/conn_stores.h"
+#include "daemon/interfaces.h"
+
+namespace ipvsd::daemon {
+namespace {
+
+constexpr auto kExitWait = std::chrono::seconds(10);
+
+// Whether process `pid` has exited (gone, or a zombie its parent has not reaped yet).
+bool Exited(uint32_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  // "pid (comm) S ...": the state follows the last ')', as comm may hold one.
+  const size_t close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z';
+}
+
+}  // namespace
+
+ctl::BatchRequest RebuildBatch(const ctl::ServiceList& services, const ctl::TimeoutsMsg& timeouts) {
+  ctl::BatchRequest batch;
+  for (const ctl::ServiceEntry& s : services.services) {
+    batch.steps.push_back(ctl::MakeBatchStep(ctl::MsgType::kAddService, s.spec));
+    // Listed newest first, as ipvsadm shows them: added oldest first to keep that order.
+    for (auto d = s.dests.rbegin(); d != s.dests.rend(); ++d) {
+      batch.steps.push_back(ctl::MakeBatchStep(ctl::MsgType::kAddDest, ctl::DestRequest{s.spec.key, d->spec}));
+    }
+  }
+  batch.steps.push_back(ctl::MakeBatchStep(ctl::MsgType::kSetTimeouts, timeouts));
+  return batch;
+}
+
+Result<TakeoverState> TakeOver(const Options& options) {
+  auto client = ctl::Client::Connect(options.socket_path);
+  if (!client) {
+    return MakeError(client.error().code, "no ipvsd answers on " + options.socket_path + ": " +
+                                              client.error().message + " (start it without --takeover)");
+  }
+  TakeoverState state;
+  auto services = client->GetServices();
+  if (!services) return services.error();
+  state.services = std::move(*services);
+  auto timeouts = client->GetTimeouts();
+  if (!timeouts) return timeouts.error();
+  state.timeouts = *timeouts;
+  auto daemons = client->GetDaemons();
+  if (!daemons) return daemons.error();
+  state.daemons = std::move(*daemons);
+
+  // What would stop this process once the running one is gone: refused while it still serves.
+  if (Status st = CheckInterfaces(options.ifaces); !st) return st.error();
+  if (!options.conn_store_dir.empty()) {
+    for (const std::string& path : ConnStores::TableFiles(options.conn_store_dir)) {
+      if (Status st = core::CheckConnStore(path); !st) return st.error();
+    }
+  }
+
+  state.asked_at_ns = MonotonicClock().NowNs();
+  auto old = client->RequestHandover(ctl::Handover{static_cast<uint32_t>(::getpid()), IPVSD_VERSION});
+  if (!old) return MakeError(old.error().code, "the running ipvsd refused to hand over: " + old.error().message);
+  state.old = std::move(*old);
+  const auto deadline = std::chrono::steady_clock::now() + kExitWait;
+  while (!Exited(state.old.pid)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return MakeError(ETIMEDOUT, "ipvsd " + state.old.version + " (pid " + std::to_string(state.old.pid) +
+                                      ") agreed to hand over but did not exit within 10 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return state;
+}
+
+}  // namespace ipvsd::daemon

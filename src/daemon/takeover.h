@@ -1,0 +1,47 @@
+// File: daemon/takeover.h
+//
+// ipvsd --takeover: a new ipvsd process (an upgraded binary, or the same one with new options)
+// takes over from the one running on the same control socket without dropping a connection
+// (docs/operations.md "Upgrades"):
+//
+//   1. TakeOver, in the new process, before it touches anything: reads the running ipvsd's
+//      services, real servers, timeouts and sync daemons over the control socket, and checks
+//      that it can read the running one's connection store and has its interfaces. Any
+//      failure ends here with a message, and the running ipvsd keeps serving.
+//   2. It asks the running ipvsd to hand over (kHandover). That one stops its workers, so its
+//      tables in the connection store are consistent, tells systemd the new process is the
+//      service's main one (MAINPID=), and exits without detaching its XDP programs, which hold
+//      the services' packets meanwhile (core/conn_store.h).
+//   3. Once it has exited, the new process starts as usual, with the old one's configuration
+//      instead of the saved rules (Daemon::SetTakeover), and adopts the connection store.
+//
+// Clients see a pause of about the new process's start-up (their retransmissions arrive once it
+// runs), never a reset.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+#include "ctl/proto.h"
+#include "daemon/daemon.h"
+
+namespace ipvsd::daemon {
+
+// What the new process takes from the old one.
+struct TakeoverState {
+  ctl::ServiceList services;
+  ctl::TimeoutsMsg timeouts;
+  ctl::DaemonList daemons;
+  ctl::Handover old;       // the process that handed over
+  uint64_t asked_at_ns = 0;  // CLOCK_MONOTONIC when the old process was asked to stop
+};
+
+// Steps 1 and 2 above, then waits (up to 10 s) for the old process to exit.
+Result<TakeoverState> TakeOver(const Options& options);
+
+// The batch that rebuilds `services` (services in table order, each with its real servers in
+// the order they were added) and sets `timeouts`.
+ctl::BatchRequest RebuildBatch(const ctl::ServiceList& services, const ctl::TimeoutsMsg& timeouts);
+
+}  // namespace ipvsd::daemon
