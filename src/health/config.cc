@@ -6,7 +6,11 @@
 #include "health/config.h"
 
 #include <glob.h>
+#include <grp.h>
+#include <net/if.h>
+#include <pwd.h>
 #include <regex.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,7 +106,10 @@ class Tokenizer {
     const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
     ++files_read_;
     reading_.push_back(RealPath(path));
+    // An include_check in a file holds until the file ends (keepalived saves and restores it).
+    const unsigned saved_checks = include_checks_;
     Status st = AddText(buf.str(), path, dir, depth);
+    include_checks_ = saved_checks;
     reading_.pop_back();
     return st;
   }
@@ -141,32 +148,103 @@ class Tokenizer {
     while (pos <= line.size()) {
       size_t end = line.find('\n', pos);
       if (end == std::string::npos) end = line.size();
-      std::vector<Token> tokens_of_line;
-      if (Status st = SplitLine(std::string_view(line).substr(pos, end - pos), file, line_no, &tokens_of_line); !st) {
-        return st;
-      }
+      const std::string_view one_line = std::string_view(line).substr(pos, end - pos);
       pos = end + 1;
+      std::vector<Token> tokens_of_line;
+      if (Status st = SplitLine(one_line, file, line_no, false, &tokens_of_line); !st) return st;
       if (tokens_of_line.empty()) continue;
       if (const std::string& first = tokens_of_line[0].text; !tokens_of_line[0].quoted && IsUnsupportedDirective(first)) {
         // Skipping it would drop the lines it stands for.
         return ErrorAt(tokens_of_line[0], "'" + first.substr(0, first.find('(')) +
                                               "' is not supported by ipvs-healthd (docs/healthd.md)");
       }
-      if (tokens_of_line[0].text == "include" && !tokens_of_line[0].quoted) {
-        if (tokens_of_line.size() != 2) return ErrorAt(tokens_of_line[0], "include needs exactly one file pattern");
-        if (Status st = Include(tokens_of_line[1], dir, depth); !st) return st;
+      if (const std::optional<unsigned> checks = IncludeKeywordChecks(tokens_of_line[0])) {
+        // A pattern's braces are glob's, not blocks.
+        tokens_of_line.clear();
+        if (Status st = SplitLine(one_line, file, line_no, true, &tokens_of_line); !st) return st;
+        if (tokens_of_line.size() != 2) {
+          return ErrorAt(tokens_of_line[0], tokens_of_line[0].text + " needs exactly one file pattern");
+        }
+        if (Status st = Include(tokens_of_line[1], dir, depth, include_checks_ | *checks); !st) return st;
         continue;
       }
+      // keepalived reads include_check in global_defs only; it applies to the includes after it.
+      if (tokens_of_line[0].text == "include_check" && !tokens_of_line[0].quoted && open_blocks_.size() == 1 &&
+          open_blocks_[0] == "global_defs") {
+        if (Status st = SetIncludeChecks(tokens_of_line); !st) return st;
+      }
+      TrackBlocks(tokens_of_line);
       tokens.insert(tokens.end(), tokens_of_line.begin(), tokens_of_line.end());
     }
     return Ok();
   }
 
-  // keepalived preprocessing healthd does not do: the include variants with their checks and
-  // the ~SEQ / ~LST line generators.
+  // keepalived preprocessing healthd does not do: the ~SEQ / ~LST line generators.
   static bool IsUnsupportedDirective(const std::string& word) {
-    return word == "includea" || word == "includer" || word == "includem" || word == "includew" ||
-           word == "includeb" || word.rfind("~SEQ", 0) == 0 || word.rfind("~LST", 0) == 0;
+    return word.rfind("~SEQ", 0) == 0 || word.rfind("~LST", 0) == 0;
+  }
+
+  // keepalived's include checks (include_check in global_defs, and the include variants). Any
+  // of them includes the readable check.
+  static constexpr unsigned kCheckReadable = 1;       // a matched file that cannot be read is an error
+  static constexpr unsigned kCheckMatch = 2;          // a pattern without wildcards must match
+  static constexpr unsigned kCheckWildcardMatch = 4;  // any pattern must match
+  static constexpr unsigned kCheckBraceMatch = 8;     // every {a,b} alternative without wildcards must match
+  static constexpr unsigned kCheckAll = kCheckReadable | kCheckMatch | kCheckWildcardMatch | kCheckBraceMatch;
+
+  // The checks an include keyword adds (include none, includea all); nullopt for other words.
+  static std::optional<unsigned> IncludeKeywordChecks(const Token& word) {
+    if (word.quoted) return std::nullopt;
+    static const std::map<std::string, unsigned> checks = {
+        {"include", 0},           {"includer", kCheckReadable},    {"includem", kCheckMatch},
+        {"includew", kCheckWildcardMatch}, {"includeb", kCheckBraceMatch}, {"includea", kCheckAll}};
+    auto it = checks.find(word.text);
+    if (it == checks.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // include_check [OPTION...]: no option means all; plain options replace the set, +OPTION
+  // adds one and -OPTION removes one.
+  Status SetIncludeChecks(const std::vector<Token>& words) {
+    static const std::map<std::string, unsigned> options = {
+        {"readable", kCheckReadable}, {"match", kCheckMatch}, {"wildcard_match", kCheckWildcardMatch},
+        {"brace_match", kCheckBraceMatch}};
+    if (words.size() == 1) {
+      include_checks_ = kCheckAll;
+      return Ok();
+    }
+    unsigned checks = include_checks_;
+    bool replaced = false;
+    for (size_t i = 1; i < words.size(); ++i) {
+      const std::string& w = words[i].text;
+      const bool signed_option = !w.empty() && (w[0] == '+' || w[0] == '-');
+      auto it = options.find(signed_option ? w.substr(1) : w);
+      if (it == options.end()) {
+        return ErrorAt(words[i], "include_check option must be readable, match, wildcard_match or brace_match "
+                                 "(optionally with + or -), not '" + w + "'");
+      }
+      if (!signed_option && !replaced) {
+        checks = 0;
+        replaced = true;
+      }
+      checks = signed_option && w[0] == '-' ? checks & ~it->second : checks | it->second;
+    }
+    include_checks_ = checks;
+    return Ok();
+  }
+
+  // The keyword of each block open at this point, so that include_check is seen only where
+  // keepalived reads it.
+  void TrackBlocks(const std::vector<Token>& line) {
+    for (const Token& t : line) {
+      if (!t.quoted && t.text == "{") {
+        open_blocks_.push_back(last_word_);
+      } else if (!t.quoted && t.text == "}") {
+        if (!open_blocks_.empty()) open_blocks_.pop_back();
+      } else {
+        last_word_ = t.text;
+      }
+    }
   }
 
   // $NAME and ${NAME} of a defined parameter replaced by its value; anything else kept.
@@ -194,7 +272,9 @@ class Tokenizer {
     return out;
   }
 
-  static Status SplitLine(std::string_view line, const std::string* file, int line_no, std::vector<Token>* out) {
+  // BRACES_ARE_WORDS: '{' and '}' are characters of a word (an include pattern's glob braces).
+  static Status SplitLine(std::string_view line, const std::string* file, int line_no, bool braces_are_words,
+                          std::vector<Token>* out) {
     size_t i = 0;
     bool first = true;
     while (i < line.size()) {
@@ -204,7 +284,7 @@ class Tokenizer {
         continue;
       }
       if (c == '#' || c == '!') break;  // comment to the end of the line
-      if (c == '{' || c == '}') {
+      if ((c == '{' || c == '}') && !braces_are_words) {
         out->push_back({std::string(1, c), file, line_no, first, false});
         first = false;
         ++i;
@@ -218,7 +298,8 @@ class Tokenizer {
       size_t j = i;
       while (j < line.size()) {
         const char ch = line[j];
-        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '{' || ch == '}' || ch == '#' || ch == '!') break;
+        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '#' || ch == '!') break;
+        if ((ch == '{' || ch == '}') && !braces_are_words) break;
         if (ch != '"' && ch != '\'') {
           word += ch;
           ++j;
@@ -241,31 +322,53 @@ class Tokenizer {
     return Ok();
   }
 
-  Status Include(const Token& pattern_tok, const std::string& dir, int depth) {
+  // One include line with CHECKS (keepalived's rules, lib/parser.c): the pattern is a glob with
+  // csh braces, relative to the including file. What matches nothing, or cannot be read, or
+  // is a directory or an executable, is skipped with a notice unless a check makes it an error.
+  Status Include(const Token& pattern_tok, const std::string& dir, int depth, unsigned checks) {
     if (depth >= kMaxIncludeDepth) {
       return ErrorAt(pattern_tok, "includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep");
     }
     std::string pattern = pattern_tok.text;
     if (pattern.empty() || pattern[0] != '/') pattern = dir + "/" + pattern;
+    const std::string quoted = "'" + pattern_tok.text + "'";
+    if (const std::vector<std::string> alternatives = ExpandBraces(pattern);
+        (checks & kCheckBraceMatch) && alternatives.size() > 1) {
+      for (const std::string& alternative : alternatives) {
+        if (!HasWildcard(alternative) && access(alternative.c_str(), F_OK) != 0) {
+          return ErrorAt(pattern_tok, "include " + quoted + ": " + alternative + " does not exist (brace_match)");
+        }
+      }
+    }
     glob_t g{};
-    const int rc = glob(pattern.c_str(), 0, nullptr, &g);
-    if (rc == GLOB_NOMATCH) {
-      // keepalived goes on without it (a conf.d directory may be empty); so does healthd, saying so.
+    const int rc = glob(pattern.c_str(), GLOB_MARK | GLOB_BRACE, nullptr, &g);
+    if (rc != 0) {
       globfree(&g);
-      notices.push_back(*pattern_tok.file + ":" + std::to_string(pattern_tok.line) + ": include '" +
-                        pattern_tok.text + "' matches no file");
+      const bool must_match = (checks & kCheckWildcardMatch) || ((checks & kCheckMatch) && !HasWildcard(pattern));
+      if (rc != GLOB_NOMATCH) return ErrorAt(pattern_tok, "include " + quoted + ": glob failed");
+      if (must_match) return ErrorAt(pattern_tok, "include " + quoted + " matches no file");
+      // keepalived goes on without it (a conf.d directory may be empty); so does healthd, saying so.
+      notices.push_back(Where(pattern_tok) + ": include " + quoted + " matches no file");
       return Ok();
     }
     Status st = Ok();
     for (size_t k = 0; k < g.gl_pathc && st; ++k) {
       const std::string path = g.gl_pathv[k];
+      if (const std::string why = WhyNotReadable(path); !why.empty()) {
+        if (checks != 0) {
+          st = ErrorAt(pattern_tok, "include " + quoted + ": " + path + " " + why);
+          break;
+        }
+        notices.push_back(Where(pattern_tok) + ": include " + quoted + ": skipping " + path + ", " + why);
+        continue;
+      }
       // Checked before reading, so the error names the include line that goes too far.
       if (std::find(reading_.begin(), reading_.end(), RealPath(path)) != reading_.end()) {
-        st = ErrorAt(pattern_tok, "include loop: '" + pattern_tok.text + "' includes " + path + " again");
+        st = ErrorAt(pattern_tok, "include loop: " + quoted + " includes " + path + " again");
         break;
       }
       if (files_read_ >= kMaxIncludedFiles) {
-        st = ErrorAt(pattern_tok, "include '" + pattern_tok.text + "' would read more than " +
+        st = ErrorAt(pattern_tok, "include " + quoted + " would read more than " +
                                       std::to_string(kMaxIncludedFiles) + " files");
         break;
       }
@@ -274,6 +377,44 @@ class Tokenizer {
     }
     globfree(&g);
     return st;
+  }
+
+  static bool HasWildcard(const std::string& pattern) { return pattern.find_first_of("*?[") != std::string::npos; }
+
+  // Why keepalived would not read PATH (a glob result, directories marked with a '/'): it is a
+  // directory, not a regular non-executable file, or cannot be opened; empty when it reads it.
+  static std::string WhyNotReadable(const std::string& path) {
+    if (!path.empty() && path.back() == '/') return "is a directory";
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return std::string("cannot be read: ") + std::strerror(errno);
+    if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) return "is not a regular non-executable file";
+    if (access(path.c_str(), R_OK) != 0) return std::string("cannot be read: ") + std::strerror(errno);
+    return "";
+  }
+
+  // Every alternative of the csh brace expressions in PATTERN ("a{b,c{d,e}}" gives ab, acd,
+  // ace), as glob's GLOB_BRACE expands them; a pattern without a complete brace is itself.
+  static std::vector<std::string> ExpandBraces(const std::string& pattern) {
+    const size_t open = pattern.find('{');
+    if (open == std::string::npos) return {pattern};
+    std::vector<size_t> commas;
+    size_t close = std::string::npos;
+    int depth = 0;
+    for (size_t i = open; i < pattern.size() && close == std::string::npos; ++i) {
+      if (pattern[i] == '{') ++depth;
+      if (pattern[i] == '}' && --depth == 0) close = i;
+      if (pattern[i] == ',' && depth == 1) commas.push_back(i);
+    }
+    if (close == std::string::npos) return {pattern};
+    std::vector<std::string> out;
+    size_t from = open + 1;
+    commas.push_back(close);
+    for (const size_t to : commas) {
+      const std::string one = pattern.substr(0, open) + pattern.substr(from, to - from) + pattern.substr(close + 1);
+      for (std::string& alternative : ExpandBraces(one)) out.push_back(std::move(alternative));
+      from = to + 1;
+    }
+    return out;
   }
 
   // The identity of a file however a glob spells its path; PATH itself when it cannot be
@@ -290,6 +431,9 @@ class Tokenizer {
   std::string config_id_;
   std::map<std::string, std::string> params_;
   std::vector<std::string> reading_;  // the include chain being read, outermost first
+  unsigned include_checks_ = 0;       // include_check's setting where the tokenizer is
+  std::vector<std::string> open_blocks_;
+  std::string last_word_;
 };
 
 // Builds the statement tree; braces must balance.
@@ -477,10 +621,8 @@ Result<Forwarding> ParseForwarding(const Node& n) {
 // notification scripts, SMTP alerts and the like have no effect on the IPVS table.
 const std::set<std::string>& IgnoredKeywords() {
   static const std::set<std::string> k = {
-      "smtp_alert", "warmup", "virtualhost_ssl",
-      "ha_suspend", "bindto", "bind_port", "bind_if", "user", "fwd_state", "hashed",
-      "sorry_server_inhibit", "sorry_server_lvs_method", "retry_timeout", "log_all_failures", "enable",
-      "fast_recovery", "persistence_engine", "ssl_enabled", "tunnel_type", "snmp_name"};
+      "smtp_alert", "warmup", "virtualhost_ssl", "ha_suspend", "fwd_state", "hashed", "retry_timeout",
+      "log_all_failures", "enable", "fast_recovery", "ssl_enabled", "tunnel_type", "snmp_name"};
   return k;
 }
 // Checkers keepalived has that healthd cannot run, and why: a configuration naming one is an
@@ -516,6 +658,61 @@ Result<std::string> ParseHexBytes(const Node& n) {
   std::string out;
   for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
+}
+
+// A checker's bindto ADDRESS, bind_port PORT or bind_if NAME.
+Status ParseSourceSetting(const Node& n, CheckerKind kind, SourceBinding* source) {
+  HEALTH_TRY(WantArgs(n, 1, 1));
+  const std::string& key = n.keyword.text;
+  const Token& v = n.args[0];
+  if (key == "bindto") return Assign(&source->addr, ParseAddr(v));
+  if (key == "bind_port") {
+    if (kind == CheckerKind::kPing) return ErrorAt(n.keyword, "PING_CHECK cannot take bind_port: ICMP has no ports");
+    return Assign(&source->port, ParseInt(v, 1, 65535));
+  }
+  if (v.text.empty() || v.text.size() >= IFNAMSIZ || v.text.find_first_of("/ \t") != std::string::npos) {
+    return ErrorAt(v, "'" + v.text + "' is not an interface name (at most " + std::to_string(IFNAMSIZ - 1) +
+                          " characters, no '/' or blanks)");
+  }
+  source->interface = v.text;
+  return Ok();
+}
+
+bool IsSourceSetting(const std::string& key) {
+  return key == "bindto" || key == "bind_port" || key == "bind_if";
+}
+
+// A bindto must be of the family the checker connects to (keepalived skips it otherwise), and
+// a link-local IPv6 one needs bind_if to say on which link it is.
+Status CheckSource(const CheckerConfig& c, const net::IpAddr& rs_addr) {
+  if (!c.source.addr.has_value()) return Ok();
+  const net::IpAddr& to = c.connect_ip.value_or(rs_addr);
+  const net::IpAddr& from = *c.source.addr;
+  if (from.family != to.family) {
+    return MakeError(EINVAL, c.where + ": bindto " + from.ToString() + " is not of the address family of " +
+                                 to.ToString() + ", which the checker connects to");
+  }
+  const bool link_local = from.is_v6() && from.raw.bytes[0] == 0xfe && (from.raw.bytes[1] & 0xc0) == 0x80;
+  if (link_local && c.source.interface.empty()) {
+    return MakeError(EINVAL, c.where + ": bindto " + from.ToString() + " is link-local: it needs bind_if");
+  }
+  return Ok();
+}
+
+// MISC_CHECK `user NAME [GROUP]`: looked up now, as keepalived does, so that a name that does
+// not exist is an error at its line and never a script run as healthd's own user.
+Result<RunAs> ParseRunAs(const Node& n) {
+  HEALTH_TRY(WantArgs(n, 1, 2));
+  const std::string& user = n.args[0].text;
+  const passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr) return ErrorAt(n.args[0], "user '" + user + "' does not exist");
+  RunAs run_as{pw->pw_uid, pw->pw_gid};
+  if (n.args.size() == 2) {
+    const group* gr = getgrnam(n.args[1].text.c_str());
+    if (gr == nullptr) return ErrorAt(n.args[1], "group '" + n.args[1].text + "' does not exist");
+    run_as.gid = gr->gr_gid;
+  }
+  return run_as;
 }
 
 // DNS_CHECK type names (keepalived's dns_type_lookup).
@@ -764,6 +961,8 @@ class Interpreter {
     ExplicitSettings inherit_set;
     std::vector<const Node*> real_servers;
     const Node* sorry = nullptr;
+    bool sorry_inhibit = false;
+    std::optional<Forwarding> sorry_fwd;
     for (const Node& c : n.children) {
       const std::string& k = c.keyword.text;
       if (k == "real_server") {
@@ -822,6 +1021,23 @@ class Interpreter {
       } else if (k == "sorry_server") {
         HEALTH_TRY(WantArgs(c, 1, 2));
         sorry = &c;
+      } else if (k == "sorry_server_inhibit" || k == "sorry_server_lvs_method") {
+        // keepalived applies them to the sorry server read so far, and refuses them before it.
+        if (sorry == nullptr) return ErrorAt(c.keyword, k + " needs a sorry_server before it");
+        if (k == "sorry_server_inhibit") {
+          HEALTH_TRY(WantArgs(c, 0, 0));
+          sorry_inhibit = true;
+        } else {
+          HEALTH_TRY(Assign(&sorry_fwd, ParseForwarding(c)));
+        }
+      } else if (k == "persistence_engine") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        // The one engine IPVS (and ipvsd) has; any other name would fail when the service is made.
+        if (c.args[0].text != "sip") {
+          return ErrorAt(c.args[0], "persistence_engine must be sip (the only IPVS persistence engine), not '" +
+                                        c.args[0].text + "'");
+        }
+        vs.service.pe_name = c.args[0].text;
       } else if (k == "ops") {
         HEALTH_TRY(WantArgs(c, 0, 0));
         vs.service.flags |= ctl::kSvcOnePacket;
@@ -892,7 +1108,8 @@ class Interpreter {
       s.where = Where(sorry->keyword);
       HEALTH_TRY(Assign(&s.addr, ParseAddr(sorry->args[0])));
       if (sorry->args.size() == 2) HEALTH_TRY(Assign(&s.port, ParseInt(sorry->args[1], 0, 65535)));
-      s.fwd = vs.fwd;
+      s.fwd = sorry_fwd.value_or(vs.fwd);
+      s.inhibit_on_failure = sorry_inhibit;
       vs.sorry_server = s;
     }
     if (vs.feedback.enabled && vs.real_servers.empty()) {
@@ -1020,6 +1237,7 @@ class Interpreter {
       std::vector<CheckerConfig> made;
       HEALTH_TRY(Checker(*c, inherit, inherit_set, &made));
       for (CheckerConfig& chk : made) {
+        HEALTH_TRY(CheckSource(chk, rs.addr));
         if (chk.misc_dynamic && ++dynamic > 1) {
           return ErrorAt(c->keyword, "only one MISC_CHECK with misc_dynamic per real_server");
         }
@@ -1056,6 +1274,10 @@ class Interpreter {
       } else if ((key == "retry" || key == "nb_get_retry" || key == "delay_before_retry") &&
                  c.kind == CheckerKind::kMisc) {
         HEALTH_TRY(CheckerDefault(k, &c, &set));
+      } else if (IsSourceSetting(key) && c.kind != CheckerKind::kMisc) {
+        HEALTH_TRY(ParseSourceSetting(k, c.kind, &c.source));
+      } else if (key == "user" && c.kind == CheckerKind::kMisc) {
+        HEALTH_TRY(Assign(&c.misc_user, ParseRunAs(k)));
       } else if (key == "url" && http) {
         HEALTH_TRY(Url(k, &c, &cfg_.notices));
       } else if (key == "virtualhost" && http) {
@@ -1155,6 +1377,8 @@ class Interpreter {
         if (IsCheckerDefault(key) && key != "retry" && key != "nb_get_retry" && key != "delay_before_retry") {
           ExplicitSettings host_set;  // a host block takes no retry settings
           HEALTH_TRY(CheckerDefault(k, &one, &host_set));
+        } else if (IsSourceSetting(key)) {
+          HEALTH_TRY(ParseSourceSetting(k, one.kind, &one.source));
         } else if (IgnoredKeywords().count(key)) {
           cfg_.notices.push_back(Where(k.keyword) + ": ignoring " + key);
         } else {

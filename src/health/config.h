@@ -19,6 +19,8 @@
 // real_server -> checker.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -72,11 +74,30 @@ struct UrlCheck {
   friend bool operator==(const UrlCheck&, const UrlCheck&) = default;
 };
 
+// bindto / bind_port / bind_if of a checker: the source address, port and interface of its
+// probes (keepalived's co->bindto and bind_if). Unset fields leave the choice to the kernel.
+struct SourceBinding {
+  std::optional<net::IpAddr> addr;
+  uint16_t port = 0;
+  std::string interface;  // SO_BINDTODEVICE; also the scope of a link-local IPv6 bindto
+  bool empty() const { return !addr.has_value() && port == 0 && interface.empty(); }
+  friend bool operator==(const SourceBinding&, const SourceBinding&) = default;
+};
+
+// MISC_CHECK `user NAME [GROUP]`: the script runs with this uid and gid, and GID as its only
+// group (keepalived's set_privileges). Without GROUP, the user's primary group.
+struct RunAs {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  friend bool operator==(const RunAs&, const RunAs&) = default;
+};
+
 struct CheckerConfig {
   CheckerKind kind = CheckerKind::kTcp;
   std::string where;                      // "file:line" of the block, for logs
   std::optional<net::IpAddr> connect_ip;  // default: the real server's address
   uint16_t connect_port = 0;              // 0: the real server's port
+  SourceBinding source;                   // every checker but MISC_CHECK
   double connect_timeout = kDefaultConnectTimeout;
   int retry = kDefaultRetryNet;
   double delay_before_retry = kDefaultDelayBeforeRetry;
@@ -97,6 +118,7 @@ struct CheckerConfig {
   std::string misc_path;                  // MISC_CHECK command line (run by /bin/sh -c)
   double misc_timeout = kDefaultMiscTimeout;
   bool misc_dynamic = false;
+  std::optional<RunAs> misc_user;         // default: healthd's own user and groups
   friend bool operator==(const CheckerConfig&, const CheckerConfig&) = default;
 };
 
@@ -184,7 +206,9 @@ std::string DescribeConfig(const Config& config);
 // keepalived's default config id: this host's name up to the first dot.
 std::string LocalConfigId();
 
-// Reads PATH and the files it includes (glob patterns, relative to the including file). An
+// Reads PATH and the files it includes (glob patterns with csh braces, relative to the including
+// file; include, includer/m/w/b/a and global_defs' include_check with keepalived 2.2.7's rules
+// for what matches nothing or cannot be read: a notice, or an error where a check asks). An
 // include loop, includes more than 8 deep, more than 1024 files in all, or blocks nested more
 // than 64 deep are errors at the offending line. keepalived's preprocessing applies: lines
 // `@ID ...` are read only when CONFIG_ID is ID (`@^ID ...` only when it is not), `$NAME=VALUE`

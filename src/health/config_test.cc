@@ -521,7 +521,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "  cpu 0.9\n }\n}\n",
                 "bad.conf:4: dynamic_feedback ratios cpu + runq + memory + connections must add up to 1"},
         BadCase{"virtual_server 198.19.0.1 80 {\n misc_path \"unterminated\n}\n", "bad.conf:2: unterminated quoted string"},
-        BadCase{"\nincludea /etc/keepalived/conf.d/*.conf\n", "bad.conf:2: 'includea' is not supported by ipvs-healthd (docs/healthd.md)"},
+        BadCase{"\nincludea /nonexistent/conf.d/*.conf\n", "bad.conf:2: include '/nonexistent/conf.d/*.conf' matches no file"},
         BadCase{"~SEQ(N, 1, 3) virtual_server 198.19.0.${N} 80 {\n}\n",
                 "bad.conf:1: '~SEQ' is not supported by ipvs-healthd (docs/healthd.md)"},
         BadCase{"virtual_server_group g {\n 198.19.0.20-20 80\n}\n",

@@ -362,13 +362,13 @@ void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
   net::Endpoint to{c.connect_ip.value_or(rs.addr), c.connect_port != 0 ? c.connect_port : rs.port};
   switch (c.kind) {
     case CheckerKind::kTcp:
-      run.probe = StreamProbe::Start(to, "", false, 0, now + SecondsToNs(c.connect_timeout));
+      run.probe = StreamProbe::Start(to, "", false, 0, now + SecondsToNs(c.connect_timeout), c.source);
       break;
     case CheckerKind::kHttp: {
       const std::string& vhost = c.urls[run.url].virtualhost.empty() ? c.virtualhost : c.urls[run.url].virtualhost;
       const std::string host = vhost.empty() ? to.ToString() : vhost;
       run.probe = StreamProbe::Start(to, HttpRequest(c.urls[run.url], host, c.http_version), true, kMaxHttpReply,
-                                     now + SecondsToNs(c.connect_timeout));
+                                     now + SecondsToNs(c.connect_timeout), c.source);
       break;
     }
     case CheckerKind::kSsl: {
@@ -377,11 +377,11 @@ void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
       // keepalived sends a server name only with enable_sni, and only a virtualhost.
       run.probe = TlsProbe::Start(to, c.enable_sni ? vhost : std::string(),
                                   HttpRequest(c.urls[run.url], host, c.http_version), kMaxHttpReply,
-                                  now + SecondsToNs(c.connect_timeout));
+                                  now + SecondsToNs(c.connect_timeout), c.source);
       break;
     }
     case CheckerKind::kSmtp:
-      run.probe = SmtpProbe::Start(to, c.helo_name, now + SecondsToNs(c.connect_timeout));
+      run.probe = SmtpProbe::Start(to, c.helo_name, now + SecondsToNs(c.connect_timeout), c.source);
       break;
     case CheckerKind::kUdp: {
       DatagramProbe::Judge judge = [c](std::string_view reply) -> std::optional<ProbeOutcome> {
@@ -389,21 +389,21 @@ void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
         return JudgeUdpReply(reply, c);
       };
       run.probe = DatagramProbe::Start(to, c.payload, std::move(judge), !c.require_reply,
-                                       now + SecondsToNs(c.connect_timeout));
+                                       now + SecondsToNs(c.connect_timeout), c.source);
       break;
     }
     case CheckerKind::kDns: {
       const uint16_t id = RandomQueryId();
       run.probe = DatagramProbe::Start(to, DnsQuery(id, c.dns_name, c.dns_type),
                                        [id](std::string_view reply) { return JudgeDnsReply(reply, id); }, false,
-                                       now + SecondsToNs(c.connect_timeout));
+                                       now + SecondsToNs(c.connect_timeout), c.source);
       break;
     }
     case CheckerKind::kPing:
-      run.probe = PingProbe::Start(to.addr, now + SecondsToNs(c.connect_timeout));
+      run.probe = PingProbe::Start(to.addr, now + SecondsToNs(c.connect_timeout), c.source);
       break;
     case CheckerKind::kMisc:
-      run.probe = CommandProbe::Start(c.misc_path, now + SecondsToNs(c.misc_timeout), c.misc_dynamic);
+      run.probe = CommandProbe::Start(c.misc_path, now + SecondsToNs(c.misc_timeout), c.misc_dynamic, c.misc_user);
       break;
   }
 }

@@ -25,13 +25,18 @@ namespace {
 ProbeOutcome Fail(std::string detail) { return ProbeOutcome{false, std::move(detail), {}, -1}; }
 ProbeOutcome Pass(std::string detail) { return ProbeOutcome{true, std::move(detail), {}, -1}; }
 
-// A non-blocking socket connecting to TO; -1 and DETAIL set when it failed at once.
-int ConnectSocket(const net::Endpoint& to, int type, std::string* detail) {
+// A non-blocking socket from SOURCE connecting to TO; -1 and DETAIL set when it failed at once.
+int ConnectSocket(const net::Endpoint& to, const SourceBinding& source, int type, std::string* detail) {
   sockaddr_storage ss;
   const socklen_t len = ToSockaddr(to, &ss);
   const int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *detail = std::string("socket: ") + std::strerror(errno);
+    return -1;
+  }
+  if (std::string error = BindSource(fd, to.addr.family, source); !error.empty()) {
+    *detail = std::move(error);
+    close(fd);
     return -1;
   }
   if (connect(fd, reinterpret_cast<const sockaddr*>(&ss), len) < 0 && errno != EINPROGRESS) {
@@ -82,9 +87,9 @@ std::string SslErrors() {
 // ---- TlsProbe ----
 
 std::unique_ptr<Probe> TlsProbe::Start(const net::Endpoint& to, std::string sni, std::string request, size_t max_reply,
-                                       uint64_t deadline_ns) {
+                                       uint64_t deadline_ns, const SourceBinding& source) {
   std::string detail;
-  const int fd = ConnectSocket(to, SOCK_STREAM, &detail);
+  const int fd = ConnectSocket(to, source, SOCK_STREAM, &detail);
   if (fd < 0) return FinishedProbe(Fail(detail), deadline_ns);
   return std::unique_ptr<Probe>(new TlsProbe(fd, std::move(sni), std::move(request), max_reply, deadline_ns));
 }
@@ -194,9 +199,10 @@ std::optional<int> TakeSmtpReply(std::string* buf) {
   }
 }
 
-std::unique_ptr<Probe> SmtpProbe::Start(const net::Endpoint& to, const std::string& helo_name, uint64_t deadline_ns) {
+std::unique_ptr<Probe> SmtpProbe::Start(const net::Endpoint& to, const std::string& helo_name, uint64_t deadline_ns,
+                                        const SourceBinding& source) {
   std::string detail;
-  const int fd = ConnectSocket(to, SOCK_STREAM, &detail);
+  const int fd = ConnectSocket(to, source, SOCK_STREAM, &detail);
   if (fd < 0) return FinishedProbe(Fail(detail), deadline_ns);
   return std::unique_ptr<Probe>(new SmtpProbe(fd, "HELO " + helo_name + "\r\n", deadline_ns));
 }
@@ -259,9 +265,9 @@ ProbeOutcome SmtpProbe::OnTimeout() {
 // ---- DatagramProbe ----
 
 std::unique_ptr<Probe> DatagramProbe::Start(const net::Endpoint& to, const std::string& payload, Judge judge,
-                                            bool silence_passes, uint64_t deadline_ns) {
+                                            bool silence_passes, uint64_t deadline_ns, const SourceBinding& source) {
   std::string detail;
-  const int fd = ConnectSocket(to, SOCK_DGRAM, &detail);
+  const int fd = ConnectSocket(to, source, SOCK_DGRAM, &detail);
   if (fd < 0) return FinishedProbe(Fail(detail), deadline_ns);
   if (send(fd, payload.data(), payload.size(), MSG_NOSIGNAL) < 0) {
     const int e = errno;
@@ -346,7 +352,7 @@ std::optional<ProbeOutcome> JudgeDnsReply(std::string_view reply, uint16_t id) {
 
 // ---- PingProbe ----
 
-std::unique_ptr<Probe> PingProbe::Start(const net::IpAddr& to, uint64_t deadline_ns) {
+std::unique_ptr<Probe> PingProbe::Start(const net::IpAddr& to, uint64_t deadline_ns, const SourceBinding& source) {
   const bool v6 = to.is_v6();
   const int family = v6 ? AF_INET6 : AF_INET;
   const int proto = v6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
@@ -361,6 +367,10 @@ std::unique_ptr<Probe> PingProbe::Start(const net::IpAddr& to, uint64_t deadline
                                           "CAP_NET_RAW): ") +
                               std::strerror(errno)),
                          deadline_ns);
+  }
+  if (std::string error = BindSource(fd, to.family, source); !error.empty()) {
+    close(fd);
+    return FinishedProbe(Fail(error), deadline_ns);
   }
   sockaddr_storage ss;
   const socklen_t len = ToSockaddr(net::Endpoint{to, 0}, &ss);

@@ -1,7 +1,8 @@
 // File: health/net_probes.h
 //
 // The probes behind SSL_GET, SMTP_CHECK, UDP_CHECK, DNS_CHECK and PING_CHECK, driven by the
-// daemon's poll loop like those of health/probe.h: non-blocking, one deadline each.
+// daemon's poll loop like those of health/probe.h: non-blocking, one deadline each, each bound
+// to its checker's bindto / bind_port / bind_if (health/probe.h BindSource) when it has them.
 //
 //   TlsProbe       connect, TLS handshake (OpenSSL, optional SNI), send an HTTP request, read
 //                  the reply to EOF; judged by EvaluateHttp as HTTP_GET's. Like keepalived's
@@ -36,7 +37,7 @@ class TlsProbe final : public Probe {
  public:
   // SNI empty: no server name is sent.
   static std::unique_ptr<Probe> Start(const net::Endpoint& to, std::string sni, std::string request, size_t max_reply,
-                                      uint64_t deadline_ns);
+                                      uint64_t deadline_ns, const SourceBinding& source = {});
   ~TlsProbe() override;
   int fd() const override { return fd_; }
   short events() const override { return events_; }
@@ -65,7 +66,8 @@ class TlsProbe final : public Probe {
 
 class SmtpProbe final : public Probe {
  public:
-  static std::unique_ptr<Probe> Start(const net::Endpoint& to, const std::string& helo_name, uint64_t deadline_ns);
+  static std::unique_ptr<Probe> Start(const net::Endpoint& to, const std::string& helo_name, uint64_t deadline_ns,
+                                      const SourceBinding& source = {});
   ~SmtpProbe() override;
   int fd() const override { return fd_; }
   short events() const override;
@@ -94,7 +96,7 @@ class DatagramProbe final : public Probe {
   // reply or an ICMP error is a success (UDP_CHECK without require_reply).
   using Judge = std::function<std::optional<ProbeOutcome>(std::string_view)>;
   static std::unique_ptr<Probe> Start(const net::Endpoint& to, const std::string& payload, Judge judge,
-                                      bool silence_passes, uint64_t deadline_ns);
+                                      bool silence_passes, uint64_t deadline_ns, const SourceBinding& source = {});
   ~DatagramProbe() override;
   int fd() const override { return fd_; }
   short events() const override { return 0x001; }  // POLLIN
@@ -124,7 +126,8 @@ std::optional<ProbeOutcome> JudgeDnsReply(std::string_view reply, uint16_t id);
 
 class PingProbe final : public Probe {
  public:
-  static std::unique_ptr<Probe> Start(const net::IpAddr& to, uint64_t deadline_ns);
+  // SOURCE: its address and interface (ICMP has no ports).
+  static std::unique_ptr<Probe> Start(const net::IpAddr& to, uint64_t deadline_ns, const SourceBinding& source = {});
   ~PingProbe() override;
   int fd() const override { return fd_; }
   short events() const override { return 0x001; }  // POLLIN

@@ -78,18 +78,28 @@ void VirtualServerPool::Leave(RealServerState& rs, bool forget) {
 
 void VirtualServerPool::AddSorry() {
   if (!cfg_.sorry_server || sorry_in_) return;
-  Log("adding sorry server " + cfg_.sorry_server->Name());
+  Log((sorry_inhibited_ ? "enabling sorry server " : "adding sorry server ") + cfg_.sorry_server->Name());
   const ctl::DestSpec d = DestFor(*cfg_.sorry_server, 1);
-  for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->AddDest(key, d), "adding sorry server", cfg_.sorry_server->Name());
+  for (const ctl::ServiceKey& key : cfg_.keys) {
+    Report(sorry_inhibited_ ? ops_->EditDest(key, d) : ops_->AddDest(key, d), "adding sorry server",
+           cfg_.sorry_server->Name());
+  }
   sorry_in_ = true;
+  sorry_inhibited_ = false;
 }
 
-void VirtualServerPool::DelSorry() {
-  if (!cfg_.sorry_server || !sorry_in_) return;
-  Log("removing sorry server " + cfg_.sorry_server->Name());
-  const ctl::DestSpec d = DestFor(*cfg_.sorry_server, 1);
-  for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->DelDest(key, d), "removing sorry server", cfg_.sorry_server->Name());
+// With sorry_server_inhibit the sorry server stays at weight 0, as keepalived "disables" it,
+// unless FORGET (it is no longer configured so).
+void VirtualServerPool::DelSorry(bool forget) {
+  if (!cfg_.sorry_server || (!sorry_in_ && !(forget && sorry_inhibited_))) return;
+  const bool inhibit = cfg_.sorry_server->inhibit_on_failure && !forget;
+  Log((inhibit ? "disabling sorry server " : "removing sorry server ") + cfg_.sorry_server->Name());
+  const ctl::DestSpec d = DestFor(*cfg_.sorry_server, 0);
+  for (const ctl::ServiceKey& key : cfg_.keys) {
+    Report(inhibit ? ops_->EditDest(key, d) : ops_->DelDest(key, d), "removing sorry server", cfg_.sorry_server->Name());
+  }
   sorry_in_ = false;
+  sorry_inhibited_ = inhibit;
 }
 
 // Every checker starts up but an alpha one (alpha of its own, its real server's or its virtual
@@ -130,6 +140,7 @@ void VirtualServerPool::Release() {
   for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->DelService(key), "deleting service", cfg_.name);
   for (RealServerState& rs : rs_) rs.in_table = false;
   sorry_in_ = false;
+  sorry_inhibited_ = false;
 }
 
 void VirtualServerPool::SetAlive(size_t i, bool alive) {
@@ -158,7 +169,7 @@ void VirtualServerPool::UpdateQuorum() {
         " <= " + std::to_string(live));
     RunScript(cfg_.quorum_up, "quorum_up");
     if (sorry_in_) {
-      DelSorry();
+      DelSorry(false);
       for (RealServerState& rs : rs_) {
         if (rs.alive) Enter(rs);
       }
@@ -217,17 +228,21 @@ void VirtualServerPool::Reconfigure(VirtualServerConfig new_cfg) {
         Report(ops_->AddDest(key, DestFor(rs.cfg, w)), "adding", rs.cfg.Name());
       }
     }
-    if (sorry_in_) Report(ops_->AddDest(key, DestFor(*cfg_.sorry_server, 1)), "adding sorry server", cfg_.name);
+    if (sorry_in_ || sorry_inhibited_) {
+      Report(ops_->AddDest(key, DestFor(*cfg_.sorry_server, sorry_in_ ? 1 : 0)), "adding sorry server", cfg_.name);
+    }
   }
   cfg_.keys = new_cfg.keys;
 
-  // 2. The sorry server, if it changed while in the table.
-  if (sorry_in_ && new_cfg.sorry_server != cfg_.sorry_server) {
-    DelSorry();
+  // 2. The sorry server, if it changed while in the table (serving, or inhibited at weight 0).
+  if ((sorry_in_ || sorry_inhibited_) && new_cfg.sorry_server != cfg_.sorry_server) {
+    // An inhibited one only leaves: the live servers are in the table already.
+    const bool was_serving = sorry_in_;
+    DelSorry(true);
     cfg_.sorry_server = new_cfg.sorry_server;
-    if (!quorum_up_ && cfg_.sorry_server) {
+    if (was_serving && !quorum_up_ && cfg_.sorry_server) {
       AddSorry();
-    } else {
+    } else if (was_serving) {
       for (RealServerState& rs : rs_) {
         if (rs.alive) Enter(rs);
       }

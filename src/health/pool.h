@@ -91,7 +91,7 @@ class VirtualServerPool {
   void UpdateQuorum();
   void SetAlive(size_t rs, bool alive);
   void AddSorry();
-  void DelSorry();
+  void DelSorry(bool forget);
   void Log(const std::string& what) const;
   void RunScript(const std::string& command, const std::string& why) const;
 
@@ -100,7 +100,8 @@ class VirtualServerPool {
   ScriptRunner run_script_;
   std::vector<RealServerState> rs_;
   bool quorum_up_ = true;
-  bool sorry_in_ = false;
+  bool sorry_in_ = false;          // serving, at weight 1
+  bool sorry_inhibited_ = false;   // sorry_server_inhibit: out of service, kept at weight 0
 };
 
 }  // namespace ipvsd::health

@@ -2,6 +2,8 @@
 #include "health/probe.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <regex.h>
@@ -60,6 +62,29 @@ socklen_t ToSockaddr(const net::Endpoint& ep, sockaddr_storage* ss) {
   return sizeof(sockaddr_in);
 }
 
+std::string BindSource(int fd, net::Family family, const SourceBinding& source) {
+  if (!source.interface.empty() && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, source.interface.data(),
+                                              static_cast<socklen_t>(source.interface.size())) < 0) {
+    return "bind_if " + source.interface + ": " + std::strerror(errno);
+  }
+  if (!source.addr.has_value() && source.port == 0) return "";
+  const net::Endpoint from{source.addr.value_or(net::IpAddr{net::RawAddr{}, family}), source.port};
+  sockaddr_storage ss;
+  const socklen_t len = ToSockaddr(from, &ss);
+  if (!source.interface.empty() && ss.ss_family == AF_INET6) {
+    // The scope of a link-local address; ignored by the kernel for any other.
+    reinterpret_cast<sockaddr_in6*>(&ss)->sin6_scope_id = if_nametoindex(source.interface.c_str());
+  }
+  const int one = 1;
+  if (source.port != 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+    return std::string("SO_REUSEADDR: ") + std::strerror(errno);
+  }
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) < 0) {
+    return "bindto " + from.ToString() + ": " + std::strerror(errno);
+  }
+  return "";
+}
+
 std::optional<ProbeOutcome> Probe::OnChildExit(pid_t, int) { return std::nullopt; }
 
 std::unique_ptr<Probe> StreamProbe::Failed(std::string detail, uint64_t deadline_ns) {
@@ -67,11 +92,15 @@ std::unique_ptr<Probe> StreamProbe::Failed(std::string detail, uint64_t deadline
 }
 
 std::unique_ptr<Probe> StreamProbe::Start(const net::Endpoint& to, std::string request, bool read_reply,
-                                          size_t max_reply, uint64_t deadline_ns) {
+                                          size_t max_reply, uint64_t deadline_ns, const SourceBinding& source) {
   sockaddr_storage ss;
   const socklen_t len = ToSockaddr(to, &ss);
   const int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Failed(std::string("socket: ") + std::strerror(errno), deadline_ns);
+  if (std::string error = BindSource(fd, to.addr.family, source); !error.empty()) {
+    close(fd);
+    return Failed(std::move(error), deadline_ns);
+  }
   if (connect(fd, reinterpret_cast<const sockaddr*>(&ss), len) < 0 && errno != EINPROGRESS) {
     const int e = errno;
     close(fd);
@@ -138,7 +167,7 @@ ProbeOutcome StreamProbe::OnTimeout() {
   return {false, what, {}, -1};
 }
 
-pid_t SpawnShell(const std::string& command) {
+pid_t SpawnShell(const std::string& command, const std::optional<RunAs>& run_as) {
   const pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
@@ -153,6 +182,12 @@ pid_t SpawnShell(const std::string& command) {
       dup2(devnull, STDOUT_FILENO);
       dup2(devnull, STDERR_FILENO);
     }
+    // Groups first: after setuid there is no right left to change them. A script that cannot
+    // become its user must not run as ours.
+    if (run_as.has_value() &&
+        (setgroups(1, &run_as->gid) != 0 || setgid(run_as->gid) != 0 || setuid(run_as->uid) != 0)) {
+      _exit(126);  // the shell's "cannot execute", which JudgeMiscExit reads as "did not run"
+    }
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     _exit(127);  // what the shell itself exits with for a command it cannot find
   }
@@ -160,14 +195,15 @@ pid_t SpawnShell(const std::string& command) {
   return pid;
 }
 
-std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t deadline_ns, bool dynamic) {
-  const pid_t pid = SpawnShell(command);
+std::unique_ptr<Probe> CommandProbe::Start(const std::string& command, uint64_t deadline_ns, bool dynamic,
+                                           const std::optional<RunAs>& run_as) {
+  const pid_t pid = SpawnShell(command, run_as);
   if (pid < 0) {
     ProbeOutcome failed{false, std::string("fork: ") + std::strerror(errno), {}, -1};
     failed.not_run = true;
     return std::make_unique<FailedProbe>(std::move(failed), deadline_ns);
   }
-  return std::unique_ptr<Probe>(new CommandProbe(pid, deadline_ns, dynamic));
+  return std::unique_ptr<Probe>(new CommandProbe(pid, deadline_ns, dynamic, run_as.has_value()));
 }
 
 CommandProbe::~CommandProbe() {
@@ -180,7 +216,9 @@ CommandProbe::~CommandProbe() {
 std::optional<ProbeOutcome> CommandProbe::OnChildExit(pid_t pid, int status) {
   if (pid != pid_) return std::nullopt;
   pid_ = -1;
-  return JudgeMiscExit(status, dynamic_);
+  ProbeOutcome out = JudgeMiscExit(status, dynamic_);
+  if (switches_user_ && out.exit_status == 126) out.detail += " or cannot switch to its user";
+  return out;
 }
 
 ProbeOutcome CommandProbe::OnTimeout() {

@@ -61,9 +61,10 @@ class Probe {
 
 class StreamProbe final : public Probe {
  public:
-  // REQUEST empty and READ_REPLY false: success once the connection is established.
+  // REQUEST empty and READ_REPLY false: success once the connection is established. The
+  // connection comes from SOURCE (a checker's bindto, bind_port, bind_if).
   static std::unique_ptr<Probe> Start(const net::Endpoint& to, std::string request, bool read_reply,
-                                      size_t max_reply, uint64_t deadline_ns);
+                                      size_t max_reply, uint64_t deadline_ns, const SourceBinding& source = {});
   ~StreamProbe() override;
   int fd() const override { return fd_; }
   short events() const override;
@@ -88,15 +89,19 @@ class StreamProbe final : public Probe {
 
 // `/bin/sh -c command` in a process group of its own (so that a timeout can kill it with what
 // it started), with stdin, stdout and stderr on /dev/null and no signal blocked; the pid, or
-// -1 when fork fails (errno). The caller reaps it (Healthd reaps every child).
-pid_t SpawnShell(const std::string& command);
+// -1 when fork fails (errno). The caller reaps it (Healthd reaps every child). With RUN_AS the
+// child takes that uid, gid and only that group before the shell starts, or exits 126 (as the
+// shell does for what it cannot execute) when it cannot.
+pid_t SpawnShell(const std::string& command, const std::optional<RunAs>& run_as = std::nullopt);
 
 class CommandProbe final : public Probe {
  public:
   // DYNAMIC selects misc_dynamic's exit rule (JudgeMiscExit). The command's stdout and stderr
   // go to /dev/null, as a daemonised keepalived's scripts' do: a missing script would
   // otherwise have the shell print "not found" every round.
-  static std::unique_ptr<Probe> Start(const std::string& command, uint64_t deadline_ns, bool dynamic);
+  // RUN_AS: MISC_CHECK's user (SpawnShell).
+  static std::unique_ptr<Probe> Start(const std::string& command, uint64_t deadline_ns, bool dynamic,
+                                      const std::optional<RunAs>& run_as = std::nullopt);
   ~CommandProbe() override;
   int fd() const override { return -1; }
   short events() const override { return 0; }
@@ -105,9 +110,11 @@ class CommandProbe final : public Probe {
   ProbeOutcome OnTimeout() override;
 
  private:
-  CommandProbe(pid_t pid, uint64_t deadline_ns, bool dynamic) : Probe(deadline_ns), pid_(pid), dynamic_(dynamic) {}
+  CommandProbe(pid_t pid, uint64_t deadline_ns, bool dynamic, bool switches_user)
+      : Probe(deadline_ns), pid_(pid), dynamic_(dynamic), switches_user_(switches_user) {}
   pid_t pid_;
   bool dynamic_;
+  bool switches_user_;
 };
 
 // How a MISC_CHECK command ended (WAIT_STATUS as waitpid gives it), judged as keepalived's
@@ -145,5 +152,9 @@ std::string HttpRequest(const UrlCheck& url, const std::string& host, const std:
 std::unique_ptr<Probe> FinishedProbe(ProbeOutcome outcome, uint64_t deadline_ns);
 // EP as a sockaddr in SS; returns its length.
 socklen_t ToSockaddr(const net::Endpoint& ep, sockaddr_storage* ss);
+// Binds FD (a socket of FAMILY, not yet connected) to SOURCE: SO_BINDTODEVICE for its
+// interface, bind() for its address and port (the family's any-address when only a port is
+// given; SO_REUSEADDR with a port, so that each round can reuse it). The error, or empty.
+std::string BindSource(int fd, net::Family family, const SourceBinding& source);
 
 }  // namespace ipvsd::health
