@@ -178,6 +178,8 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
     if (!io) Log(LogLevel::kWarning, "AF_XDP unavailable (%s); using AF_PACKET", io.error().message.c_str());
   }
   if (!io) {
+    // An XDP program a killed AF_XDP run left holds the services' packets from AF_PACKET too.
+    io::AfXdpIo::DetachStale(ifaces);
     io = OpenAfPacket(ifaces, opt.gso, packet_workers);
     if (!io) return io.error();
   }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # A crash loses no established flow (docs/operations.md, "Restarts and crashes"): 20 long-lived
-# TCP streams go through a DR service; ipvsd is killed with SIGKILL and started again with the
+# TCP streams go through a NAT service; ipvsd is killed with SIGKILL and started again with the
 # same saved rules; the new ipvsd adopts the connections from the connection store the killed
 # one left under /dev/shm, and every stream goes on with its data intact (e2e_peer streams
-# checks the echo byte for byte) and none is reset. (DR, and no VIP on the director: while the
-# new ipvsd starts, its XDP program is not yet filtering, and a director that owned the VIP
-# would reset what reached its kernel then; docs/operations.md "The gap".)
+# checks the echo byte for byte) and none is reset, although the director owns the VIP (its
+# kernel would reset a stray segment, and forward a NAT reply unrewritten: the killed ipvsd's
+# XDP program holds them until the new one's replaces it in one step).
 # Then what the store does with damage: two entries torn by hand are counted and dropped, and a
 # table file of another layout is set aside with its reason while ipvsd starts and serves.
 # Usage: test_restart.sh BINDIR
@@ -19,13 +19,14 @@ readonly stream_seconds=15
 rs_all=(1 2)
 
 e2e_topology 2
-e2e_rs_setup dr "${rs_all[@]}"
+e2e_director_vip
+e2e_rs_setup nat "${rs_all[@]}"
 for i in "${rs_all[@]}"; do e2e_bg "rs$i" 300 "$E2E_WORK/stream-server$i.log" e2e_peer stream-serve "$port"; done
 e2e_start_servers "$names_port"
 rules=$E2E_WORK/rules
 for p in "$port" "$names_port"; do
   echo "-A -t $E2E_VIP:$p -s rr"
-  for i in "${rs_all[@]}"; do echo "-a -t $E2E_VIP:$p -r $(e2e_rs_ip "$i"):$p -g -w 1"; done
+  for i in "${rs_all[@]}"; do echo "-a -t $E2E_VIP:$p -r $(e2e_rs_ip "$i"):$p -m -w 1"; done
 done >"$rules"
 store=$(e2e_conn_store director)
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # An upgrade that drops no connection (docs/operations.md "Upgrades"): 20 long-lived TCP
-# streams go through a DR service configured at run time with ipvsadm (timeouts and a sync
+# streams go through a NAT service configured at run time with ipvsadm (timeouts and a sync
 # daemon too); `ipvsd --takeover` starts beside the running ipvsd, takes its configuration over
 # the control socket, asks it to hand over, and adopts its connection store. Every stream goes
 # on intact, the listings are the same before and after, and both versions are recorded. Then
 # the refusals: a connection store this binary cannot read, a new process that cannot start,
-# and no ipvsd to take over from; each time the running ipvsd keeps serving. (DR, and no VIP on
-# the director, for the reason test_restart.sh gives.)
+# and no ipvsd to take over from; each time the running ipvsd keeps serving. The director owns
+# the VIP, as test_restart.sh explains.
 # Usage: test_takeover.sh BINDIR
 source "$(dirname "$0")/netns_lib.sh"
 e2e_init takeover "${1:?usage: test_takeover.sh BINDIR}"
@@ -18,7 +18,8 @@ readonly stream_seconds=15
 rs_all=(1 2)
 
 e2e_topology 2
-e2e_rs_setup dr "${rs_all[@]}"
+e2e_director_vip
+e2e_rs_setup nat "${rs_all[@]}"
 for i in "${rs_all[@]}"; do e2e_bg "rs$i" 300 "$E2E_WORK/stream-server$i.log" e2e_peer stream-serve "$port"; done
 e2e_start_servers "$names_port"
 store=$(e2e_conn_store director)
@@ -26,7 +27,7 @@ store=$(e2e_conn_store director)
 e2e_start_ipvsd
 for p in "$port" "$names_port"; do
   e2e_ipvsadm -A -t "$E2E_VIP:$p" -s wrr
-  for i in "${rs_all[@]}"; do e2e_ipvsadm -a -t "$E2E_VIP:$p" -r "$(e2e_rs_ip "$i"):$p" -g -w "$((i + 1))"; done
+  for i in "${rs_all[@]}"; do e2e_ipvsadm -a -t "$E2E_VIP:$p" -r "$(e2e_rs_ip "$i"):$p" -m -w "$((i + 1))"; done
 done
 e2e_ipvsadm --set 1000 130 310
 e2e_ipvsadm --start-daemon master --mcast-interface d1 --syncid 7

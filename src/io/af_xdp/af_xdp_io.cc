@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "io/af_xdp/xdp_maps.h"
 
@@ -30,6 +32,8 @@ constexpr uint32_t kMaxFrames = 1u << 20;
 // this many kicks drain a full burst with margin, and a bounded loop cannot spin.
 constexpr int kMaxTxKicks = 8;
 constexpr uint8_t kNoSocket = 0xff;
+// How long a queue another process's socket still holds is waited for (EBUSY).
+constexpr int kBusyQueueWaitMs = 2000;
 
 std::string ErrnoText(int err) { return std::strerror(err < 0 ? -err : err); }
 
@@ -144,6 +148,12 @@ Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>
     // itself without XDP_ZEROCOPY); the skb-mode program can only feed copy-mode sockets.
     config.bind_flags = XDP_USE_NEED_WAKEUP | (program_->native(slot) ? 0 : XDP_COPY);
     int err = xsk_socket__create_shared(&s.xsk, s.name.c_str(), s.queue, umem_, &s.rx, &s.tx, &s.fill, &s.comp, &config);
+    // The socket of a process that just exited (a takeover, a restart after a kill) may hold
+    // the queue a moment longer: the kernel lets it go once that process's memory is released.
+    for (int wait_ms = 0; err == -EBUSY && wait_ms < kBusyQueueWaitMs; wait_ms += 10) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      err = xsk_socket__create_shared(&s.xsk, s.name.c_str(), s.queue, umem_, &s.rx, &s.tx, &s.fill, &s.comp, &config);
+    }
     if (err) {
       s.xsk = nullptr;
       std::string hint = err == -EINVAL ? " (is the queue index below the interface's queue count?)" : "";

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <netinet/in.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -144,6 +145,25 @@ Result<ipvsd_l4_key> L4Key(const L4Match& m) {
   return key;
 }
 
+// Whether a stale ipvsd program is attached alone (without libxdp's dispatcher) on ifindex in a
+// mode `mode` allows; `native` tells which mode.
+bool StaleAloneOn(int ifindex, XdpMode mode, bool* native) {
+  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+  if (!mp || libxdp_get_error(mp)) return false;
+  bool found = false;
+  if (xdp_multiprog__is_legacy(mp)) {
+    xdp_program* main = xdp_multiprog__main_prog(mp);
+    const bool is_native = xdp_multiprog__attach_mode(mp) == XDP_MODE_NATIVE;
+    found = main && std::strcmp(xdp_program__name(main), IPVSD_XDP_PROG_NAME) == 0 &&
+            (mode == XdpMode::kAuto || (mode == XdpMode::kNative) == is_native);
+    *native = is_native;
+  }
+  xdp_multiprog__close(mp);
+  return found;
+}
+
+uint32_t PlainXdpFlags(bool native) { return native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE; }
+
 // Removes the programs named ipvsd_xdp from one interface; returns how many it removed.
 int DetachStaleFrom(const std::string& name, int ifindex) {
   int removed = 0;
@@ -187,7 +207,17 @@ XdpProgram::XdpProgram(std::vector<Iface> ifaces) {
 
 XdpProgram::~XdpProgram() {
   for (Attachment& a : attachments_) {
-    if (a.attached) {
+    if (a.attached && a.replaces_stale) {
+      // Only this program: XDP_FLAGS_REPLACE with it as the expected one.
+      const int fd = bpf_program__fd(bpf_object__find_program_by_name(a.object, IPVSD_XDP_PROG_NAME));
+      LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+      if (int err = bpf_xdp_detach(static_cast<int>(a.iface.ifindex), PlainXdpFlags(a.native) | XDP_FLAGS_REPLACE,
+                                   &opts);
+          err) {
+        Log(LogLevel::kWarning, "AF_XDP: interface '%s': detaching the XDP program: %s", a.iface.name.c_str(),
+            ErrnoText(-err).c_str());
+      }
+    } else if (a.attached) {
       int err = xdp_program__detach(a.program, static_cast<int>(a.iface.ifindex),
                                     a.native ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
       if (err) {
@@ -218,10 +248,6 @@ Result<std::shared_ptr<XdpProgram>> XdpProgram::Acquire(const std::vector<Iface>
     shared = live;
   }
   if (shared) return shared;
-
-  std::vector<std::string> names;
-  for (const Iface& i : ifaces) names.push_back(i.name);
-  DetachStale(names);
 
   // On failure the unique_ptr undoes what was attached (we hold registry_mu already).
   std::unique_ptr<XdpProgram> owned(new XdpProgram(ifaces));
@@ -267,12 +293,40 @@ Status XdpProgram::Attach(XdpMode mode) {
         if (err) return MakeError(-err, where + "sharing XDP map " + kSharedMaps[m] + ": " + ErrnoText(err));
       }
     }
+    const int ifindex = static_cast<int>(a.iface.ifindex);
+    if (StaleAloneOn(ifindex, mode, &a.native)) {
+      // Loaded now, in place of the stale program once the first filter is set (ReplaceStale).
+      if (int err = bpf_object__load(a.object); err) {
+        return MakeError(-err, where + "loading the XDP program: " + ErrnoText(err));
+      }
+      a.replaces_stale = true;
+    } else if (Status attached = AttachWithLibxdp(a, mode); !attached) {
+      return attached;
+    }
+    if (k == 0) {
+      int* fds[] = {&services_fd_, &nat_sources_fd_, &vips_fd_, &locals_fd_, &ifslots_fd_, &xsks_fd_};
+      for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
+        bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
+        *fds[m] = map ? bpf_map__fd(map) : -1;
+        if (*fds[m] < 0) return MakeError(ENOENT, where + "XDP map " + kSharedMaps[m] + " missing after load");
+      }
+    }
+  }
+  return Ok();
+}
+
+Status XdpProgram::AttachWithLibxdp(Attachment& a, XdpMode mode) {
+  const std::string where = "AF_XDP: interface '" + a.iface.name + "': ";
+  const int ifindex = static_cast<int>(a.iface.ifindex);
+  if (DetachStaleFrom(a.iface.name, ifindex) > 0) {
+    Log(LogLevel::kInfo, "AF_XDP: interface '%s': removed a stale ipvsd XDP program", a.iface.name.c_str());
+  }
+  {
     a.program = xdp_program__from_bpf_obj(a.object, "xdp");
     if (int err = static_cast<int>(libxdp_get_error(a.program)); err) {
       a.program = nullptr;
       return MakeError(-err, where + "preparing the XDP program: " + ErrnoText(err));
     }
-    const int ifindex = static_cast<int>(a.iface.ifindex);
     int err = -EINVAL;
     if (mode != XdpMode::kSkb) {
       err = xdp_program__attach(a.program, ifindex, XDP_MODE_NATIVE, 0);
@@ -284,14 +338,22 @@ Status XdpProgram::Attach(XdpMode mode) {
       return MakeError(-err, where + "attaching the XDP program in " + tried + " mode: " + ErrnoText(err));
     }
     a.attached = true;
-    if (k == 0) {
-      int* fds[] = {&services_fd_, &nat_sources_fd_, &vips_fd_, &locals_fd_, &ifslots_fd_, &xsks_fd_};
-      for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
-        bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
-        *fds[m] = map ? bpf_map__fd(map) : -1;
-        if (*fds[m] < 0) return MakeError(ENOENT, where + "XDP map " + kSharedMaps[m] + " missing after load");
-      }
+  }
+  return Ok();
+}
+
+Status XdpProgram::ReplaceStale() {
+  for (Attachment& a : attachments_) {
+    if (!a.replaces_stale || a.attached) continue;
+    const int fd = bpf_program__fd(bpf_object__find_program_by_name(a.object, IPVSD_XDP_PROG_NAME));
+    // Neither UPDATE_IF_NOEXIST nor REPLACE: whatever is attached in this mode is swapped out.
+    if (int err = bpf_xdp_attach(static_cast<int>(a.iface.ifindex), fd, PlainXdpFlags(a.native), nullptr); err) {
+      return MakeError(-err, "AF_XDP: interface '" + a.iface.name + "': replacing the stale ipvsd XDP program: " +
+                                 ErrnoText(-err));
     }
+    a.attached = true;
+    Log(LogLevel::kInfo, "AF_XDP: interface '%s': replaced the stale ipvsd XDP program in one step",
+        a.iface.name.c_str());
   }
   return Ok();
 }
@@ -418,7 +480,9 @@ Status XdpProgram::UpdateFilterLocked(const TrafficFilterChange& change) {
     }
   }
   applied_.Apply(change);
-  return Ok();
+  // The maps now say what is ipvsd's, and the sockets are in the XSKMAP: the program can take
+  // over from a stale one.
+  return ReplaceStale();
 }
 
 std::string XdpProgram::mode_name() const {

@@ -14,6 +14,12 @@
 // dispatcher (ipvsd then coexists with other XDP programs), without one it falls back to a
 // plain ("legacy") attachment. Either way the program's name is "ipvsd_xdp", which is how
 // DetachStale recognises what a killed earlier run left behind.
+//
+// A killed run's program attached plainly holds its services' packets (ipvsd_xdp.bpf.c), and
+// removing it before this one filters would hand them to the kernel, which resets them. So a
+// new program is then loaded and filled beside it, and replaces it in one step (the kernel's
+// atomic XDP replace, without libxdp) with the first filter applied: the restart or takeover
+// of a director leaves no moment in which its packets go astray (docs/operations.md).
 #pragma once
 
 #include <array>
@@ -45,7 +51,9 @@ class XdpProgram {
 
   // The program attached to exactly `ifaces` (in that order: the position is the interface's
   // slot), shared with every other caller in this process that asks for the same list. The
-  // first caller detaches stale ipvsd programs from the interfaces, loads and attaches.
+  // first caller detaches stale ipvsd programs from the interfaces, loads and attaches, except
+  // where a stale one is attached plainly: there it loads only, and replaces that one with the
+  // first SetFilter/UpdateFilter.
   // Fails with EBUSY when an interface is already served with a different interface list.
   static Result<std::shared_ptr<XdpProgram>> Acquire(const std::vector<Iface>& ifaces, XdpMode mode);
 
@@ -83,11 +91,17 @@ class XdpProgram {
     xdp_program* program = nullptr;
     bool native = false;
     bool attached = false;
+    // Loaded beside a stale ipvsd program that it is to replace (attached without libxdp).
+    bool replaces_stale = false;
   };
 
   explicit XdpProgram(std::vector<Iface> ifaces);
   Status Attach(XdpMode mode);
+  // Removes a stale ipvsd program from a's interface and attaches a's through libxdp.
+  Status AttachWithLibxdp(Attachment& a, XdpMode mode);
   Status FillSlots();
+  // Puts the loaded programs in place of the stale ones they are to replace.
+  Status ReplaceStale();
   Status UpdateFilterLocked(const TrafficFilterChange& change);
 
   std::vector<Attachment> attachments_;
