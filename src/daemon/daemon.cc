@@ -2,6 +2,8 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -17,10 +19,12 @@
 namespace ipvsd::daemon {
 namespace {
 
-// The signal handler can only touch a lock-free flag; it is the one global of the daemon.
+// The signal handlers can only touch lock-free flags; they are the daemon's only globals.
 volatile sig_atomic_t g_stop_signal = 0;
+volatile sig_atomic_t g_upgrade_signal = 0;
 
 void OnStopSignal(int sig) { g_stop_signal = sig; }
+void OnUpgradeSignal(int) { g_upgrade_signal = 1; }
 
 // mkdir -p with mode 0755 for the directories that do not exist yet.
 Status MakeParentDirs(const std::string& path) {
@@ -51,6 +55,11 @@ Daemon::Daemon(Options options)
       server_(ctl::ServerOptions{options_.socket_path},
               [this](uint16_t type, std::span<const uint8_t> payload) { return handlers_.Handle(type, payload); }) {
   for (const core::SysctlSetting& s : options_.sysctls) core::ApplySysctl(settings_, s);
+  // Now, while it names the binary that runs: once a package upgrade replaces it, the link
+  // reads "... (deleted)" and the path names the new one.
+  char path[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n > 0) program_path_.assign(path, static_cast<size_t>(n));
 }
 
 void Daemon::OnHealthReport(const ctl::HealthReport& report) {
@@ -113,6 +122,30 @@ Status Daemon::ApplyTakeover() {
   return Ok();
 }
 
+void Daemon::StartUpgrade() {
+  if (upgrade_pid_ != 0) {
+    Log(LogLevel::kWarning, "upgrade: SIGUSR2 while pid %d is already taking over; ignored", static_cast<int>(upgrade_pid_));
+    return;
+  }
+  auto pid = SpawnTakeover(program_path_, options_.command_line);
+  if (!pid) {
+    Log(LogLevel::kError, "upgrade: %s; still serving", pid.error().message.c_str());
+    return;
+  }
+  upgrade_pid_ = *pid;
+  Log(LogLevel::kInfo, "upgrade: SIGUSR2: started %s --takeover (pid %d)", program_path_.c_str(), static_cast<int>(*pid));
+}
+
+void Daemon::ReapUpgrade() {
+  if (upgrade_pid_ == 0) return;
+  int status = 0;
+  if (::waitpid(upgrade_pid_, &status, WNOHANG) != upgrade_pid_) return;
+  Log(LogLevel::kError, "upgrade: the new ipvsd (pid %d) %s %d before taking over; still serving",
+      static_cast<int>(upgrade_pid_), WIFEXITED(status) ? "exited with status" : "was killed by signal",
+      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+  upgrade_pid_ = 0;
+}
+
 Result<ctl::Handover> Daemon::AcceptHandover(const ctl::Handover& newcomer) {
   if (handing_over_to_) {
     return MakeError(EBUSY, "already handing over to pid " + std::to_string(handing_over_to_->pid));
@@ -150,14 +183,18 @@ Status Daemon::Start() {
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
+  sa.sa_handler = OnUpgradeSignal;
+  ::sigaction(SIGUSR2, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR2);
   ::sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask_);
   sigdelset(&wait_mask_, SIGTERM);
   sigdelset(&wait_mask_, SIGINT);
+  sigdelset(&wait_mask_, SIGUSR2);
   std::optional<sync::SyncKey> sync_key;
   if (!options_.sync_key_file.empty()) {
     auto key = sync::SyncKey::FromFile(options_.sync_key_file);
@@ -224,6 +261,11 @@ Status Daemon::Run() {
       break;
     }
     SyncDataPlane();
+    if (g_upgrade_signal != 0) {
+      g_upgrade_signal = 0;
+      StartUpgrade();
+    }
+    ReapUpgrade();
     if (Clock::now() >= next_tick) {
       EstimatorTick();
       if (notifier_.enabled()) notifier_.Status(StatusSummary());

@@ -72,6 +72,8 @@ struct Options {
   std::string conn_store_dir;
   // --takeover: start by taking over from the ipvsd on socket_path (daemon/takeover.h).
   bool takeover = false;
+  // The arguments ipvsd was started with, for the process SIGUSR2 starts to take over.
+  std::vector<std::string> command_line;
   // /metrics and the status page (nullopt: --metrics off). The default address is tried and
   // left with a warning when it is taken; an address given with --metrics must work.
   std::optional<metrics::ListenAddress> metrics = metrics::ListenAddress{"127.0.0.1", kDefaultMetricsPort};
@@ -160,6 +162,9 @@ class Daemon {
   // Applies the taken-over configuration (SetTakeover) in place of the saved rules.
   Status ApplyTakeover();
   Result<ctl::Handover> AcceptHandover(const ctl::Handover& newcomer);
+  // SIGUSR2: starts this program again with --takeover; and reaps it if it fails.
+  void StartUpgrade();
+  void ReapUpgrade();
   void EstimatorTick();
   // Tells the data plane about a table it has not seen yet.
   void SyncDataPlane();
@@ -187,6 +192,8 @@ class Daemon {
   std::shared_ptr<TakeoverState> takeover_;              // until Start() applies it
   std::optional<ctl::Handover> took_over_from_;
   std::optional<ctl::Handover> handing_over_to_;
+  std::string program_path_;  // /proc/self/exe at start: the path an upgrade replaced
+  pid_t upgrade_pid_ = 0;     // the process SIGUSR2 started, until it exits or takes over
 };
 
 }  // namespace ipvsd::daemon

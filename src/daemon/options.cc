@@ -101,6 +101,7 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
   CommandLine cl;
   cl.options.socket_path = ctl::kDefaultSocketPath;
   cl.options.conn_store_dir = kDefaultConnStoreDir;
+  cl.options.command_line.assign(argv + 1, argv + argc);
   opterr = 0;  // we word the errors ourselves
   optind = 1;
   for (;;) {

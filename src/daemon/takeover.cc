@@ -1,8 +1,11 @@
 #include "daemon/takeover.h"
 
+#include <signal.h>
+#include <spawn.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -29,6 +32,34 @@ bool Exited(uint32_t pid) {
 }
 
 }  // namespace
+
+Result<pid_t> SpawnTakeover(const std::string& program, const std::vector<std::string>& args) {
+  std::vector<std::string> words{program};
+  for (const std::string& a : args) {
+    if (a != "--takeover") words.push_back(a);
+  }
+  words.emplace_back("--takeover");
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  // Only stdin, stdout and stderr: a socket this process holds (an AF_XDP one above all) must
+  // not outlive it in the new one.
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addclosefrom_np(&files, 3);
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, program.c_str(), &files, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) return MakeError(err, "starting " + program + ": " + std::strerror(err));
+  return pid;
+}
 
 ctl::BatchRequest RebuildBatch(const ctl::ServiceList& services, const ctl::TimeoutsMsg& timeouts) {
   ctl::BatchRequest batch;

@@ -16,11 +16,16 @@
 //      instead of the saved rules (Daemon::SetTakeover), and adopts the connection store.
 //
 // Clients see a pause of about the new process's start-up (their retransmissions arrive once it
-// runs), never a reset.
+// runs), never a reset. SIGUSR2 (`systemctl reload ipvsd`) makes the running ipvsd start the
+// new process itself (SpawnTakeover), from its program's path as it was at start (the upgraded
+// binary, after a package upgrade) with its own arguments.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "ctl/proto.h"
@@ -39,6 +44,9 @@ struct TakeoverState {
 
 // Steps 1 and 2 above, then waits (up to 10 s) for the old process to exit.
 Result<TakeoverState> TakeOver(const Options& options);
+
+// Starts `program` with `args` and --takeover, with no signal blocked; returns its pid.
+Result<pid_t> SpawnTakeover(const std::string& program, const std::vector<std::string>& args);
 
 // The batch that rebuilds `services` (services in table order, each with its real servers in
 // the order they were added) and sets `timeouts`.

@@ -53,6 +53,7 @@ streams_pid=$E2E_LAST_PID
 e2e_check "$streams streams connected" e2e_wait_until 100 grep -qs "^streams: connected" "$E2E_WORK/streams.log"
 e2e_check "ipvsd holds the $streams connections" e2e_wait_until 30 holds_all
 before=$(e2e_in director ipvsadm -Ln)
+saved_before=$(e2e_in director ipvsadm -Sn)
 timeouts_before=$(e2e_in director ipvsadm -L --timeout)
 daemons_before=$(e2e_in director ipvsadm -L --daemon)
 
@@ -86,8 +87,30 @@ e2e_expect_eq "every stream went on intact" \
   "$streams_rc:$(grep '^streams: ok=' "$E2E_WORK/streams.log" | cut -d' ' -f2-3)" "0:ok=$streams broken=0"
 e2e_check "new connections are served" serves
 
+# systemctl reload ipvsd: SIGUSR2 makes the running ipvsd start the takeover itself.
+e2e_bg client $((stream_seconds + 60)) "$E2E_WORK/streams2.log" e2e_peer streams "$E2E_VIP" "$port" "$streams" \
+  "$stream_seconds"
+streams_pid=$E2E_LAST_PID
+e2e_check "$streams new streams connected" e2e_wait_until 100 grep -qs "^streams: connected" "$E2E_WORK/streams2.log"
+e2e_check "ipvsd holds them" e2e_wait_until 30 holds_all
+second=$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd)
+kill -USR2 "$second"
+e2e_check "SIGUSR2 starts ipvsd --takeover" e2e_wait_until 50 grep -qs "upgrade: SIGUSR2: started .*ipvsd --takeover (pid" \
+  "$E2E_WORK/ipvsd-new.log"
+e2e_check "which takes over" e2e_wait_until 100 grep -qs "takeover: ipvsd .* (pid $second) handed over 2 services" \
+  "$E2E_WORK/ipvsd-new.log"
+e2e_check "the signalled ipvsd exits" e2e_wait_gone "$second" 100
+third=$(grep -o "upgrade: SIGUSR2: started .* (pid [0-9]*)" "$E2E_WORK/ipvsd-new.log" | grep -o "[0-9]*)$" | tr -d ')')
+e2e_check "the new one (pid $third) answers" e2e_wait_until 50 e2e_in director ipvsadm -Ln
+e2e_expect_eq "with the same services, real servers and weights" "$(e2e_in director ipvsadm -Sn)" "$saved_before"
+streams_rc=0
+wait "$streams_pid" || streams_rc=$?
+sed 's/^/        /' "$E2E_WORK/streams2.log"
+e2e_expect_eq "every stream went on intact" \
+  "$streams_rc:$(grep '^streams: ok=' "$E2E_WORK/streams2.log" | cut -d' ' -f2-3)" "0:ok=$streams broken=0"
+
 # The refusals. The running ipvsd must go on serving after each.
-running=$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd)
+running=$third
 refused() {
   local what=$1 want=$2
   shift 2
@@ -104,6 +127,10 @@ refused() {
 printf '\x63\x00\x00\x00' | dd of="$store/conns-0" bs=1 seek=8 conv=notrunc status=none
 refused "a store of another layout" "connection store $store/conns-0: layout version 99 .*; the running ipvsd keeps serving" \
   --iface d0 --iface d1
+kill -USR2 "$running"
+e2e_check "SIGUSR2 then: the running ipvsd says the new one failed" e2e_wait_until 100 grep -qs \
+  "upgrade: the new ipvsd (pid [0-9]*) exited with status 1 before taking over; still serving" "$E2E_WORK/ipvsd-new.log"
+e2e_check "SIGUSR2 then: and serves on" serves
 printf '\x01\x00\x00\x00' | dd of="$store/conns-0" bs=1 seek=8 conv=notrunc status=none
 refused "an interface that does not exist" "nosuch0.*; the running ipvsd keeps serving" --iface d0 --iface nosuch0
 refused "no ipvsd on the socket" "no ipvsd answers on $E2E_WORK/nothing.sock" --iface d0 --socket "$E2E_WORK/nothing.sock"
