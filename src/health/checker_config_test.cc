@@ -126,19 +126,42 @@ TEST(CheckerConfig, UdpCheckKeywords) {
   EXPECT_EQ(c.min_reply_length, 2);
   EXPECT_EQ(c.max_reply_length, 64);
 
+  // keepalived's defaults: its 32-byte filler as payload, replies up to 255 bytes.
   cfg = ParseConfigText(Wrap("        UDP_CHECK {\n        }\n"), "k.conf");
   ASSERT_TRUE(cfg) << cfg.error().message;
   EXPECT_FALSE(Only(cfg).require_reply);
-  EXPECT_EQ(Only(cfg).payload, "");
+  EXPECT_EQ(Only(cfg).payload, "keepalived check - keepalived ch");
+  EXPECT_EQ(Only(cfg).max_reply_length, 255);
 
   cfg = ParseConfigText(Wrap("        UDP_CHECK {\n            payload 5g\n        }\n"), "k.conf");
   ASSERT_FALSE(cfg);
-  EXPECT_EQ(cfg.error().message, "k.conf:4: 'payload' takes an even number of hex digits");
+  EXPECT_EQ(cfg.error().message, "k.conf:4: 'payload' takes hex digits, not 'g'");
+  cfg = ParseConfigText(Wrap("        UDP_CHECK {\n            payload 5X\n        }\n"), "k.conf");
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().message, "k.conf:4: 'payload' takes hex digits, not 'X'");
+  cfg = ParseConfigText(Wrap("        UDP_CHECK {\n            require_reply 5 z\n        }\n"), "k.conf");
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().message, "k.conf:4: 'require_reply' takes hex digits and X, not 'z'");
   cfg = ParseConfigText(Wrap("        UDP_CHECK {\n            require_reply\n            min_reply_length 9\n"
                              "            max_reply_length 3\n        }\n"),
                         "k.conf");
   ASSERT_FALSE(cfg);
   EXPECT_NE(cfg.error().message.find("k.conf:3: UDP_CHECK min_reply_length is above"), std::string::npos);
+}
+
+// keepalived's read_hex_str: digits paired from the left of each word, a digit alone is a
+// byte; X nibbles of require_reply are not compared.
+TEST(CheckerConfig, UdpCheckHexIsReadAsKeepalivedReadsIt) {
+  auto cfg = ParseConfigText(Wrap("        UDP_CHECK {\n"
+                                  "            payload Ab12f 3 456 546443123\n"
+                                  "            require_reply 5x X0 \"4e 4\"7\n"
+                                  "        }\n"),
+                             "k.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const CheckerConfig& c = Only(cfg);
+  EXPECT_EQ(c.payload, std::string("\xab\x12\x0f\x03\x45\x06\x54\x64\x43\x12\x03", 11));
+  EXPECT_EQ(c.reply_prefix, std::string("\x50\x00\x4e\x47", 4));
+  EXPECT_EQ(c.reply_mask, std::string("\x0f\xf0\x00\x00", 4));
 }
 
 TEST(CheckerConfig, DnsCheckDefaultsAndTypes) {

@@ -17,6 +17,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
@@ -41,6 +42,11 @@ constexpr int kMaxBlockDepth = 64;
 // A virtual_server_group stands for this many services at most: a range or prefix typed one
 // digit wrong (10.0.0.0/8 for /28) would otherwise create millions.
 constexpr size_t kMaxGroupServices = 65536;
+// ~SEQ / ~LST read at most this many lines in all: ~SEQ(A, 1, 2000000000) would otherwise
+// fill memory (keepalived's own example makes 65024).
+constexpr size_t kMaxGeneratedLines = 1 << 20;
+constexpr int kWildcardNibble = 16;  // an X in a require_reply hex string
+constexpr const char* kNameCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
 
 struct Token {
   std::string text;
@@ -120,8 +126,7 @@ class Tokenizer {
     if (start == std::string_view::npos || line[start] != '$') return false;
     const size_t eq = line.find('=', start);
     return eq != std::string_view::npos && eq > start + 1 &&
-           line.substr(start + 1, eq - start - 1).find_first_not_of(
-               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;
+           line.substr(start + 1, eq - start - 1).find_first_not_of(kNameCharacters) == std::string_view::npos;
   }
 
   // One line of a file (a definition already joined with its continuation lines), after
@@ -137,6 +142,7 @@ class Tokenizer {
       if ((id == config_id_) == negated) return Ok();
       line = space == std::string::npos ? std::string() : line.substr(space);
     }
+    if (IsGeneratorLine(line)) return AddGeneratedLines(line, file, line_no, dir, depth);
     if (IsDefinition(line)) {
       const size_t dollar = line.find('$');
       const size_t eq = line.find('=', dollar);
@@ -153,10 +159,10 @@ class Tokenizer {
       std::vector<Token> tokens_of_line;
       if (Status st = SplitLine(one_line, file, line_no, false, &tokens_of_line); !st) return st;
       if (tokens_of_line.empty()) continue;
-      if (const std::string& first = tokens_of_line[0].text; !tokens_of_line[0].quoted && IsUnsupportedDirective(first)) {
-        // Skipping it would drop the lines it stands for.
-        return ErrorAt(tokens_of_line[0], "'" + first.substr(0, first.find('(')) +
-                                              "' is not supported by ipvs-healthd (docs/healthd.md)");
+      // A parameter's value may itself start with a generator.
+      if (IsGeneratorLine(one_line)) {
+        if (Status st = AddGeneratedLines(std::string(one_line), file, line_no, dir, depth); !st) return st;
+        continue;
       }
       if (const std::optional<unsigned> checks = IncludeKeywordChecks(tokens_of_line[0])) {
         // A pattern's braces are glob's, not blocks.
@@ -179,9 +185,168 @@ class Tokenizer {
     return Ok();
   }
 
-  // keepalived preprocessing healthd does not do: the ~SEQ / ~LST line generators.
-  static bool IsUnsupportedDirective(const std::string& word) {
-    return word.rfind("~SEQ", 0) == 0 || word.rfind("~LST", 0) == 0;
+  static bool IsGeneratorLine(std::string_view line) {
+    const size_t start = line.find_first_not_of(" \t");
+    return start != std::string_view::npos &&
+           (line.compare(start, 4, "~SEQ") == 0 || line.compare(start, 4, "~LST") == 0);
+  }
+
+  // keepalived's line generators (lib/parser.c): the rest of the line is read once per value
+  // of the generator with its variables defined as parameters, so that generators stacked on
+  // one line nest, outermost first. The variables are undefined again afterwards.
+  Status AddGeneratedLines(const std::string& line, const std::string* file, int line_no, const std::string& dir,
+                           int depth) {
+    const std::string where = *file + ":" + std::to_string(line_no) + ": ";
+    Result<LineGenerator> generator = ParseGenerator(line.substr(line.find('~')));
+    if (!generator) return MakeError(EINVAL, where + generator.error().message);
+    std::map<std::string, std::optional<std::string>> saved;
+    for (const std::string& name : generator->variables) {
+      auto it = params_.find(name);
+      saved[name] = it == params_.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
+    Status st = Ok();
+    for (const std::vector<std::string>& values : generator->rows) {
+      if (++generated_lines_ > kMaxGeneratedLines) {
+        st = MakeError(EINVAL, where + "line generators would produce more than " +
+                                   std::to_string(kMaxGeneratedLines) + " lines");
+        break;
+      }
+      for (size_t k = 0; k < values.size(); ++k) params_[generator->variables[k]] = values[k];
+      st = AddLine(generator->rest, file, line_no, dir, depth);
+      if (!st) break;
+    }
+    for (const auto& [name, value] : saved) {
+      if (value) {
+        params_[name] = *value;
+      } else {
+        params_.erase(name);
+      }
+    }
+    return st;
+  }
+
+  struct LineGenerator {
+    std::vector<std::string> variables;
+    std::vector<std::vector<std::string>> rows;  // one value per variable, for each reading of the line
+    std::string rest;                            // the line after the generator
+  };
+
+  // `~SEQ(V, [start, [step,]] end)`, `~SEQx(...)` (values in hex) or `~LST(V, a, b, ...)` /
+  // `~LST({V1,V2}, {a1,a2}, {b1,b2})` at the start of TEXT. Parameters are substituted in the
+  // arguments of ~SEQ, as keepalived does.
+  Result<LineGenerator> ParseGenerator(const std::string& text) const {
+    const bool is_list = text.compare(0, 4, "~LST") == 0;
+    const bool hex = !is_list && text.size() > 4 && text[4] == 'x';
+    const std::string name = is_list ? "~LST" : hex ? "~SEQx" : "~SEQ";
+    size_t open = text.find_first_not_of(" \t", name.size());
+    const size_t close = text.find(')');
+    if (open == std::string::npos || text[open] != '(' || close == std::string::npos) {
+      return MakeError(EINVAL, name + " needs (...) right after it");
+    }
+    LineGenerator g;
+    const size_t rest = text.find_first_not_of(" \t", close + 1);
+    g.rest = rest == std::string::npos ? "" : text.substr(rest);
+    const std::string inside = text.substr(open + 1, close - open - 1);
+    if (Status st = is_list ? ParseList(inside, &g) : ParseSequence(Substitute(inside), hex, &g); !st) return st.error();
+    for (const std::string& v : g.variables) {
+      if (v.empty() || v.find_first_not_of(kNameCharacters) != std::string::npos || std::isdigit(static_cast<unsigned char>(v[0]))) {
+        return MakeError(EINVAL, name + ": '" + v + "' is not a variable name");
+      }
+    }
+    return g;
+  }
+
+  // ARGS is "V, end", "V, start, end" or "V, start, step, end" (numbers as strtol reads them
+  // with base 0: 0x10 is 16). keepalived's defaults: start 1 (-1 when end < 0), step +-1
+  // towards end; a zero step or one away from end is an error, and so are negative ~SEQx values.
+  static Status ParseSequence(const std::string& args, bool hex, LineGenerator* g) {
+    const std::vector<std::string> parts = SplitTrimmed(args, ',');
+    if (parts.size() < 2 || parts.size() > 4) return MakeError(EINVAL, "~SEQ takes (VAR, [START, [STEP,]] END)");
+    std::vector<long> numbers;
+    for (size_t k = 1; k < parts.size(); ++k) {
+      char* end = nullptr;
+      errno = 0;
+      const long value = std::strtol(parts[k].c_str(), &end, 0);
+      if (parts[k].empty() || *end != '\0' || errno == ERANGE) {
+        return MakeError(EINVAL, "~SEQ: '" + parts[k] + "' is not a number");
+      }
+      numbers.push_back(value);
+    }
+    const long end = numbers.back();
+    long start = end < 0 ? -1 : 1;
+    if (numbers.size() >= 2) start = numbers[0];
+    long step = start <= end ? 1 : -1;
+    if (numbers.size() == 3) {
+      step = numbers[1];
+      if (step == 0 || (start < end && step < 0) || (start > end && step > 0)) {
+        return MakeError(EINVAL, "~SEQ: step " + std::to_string(step) + " never goes from " + std::to_string(start) +
+                                     " to " + std::to_string(end));
+      }
+    }
+    if (hex && (start < 0 || end < 0)) return MakeError(EINVAL, "~SEQx takes no negative values");
+    // Unsigned, so that the span of any two longs fits.
+    const unsigned long span = step > 0 ? static_cast<unsigned long>(end) - static_cast<unsigned long>(start)
+                                        : static_cast<unsigned long>(start) - static_cast<unsigned long>(end);
+    const unsigned long count = span / (step > 0 ? static_cast<unsigned long>(step) : 0 - static_cast<unsigned long>(step)) + 1;
+    if (count > kMaxGeneratedLines) {
+      return MakeError(EINVAL, "~SEQ would produce more than " + std::to_string(kMaxGeneratedLines) + " lines");
+    }
+    g->variables = {parts[0]};
+    for (unsigned long k = 0; k < count; ++k) {
+      char buf[24];
+      std::snprintf(buf, sizeof buf, hex ? "%lx" : "%ld", start + static_cast<long>(k) * step);
+      g->rows.push_back({buf});
+    }
+    return Ok();
+  }
+
+  // ARGS is "V, a, b, ..." or "{V1,V2}, {a1,a2}, {b1,b2}, ...": every group names one value
+  // per variable.
+  static Status ParseList(const std::string& args, LineGenerator* g) {
+    std::vector<std::vector<std::string>> groups;
+    for (size_t i = args.find_first_not_of(" \t"); i != std::string::npos && i < args.size();) {
+      size_t end = 0;
+      if (args[i] == '{') {
+        end = args.find('}', i);
+        if (end == std::string::npos) return MakeError(EINVAL, "~LST: '{' without '}'");
+        groups.push_back(SplitTrimmed(args.substr(i + 1, end - i - 1), ','));
+        end = args.find_first_not_of(" \t", end + 1);
+      } else {
+        end = args.find(',', i);
+        groups.push_back({Trimmed(args.substr(i, end == std::string::npos ? std::string::npos : end - i))});
+      }
+      if (end != std::string::npos && args[end] != ',') return MakeError(EINVAL, "~LST: ',' expected after a value");
+      i = end == std::string::npos ? end : args.find_first_not_of(" \t", end + 1);
+    }
+    if (groups.size() < 2) return MakeError(EINVAL, "~LST takes (VAR, VALUE, ...) or ({VAR,...}, {VALUE,...}, ...)");
+    g->variables = groups[0];
+    for (size_t k = 1; k < groups.size(); ++k) {
+      if (groups[k].size() != g->variables.size()) {
+        return MakeError(EINVAL, "~LST: group " + std::to_string(k) + " has " + std::to_string(groups[k].size()) +
+                                     " values for " + std::to_string(g->variables.size()) + " variables");
+      }
+      for (const std::string& v : groups[k]) {
+        if (v.empty()) return MakeError(EINVAL, "~LST: empty value in group " + std::to_string(k));
+      }
+      g->rows.push_back(groups[k]);
+    }
+    return Ok();
+  }
+
+  static std::string Trimmed(const std::string& s) {
+    const size_t first = s.find_first_not_of(" \t");
+    if (first == std::string::npos) return "";
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+  }
+
+  static std::vector<std::string> SplitTrimmed(const std::string& s, char separator) {
+    std::vector<std::string> out;
+    size_t from = 0;
+    for (size_t at = s.find(separator); ; at = s.find(separator, from)) {
+      out.push_back(Trimmed(s.substr(from, at == std::string::npos ? std::string::npos : at - from)));
+      if (at == std::string::npos) return out;
+      from = at + 1;
+    }
   }
 
   // keepalived's include checks (include_check in global_defs, and the include variants). Any
@@ -428,6 +593,7 @@ class Tokenizer {
   }
 
   size_t files_read_ = 0;
+  size_t generated_lines_ = 0;  // lines read through ~SEQ / ~LST, all of the configuration
   std::string config_id_;
   std::map<std::string, std::string> params_;
   std::vector<std::string> reading_;  // the include chain being read, outermost first
@@ -648,15 +814,39 @@ std::optional<CheckerKind> CheckerKeyword(const std::string& k) {
   return it->second;
 }
 
-// "a1 B2 03" or "a1b203" (keepalived's read_hex_str without its wildcards): bytes.
-Result<std::string> ParseHexBytes(const Node& n) {
-  std::string hex;
-  for (const Token& a : n.args) hex += a.text;
-  if (hex.empty() || hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
-    return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes an even number of hex digits");
-  }
+// keepalived's read_hex_str (lib/utils.c): the words are read as one string with single
+// spaces between them, two digits make a byte and a digit alone before a space or the end is
+// a byte of its own ("Ab12f 3 456" is AB 12 0F 03 45 06). With WILDCARDS (require_reply) an X
+// digit matches anything: its bits are set in *MASK, one mask byte per byte.
+Result<std::string> ParseHexBytes(const Node& n, bool wildcards, std::string* mask) {
+  std::string text;
+  for (const Token& a : n.args) text += (text.empty() ? "" : " ") + a.text;
+  auto nibble = [wildcards](char c) -> int {
+    if (std::isxdigit(static_cast<unsigned char>(c))) return std::stoi(std::string(1, c), nullptr, 16);
+    return wildcards && (c == 'X' || c == 'x') ? kWildcardNibble : -1;
+  };
   std::string out;
-  for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i < text.size();) {
+    if (text[i] == ' ') {
+      ++i;
+      continue;
+    }
+    int value = 0;
+    int ignored = 0;
+    const size_t digits = i + 1 < text.size() && text[i + 1] != ' ' ? 2 : 1;
+    for (size_t k = 0; k < digits; ++k, ++i) {
+      const int v = nibble(text[i]);
+      if (v < 0) {
+        return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes hex digits" + (wildcards ? " and X" : "") +
+                                      ", not '" + text[i] + "'");
+      }
+      value = value << 4 | (v == kWildcardNibble ? 0 : v);
+      ignored = ignored << 4 | (v == kWildcardNibble ? 0xf : 0);
+    }
+    out.push_back(static_cast<char>(value));
+    if (mask != nullptr) mask->push_back(static_cast<char>(ignored));
+  }
+  if (out.empty()) return ErrorAt(n.keyword, "'" + n.keyword.text + "' needs hex digits");
   return out;
 }
 
@@ -1305,11 +1495,12 @@ class Interpreter {
         hosts.push_back(&k);
       } else if (key == "payload" && c.kind == CheckerKind::kUdp) {
         if (k.block) return ErrorAt(k.keyword, "payload does not take a block");
-        HEALTH_TRY(Assign(&c.payload, ParseHexBytes(k)));
+        HEALTH_TRY(Assign(&c.payload, ParseHexBytes(k, false, nullptr)));
       } else if (key == "require_reply" && c.kind == CheckerKind::kUdp) {
         if (k.block) return ErrorAt(k.keyword, "require_reply does not take a block");
         c.require_reply = true;
-        if (!k.args.empty()) HEALTH_TRY(Assign(&c.reply_prefix, ParseHexBytes(k)));
+        c.reply_mask.clear();
+        if (!k.args.empty()) HEALTH_TRY(Assign(&c.reply_prefix, ParseHexBytes(k, true, &c.reply_mask)));
       } else if ((key == "min_reply_length" || key == "max_reply_length") && c.kind == CheckerKind::kUdp) {
         HEALTH_TRY(WantArgs(k, 1, 1));
         HEALTH_TRY(Assign(key[1] == 'i' ? &c.min_reply_length : &c.max_reply_length, ParseInt(k.args[0], 0, 65535)));

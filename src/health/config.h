@@ -43,6 +43,9 @@ inline constexpr double kDefaultMiscTimeout = 5.0;
 inline constexpr int kDefaultRetryNet = 1;   // TCP_CHECK, HTTP_GET (keepalived's default)
 inline constexpr int kDefaultRetryMisc = 0;  // MISC_CHECK
 inline constexpr int kDefaultRetryDns = 3;   // DNS_CHECK (keepalived's DNS_DEFAULT_RETRY)
+// What keepalived 2.2.7 sends in a UDP_CHECK without payload (its man page says random
+// bytes; layer4.c's set_buf fills its 32-byte buffer with this text).
+inline constexpr const char* kDefaultUdpPayload = "keepalived check - keepalived ch";
 inline constexpr const char* kDefaultHeloName = "smtpchecker.keepalived.org";  // keepalived's SMTP_DEFAULT_HELO
 inline constexpr uint16_t kDnsTypeSoa = 6;   // DNS_CHECK's default type, as keepalived's
 inline constexpr uint32_t kDefaultPersistenceTimeout = 360;
@@ -108,11 +111,12 @@ struct CheckerConfig {
   std::string http_version = "1.0";       // http_protocol: "1.0", "1.0C" (adds Connection: close) or "1.1"
   bool enable_sni = false;                // SSL_GET: send virtualhost as the TLS server name
   std::string helo_name = kDefaultHeloName;  // SMTP_CHECK
-  std::string payload;                    // UDP_CHECK: bytes sent (from hex)
+  std::string payload = kDefaultUdpPayload;  // UDP_CHECK: bytes sent (from hex)
   bool require_reply = false;             // UDP_CHECK: a reply is needed to pass
   std::string reply_prefix;               // UDP_CHECK: the reply must start with these bytes
+  std::string reply_mask;                 // UDP_CHECK: per byte of reply_prefix, the bits not compared (X)
   int min_reply_length = 0;               // UDP_CHECK, with require_reply
-  int max_reply_length = 65535;
+  int max_reply_length = 255;             // keepalived's default
   uint16_t dns_type = kDnsTypeSoa;        // DNS_CHECK
   std::string dns_name = ".";
   std::string misc_path;                  // MISC_CHECK command line (run by /bin/sh -c)

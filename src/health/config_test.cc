@@ -314,6 +314,43 @@ TEST(ParseConfig, ConditionalsAndParameters) {
   EXPECT_EQ(elsewhere->virtual_servers[0].real_servers[0].weight, 1);
 }
 
+// The real servers of a virtual server, as "address:port" in the order read.
+std::vector<std::string> RealServerNames(const VirtualServerConfig& vs) {
+  std::vector<std::string> names;
+  for (const RealServerConfig& rs : vs.real_servers) names.push_back(rs.Name());
+  return names;
+}
+
+// keepalived 2.2.7's ~SEQ / ~SEQx / ~LST, with the values its `keepalived -t` shows.
+TEST(ParseConfig, LineGeneratorsReplicateTheRestOfTheLine) {
+  auto cfg = ParseConfigText(
+      "$BASE=10\n"
+      "virtual_server 198.19.0.1 80 {\n"
+      " ~SEQ(N, 3) real_server 198.18.1.$N 80 { }\n"
+      " ~SEQ(N, 0) real_server 198.18.2.$N 80 { }\n"
+      " ~SEQ(M, 5, 3) real_server 198.18.3.${M} 80 { }\n"
+      " ~SEQ(S, $BASE, 0x10, 0x2a) real_server 198.18.5.${S} 80 { }\n"
+      " ~SEQ(A, 1, 2) ~SEQ(B, 7, 8) real_server 198.18.6.${A}${B} 80 { }\n"
+      " ~LST(L, 1, 9) real_server 198.18.7.${L} 80 { }\n"
+      " ~LST({P, Q}, {1, 81}, {3, 83}) real_server 198.18.8.${P} ${Q} { }\n"
+      " ~LST(L, 2, 4) ~SEQ(N, 2) real_server 198.18.9.${L}${N} 80 { }\n"
+      "}\n"
+      "virtual_server 2001:db8::1 80 {\n"
+      " ~SEQx(H, 9, 2, 14) real_server 2001:db8::${H} 80 { }\n"
+      "}\n",
+      "g.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(RealServerNames(cfg->virtual_servers[0]),
+            (std::vector<std::string>{"198.18.1.1:80", "198.18.1.2:80", "198.18.1.3:80", "198.18.2.1:80",
+                                      "198.18.2.0:80", "198.18.3.5:80", "198.18.3.4:80", "198.18.3.3:80",
+                                      "198.18.5.10:80", "198.18.5.26:80", "198.18.5.42:80", "198.18.6.17:80", "198.18.6.18:80", "198.18.6.27:80",
+                                      "198.18.6.28:80", "198.18.7.1:80", "198.18.7.9:80", "198.18.8.1:81",
+                                      "198.18.8.3:83", "198.18.9.21:80", "198.18.9.22:80", "198.18.9.41:80",
+                                      "198.18.9.42:80"}));
+  EXPECT_EQ(RealServerNames(cfg->virtual_servers[1]),
+            (std::vector<std::string>{"[2001:db8::9]:80", "[2001:db8::b]:80", "[2001:db8::d]:80"}));
+}
+
 // Every entry form of keepalived's virtual_server_group (check_data.c alloc_vsg_entry).
 TEST(ParseConfig, GroupEntriesInEveryKeepalivedForm) {
   auto cfg = ParseConfigText(
@@ -522,8 +559,18 @@ INSTANTIATE_TEST_SUITE_P(
                 "bad.conf:4: dynamic_feedback ratios cpu + runq + memory + connections must add up to 1"},
         BadCase{"virtual_server 198.19.0.1 80 {\n misc_path \"unterminated\n}\n", "bad.conf:2: unterminated quoted string"},
         BadCase{"\nincludea /nonexistent/conf.d/*.conf\n", "bad.conf:2: include '/nonexistent/conf.d/*.conf' matches no file"},
-        BadCase{"~SEQ(N, 1, 3) virtual_server 198.19.0.${N} 80 {\n}\n",
-                "bad.conf:1: '~SEQ' is not supported by ipvs-healthd (docs/healthd.md)"},
+        BadCase{"\n~SEQ(N, 1, 0, 3) virtual_server 198.19.0.${N} 80 {\n}\n",
+                "bad.conf:2: ~SEQ: step 0 never goes from 1 to 3"},
+        BadCase{"~SEQ(N, 3, 1, 1) x\n", "bad.conf:1: ~SEQ: step 1 never goes from 3 to 1"},
+        BadCase{"~SEQx(N, -1, 3) x\n", "bad.conf:1: ~SEQx takes no negative values"},
+        BadCase{"~SEQ(N, 1, three) x\n", "bad.conf:1: ~SEQ: 'three' is not a number"},
+        BadCase{"~SEQ N, 3 x\n", "bad.conf:1: ~SEQ needs (...) right after it"},
+        BadCase{"~SEQ(1N, 3) x\n", "bad.conf:1: ~SEQ: '1N' is not a variable name"},
+        BadCase{"~SEQ(A, 2000) ~SEQ(B, 2000) x\n", "bad.conf:1: line generators would produce more than 1048576 lines"},
+        BadCase{"~LST({A,B}, {1,2}, {3}) x\n", "bad.conf:1: ~LST: group 2 has 1 values for 2 variables"},
+        BadCase{"~LST(A) x\n", "bad.conf:1: ~LST takes (VAR, VALUE, ...) or ({VAR,...}, {VALUE,...}, ...)"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n ~SEQ(N, 2) real_server 198.18.1.1 80 { weight $N }\n}\n",
+                "bad.conf:2: real_server 198.18.1.1:80 is listed twice"},
         BadCase{"virtual_server_group g {\n 198.19.0.20-20 80\n}\n",
                 "bad.conf:2: the range '198.19.0.20-20' does not end above its start"},
         BadCase{"virtual_server_group g {\n 198.19.0.20-256 80\n}\n",

@@ -304,7 +304,12 @@ ProbeOutcome JudgeUdpReply(std::string_view reply, const CheckerConfig& c) {
                 ".." + std::to_string(c.max_reply_length));
   }
   const size_t n = std::min(reply.size(), c.reply_prefix.size());
-  if (reply.substr(0, n) != std::string_view(c.reply_prefix).substr(0, n)) return Fail("reply does not match");
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t ignored = i < c.reply_mask.size() ? static_cast<uint8_t>(c.reply_mask[i]) : 0;
+    if ((static_cast<uint8_t>(reply[i] ^ c.reply_prefix[i]) & ~ignored) != 0) {
+      return Fail("reply does not match at byte " + std::to_string(i));
+    }
+  }
   return Pass("reply of " + std::to_string(reply.size()) + " bytes");
 }
 

@@ -112,8 +112,8 @@ class DatagramProbe final : public Probe {
 };
 
 // UDP_CHECK with require_reply: length within [min_reply_length, max_reply_length] and, with
-// a reply pattern, the reply's first bytes equal it (only as many as the reply has, as
-// keepalived's check_udp_reply compares).
+// a reply pattern, the reply's first bytes equal it (only as many as the reply has, and
+// bits set in reply_mask not compared, as keepalived's check_udp_reply compares).
 ProbeOutcome JudgeUdpReply(std::string_view reply, const CheckerConfig& c);
 
 // A fresh DNS query id.

@@ -342,7 +342,33 @@ TEST(UdpCheck, WrongReplyFails) {
   UdpServer server("::1", [](const std::string&) { return "NOPE"; });
   const ProbeOutcome out = Drive(DatagramProbe::Start(Ep("::1", server.port()), "PING", UdpJudge(c), false, In(5)));
   EXPECT_FALSE(out.ok);
-  EXPECT_EQ(out.detail, "reply does not match");
+  EXPECT_EQ(out.detail, "reply does not match at byte 0");
+}
+
+// require_reply 50 XX 4e: the second byte (a counter, say) is not compared.
+TEST(UdpCheck, MaskedNibblesAreNotCompared) {
+  CheckerConfig c;
+  c.require_reply = true;
+  c.reply_prefix = std::string("P\0N", 3);
+  c.reply_mask = std::string("\0\xff\0", 3);
+  for (const std::string reply : {"PONG", "P\x01NG"}) {
+    UdpServer server("127.0.0.1", [reply](const std::string&) { return reply; });
+    const ProbeOutcome out = Drive(DatagramProbe::Start(Ep("127.0.0.1", server.port()), "x", UdpJudge(c), false, In(5)));
+    EXPECT_TRUE(out.ok) << reply << ": " << out.detail;
+  }
+  UdpServer server("127.0.0.1", [](const std::string&) { return "POOG"; });
+  const ProbeOutcome out = Drive(DatagramProbe::Start(Ep("127.0.0.1", server.port()), "x", UdpJudge(c), false, In(5)));
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.detail, "reply does not match at byte 2");
+}
+
+TEST(UdpCheck, WithoutPayloadKeepalivedsFillerIsSent) {
+  const CheckerConfig c;
+  UdpServer server("127.0.0.1", [](const std::string&) { return "ok"; });
+  const ProbeOutcome out =
+      Drive(DatagramProbe::Start(Ep("127.0.0.1", server.port()), c.payload, UdpJudge(c), true, In(5)));
+  EXPECT_TRUE(out.ok) << out.detail;
+  EXPECT_EQ(server.received, "keepalived check - keepalived ch");
 }
 
 TEST(UdpCheck, ReplyLengthsAreChecked) {
