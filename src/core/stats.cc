@@ -15,7 +15,7 @@ Stats::Stats()
     : shard_count_(g_shard_count.load()), shards_(std::make_unique<Shard[]>(static_cast<size_t>(shard_count_))) {}
 
 StatsValues Stats::Total() const {
-  StatsValues t;
+  StatsValues t = carried_;
   for (const Shard& s : std::span(shards_.get(), static_cast<size_t>(shard_count_))) {
     t.conns += s.conns.load(std::memory_order_relaxed);
     t.inpkts += s.inpkts.load(std::memory_order_relaxed);

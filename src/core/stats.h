@@ -43,6 +43,12 @@ class Stats {
     zero_base_ = Total();
     estimator_.Reset(zero_base_);
   }
+  // Counts carried over from another process (ipvsd --takeover): they add to the totals, and
+  // the rates start from them rather than counting them as traffic. Control thread only.
+  void Carry(const StatsValues& v) {
+    carried_ += v;
+    estimator_.Reset(Total());
+  }
   // The 2-second estimator step, and the rates it shows (control thread only).
   void EstimatorTick() { estimator_.Tick(Total()); }
   RateValues Rates() const { return estimator_.Read(); }
@@ -61,6 +67,7 @@ class Stats {
   int shard_count_;
   std::unique_ptr<Shard[]> shards_;
   StatsValues zero_base_;
+  StatsValues carried_;
   RateEstimator estimator_;
 };
 

@@ -112,6 +112,18 @@ Status Daemon::ApplyTakeover() {
     return MakeError(static_cast<int>(reply->errcode), "takeover: the running configuration, step " +
                                                            std::to_string(reply->failed_step) + ": " + reply->detail);
   }
+  // The counters since the last zeroing, as ipvsadm --stats showed them there.
+  auto values = [](const ctl::StatsBlock& b) { return core::StatsValues{b.conns, b.inpkts, b.outpkts, b.inbytes, b.outbytes}; };
+  const std::shared_ptr<const core::ServiceTable> table = services_.table();
+  for (const ctl::ServiceEntry& s : t.services.services) {
+    const core::Service* svc = table->FindKey(ctl::ToCore(s.spec.key));
+    if (!svc) continue;
+    svc->stats->Carry(values(s.stats));
+    for (const ctl::DestEntry& d : s.dests) {
+      const core::DestConfig dest = ctl::ToCore(d.spec);
+      if (core::Dest* found = svc->FindDest(dest.addr, dest.port)) found->stats().Carry(values(d.stats));
+    }
+  }
   for (const ctl::DaemonConfig& d : t.daemons.daemons) {
     if (auto st = handlers_.StartDaemon(d); !st) return MakeError(st.error().code, "takeover: sync daemon: " + st.error().message);
   }

@@ -54,6 +54,9 @@ e2e_check "$streams streams connected" e2e_wait_until 100 grep -qs "^streams: co
 e2e_check "ipvsd holds the $streams connections" e2e_wait_until 30 holds_all
 before=$(e2e_in director ipvsadm -Ln)
 saved_before=$(e2e_in director ipvsadm -Sn)
+# Conns of the streams' service, as ipvsadm -Ln --stats counts them.
+service_conns() { e2e_in director ipvsadm -Ln --stats | awk -v s="$E2E_VIP:$port" '$1 == "TCP" && $2 == s {print $3}'; }
+conns_before=$(service_conns)
 timeouts_before=$(e2e_in director ipvsadm -L --timeout)
 daemons_before=$(e2e_in director ipvsadm -L --daemon)
 
@@ -75,6 +78,7 @@ e2e_check "it adopted every connection" \
 e2e_expect_eq "the same services, real servers and weights" "$(e2e_in director ipvsadm -Ln)" "$before"
 e2e_expect_eq "the same timeouts" "$(e2e_in director ipvsadm -L --timeout)" "$timeouts_before"
 e2e_expect_eq "the same sync daemon" "$(e2e_in director ipvsadm -L --daemon)" "$daemons_before"
+e2e_expect_eq "the counters carried over (Conns of the service)" "$(service_conns)" "$conns_before"
 e2e_check "and lists the connections ESTABLISHED" holds_all
 metrics=$(e2e_in director curl -s http://127.0.0.1:9180/metrics | grep '^ipvsd_takeover_info' || true)
 e2e_log "metrics: $metrics"
