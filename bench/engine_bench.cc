@@ -5,7 +5,9 @@
 // the other's connections (as from a multi-queue NIC), with the cost of one handoff. The run
 // ends with the summary line `engine: nat_established_ns_per_pkt=... new_conn_per_s=...
 // bytes_per_conn=... established_2_workers_vs_1=... new_conn_2_workers_vs_1=...
-// established_handoff_2_workers_vs_1=... new_conn_handoff_2_workers_vs_1=... handoff_ns=...`,
+// established_handoff_2_workers_vs_1=... new_conn_handoff_2_workers_vs_1=... handoff_ns=...
+// established_store_vs_memory=... new_conn_store_vs_memory=...` (the last two: the tables in a
+// connection store under /dev/shm, core/conn_store.h, against anonymous memory),
 // then the control plane's (ctl_bench.cc): `ctl: restore_10000x10_ms=... command_ns_at_10=...
 // command_ns_at_10000=... command_10000_vs_10=... bytes_per_service=... bytes_per_real_server=...`,
 // then a scrape's (metrics_bench.cc): `metrics: scrape_ms_at_10000_real_servers=... scrape_bytes=...
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/conn_store.h"
 #include "core/service_manager.h"
 #include "dataplane/worker.h"
 #include "net/headers.h"
@@ -61,13 +64,16 @@ struct Director {
     }
   }
   // `handoff`: the workers' rings (nullptr: a worker alone); they then share `templates`.
-  std::unique_ptr<dataplane::Worker> MakeWorker(int id, uint32_t capacity, dataplane::Handoff* handoff = nullptr) {
+  // `store`: where the connection table lives (nullptr: anonymous memory).
+  std::unique_ptr<dataplane::Worker> MakeWorker(int id, uint32_t capacity, dataplane::Handoff* handoff = nullptr,
+                                                core::ConnStore* store = nullptr) {
     dataplane::Worker::Env env{&services, &timeouts, &settings, &services.total_stats(), &router, &clock};
     env.handoff = handoff;
     if (handoff) env.templates = &templates;
     dataplane::Worker::Options o;
     o.id = id;
     o.conn_capacity = capacity;
+    o.conn_store = store;
     return std::make_unique<dataplane::Worker>(o, env);
   }
   core::ServiceManager services;
@@ -133,6 +139,20 @@ size_t ResidentBytes() {
 
 double g_bytes_per_conn = 0;
 
+// A connection store for a table of `capacity` entries under /dev/shm, as ipvsd's default; its
+// file is unlinked at once (the mapping stays), so nothing is left behind.
+std::unique_ptr<core::ConnStore> BenchStore(uint32_t capacity) {
+  static int n = 0;
+  const std::string path = "/dev/shm/ipvsd-bench-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+  auto store = core::ConnStore::Create(path, core::ConnTable::RoundCapacity(capacity));
+  ::unlink(path.c_str());
+  if (!store) {
+    std::fprintf(stderr, "%s\n", store.error().message.c_str());
+    std::abort();
+  }
+  return std::move(*store);
+}
+
 // Opens the connections of clients 0 .. kLiveConns-1 on a worker, a burst of SYNs at a time.
 void OpenLiveConns(dataplane::Worker& w, Burst& b) {
   std::vector<uint8_t> syn = TcpFrame(net::kTcpSyn);
@@ -181,6 +201,21 @@ void BM_NatEstablished(benchmark::State& state) {
 }
 BENCHMARK(BM_NatEstablished)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
 
+// The same with the table in a connection store.
+void BM_NatEstablishedStore(benchmark::State& state) {
+  auto store = BenchStore(1u << 20);
+  Director director("wlc");
+  auto worker = director.MakeWorker(0, 1u << 20, nullptr, store.get());
+  Burst b;
+  OpenLiveConns(*worker, b);
+  std::vector<uint8_t> ack = TcpFrame(net::kTcpAck);
+  uint64_t x = 88172645463325252ull;
+  for (auto _ : state) SendEstablished(*worker, b, ack, x);
+  state.SetItemsProcessed(state.iterations() * kBurst);
+  CheckForwarded(state, *worker);
+}
+BENCHMARK(BM_NatEstablishedStore)->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+
 // Scaling over workers: each benchmark thread is one worker with its own 1 000 000
 // connections, as the daemon runs one worker per receive queue and core, all sharing one
 // director's services, destinations and counters. items_per_second is the sum of the workers.
@@ -201,17 +236,21 @@ BENCHMARK(BM_NatEstablishedWorkers)->Unit(benchmark::kMicrosecond)->MinTime(2.0)
 // schedule + insert + NAT rewrite), batches of 64, per scheduler.
 constexpr uint32_t kNewConnCapacity = 1u << 21;
 
-void NewConnLoop(benchmark::State& state, Director& director, int worker_id) {
+// `stored`: the table in a connection store (a fresh one with every fresh table).
+void NewConnLoop(benchmark::State& state, Director& director, int worker_id, bool stored = false) {
   constexpr uint32_t kCapacity = kNewConnCapacity;
   std::vector<uint8_t> syn = TcpFrame(net::kTcpSyn);
-  auto worker = director.MakeWorker(worker_id, kCapacity);
+  std::unique_ptr<core::ConnStore> store = stored ? BenchStore(kCapacity) : nullptr;
+  auto worker = director.MakeWorker(worker_id, kCapacity, nullptr, store.get());
   Burst b;
   uint32_t clients[kBurst];
   uint32_t next = 0;
   for (auto _ : state) {
     if (next + kBurst > kCapacity / 2) {  // a fresh table before it gets crowded
       state.PauseTiming();
-      worker = director.MakeWorker(worker_id, kCapacity);
+      worker.reset();
+      if (stored) store = BenchStore(kCapacity);
+      worker = director.MakeWorker(worker_id, kCapacity, nullptr, store.get());
       next = 0;
       state.ResumeTiming();
     }
@@ -228,6 +267,11 @@ void BM_NewConn(benchmark::State& state, const char* sched) {
   NewConnLoop(state, director, 0);
 }
 BENCHMARK_CAPTURE(BM_NewConn, rr, "rr")->Unit(benchmark::kMicrosecond);
+void BM_NewConnStore(benchmark::State& state) {
+  Director director("wlc");
+  NewConnLoop(state, director, 0, true);
+}
+BENCHMARK(BM_NewConnStore)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_NewConn, wrr, "wrr")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_NewConn, lc, "lc")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_NewConn, wlc, "wlc")->Unit(benchmark::kMicrosecond);
@@ -464,13 +508,15 @@ int main(int argc, char** argv) {
   double handed = find("BM_HandoffCost/1");
   std::printf("engine: nat_established_ns_per_pkt=%.1f new_conn_per_s=%.0f bytes_per_conn=%.0f "
               "established_2_workers_vs_1=%.2f new_conn_2_workers_vs_1=%.2f "
-              "established_handoff_2_workers_vs_1=%.2f new_conn_handoff_2_workers_vs_1=%.2f handoff_ns=%.1f\n",
+              "established_handoff_2_workers_vs_1=%.2f new_conn_handoff_2_workers_vs_1=%.2f handoff_ns=%.1f "
+              "established_store_vs_memory=%.2f new_conn_store_vs_memory=%.2f\n",
               nat_pps > 0 ? 1e9 / nat_pps : 0.0, new_conn, ipvsd::g_bytes_per_conn,
               ratio(find("BM_NatEstablishedWorkers/", "threads:2"), find("BM_NatEstablishedWorkers/", "threads:1")),
               ratio(find("BM_NewConnWorkers/", "threads:2"), find("BM_NewConnWorkers/", "threads:1")),
               ratio(find("BM_NatEstablishedHandoff/", "threads:2"), find("BM_NatEstablishedHandoff/", "threads:1")),
               ratio(find("BM_NewConnHandoff/", "threads:2"), find("BM_NewConnHandoff/", "threads:1")),
-              local > 0 && handed > 0 ? 1e9 / handed - 1e9 / local : 0.0);
+              local > 0 && handed > 0 ? 1e9 / handed - 1e9 / local : 0.0,
+              ratio(find("BM_NatEstablishedStore"), nat_pps), ratio(find("BM_NewConnStore"), new_conn));
   auto ns_per_command = [&](const char* services) {
     double per_s = find(std::string("BM_CtlSingleCommand/") + services);
     return per_s > 0 ? 1e9 / per_s : 0.0;
