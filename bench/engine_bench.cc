@@ -27,6 +27,7 @@
 #include "core/conn_store.h"
 #include "core/service_manager.h"
 #include "dataplane/worker.h"
+#include "net/checksum.h"
 #include "net/headers.h"
 #include "net/packet_view.h"
 #include "sched/registry.h"
@@ -100,6 +101,8 @@ void PatchClient(uint8_t* frame, uint32_t i) {
   ip[14] = static_cast<uint8_t>(64 + ((i >> 16) & 0x3f));
   ip[15] = static_cast<uint8_t>(i >> 8);
   net::HeaderAt<net::TcpHdr>(ip + sizeof(net::Ipv4Hdr))->source.set(static_cast<uint16_t>(1024 + (i & 0xff)));
+  // The data plane drops a frame whose IPv4 header checksum is wrong, as the kernel does.
+  net::SetIpv4HeaderChecksum(ip);
 }
 
 std::vector<uint8_t> TcpFrame(uint8_t flags) {
@@ -111,8 +114,8 @@ std::vector<uint8_t> TcpFrame(uint8_t flags) {
 }
 
 // A burst of frame buffers with headroom, each filled from a template and patched to a
-// client before a Process() call, as a NIC would hand over fresh frames. The checksums are
-// left stale: the data plane does not verify them.
+// client before a Process() call, as a NIC would hand over fresh frames. The TCP checksums
+// are left stale: the data plane does not verify them.
 struct Burst {
   std::vector<uint8_t> memory = std::vector<uint8_t>(kBurst * 2048);
   net::Frame frames[kBurst];

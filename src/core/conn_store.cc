@@ -89,9 +89,12 @@ Result<std::unique_ptr<ConnStore>> ConnStore::Create(const std::string& path, ui
     return MakeError(err, SysError(path, ("reserving " + std::to_string(bytes >> 20) + " MiB").c_str(), err) +
                               " (a larger tmpfs, a smaller --conn-max, or --conn-store none)");
   }
-  void* map = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, f.fd, 0);
+  void* map = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
   if (map == MAP_FAILED) return MakeError(errno, SysError(path, "mapping", errno));
   ::madvise(map, bytes, MADV_HUGEPAGE);
+  // Every page written once now (they are zero already): left to the data path, each first
+  // write would fault, and new connections would pay for it.
+  std::memset(map, 0, bytes);
   StoreHeader h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.layout_version = kLayoutVersion;
