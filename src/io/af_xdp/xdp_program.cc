@@ -156,7 +156,7 @@ bool StaleAloneOn(int ifindex, XdpMode mode, bool* native) {
     const bool is_native = xdp_multiprog__attach_mode(mp) == XDP_MODE_NATIVE;
     found = main && std::strcmp(xdp_program__name(main), IPVSD_XDP_PROG_NAME) == 0 &&
             (mode == XdpMode::kAuto || (mode == XdpMode::kNative) == is_native);
-    *native = is_native;
+    if (found) *native = is_native;
   }
   xdp_multiprog__close(mp);
   return found;
@@ -321,24 +321,22 @@ Status XdpProgram::AttachWithLibxdp(Attachment& a, XdpMode mode) {
   if (DetachStaleFrom(a.iface.name, ifindex) > 0) {
     Log(LogLevel::kInfo, "AF_XDP: interface '%s': removed a stale ipvsd XDP program", a.iface.name.c_str());
   }
-  {
-    a.program = xdp_program__from_bpf_obj(a.object, "xdp");
-    if (int err = static_cast<int>(libxdp_get_error(a.program)); err) {
-      a.program = nullptr;
-      return MakeError(-err, where + "preparing the XDP program: " + ErrnoText(err));
-    }
-    int err = -EINVAL;
-    if (mode != XdpMode::kSkb) {
-      err = xdp_program__attach(a.program, ifindex, XDP_MODE_NATIVE, 0);
-      a.native = err == 0;
-    }
-    if (err && mode != XdpMode::kNative) err = xdp_program__attach(a.program, ifindex, XDP_MODE_SKB, 0);
-    if (err) {
-      const char* tried = mode == XdpMode::kNative ? "native" : mode == XdpMode::kSkb ? "skb" : "native or skb";
-      return MakeError(-err, where + "attaching the XDP program in " + tried + " mode: " + ErrnoText(err));
-    }
-    a.attached = true;
+  a.program = xdp_program__from_bpf_obj(a.object, "xdp");
+  if (int err = static_cast<int>(libxdp_get_error(a.program)); err) {
+    a.program = nullptr;
+    return MakeError(-err, where + "preparing the XDP program: " + ErrnoText(err));
   }
+  int err = -EINVAL;
+  if (mode != XdpMode::kSkb) {
+    err = xdp_program__attach(a.program, ifindex, XDP_MODE_NATIVE, 0);
+    a.native = err == 0;
+  }
+  if (err && mode != XdpMode::kNative) err = xdp_program__attach(a.program, ifindex, XDP_MODE_SKB, 0);
+  if (err) {
+    const char* tried = mode == XdpMode::kNative ? "native" : mode == XdpMode::kSkb ? "skb" : "native or skb";
+    return MakeError(-err, where + "attaching the XDP program in " + tried + " mode: " + ErrnoText(err));
+  }
+  a.attached = true;
   return Ok();
 }
 
