@@ -163,6 +163,7 @@ Status AfPacketIo::OpenIface(const std::string& name, const AfPacketOptions& opt
   const uint32_t per_block = block_size / out->frame_size;
   const uint32_t blocks = (options.frames + per_block - 1) / per_block;
   out->frame_count = blocks * per_block;
+  out->rx_taken.assign(out->frame_count, 0);
 
   if (!SetOpt(fd, SOL_PACKET, PACKET_VERSION, int{TPACKET_V2})) return SysError(name, "selecting TPACKET_V2");
   if (options.gso && !SetOpt(fd, SOL_PACKET, PACKET_VNET_HDR, int{1})) {
@@ -219,7 +220,8 @@ size_t AfPacketIo::Receive(std::span<net::Frame> frames) {
       uint8_t* slot = ifc.RxSlot(slot_index);
       auto* hdr = reinterpret_cast<tpacket2_hdr*>(slot);
       const uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
-      if (!(status & TP_STATUS_USER)) break;
+      if (!(status & TP_STATUS_USER) || ifc.rx_taken[slot_index]) break;
+      ifc.rx_taken[slot_index] = 1;
       ifc.rx_head = slot_index + 1 == ifc.frame_count ? 0 : slot_index + 1;
       net::Frame& f = frames[n];
       f.buffer = slot + kSlotDataStart;
@@ -271,7 +273,9 @@ size_t AfPacketIo::Receive(std::span<net::Frame> frames) {
 
 void AfPacketIo::Release(const net::Frame& f) {
   Iface& ifc = ifaces_[f.cookie >> 32];
-  auto* hdr = reinterpret_cast<tpacket2_hdr*>(ifc.RxSlot(static_cast<uint32_t>(f.cookie)));
+  const auto slot_index = static_cast<uint32_t>(f.cookie);
+  ifc.rx_taken[slot_index] = 0;
+  auto* hdr = reinterpret_cast<tpacket2_hdr*>(ifc.RxSlot(slot_index));
   __atomic_store_n(&hdr->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 

@@ -107,6 +107,10 @@ class AfPacketIo final : public PacketIo {
     uint32_t frame_count = 0;  // per ring
     uint32_t rx_head = 0;
     uint32_t tx_head = 0;
+    // Rx slots taken by Receive and not yet released. A slot handed to another worker can still
+    // be out when rx_head comes round to it again: the kernel's TP_STATUS_USER on it then marks
+    // a frame already taken, not a new one.
+    std::vector<uint8_t> rx_taken;
     bool tx_pending = false;
     uint8_t* RxSlot(uint32_t i) const { return ring + size_t{i} * frame_size; }
     uint8_t* TxSlot(uint32_t i) const { return ring + (size_t{frame_count} + i) * frame_size; }

@@ -374,6 +374,46 @@ TEST_F(AfPacketIoTest, FramesFromALocalSocketBehindAVethArriveWithAPartialChecks
   EXPECT_TRUE(found) << "no datagram from the peer's socket";
 }
 
+// A frame handed to another worker stays out while the ring goes round under it. When the ring
+// comes back to its slot, that slot still says TP_STATUS_USER: Receive must not take the frame a
+// second time (two owners of one slot, which the kernel then overwrites under the first).
+TEST_F(AfPacketIoTest, AFrameStillOutIsNotReceivedAgainWhenTheRingComesRound) {
+  auto r = AfPacketIo::Open({.ifaces = {"a0"}, .frames = 1});  // one block: 32 slots of 2 KB
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  io_ = std::move(*r);
+  ASSERT_TRUE(io_->SetFilter({.services = {{net::Family::kInet, net::kProtoUdp, Addr(kVip), 5000}}}).ok());
+  auto frame = [](int i) {
+    return PacketBuilder()
+        .Eth(kA1Mac, kA0Mac)
+        .Ipv4("198.18.2.2", kVip)
+        .Udp(4000, 5000)
+        .Payload("frame " + std::to_string(i))
+        .Build();
+  };
+  net::Frame held;
+  ASSERT_TRUE(Inject(peer_a_, frame(0)));
+  ASSERT_TRUE(ReceiveExact(frame(0), &held));
+  constexpr int kSlots = 32;
+  for (int i = 1; i < kSlots; ++i) {
+    net::Frame f;
+    ASSERT_TRUE(Inject(peer_a_, frame(i)));
+    ASSERT_TRUE(ReceiveExact(frame(i), &f)) << i;
+    io_->Pass(std::span(&f, 1));
+  }
+  // The kernel is back at the held slot: it drops what comes now, and Receive has nothing.
+  ASSERT_TRUE(Inject(peer_a_, frame(kSlots)));
+  std::array<net::Frame, net::kMaxBurst> burst;
+  io_->WaitForFrames(300, -1);
+  EXPECT_EQ(io_->Receive(burst), 0u) << "the frame still out was received again";
+  EXPECT_EQ(std::vector<uint8_t>(held.data(), held.data() + held.len), frame(0));
+  // Released, the slot takes new frames again.
+  io_->Pass(std::span(&held, 1));
+  net::Frame f;
+  ASSERT_TRUE(Inject(peer_a_, frame(kSlots + 1)));
+  EXPECT_TRUE(ReceiveExact(frame(kSlots + 1), &f));
+  io_->Pass(std::span(&f, 1));
+}
+
 TEST_F(AfPacketIoTest, NftTableReplacesAStaleOneAndIsGoneAfterDestruction) {
   ASSERT_TRUE(local_->Exec("nft add table inet ipvsd"));
   ASSERT_TRUE(local_->Exec("nft add chain inet ipvsd left_by_a_killed_run"));
