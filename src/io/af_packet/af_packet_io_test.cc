@@ -414,13 +414,34 @@ TEST_F(AfPacketIoTest, AFrameStillOutIsNotReceivedAgainWhenTheRingComesRound) {
   io_->Pass(std::span(&f, 1));
 }
 
-TEST_F(AfPacketIoTest, NftTableReplacesAStaleOneAndIsGoneAfterDestruction) {
-  ASSERT_TRUE(local_->Exec("nft add table inet ipvsd"));
-  ASSERT_TRUE(local_->Exec("nft add chain inet ipvsd left_by_a_killed_run"));
+// The table of an ipvsd that was killed or handed over holds the services' packets until this
+// process's first filter replaces it in one transaction: the kernel never sees a service packet
+// in between (it would reset the client's TCP connections). A process that stops before its
+// first filter leaves that table alone.
+TEST_F(AfPacketIoTest, NftTableOfAnEarlierIpvsdHoldsUntilTheFirstFilterReplacesIt) {
+  ASSERT_TRUE(local_->Exec(std::string("nft add table inet ipvsd && nft add chain inet ipvsd left_by_a_killed_run && "
+                                       "nft 'add chain inet ipvsd prerouting { type filter hook prerouting priority "
+                                       "-300; }' && nft add rule inet ipvsd prerouting ip daddr ") +
+                           kVip + " udp dport 5000 drop"));
+  Fd service = UdpSocket(kVip, 5000);
+  ASSERT_GE(service.get(), 0);
+  const auto to_service =
+      PacketBuilder().Eth(kA1Mac, kA0Mac).Ipv4("198.18.2.2", kVip).Udp(4000, 5000).Payload("held").Build();
+
   OpenIo();
-  EXPECT_TRUE(NftHasTable());
+  io_.reset();
+  EXPECT_TRUE(local_->Exec("nft list chain inet ipvsd left_by_a_killed_run")) << "a stopping backend took the table";
+
+  OpenIo();
+  EXPECT_TRUE(local_->Exec("nft list chain inet ipvsd left_by_a_killed_run"));
+  ASSERT_TRUE(Inject(peer_a_, to_service));
+  EXPECT_FALSE(UdpReceived(service, std::chrono::milliseconds(300))) << "the kernel got a service packet";
+
+  ASSERT_TRUE(io_->SetFilter({.services = {{net::Family::kInet, net::kProtoUdp, Addr(kVip), 5000}}}).ok());
   EXPECT_FALSE(local_->Exec("nft list chain inet ipvsd left_by_a_killed_run"));
-  EXPECT_TRUE(local_->Exec("nft list chain inet ipvsd prerouting"));
+  EXPECT_TRUE(local_->Exec("sh -c 'nft list set inet ipvsd ifaces | grep -q b0'"));
+  ASSERT_TRUE(Inject(peer_a_, to_service));
+  EXPECT_FALSE(UdpReceived(service, std::chrono::milliseconds(300))) << "the kernel got a service packet";
   {
     // A second backend of the same process (another worker) shares the table.
     auto second = AfPacketIo::Open({.ifaces = {"b0"}, .frames = 64});

@@ -76,6 +76,14 @@ void AppendElements(std::string* script, const char* verb, const std::vector<L4M
   if (!any.empty()) *script += head + "_any { " + any + " }\n";
 }
 
+// "add element" for interfaces to the ifaces set; empty for none.
+std::string IfacesElement(const std::vector<std::string>& ifaces) {
+  if (ifaces.empty()) return "";
+  std::string list;
+  for (const std::string& name : ifaces) list += (list.empty() ? "\"" : ", \"") + name + "\"";
+  return "add element inet ipvsd ifaces { " + list + " }\n";
+}
+
 void AppendSets(std::string* script, const char* verb, const std::vector<L4Match>& services,
                 const std::vector<L4Match>& nat_sources) {
   AppendElements(script, verb, services, net::Family::kInet, "svc4");
@@ -97,11 +105,17 @@ Result<std::shared_ptr<NftTable>> NftTable::Acquire(const std::vector<std::strin
       return MakeError(ENOMEM, "nftables: cannot buffer libnftables output");
     }
     auto* table = new NftTable(ctx);
-    if (Status s = table->Run(kCreateScript, "creating table inet ipvsd"); !s) {
-      table->ctx_ = nullptr;  // nothing to delete: the transaction did not apply
-      delete table;
-      nft_ctx_free(ctx);
-      return s.error();
+    // A table left by an ipvsd that was killed or that handed over to this one holds the
+    // services' packets until this process can forward them: it is replaced by the first
+    // filter, in the same transaction, not emptied now.
+    table->replace_stale_ = table->Run("list table inet ipvsd\n", "looking for a table left by an earlier ipvsd").ok();
+    if (!table->replace_stale_) {
+      if (Status s = table->Run(kCreateScript, "creating table inet ipvsd"); !s) {
+        table->ctx_ = nullptr;  // nothing to delete: the transaction did not apply
+        delete table;
+        nft_ctx_free(ctx);
+        return s.error();
+      }
     }
     g_table = table;
   }
@@ -117,18 +131,24 @@ Result<std::shared_ptr<NftTable>> NftTable::Acquire(const std::vector<std::strin
 }
 
 NftTable::~NftTable() {
+  // A stale table never replaced is not this process's: it may still hold packets for the
+  // ipvsd this one was to take over from.
   if (!ctx_) return;
-  if (Status s = Run("delete table inet ipvsd\n", "deleting table inet ipvsd"); !s) {
-    std::fprintf(stderr, "ipvsd: %s\n", s.error().message.c_str());
+  if (!replace_stale_) {
+    if (Status s = Run("delete table inet ipvsd\n", "deleting table inet ipvsd"); !s) {
+      std::fprintf(stderr, "ipvsd: %s\n", s.error().message.c_str());
+    }
   }
   nft_ctx_free(ctx_);
 }
 
 Status NftTable::AddIfaces(const std::vector<std::string>& ifaces) {
-  if (ifaces.empty()) return Ok();
-  std::string list;
-  for (const std::string& name : ifaces) list += (list.empty() ? "\"" : ", \"") + name + "\"";
-  return Run("add element inet ipvsd ifaces { " + list + " }\n", "adding interfaces to set ifaces");
+  std::lock_guard lock(filter_mu_);
+  if (!replace_stale_ && !ifaces.empty()) {
+    if (Status s = Run(IfacesElement(ifaces), "adding interfaces to set ifaces"); !s) return s;
+  }
+  ifaces_.insert(ifaces_.end(), ifaces.begin(), ifaces.end());
+  return Ok();
 }
 
 Status NftTable::SetFilter(const TrafficFilter& filter) {
@@ -143,11 +163,14 @@ Status NftTable::UpdateFilter(const TrafficFilterChange& change) {
 
 Status NftTable::UpdateFilterLocked(const TrafficFilterChange& change) {
   std::string script;
+  // The stale table goes and this one comes in one transaction: no moment without one.
+  if (replace_stale_) script = kCreateScript + IfacesElement(ifaces_);
   AppendSets(&script, "delete", change.remove_services, change.remove_nat_sources);
   AppendSets(&script, "add", change.add_services, change.add_nat_sources);
   if (!script.empty()) {
     if (Status s = Run(script, "updating the service and NAT-source sets"); !s) return s;
   }
+  replace_stale_ = false;
   applied_.Apply(change);
   return Ok();
 }

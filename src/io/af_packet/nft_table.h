@@ -12,8 +12,10 @@
 // (flush + add), never a rule rewrite. Only packets arriving on the interfaces ipvsd
 // attaches to are dropped (the `ifaces` set).
 //
-// One table per process: every AfPacketIo (one per worker) shares it. The first Acquire
-// replaces any table left by a killed earlier run; the last owner's destruction deletes it.
+// One table per process: every AfPacketIo (one per worker) shares it; the last owner's
+// destruction deletes it. A table left by an earlier ipvsd (killed, or handing over to this
+// one) keeps holding the services' packets until the first filter replaces it with this
+// process's table, in one transaction; a process that stops before that leaves it alone.
 #pragma once
 
 #include <memory>
@@ -56,8 +58,10 @@ class NftTable {
 
   std::mutex mu_;
   nft_ctx* ctx_;
-  std::mutex filter_mu_;
+  std::mutex filter_mu_;  // guards what follows
   AppliedFilter applied_;
+  std::vector<std::string> ifaces_;
+  bool replace_stale_ = false;  // an earlier ipvsd's table is in place until the first filter
 };
 
 }  // namespace ipvsd::io
