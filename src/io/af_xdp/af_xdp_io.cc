@@ -1,9 +1,11 @@
 #include "io/af_xdp/af_xdp_io.h"
 
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <xdp/xsk.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <utility>
 
 #include "io/af_xdp/xdp_maps.h"
 
@@ -37,10 +40,67 @@ constexpr int kBusyQueueWaitMs = 2000;
 
 std::string ErrnoText(int err) { return std::strerror(err < 0 ? -err : err); }
 
+struct Mapping {
+  void* addr = nullptr;
+  size_t len = 0;
+};
+
+// Maps one ring of an existing socket (the kernel keeps its indices) and sets up libxdp's view
+// of it as xsk_socket__create does: a consumer starts at what is there, a producer may fill all
+// that the kernel has not taken.
+template <typename Ring>
+Status MapRing(int fd, uint64_t pgoff, const xdp_ring_offset& off, uint32_t entries, size_t entry_size, bool produces,
+               Ring* ring, Mapping* m, const std::string& what) {
+  const size_t len = off.desc + size_t{entries} * entry_size;
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(pgoff));
+  if (p == MAP_FAILED) {
+    int err = errno;
+    return MakeError(err, what + ": mapping a ring of the socket handed over: " + ErrnoText(err));
+  }
+  *m = Mapping{p, len};
+  auto* base = static_cast<uint8_t*>(p);
+  ring->mask = entries - 1;
+  ring->size = entries;
+  ring->producer = reinterpret_cast<uint32_t*>(base + off.producer);
+  ring->consumer = reinterpret_cast<uint32_t*>(base + off.consumer);
+  ring->flags = reinterpret_cast<uint32_t*>(base + off.flags);
+  ring->ring = base + off.desc;
+  ring->cached_prod = __atomic_load_n(ring->producer, __ATOMIC_ACQUIRE);
+  ring->cached_cons = __atomic_load_n(ring->consumer, __ATOMIC_ACQUIRE) + (produces ? entries : 0);
+  return Ok();
+}
+
+uint32_t RingSize(uint32_t frames, size_t sockets) { return std::bit_ceil(frames / (2 * static_cast<uint32_t>(sockets))); }
+
+// Whether `h` is what an AfXdpIo of these frames and queues would hand over.
+bool SameLayout(const AfXdpHandover& h, uint32_t frames, const std::vector<XdpProgram::Iface>& ifaces,
+                const std::vector<AfXdpQueue>& queues) {
+  if (h.frames != frames || h.sockets.size() != queues.size() || h.ring_size != RingSize(frames, queues.size())) {
+    return false;
+  }
+  for (size_t i = 0; i < queues.size(); ++i) {
+    if (h.sockets[i].ifindex != ifaces[queues[i].iface].ifindex || h.sockets[i].queue != queues[i].queue) return false;
+  }
+  return true;
+}
+
+int DupFd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 3); }
+
+void CloseFd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
 }  // namespace
 
+void AfXdpHandover::Close() {
+  CloseFd(umem_fd);
+  for (Socket& s : sockets) CloseFd(s.fd);
+}
+
 struct AfXdpIo::Socket {
-  xsk_socket* xsk = nullptr;
+  xsk_socket* xsk = nullptr;  // null for a socket handed over by another process
+  Mapping maps[4];            // such a socket's rings (rx, tx, fill, completion)
   xsk_ring_cons rx{};
   xsk_ring_prod tx{};
   xsk_ring_prod fill{};
@@ -54,6 +114,13 @@ struct AfXdpIo::Socket {
 };
 
 Result<std::unique_ptr<AfXdpIo>> AfXdpIo::Open(const AfXdpOptions& o) {
+  // The descriptors handed over are this call's from here: closed on every error below.
+  AfXdpHandover adopted;
+  if (o.adopt) adopted = std::exchange(*o.adopt, AfXdpHandover{});
+  struct CloseOnError {
+    AfXdpHandover& h;
+    ~CloseOnError() { h.Close(); }
+  } close_on_error{adopted};
   if (o.ifaces.empty()) return MakeError(EINVAL, "AF_XDP: no interface given");
   if (o.ifaces.size() > IPVSD_XDP_MAX_IFACES) {
     return MakeError(EINVAL, "AF_XDP: " + std::to_string(o.ifaces.size()) + " interfaces, at most " +
@@ -92,32 +159,56 @@ Result<std::unique_ptr<AfXdpIo>> AfXdpIo::Open(const AfXdpOptions& o) {
   }
   Result<std::shared_ptr<XdpProgram>> program = XdpProgram::Acquire(ifaces, o.mode);
   if (!program) return program.error();
+  if (o.adopt && !SameLayout(adopted, o.frames, ifaces, queues)) {
+    return MakeError(EINVAL, "AF_XDP: the sockets handed over are for other queues or another UMEM size than " +
+                                 std::to_string(queues.size()) + " queue(s) and " + std::to_string(o.frames) + " frames");
+  }
   std::unique_ptr<AfXdpIo> io(new AfXdpIo());
   io->program_ = std::move(*program);
-  if (Status s = io->Init(o, ifaces, queues); !s) return s.error();
+  if (Status s = io->Init(o, ifaces, queues, std::exchange(adopted.umem_fd, -1)); !s) return s.error();
+  if (Status s = o.adopt ? io->AdoptSockets(adopted, queues) : io->CreateSockets(queues); !s) {
+    return s.error();
+  }
   return io;
 }
 
 void AfXdpIo::DetachStale(const std::vector<std::string>& ifaces) { XdpProgram::DetachStale(ifaces); }
 
 Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>& ifaces,
-                     const std::vector<AfXdpQueue>& queues) {
+                     const std::vector<AfXdpQueue>& queues, int umem_fd) {
   num_sockets_ = static_cast<uint32_t>(queues.size());
+  frames_ = o.frames;
   // Half of the frames stock the fill rings; the other half cover frames in the rx rings, in
   // the worker's hands, in the tx rings and awaiting completion.
   fill_target_ = o.frames / (2 * num_sockets_);
-  ring_size_ = std::bit_ceil(fill_target_);
+  ring_size_ = RingSize(o.frames, num_sockets_);
+  sockets_ = std::make_unique<Socket[]>(num_sockets_);
+  per_socket_.assign(num_sockets_, 0);
+  for (uint32_t i = 0; i < num_sockets_; ++i) {
+    Socket& s = sockets_[i];
+    s.name = ifaces[queues[i].iface].name;
+    s.ifindex = ifaces[queues[i].iface].ifindex;
+    s.queue = queues[i].queue;
+  }
 
   umem_size_ = size_t{o.frames} * kChunkSize;
-  void* area = mmap(nullptr, umem_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  // A memfd rather than anonymous memory, so that a successor can map the same UMEM (HandOver).
+  umem_fd_ = umem_fd;
+  if (umem_fd_ < 0) {
+    umem_fd_ = memfd_create("ipvsd-umem", MFD_CLOEXEC);
+    if (umem_fd_ >= 0 && ftruncate(umem_fd_, static_cast<off_t>(umem_size_)) != 0) CloseFd(umem_fd_);
+  }
+  void* area = umem_fd_ < 0 ? MAP_FAILED
+                            : mmap(nullptr, umem_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, umem_fd_, 0);
   if (area == MAP_FAILED) {
     int err = errno;
     return MakeError(err, "AF_XDP: mapping " + std::to_string(umem_size_ >> 20) + " MiB of UMEM: " + ErrnoText(err));
   }
   umem_area_ = static_cast<uint8_t*>(area);
-  sockets_ = std::make_unique<Socket[]>(num_sockets_);
-  per_socket_.assign(num_sockets_, 0);
+  return Ok();
+}
 
+Status AfXdpIo::CreateSockets(const std::vector<AfXdpQueue>& queues) {
   xsk_umem_config umem_config{};
   umem_config.fill_size = ring_size_;
   umem_config.comp_size = ring_size_;
@@ -126,17 +217,14 @@ Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>
   umem_config.flags = 0;
   if (int err = xsk_umem__create(&umem_, umem_area_, umem_size_, &sockets_[0].fill, &sockets_[0].comp, &umem_config)) {
     umem_ = nullptr;
-    return MakeError(-err, "AF_XDP: registering the UMEM (" + std::to_string(o.frames) + " frames): " + ErrnoText(err));
+    return MakeError(-err, "AF_XDP: registering the UMEM (" + std::to_string(frames_) + " frames): " + ErrnoText(err));
   }
-  free_frames_.reserve(o.frames);
-  for (uint32_t i = o.frames; i-- > 0;) free_frames_.push_back(uint64_t{i} * kChunkSize);
+  free_frames_.reserve(frames_);
+  for (uint32_t i = frames_; i-- > 0;) free_frames_.push_back(uint64_t{i} * kChunkSize);
 
   for (uint32_t i = 0; i < num_sockets_; ++i) {
     Socket& s = sockets_[i];
     const uint32_t slot = queues[i].iface;
-    s.name = ifaces[slot].name;
-    s.ifindex = ifaces[slot].ifindex;
-    s.queue = queues[i].queue;
     const std::string where = "AF_XDP: interface '" + s.name + "' queue " + std::to_string(s.queue) + ": ";
     xsk_socket_config config{};
     config.rx_size = ring_size_;
@@ -160,22 +248,96 @@ Status AfXdpIo::Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>
       return MakeError(-err, where + "creating the AF_XDP socket: " + ErrnoText(err) + hint);
     }
     s.fd = xsk_socket__fd(s.xsk);
-    xdp_options options{};
-    socklen_t len = sizeof(options);
-    if (getsockopt(s.fd, SOL_XDP, XDP_OPTIONS, &options, &len) == 0) s.zero_copy = options.flags & XDP_OPTIONS_ZEROCOPY;
-    if (Status r = program_->RegisterSocket(slot, s.queue, s.fd); !r) return r;
-    Refill(s);
+    if (Status r = Register(s, slot); !r) return r;
   }
   return Ok();
 }
 
+Status AfXdpIo::AdoptSockets(AfXdpHandover& from, const std::vector<AfXdpQueue>& queues) {
+  for (uint32_t i = 0; i < num_sockets_; ++i) {
+    Socket& s = sockets_[i];
+    s.fd = std::exchange(from.sockets[i].fd, -1);
+    const std::string where = "AF_XDP: interface '" + s.name + "' queue " + std::to_string(s.queue);
+    xdp_mmap_offsets off{};
+    socklen_t len = sizeof off;
+    if (getsockopt(s.fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) != 0) {
+      int err = errno;
+      return MakeError(err, where + ": reading the ring offsets of the socket handed over: " + ErrnoText(err));
+    }
+    if (Status r = MapRing(s.fd, XDP_PGOFF_RX_RING, off.rx, ring_size_, sizeof(xdp_desc), false, &s.rx, &s.maps[0], where);
+        !r) {
+      return r;
+    }
+    if (Status r = MapRing(s.fd, XDP_PGOFF_TX_RING, off.tx, ring_size_, sizeof(xdp_desc), true, &s.tx, &s.maps[1], where);
+        !r) {
+      return r;
+    }
+    if (Status r = MapRing(s.fd, XDP_UMEM_PGOFF_FILL_RING, off.fr, ring_size_, sizeof(uint64_t), true, &s.fill,
+                           &s.maps[2], where);
+        !r) {
+      return r;
+    }
+    if (Status r = MapRing(s.fd, XDP_UMEM_PGOFF_COMPLETION_RING, off.cr, ring_size_, sizeof(uint64_t), false, &s.comp,
+                           &s.maps[3], where);
+        !r) {
+      return r;
+    }
+    // Transmitted and not yet reaped: the indices count from the socket's creation.
+    s.tx_outstanding = *s.tx.producer - *s.comp.consumer;
+    if (Status r = Register(s, queues[i].iface); !r) return r;
+  }
+  free_frames_.reserve(frames_);
+  for (uint64_t chunk : from.free_frames) {
+    if (chunk % kChunkSize == 0 && chunk < umem_size_) free_frames_.push_back(chunk);
+  }
+  return Ok();
+}
+
+Status AfXdpIo::Register(Socket& s, uint32_t slot) {
+  xdp_options options{};
+  socklen_t len = sizeof(options);
+  if (getsockopt(s.fd, SOL_XDP, XDP_OPTIONS, &options, &len) == 0) s.zero_copy = options.flags & XDP_OPTIONS_ZEROCOPY;
+  if (Status r = program_->RegisterSocket(slot, s.queue, s.fd); !r) return r;
+  Refill(s);
+  return Ok();
+}
+
+Result<AfXdpHandover> AfXdpIo::HandOver() const {
+  AfXdpHandover h;
+  h.frames = frames_;
+  h.ring_size = ring_size_;
+  h.free_frames = free_frames_;
+  h.umem_fd = DupFd(umem_fd_);
+  bool ok = h.umem_fd >= 0;
+  for (uint32_t i = 0; i < num_sockets_; ++i) {
+    const Socket& s = sockets_[i];
+    h.sockets.push_back(AfXdpHandover::Socket{s.ifindex, s.queue, DupFd(s.fd)});
+    ok = ok && h.sockets.back().fd >= 0;
+  }
+  if (!ok) {
+    int err = errno;
+    h.Close();
+    return MakeError(err, "AF_XDP: duplicating the descriptors to hand over: " + ErrnoText(err));
+  }
+  return h;
+}
+
 AfXdpIo::~AfXdpIo() {
   // Closing a socket removes it from the XSKMAP; the UMEM goes once no socket uses it.
-  for (uint32_t i = 0; i < num_sockets_; ++i) {
-    if (sockets_[i].xsk) xsk_socket__delete(sockets_[i].xsk);
+  for (uint32_t i = 0; sockets_ && i < num_sockets_; ++i) {
+    Socket& s = sockets_[i];
+    if (s.xsk) {
+      xsk_socket__delete(s.xsk);
+      continue;
+    }
+    for (const Mapping& m : s.maps) {
+      if (m.addr) munmap(m.addr, m.len);
+    }
+    CloseFd(s.fd);
   }
   if (umem_) xsk_umem__delete(umem_);
   if (umem_area_) munmap(umem_area_, umem_size_);
+  CloseFd(umem_fd_);
   program_.reset();
 }
 

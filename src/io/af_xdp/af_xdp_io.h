@@ -43,6 +43,23 @@ struct AfXdpQueue {
   uint32_t queue = 0;
 };
 
+// An AfXdpIo's UMEM and sockets, as a successor in another process takes them over (an
+// upgrade, daemon/takeover.h): the sockets stay bound across, so the services' packets wait in
+// their rx rings meanwhile instead of being dropped. The holder owns the descriptors.
+struct AfXdpHandover {
+  struct Socket {
+    uint32_t ifindex = 0;
+    uint32_t queue = 0;
+    int fd = -1;
+  };
+  int umem_fd = -1;  // a memfd holding the UMEM
+  uint32_t frames = 0;
+  uint32_t ring_size = 0;
+  std::vector<Socket> sockets;        // in the order of AfXdpOptions::queues
+  std::vector<uint64_t> free_frames;  // UMEM chunks idle in user space; the others are in the rings
+  void Close();
+};
+
 struct AfXdpOptions {
   using Mode = XdpMode;  // kAuto: native, falling back to skb (generic); kNative; kSkb
   std::vector<std::string> ifaces;  // every interface of the director: the program's
@@ -50,6 +67,9 @@ struct AfXdpOptions {
   std::vector<AfXdpQueue> queues;
   Mode mode = Mode::kAuto;
   uint32_t frames = 4096;  // UMEM frames (4 KiB each) shared by all the interfaces' sockets
+  // A predecessor's UMEM and sockets to go on with instead of new ones (the same interfaces,
+  // queues and frames). Open takes its descriptors over, also when it fails.
+  AfXdpHandover* adopt = nullptr;
 };
 
 // What the backend did, summed over its sockets. Frames the kernel dropped before they reached
@@ -101,6 +121,10 @@ class AfXdpIo final : public PacketIo {
   // E.g. "native copy-mode" or "skb copy-mode", for the start-up log line.
   std::string mode_description() const;
   AfXdpCounters counters() const;
+  // For a successor in another process: duplicates of the UMEM's and the sockets' descriptors,
+  // and the frames idle here. Only once the worker has stopped for good: the successor
+  // receives from the same rings.
+  Result<AfXdpHandover> HandOver() const;
 
  private:
   struct Socket;
@@ -111,8 +135,13 @@ class AfXdpIo final : public PacketIo {
   };
 
   AfXdpIo() = default;
+  // Sizes the rings and maps the UMEM: `umem_fd` (taken over), or a new memfd when it is -1.
   Status Init(const AfXdpOptions& o, const std::vector<XdpProgram::Iface>& ifaces,
-              const std::vector<AfXdpQueue>& queues);
+              const std::vector<AfXdpQueue>& queues, int umem_fd);
+  Status CreateSockets(const std::vector<AfXdpQueue>& queues);
+  Status AdoptSockets(AfXdpHandover& from, const std::vector<AfXdpQueue>& queues);
+  // Reads the socket's mode, puts it in the XSKMAP and stocks its fill ring.
+  Status Register(Socket& s, uint32_t slot);
   void Recycle(std::span<const net::Frame> frames);
   void Refill(Socket& s);
   void ReapCompletions(Socket& s);
@@ -122,8 +151,10 @@ class AfXdpIo final : public PacketIo {
   }
 
   std::shared_ptr<XdpProgram> program_;
+  int umem_fd_ = -1;
   uint8_t* umem_area_ = nullptr;
   size_t umem_size_ = 0;
+  uint32_t frames_ = 0;
   xsk_umem* umem_ = nullptr;
   // Rings are referenced by libxdp through pointers: the sockets never move.
   std::unique_ptr<Socket[]> sockets_;
@@ -132,8 +163,8 @@ class AfXdpIo final : public PacketIo {
   uint32_t fill_target_ = 0;  // frames each fill ring is kept stocked with
   uint32_t rx_next_ = 0;      // socket Receive starts with, rotated for fairness
   std::vector<uint64_t> free_frames_;  // UMEM chunk addresses owned by user space and idle
-  std::vector<pollfd> pollfds_;
-  std::vector<uint32_t> per_socket_;   // Send's count of frames per socket        // WaitForFrames' (kept to avoid an allocation per wait)
+  std::vector<pollfd> pollfds_;        // WaitForFrames' (kept to avoid an allocation per wait)
+  std::vector<uint32_t> per_socket_;   // Send's count of frames per socket
   Counters counters_;
 };
 

@@ -37,6 +37,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ostream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -648,6 +649,74 @@ TEST_F(AfXdpIoTest, ProgramVerdicts) {
   };
   for (const Case& c : cases) EXPECT_EQ(Verdict(fd, c.frame), c.verdict) << c.what;
   close(fd);
+}
+
+// An upgrade: the running process hands its UMEM and sockets to its successor. What arrives
+// while neither polls waits in the rx ring, and the successor receives it all, then goes on
+// recycling the UMEM's frames without losing or doubling one.
+TEST_F(AfXdpIoTest, HandedOverSocketsQueueMeanwhileAndTheSuccessorReceivesEverything) {
+  OPEN_OR_SKIP(first);
+  RawPort client("xa1");
+  ASSERT_TRUE(client.ok());
+  TrafficFilter filter;
+  filter.services.push_back(Udp4(kVip, kServicePort));
+  ASSERT_TRUE(first->SetFilter(filter).ok());
+  auto datagram = [](int i) { return UdpFrame(kClient, kVip, 40000, kServicePort, "datagram #" + std::to_string(i)); };
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(client.Inject(datagram(i)));
+  std::vector<net::Frame> got = ReceiveUpTo(*first, 4, kWaitMs);
+  ASSERT_EQ(got.size(), 4u);
+  first->Drop(got);
+
+  Result<AfXdpHandover> handed = first->HandOver();
+  ASSERT_TRUE(handed.ok()) << handed.error().message;
+  AfXdpOptions o;
+  o.ifaces = {"xa0", "xb0"};
+  o.adopt = &*handed;
+  Result<std::unique_ptr<AfXdpIo>> second = AfXdpIo::Open(o);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(handed->umem_fd, -1) << "Open takes the descriptors over";
+  first.reset();
+  for (int i = 10; i < 20; ++i) ASSERT_TRUE(client.Inject(datagram(i)));
+
+  got = ReceiveUpTo(**second, 16, kWaitMs);
+  ASSERT_EQ(got.size(), 16u) << "frames waiting in the ring were lost";
+  for (int i = 0; i < 16; ++i) EXPECT_EQ(Bytes(got[i]), datagram(i + 4)) << i;
+  (*second)->Drop(got);
+
+  // Four times the UMEM's frames, a burst at a time: every frame comes back for reuse, and none
+  // is given to the kernel while in hand (its bytes would change).
+  constexpr int kBurst = 32;
+  for (int round = 0; round < 4 * 4096 / kBurst; ++round) {
+    for (int i = 0; i < kBurst; ++i) ASSERT_TRUE(client.Inject(datagram(round * kBurst + i)));
+    got = ReceiveUpTo(**second, kBurst, kWaitMs);
+    ASSERT_EQ(got.size(), static_cast<size_t>(kBurst)) << "round " << round;
+    std::set<uint64_t> in_hand;
+    for (int i = 0; i < kBurst; ++i) {
+      EXPECT_TRUE(in_hand.insert(got[i].cookie).second) << "one UMEM frame received twice at once";
+      EXPECT_EQ(Bytes(got[i]), datagram(round * kBurst + i)) << "round " << round;
+    }
+    (*second)->Drop(got);
+  }
+  AfXdpCounters c = (*second)->counters();
+  EXPECT_EQ(c.fill_ring_empty, 0u) << "frames were lost in the handover";
+  EXPECT_EQ(c.kernel_rx_dropped, 0u);
+}
+
+// The successor's queues or UMEM differ from what was handed over: refused, descriptors closed.
+TEST_F(AfXdpIoTest, HandedOverSocketsOfAnotherLayoutAreRefused) {
+  OPEN_OR_SKIP(first);
+  Result<AfXdpHandover> handed = first->HandOver();
+  ASSERT_TRUE(handed.ok()) << handed.error().message;
+  const int umem_fd = handed->umem_fd;
+  AfXdpOptions o;
+  o.ifaces = {"xa0", "xb0"};
+  o.frames = 8192;
+  o.adopt = &*handed;
+  Result<std::unique_ptr<AfXdpIo>> second = AfXdpIo::Open(o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("other queues or another UMEM size"), std::string::npos)
+      << second.error().message;
+  EXPECT_EQ(fcntl(umem_fd, F_GETFD), -1) << "the descriptors handed over were left open";
 }
 
 TEST_F(AfXdpIoTest, DestroyDetachesTheProgram) {
