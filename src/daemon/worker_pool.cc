@@ -47,6 +47,7 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
       io_description_(std::move(io.description)),
       update_filter_(std::move(io.update_filter)),
       io_counters_(std::move(io.counters)),
+      io_hand_over_(std::move(io.hand_over)),
       clock_(env.clock),
       timeouts_(env.timeouts),
       services_(env.services) {
@@ -114,6 +115,39 @@ Status WorkerPool::AdoptStored() {
   return stores_->Commit();
 }
 
+void WorkerPool::ReturnHandedFrames() {
+  if (!handoff_) return;
+  for (size_t origin = 0; origin < ios_.size(); ++origin) {
+    io::PacketIo& io = *ios_[origin];
+    for (size_t owner = 0; owner < ios_.size(); ++owner) {
+      if (owner == origin) continue;
+      dataplane::HandedFrame handed[net::kMaxBurst];
+      // Not yet seen by their owner: dropped (TCP retransmits them).
+      while (size_t n = handoff_->ToOwner(origin, owner).PopMany(std::span(handed))) {
+        for (size_t i = 0; i < n; ++i) io.Drop(std::span(&handed[i].frame, 1));
+      }
+      // Processed: their verdict still counts.
+      while (size_t n = handoff_->ToOrigin(owner, origin).PopMany(std::span(handed))) {
+        for (size_t i = 0; i < n; ++i) {
+          std::span<const net::Frame> one(&handed[i].frame, 1);
+          if (handed[i].verdict == dataplane::Verdict::kTx) {
+            io.Send(one);
+          } else if (handed[i].verdict == dataplane::Verdict::kPass) {
+            io.Pass(one);
+          } else {
+            io.Drop(one);
+          }
+        }
+      }
+    }
+  }
+}
+
+Result<std::vector<io::AfXdpHandover>> WorkerPool::HandOverSockets() {
+  if (!io_hand_over_) return std::vector<io::AfXdpHandover>{};
+  return io_hand_over_();
+}
+
 void WorkerPool::Start() {
   for (size_t i = 0; i < workers_.size(); ++i) threads_.emplace_back([this, i] { Run(i); });
 }
@@ -123,6 +157,7 @@ void WorkerPool::Stop() {
   if (threads_.empty()) return;
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  ReturnHandedFrames();
   for (const auto& w : workers_) {
     const dataplane::WorkerCounters& c = w->counters();
     std::string drops;

@@ -24,6 +24,7 @@
 #include "daemon/daemon.h"
 #include "daemon/traffic_filter_builder.h"
 #include "dataplane/worker.h"
+#include "io/af_xdp/af_xdp_io.h"
 #include "io/packet_io.h"
 #include "io/traffic_filter.h"
 #include "net/route.h"
@@ -38,6 +39,9 @@ struct PacketIoSet {
   std::function<Status(const io::TrafficFilterChange&)> update_filter;  // may be empty (loopback)
   std::string description;                    // for the log, e.g. "AF_XDP native"
   std::function<std::vector<NamedCount>()> counters;  // the backend's counters, summed over the workers
+  // AF_XDP: every worker's UMEM and sockets for a process taking over (daemon/socket_handover.h);
+  // empty for backends that cannot pass theirs.
+  std::function<Result<std::vector<io::AfXdpHandover>>()> hand_over;
 };
 
 class WorkerPool final : public DataPlane {
@@ -58,6 +62,9 @@ class WorkerPool final : public DataPlane {
   // Stops and joins the workers, then logs what they and the packet I/O counted (drops by
   // reason, ring overruns): the figures to look at when traffic went missing.
   void Stop();
+  // After Stop(): the workers' UMEMs and sockets for the process taking over, or an empty list
+  // when the backend cannot pass them.
+  Result<std::vector<io::AfXdpHandover>> HandOverSockets();
 
   ctl::ConnList ListConns(const ctl::ConnCursor& from) override;
   ctl::DataPlaneInfo Describe() override;
@@ -76,6 +83,10 @@ class WorkerPool final : public DataPlane {
 
  private:
   void Run(size_t index);
+  // Once the workers have stopped: frames one handed to another and not yet back go back to
+  // the I/O that received them (AF_XDP: its UMEM's frames; AF_PACKET: its ring slots), sent
+  // when their owner had decided so.
+  void ReturnHandedFrames();
   // Runs `ask` on every worker's thread and collects the answers in worker order; a worker
   // that does not answer within a timeout gives none.
   // Runs `ask` on worker `index`'s thread; nullopt when it does not answer in time.
@@ -108,6 +119,7 @@ class WorkerPool final : public DataPlane {
   TrafficFilterTracker filter_tracker_;
   std::vector<net::IpAddr> filter_locals_;
   std::function<std::vector<NamedCount>()> io_counters_;
+  std::function<Result<std::vector<io::AfXdpHandover>>()> io_hand_over_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
