@@ -144,6 +144,8 @@ class Daemon {
   // Whether Run() ended because a new process took over: main() then exits at once, leaving
   // the XDP programs attached to hold the services' packets for it.
   bool handing_over() const { return handing_over_to_.has_value(); }
+  // The pid of the process taking over (handing_over()).
+  uint32_t successor_pid() const { return handing_over_to_ ? handing_over_to_->pid : 0; }
   // Tells systemd that start-up is complete (READY=1, docs/operations.md): called once the
   // data plane runs and the socket listens, before Run().
   void NotifyReady();

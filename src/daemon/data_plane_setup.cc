@@ -38,8 +38,10 @@ constexpr uint32_t kFramesPerSocket = 2048;
 
 // One AfXdpIo per worker, all behind one XDP program (a filter update goes to any of them).
 // Every rx queue of every interface gets a socket: worker w serves queues w, w + workers, ...
-// of each interface, whatever its queue count.
-Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std::vector<int>& queues, int workers) {
+// of each interface, whatever its queue count. `handed`: the sockets of the ipvsd this one
+// takes over from, one entry per worker, to go on with (or empty).
+Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std::vector<int>& queues, int workers,
+                              std::vector<io::AfXdpHandover>& handed) {
   PacketIoSet set;
   std::vector<io::AfXdpIo*> sockets;
   for (int w = 0; w < workers; ++w) {
@@ -53,6 +55,7 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std:
       }
     }
     o.frames = std::max<uint32_t>(4096, kFramesPerSocket * static_cast<uint32_t>(o.queues.size()));
+    if (handed.size() == static_cast<size_t>(workers)) o.adopt = &handed[static_cast<size_t>(w)];
     auto io = io::AfXdpIo::Open(o);
     if (!io) return io.error();
     sockets.push_back(io->get());
@@ -60,6 +63,18 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std:
     set.queues.push_back(std::move(served));
     set.ios.push_back(std::move(*io));
   }
+  set.hand_over = [sockets]() -> Result<std::vector<io::AfXdpHandover>> {
+    std::vector<io::AfXdpHandover> out;
+    for (io::AfXdpIo* s : sockets) {
+      auto h = s->HandOver();
+      if (!h) {
+        for (io::AfXdpHandover& done : out) done.Close();
+        return h.error();
+      }
+      out.push_back(std::move(*h));
+    }
+    return out;
+  };
   set.update_filter = [first = sockets.front()](const io::TrafficFilterChange& c) { return first->UpdateFilter(c); };
   set.counters = [sockets] {
     io::AfXdpCounters t;
@@ -147,7 +162,7 @@ int WorkerLimit(const Options& options) {
   return std::clamp(wanted, 1, core::kMaxWorkers);
 }
 
-Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
+Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon, std::vector<io::AfXdpHandover> handed) {
   const Options& opt = daemon.options();
   std::vector<std::string> ifaces = opt.ifaces.empty() ? UpInterfaces() : opt.ifaces;
   if (ifaces.empty()) return std::unique_ptr<WorkerPool>();
@@ -172,8 +187,27 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon) {
   const int packet_workers = std::clamp(wanted, 1, core::kMaxWorkers);
 
   Result<PacketIoSet> io = Error{};
-  if (opt.io != IoMode::kAfPacket) {
-    io = OpenAfXdp(ifaces, queues, xdp_workers);
+  if (!handed.empty()) {
+    if (opt.io != IoMode::kAfPacket && handed.size() == static_cast<size_t>(xdp_workers)) {
+      io = OpenAfXdp(ifaces, queues, xdp_workers, handed);
+      if (io) {
+        Log(LogLevel::kInfo, "takeover: AF_XDP: went on with the sockets of the previous ipvsd (%zu worker(s))",
+            handed.size());
+      } else {
+        Log(LogLevel::kWarning, "takeover: AF_XDP: cannot go on with the sockets of the previous ipvsd (%s); opening new ones",
+            io.error().message.c_str());
+      }
+    } else {
+      const std::string here =
+          opt.io == IoMode::kAfPacket ? "runs AF_PACKET" : "has " + std::to_string(xdp_workers) + " worker(s)";
+      Log(LogLevel::kWarning, "takeover: AF_XDP: the previous ipvsd had %zu worker(s), this one %s; not going on with its sockets",
+          handed.size(), here.c_str());
+    }
+    for (io::AfXdpHandover& h : handed) h.Close();
+    handed.clear();
+  }
+  if (!io && opt.io != IoMode::kAfPacket) {
+    io = OpenAfXdp(ifaces, queues, xdp_workers, handed);
     if (!io && opt.io == IoMode::kAfXdp) return io.error();
     if (!io) Log(LogLevel::kWarning, "AF_XDP unavailable (%s); using AF_PACKET", io.error().message.c_str());
   }

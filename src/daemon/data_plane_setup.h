@@ -11,10 +11,13 @@
 #include "base/result.h"
 #include "daemon/daemon.h"
 #include "daemon/worker_pool.h"
+#include "io/af_xdp/af_xdp_io.h"
 
 namespace ipvsd::daemon {
 
-Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon);
+// `handed`: the AF_XDP sockets of the ipvsd this one takes over from, one entry per worker
+// (daemon/socket_handover.h); used when the workers and queues are the same, closed otherwise.
+Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon, std::vector<io::AfXdpHandover> handed = {});
 
 // The most workers MakeDataPlane may start: --workers, else one per core, at most
 // core::kMaxWorkers (AF_XDP may start fewer, as its interfaces' queues allow).

@@ -24,15 +24,17 @@ int main(int argc, char** argv) {
   SetLogLevel(cl->options.log_level);
   core::Stats::SetShardCount(daemon::WorkerLimit(cl->options));
   daemon::Daemon d(cl->options);
+  std::vector<io::AfXdpHandover> handed_sockets;
   if (cl->options.takeover) {
     auto state = daemon::TakeOver(cl->options);
     if (!state) {
       std::fprintf(stderr, "ipvsd: --takeover: %s; the running ipvsd keeps serving\n", state.error().message.c_str());
       return 1;
     }
+    handed_sockets = std::move(state->xdp_sockets);
     d.SetTakeover(std::move(*state));
   }
-  auto workers = daemon::MakeDataPlane(d);
+  auto workers = daemon::MakeDataPlane(d, std::move(handed_sockets));
   if (!workers) {
     std::fprintf(stderr, "ipvsd: %s\n", workers.error().message.c_str());
     return 1;
@@ -55,9 +57,10 @@ int main(int argc, char** argv) {
   Status run = d.Run();
   if (*workers) (*workers)->Stop();
   if (d.handing_over()) {
-    // No destructors: they would detach the XDP programs, which are to hold the services'
-    // packets until the new process replaces them; the stopped workers left the connection
-    // store consistent, and the exit releases its lock.
+    if (*workers) daemon::PassSockets(**workers, d.successor_pid());
+    // No destructors: they would detach the XDP programs, which are to feed the passed sockets
+    // (or hold the services' packets) until the new process replaces them; the stopped workers
+    // left the connection store consistent, and the exit releases its lock.
     std::fflush(nullptr);
     _exit(0);
   }

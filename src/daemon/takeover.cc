@@ -10,11 +10,13 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "core/conn_store.h"
 #include "ctl/client.h"
 #include "ctl/codec.h"
 #include "daemon/conn_stores.h"
 #include "daemon/interfaces.h"
+#include "daemon/socket_handover.h"
 
 namespace ipvsd::daemon {
 namespace {
@@ -32,6 +34,22 @@ bool Exited(uint32_t pid) {
 }
 
 }  // namespace
+
+void PassSockets(WorkerPool& workers, uint32_t to) {
+  auto sockets = workers.HandOverSockets();
+  if (!sockets) {
+    Log(LogLevel::kWarning, "takeover: %s; the new ipvsd opens sockets of its own", sockets.error().message.c_str());
+    return;
+  }
+  if (sockets->empty()) return;
+  const Status sent = SendSockets(static_cast<pid_t>(to), *sockets);
+  for (io::AfXdpHandover& h : *sockets) h.Close();
+  if (!sent) {
+    Log(LogLevel::kWarning, "takeover: %s; the new ipvsd opens sockets of its own", sent.error().message.c_str());
+    return;
+  }
+  Log(LogLevel::kInfo, "takeover: passed the AF_XDP sockets of %zu worker(s) to pid %u", sockets->size(), to);
+}
 
 Result<pid_t> SpawnTakeover(const std::string& program, const std::vector<std::string>& args) {
   std::vector<std::string> words{program};
@@ -99,10 +117,23 @@ Result<TakeoverState> TakeOver(const Options& options) {
     }
   }
 
+  // Listening before asking: the old process passes its sockets as soon as its workers stop.
+  auto listener = SocketHandoverListener::Listen();
+  if (!listener) Log(LogLevel::kWarning, "takeover: %s; opening new AF_XDP sockets", listener.error().message.c_str());
   state.asked_at_ns = MonotonicClock().NowNs();
   auto old = client->RequestHandover(ctl::Handover{static_cast<uint32_t>(::getpid()), IPVSD_VERSION});
   if (!old) return MakeError(old.error().code, "the running ipvsd refused to hand over: " + old.error().message);
   state.old = std::move(*old);
+  if (listener) {
+    const uint32_t pid = state.old.pid;
+    auto sockets = listener->Receive(static_cast<pid_t>(pid), [pid] { return Exited(pid); },
+                                     static_cast<int>(std::chrono::milliseconds(kExitWait).count()));
+    if (sockets) {
+      state.xdp_sockets = std::move(*sockets);
+    } else {
+      Log(LogLevel::kWarning, "takeover: %s; opening new AF_XDP sockets", sockets.error().message.c_str());
+    }
+  }
   const auto deadline = std::chrono::steady_clock::now() + kExitWait;
   while (!Exited(state.old.pid)) {
     if (std::chrono::steady_clock::now() > deadline) {

@@ -9,14 +9,17 @@
 //      that it can read the running one's connection store and has its interfaces. Any
 //      failure ends here with a message, and the running ipvsd keeps serving.
 //   2. It asks the running ipvsd to hand over (kHandover). That one stops its workers, so its
-//      tables in the connection store are consistent, tells systemd the new process is the
-//      service's main one (MAINPID=), and exits without detaching its XDP programs, which hold
-//      the services' packets meanwhile (core/conn_store.h).
+//      tables in the connection store are consistent, passes its AF_XDP UMEMs and sockets
+//      (daemon/socket_handover.h; PassSockets), tells systemd the new process is the service's
+//      main one (MAINPID=), and exits without detaching its XDP programs, which go on feeding
+//      the passed sockets meanwhile.
 //   3. Once it has exited, the new process starts as usual, with the old one's configuration
-//      instead of the saved rules (Daemon::SetTakeover), and adopts the connection store.
+//      instead of the saved rules (Daemon::SetTakeover) and the sockets it was passed, and
+//      adopts the connection store.
 //
-// Clients see a pause of about the new process's start-up (their retransmissions arrive once it
-// runs), never a reset. SIGUSR2 (`systemctl reload ipvsd`) makes the running ipvsd start the
+// The services' packets wait in the sockets' rx rings for about the new process's start-up,
+// never reset; without passed sockets (AF_PACKET, other workers or queues) they are held, and
+// clients retransmit once the new process runs. SIGUSR2 (`systemctl reload ipvsd`) makes the running ipvsd start the
 // new process itself (SpawnTakeover), from its program's path as it was at start (the upgraded
 // binary, after a package upgrade) with its own arguments.
 #pragma once
@@ -30,6 +33,8 @@
 #include "base/result.h"
 #include "ctl/proto.h"
 #include "daemon/daemon.h"
+#include "daemon/worker_pool.h"
+#include "io/af_xdp/af_xdp_io.h"
 
 namespace ipvsd::daemon {
 
@@ -40,10 +45,15 @@ struct TakeoverState {
   ctl::DaemonList daemons;
   ctl::Handover old;       // the process that handed over
   uint64_t asked_at_ns = 0;  // CLOCK_MONOTONIC when the old process was asked to stop
+  std::vector<io::AfXdpHandover> xdp_sockets;  // its AF_XDP UMEMs and sockets, one per worker
 };
 
 // Steps 1 and 2 above, then waits (up to 10 s) for the old process to exit.
 Result<TakeoverState> TakeOver(const Options& options);
+
+// In the old process, its workers stopped: passes their AF_XDP UMEMs and sockets to process
+// `to` (logging what it could not pass; that process then opens its own).
+void PassSockets(WorkerPool& workers, uint32_t to);
 
 // Starts `program` with `args` and --takeover, with no signal blocked; returns its pid.
 Result<pid_t> SpawnTakeover(const std::string& program, const std::vector<std::string>& args);

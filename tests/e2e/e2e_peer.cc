@@ -49,6 +49,18 @@
 //                                     "streams: connected N" once all are up, a line per broken
 //                                     stream, then "streams: ok=N broken=M bytes=B max_stall_ms=X"
 //                                     (the longest wait for an echo); exit 1 if any broke
+//   e2e_peer udp-flows HOST PORT N SECONDS
+//                                     N UDP flows (a socket each) to a serve, a datagram per flow
+//                                     every 100 ms for SECONDS; a flow whose answers come from
+//                                     another server than its first has moved. Prints a line per
+//                                     moved flow, then "udp-flows: flows=N moved=M sent=S
+//                                     answered=A max_gap_ms=X" (the longest wait between a flow's
+//                                     answers); exit 1 if a flow moved or was never answered
+//   e2e_peer conn-load HOST PORT SECONDS RATE
+//                                     new TCP connections to a serve at RATE per second for
+//                                     SECONDS, each asking one line; prints "conn-load: tried=T
+//                                     failed=F slow=S max_ms=X" (slow: over 900 ms, a SYN that was
+//                                     retransmitted); exit 1 if any failed
 //   e2e_peer bulk HOST PORT MBYTES    one TCP connection to a stream-serve echo: sends MBYTES MB of
 //                                     its byte pattern as fast as the connection takes it and checks
 //                                     every echoed byte; prints "bulk: bytes=B mbit_s=R" (R: echoed
@@ -135,6 +147,11 @@ void SetTimeouts(int fd) {
   timeval tv{kIoTimeoutMs / 1000, (kIoTimeoutMs % 1000) * 1000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));  // also bounds connect()
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 int Socket(int family, int type, int protocol) {
@@ -352,6 +369,89 @@ int UdpNames(const Address& a, int count, bool socket_each) {
   }
   if (fd >= 0) close(fd);
   return failures == 0 ? 0 : 1;
+}
+
+int UdpFlows(const Address& a, int count, int seconds) {
+  struct Flow {
+    int fd = -1;
+    std::string first;
+    bool moved = false;
+    int64_t last_answer_ms = -1;
+  };
+  std::vector<Flow> flows(static_cast<size_t>(count));
+  for (Flow& f : flows) {
+    f.fd = Socket(a.family, SOCK_DGRAM, 0);
+    if (connect(f.fd, reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0) Die("connect");
+  }
+  const int64_t start = NowMs();
+  const int64_t until = start + int64_t{seconds} * 1000;
+  int64_t next_send = start, max_gap = 0;
+  uint64_t sent = 0, answered = 0;
+  std::vector<pollfd> fds;
+  for (const Flow& f : flows) fds.push_back(pollfd{f.fd, POLLIN, 0});
+  // Answers to the last datagrams may come up to a second after the last send.
+  while (NowMs() < until + 1000) {
+    const int64_t now = NowMs();
+    if (now >= next_send && now < until) {
+      for (Flow& f : flows) sent += send(f.fd, "hello\n", 6, 0) == 6 ? 1 : 0;
+      next_send += 100;
+    }
+    poll(fds.data(), fds.size(), 10);
+    for (size_t i = 0; i < flows.size(); ++i) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      Flow& f = flows[i];
+      char buf[512];
+      const ssize_t n = recv(f.fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+      if (n <= 0) continue;
+      buf[n] = '\0';
+      if (char* nl = std::strchr(buf, '\n')) *nl = '\0';
+      ++answered;
+      const int64_t at = NowMs();
+      if (f.last_answer_ms >= 0) max_gap = std::max(max_gap, at - f.last_answer_ms);
+      f.last_answer_ms = at;
+      if (f.first.empty()) {
+        f.first = buf;
+      } else if (f.first != buf && !f.moved) {
+        f.moved = true;
+        std::printf("flow %zu moved: %s, then %s\n", i, f.first.c_str(), buf);
+      }
+    }
+  }
+  int moved = 0, silent = 0;
+  for (const Flow& f : flows) {
+    moved += f.moved ? 1 : 0;
+    silent += f.first.empty() ? 1 : 0;
+    close(f.fd);
+  }
+  std::printf("udp-flows: flows=%d moved=%d sent=%llu answered=%llu max_gap_ms=%lld\n", count, moved,
+              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(answered),
+              static_cast<long long>(max_gap));
+  return moved == 0 && silent == 0 ? 0 : 1;
+}
+
+int ConnLoad(const Address& a, int seconds, int rate) {
+  const int64_t start = NowMs();
+  const int64_t interval_us = 1000000 / std::max(rate, 1);
+  int tried = 0, failed = 0, slow = 0;
+  int64_t max_ms = 0;
+  for (int64_t i = 0; NowMs() < start + int64_t{seconds} * 1000; ++i) {
+    const auto due = std::chrono::steady_clock::time_point(std::chrono::milliseconds(start)) +
+                     std::chrono::microseconds(i * interval_us);
+    std::this_thread::sleep_until(due);
+    const int64_t began = NowMs();
+    ++tried;
+    std::string name;
+    const int fd = ConnectTcp(a);
+    const bool ok = fd >= 0 && SendAll(fd, "hello\n", 6) && ReadLine(fd, &name);
+    if (fd >= 0) close(fd);
+    const int64_t took = NowMs() - began;
+    max_ms = std::max(max_ms, took);
+    failed += ok ? 0 : 1;
+    slow += ok && took > 900 ? 1 : 0;
+  }
+  std::printf("conn-load: tried=%d failed=%d slow=%d max_ms=%lld\n", tried, failed, slow,
+              static_cast<long long>(max_ms));
+  return failed == 0 ? 0 : 1;
 }
 
 int Hold(const Address& a, int count, int interval_ms) {
@@ -923,11 +1023,6 @@ struct Stream {
   std::string broken;  // why, empty while intact
 };
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 int Streams(const Address& a, int count, int seconds) {
   std::vector<Stream> streams(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
@@ -1105,7 +1200,8 @@ int Usage() {
       "       ping HOST COUNT | udp-recv PORT | tunnel-udp TYPE OUTER_DST SRC SPORT DST DPORT TEXT |\n"
       "       tunnel-junk OUTER_DST COUNT SEED | garbage IFACE DST_MAC SRC_IP VIP PORT COUNT SEED |\n"
       "       syn-flood IFACE DST_MAC VIP PORT COUNT RATE SEED | stream-serve PORT |\n"
-      "       streams HOST PORT N SECONDS | bulk HOST PORT MBYTES | listen-range PORT COUNT\n",
+      "       streams HOST PORT N SECONDS | bulk HOST PORT MBYTES | listen-range PORT COUNT |\n"
+      "       udp-flows HOST PORT N SECONDS | conn-load HOST PORT SECONDS RATE\n",
       stderr);
   return 2;
 }
@@ -1143,6 +1239,12 @@ int main(int argc, char** argv) {
   if (cmd == "stream-serve" && argc == 3) return StreamServe(Number(argv[2]));
   if (cmd == "listen-range" && argc == 4) return ListenRange(Number(argv[2]), Number(argv[3]));
   if (cmd == "bulk" && argc == 5) return Bulk(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]));
+  if (cmd == "udp-flows" && argc == 6) {
+    return UdpFlows(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]), Number(argv[5]));
+  }
+  if (cmd == "conn-load" && argc == 6) {
+    return ConnLoad(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]), Number(argv[5]));
+  }
   if (cmd == "streams" && argc == 6) {
     return Streams(ParseAddress(argv[2], Number(argv[3])), Number(argv[4]), Number(argv[5]));
   }

@@ -2,7 +2,8 @@
 # An upgrade that drops no connection (docs/operations.md "Upgrades"): 20 long-lived TCP
 # streams go through a NAT service configured at run time with ipvsadm (timeouts and a sync
 # daemon too); `ipvsd --takeover` starts beside the running ipvsd, takes its configuration over
-# the control socket, asks it to hand over, and adopts its connection store. Every stream goes
+# the control socket, asks it to hand over, goes on with its AF_XDP sockets, and adopts its
+# connection store. Every stream goes
 # on intact, the listings are the same before and after, and both versions are recorded. Then
 # the refusals: a connection store this binary cannot read, a new process that cannot start,
 # and no ipvsd to take over from; each time the running ipvsd keeps serving. The director owns
@@ -72,6 +73,12 @@ e2e_expect_eq "the old ipvsd (pid $old_pid) exited with status 0" "$old_rc" 0
 e2e_check "its log says whom it handed over to" grep -q "takeover: ipvsd .* (pid [0-9]*) takes over from this ipvsd" \
   "$E2E_WORK/ipvsd.log"
 e2e_check "the new ipvsd answers" e2e_wait_until 50 e2e_in director ipvsadm -Ln
+if grep -q "data plane: AF_XDP" "$E2E_WORK/ipvsd.log"; then
+  e2e_check "the old ipvsd passed its AF_XDP sockets" grep -q "takeover: passed the AF_XDP sockets of [0-9]* worker(s) to pid" \
+    "$E2E_WORK/ipvsd.log"
+  e2e_check "the new one went on with them" grep -q "takeover: AF_XDP: went on with the sockets of the previous ipvsd" \
+    "$E2E_WORK/ipvsd-new.log"
+fi
 e2e_check "it adopted every connection" \
   grep -q "connection store $store: adopted $streams of $streams connections and templates .*; none lost" \
   "$E2E_WORK/ipvsd-new.log"
