@@ -6,7 +6,8 @@
 # checks the echo byte for byte) and none is reset, although the director owns the VIP (its
 # kernel would reset a stray segment, and forward a NAT reply unrewritten: the killed ipvsd's
 # XDP program holds them until the new one's replaces it in one step).
-# Then what the store does with damage: two entries torn by hand are counted and dropped, and a
+# Again with the kill landing during a burst of new connections. Then what the store does with
+# damage: two entries torn by hand are counted and dropped, and a
 # table file of another layout is set aside with its reason while ipvsd starts and serves.
 # Usage: test_restart.sh BINDIR
 source "$(dirname "$0")/netns_lib.sh"
@@ -67,6 +68,27 @@ sed 's/^/        /' "$E2E_WORK/streams.log"
 e2e_expect_eq "every stream went on intact" \
   "$streams_rc:$(grep '^streams: ok=' "$E2E_WORK/streams.log" | cut -d' ' -f2-3)" "0:ok=$streams broken=0"
 e2e_check "new connections are served" e2e_in client e2e_peer tcp-names "$E2E_VIP" "$names_port" 4
+
+# The kill lands during a burst of new connections (200 a second) beside new streams: a
+# connection half made (its SYN forwarded, the answer not yet) is adopted in the state the store
+# has, and one whose SYN was held is made by the client's retransmission.
+e2e_bg client $((stream_seconds + 60)) "$E2E_WORK/streams2.log" e2e_peer streams "$E2E_VIP" "$port" "$streams" \
+  "$stream_seconds"
+streams_pid=$E2E_LAST_PID
+e2e_check "$streams new streams connected" e2e_wait_until 100 grep -qs "^streams: connected" "$E2E_WORK/streams2.log"
+e2e_bg client 60 "$E2E_WORK/conn-burst.log" e2e_peer conn-load "$E2E_VIP" "$names_port" 6 200
+burst_pid=$E2E_LAST_PID
+sleep 2
+kill_ipvsd
+restart burst
+burst_rc=0
+wait "$burst_pid" || burst_rc=$?
+streams_rc=0
+wait "$streams_pid" || streams_rc=$?
+sed 's/^/        /' "$E2E_WORK/conn-burst.log" "$E2E_WORK/streams2.log"
+e2e_check "no new connection of the burst failed" grep -q "^conn-load: tried=[0-9]* failed=0 " "$E2E_WORK/conn-burst.log"
+e2e_expect_eq "every stream went on intact" \
+  "$streams_rc:$(grep '^streams: ok=' "$E2E_WORK/streams2.log" | cut -d' ' -f2-3)" "0:ok=$streams broken=0"
 
 # Torn entries: the first entry of each worker's table (an adopted stream, now in TIME_WAIT) gets
 # another client port behind its seal's back.
