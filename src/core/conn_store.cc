@@ -54,9 +54,12 @@ uint32_t ConnSeal(const ConnEntry& e) {
   std::memcpy(&w[0], e.caddr.bytes.data(), 16);
   std::memcpy(&w[2], e.vaddr.bytes.data(), 16);
   std::memcpy(&w[4], e.daddr.bytes.data(), 16);
-  const uint16_t identity = e.flags & (kConnFwdMask | kConnTemplate | kConnNoOutput | kConnSynproxy);
+  // Flags set after the entry is hashed (kConnNoOutput cleared by the first reply, the SYN
+  // proxy's) are not covered.
+  const uint16_t identity = e.flags & (kConnFwdMask | kConnTemplate);
   w[6] = uint64_t{e.cport} << 48 | uint64_t{e.vport} << 32 | uint64_t{e.dport} << 16 | identity;
-  // A SYN proxy connection's mark field is its timestamp delta, set after it is hashed.
+  // A SYN proxy connection's mark field is its timestamp delta, set after it is hashed (its
+  // service has no mark).
   const uint32_t mark = (e.flags & kConnSynproxy) ? 0 : e.fwmark;
   w[7] = uint64_t{mark} << 32 | uint64_t{static_cast<uint8_t>(e.af)} << 16 |
          uint64_t{static_cast<uint8_t>(e.daf)} << 8 | e.protocol;
@@ -171,7 +174,6 @@ const char* AdoptResultName(AdoptResult r) {
   switch (r) {
     case AdoptResult::kAdopted: return "adopted";
     case AdoptResult::kExpired: return "expired";
-    case AdoptResult::kSynproxy: return "synproxy";
     case AdoptResult::kNoService: return "no_service";
     case AdoptResult::kNoDest: return "no_dest";
     case AdoptResult::kInvalid: return "invalid";
@@ -183,7 +185,6 @@ const char* AdoptResultName(AdoptResult r) {
 
 AdoptResult AdoptStoredEntry(ConnTable& conns, ConnTable& templates, const ServiceTable& services,
                              const ConnEntry& stored, const Timeouts& timeouts, Ticks now) {
-  if (stored.flags & kConnSynproxy) return AdoptResult::kSynproxy;
   if (static_cast<int32_t>(stored.expires - now) <= 0) return AdoptResult::kExpired;
   // Installed as a sync record (service and real server found by address, the real server's
   // counters bound), then given back what the record does not carry.
@@ -202,6 +203,13 @@ AdoptResult AdoptStoredEntry(ConnTable& conns, ConnTable& templates, const Servi
                      : table.FindIn(r.af, r.protocol, r.caddr, r.cport, r.vaddr, r.vport);
   e->in_pkts = stored.in_pkts;
   e->flags = static_cast<uint16_t>((e->flags & ~kConnSync) | (stored.flags & kConnSync));
+  if (stored.flags & kConnSynproxy) {
+    // Its sequence and timestamp translation, in the fields a record does not carry.
+    e->flags |= static_cast<uint16_t>(stored.flags & (kConnSynproxy | kConnSynproxyPending));
+    e->seq_delta = stored.seq_delta;
+    e->ts_delta = stored.ts_delta;
+    e->proxy_window = stored.proxy_window;
+  }
   if (static_cast<int32_t>(stored.expires - e->expires) < 0) {
     e->expires = stored.expires;
     table.Rearm(e);

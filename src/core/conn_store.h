@@ -34,7 +34,7 @@ class ConnTable;
 class ConnStore {
  public:
   // Bumped whenever ConnEntry, the seal or the header change meaning: a reader refuses any other.
-  static constexpr uint32_t kLayoutVersion = 1;
+  static constexpr uint32_t kLayoutVersion = 2;
 
   // Creates the file at `path` (replacing whatever is there), sized and zeroed for `capacity`
   // entries, and maps it. The space is reserved up front: a tmpfs too small to hold the table
@@ -79,7 +79,6 @@ Status CheckConnStore(const std::string& path);
 enum class AdoptResult : uint8_t {
   kAdopted = 0,
   kExpired,
-  kSynproxy,   // a SYN proxy connection: its sequence translation is not carried over
   kNoService,  // no such virtual service in the new configuration
   kNoDest,     // the service no longer has that real server
   kInvalid,
@@ -91,7 +90,7 @@ const char* AdoptResultName(AdoptResult r);
 
 // Puts a stored entry back: a connection into `conns`, a template into `templates`, bound to
 // the real server of that address and port in `services`, with the state, expiry, flags and
-// client packet count it had. Templates first, so that connections find theirs.
+// client packet count it had, and a SYN proxy connection's sequence and timestamp translation. Templates first, so that connections find theirs.
 AdoptResult AdoptStoredEntry(ConnTable& conns, ConnTable& templates, const ServiceTable& services,
                              const ConnEntry& stored, const Timeouts& timeouts, Ticks now);
 

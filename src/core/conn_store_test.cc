@@ -179,8 +179,10 @@ TEST_F(ConnStoreTest, AFileOfAnotherLayoutOrNoStoreAtAllIsRefusedWithTheReason) 
   }
   auto other = ReadConnStore(path_);
   ASSERT_FALSE(other.ok());
-  EXPECT_EQ(other.error().message, "connection store " + path_ + ": layout version 2 (entries of " +
-                                       std::to_string(sizeof(ConnEntry)) + " bytes); this ipvsd reads version 1 (" +
+  EXPECT_EQ(other.error().message, "connection store " + path_ + ": layout version " +
+                                       std::to_string(ConnStore::kLayoutVersion + 1) + " (entries of " +
+                                       std::to_string(sizeof(ConnEntry)) + " bytes); this ipvsd reads version " +
+                                       std::to_string(ConnStore::kLayoutVersion) + " (" +
                                        std::to_string(sizeof(ConnEntry)) + " bytes)");
   {
     std::ofstream f(path_, std::ios::trunc);
@@ -195,16 +197,13 @@ TEST_F(ConnStoreTest, AFileOfAnotherLayoutOrNoStoreAtAllIsRefusedWithTheReason) 
   EXPECT_FALSE(ConnStore::Create(path_, 1000).ok()) << "capacity not a power of two";
 }
 
-TEST_F(ConnStoreTest, EntriesWithoutServiceOrRealServerOrSynproxyStateAreCountedNotAdopted) {
+TEST_F(ConnStoreTest, EntriesWithoutServiceOrRealServerAreCountedNotAdopted) {
   WriteStore();
   auto stored = ReadConnStore(path_);
   ASSERT_TRUE(stored.ok());
   ConnEntry e = stored->conns[0];
   ConnTable conns(1024, HashKey{{7, 7}}, now_), templates(128, HashKey{{8, 8}}, now_);
 
-  ConnEntry synproxy = e;
-  synproxy.flags |= kConnSynproxy;
-  EXPECT_EQ(AdoptStoredEntry(conns, templates, *manager_.table(), synproxy, timeouts_, now_), AdoptResult::kSynproxy);
   ConnEntry elsewhere = e;
   elsewhere.daddr = Ip("198.18.1.9").raw;
   EXPECT_EQ(AdoptStoredEntry(conns, templates, *manager_.table(), elsewhere, timeouts_, now_), AdoptResult::kNoDest);
@@ -217,6 +216,30 @@ TEST_F(ConnStoreTest, EntriesWithoutServiceOrRealServerOrSynproxyStateAreCounted
   EXPECT_EQ(AdoptStoredEntry(conns, templates, *manager_.table(), e, timeouts_, now_), AdoptResult::kInvalid)
       << "the same connection twice";
   EXPECT_EQ(conns.size(), 1u);
+}
+
+// A SYN proxy connection goes on translating sequence numbers and timestamps as before: the
+// deltas, its window state and whether the real server has answered come back with it.
+TEST_F(ConnStoreTest, ASynproxyConnectionKeepsItsTranslation) {
+  WriteStore();
+  auto stored = ReadConnStore(path_);
+  ASSERT_TRUE(stored.ok());
+  ConnTable conns(1024, HashKey{{7, 7}}, now_), templates(128, HashKey{{8, 8}}, now_);
+  ConnEntry e = stored->conns[0];
+  e.flags |= kConnSynproxy | kConnSynproxyPending;
+  e.seq_delta = 0x12345678;
+  e.ts_delta = 0x9abcdef0;
+  e.proxy_window = SynproxyWindow{2, 0, 29200};
+  ASSERT_EQ(AdoptStoredEntry(conns, templates, *manager_.table(), e, timeouts_, now_), AdoptResult::kAdopted);
+  const ConnEntry* c = conns.FindIn(e.af, e.protocol, e.caddr, e.cport, e.vaddr, e.vport);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->flags & (kConnSynproxy | kConnSynproxyPending), kConnSynproxy | kConnSynproxyPending);
+  EXPECT_EQ(c->seq_delta, 0x12345678u);
+  EXPECT_EQ(c->ts_delta, 0x9abcdef0u);
+  EXPECT_EQ(c->proxy_window.server_wscale, 2);
+  EXPECT_EQ(c->proxy_window.client_window, 29200);
+  EXPECT_EQ(c->state, e.state);
+  EXPECT_EQ(c->dest->activeconns() + c->dest->inactconns(), 1);
 }
 
 TEST(ConnSealTest, CoversEveryIdentifyingFieldAndIsNeverZero) {
@@ -253,6 +276,13 @@ TEST(ConnSealTest, CoversEveryIdentifyingFieldAndIsNeverZero) {
     c.expires = 99;
     c.in_pkts = 5;
     c.flags |= kConnInactive | kConnHashed;
+  }));
+  // Nor what is set after the entry is hashed: the first reply clears kConnNoOutput, the SYN
+  // proxy marks its connections and keeps its timestamp delta in the mark field.
+  EXPECT_FALSE(differs([](ConnEntry& c) { c.flags |= kConnNoOutput; }));
+  EXPECT_FALSE(differs([](ConnEntry& c) {
+    c.flags |= kConnSynproxy | kConnSynproxyPending;
+    c.ts_delta = 0x1234;
   }));
 }
 

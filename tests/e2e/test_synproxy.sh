@@ -10,6 +10,7 @@
 #     made during the flood succeed, under the default limits on the SYN-ACKs
 #     (test_table_full.sh measures the share without the SYN proxy);
 #   - ipvsd --sysctl synproxy=1 proxies a NAT service without the flag;
+#   - an upgrade (SIGUSR2) keeps the proxied connections going;
 #   - --synproxy on a service with a direct-routing real server is refused.
 # Usage: test_synproxy.sh BINDIR [afxdp|afpacket]
 # Two workers on veths with four queues (test_multiqueue.sh's set-up), unless told otherwise.
@@ -134,11 +135,33 @@ e2e_check "--synproxy on a UDP service is refused" e2e_expect_eq "udp" "$(echo "
 e2e_stop_ipvsd
 start --sysctl synproxy=1
 e2e_ipvsadm -A -t "$E2E_VIP:$name_port" -s rr
-for i in "${rs_all[@]}"; do e2e_ipvsadm -a -t "$E2E_VIP:$name_port" -r "$(e2e_rs_ip "$i"):$name_port" -m; done
+e2e_ipvsadm -A -t "$E2E_VIP:$echo_port" -s rr
+for i in "${rs_all[@]}"; do
+  e2e_ipvsadm -a -t "$E2E_VIP:$name_port" -r "$(e2e_rs_ip "$i"):$name_port" -m
+  e2e_ipvsadm -a -t "$E2E_VIP:$echo_port" -r "$(e2e_rs_ip "$i"):$echo_port" -m
+done
 e2e_in client e2e_peer tcp-names "$E2E_VIP" "$name_port" 10 > "$E2E_WORK/names-sysctl.txt" || true
 e2e_check "--sysctl synproxy=1: 10 connections answered, each opened by a cookie" \
   e2e_expect_eq "names:cookies:opened" \
   "$(names_ok "$E2E_WORK/names-sysctl.txt"):$(metric ipvsd_worker_syn_cookies_sent_total):$(metric ipvsd_worker_synproxy_opened_total)" \
   "10:10:10"
 e2e_check "ipvsd is still running" e2e_ipvsd_alive
+
+# Last, as the new ipvsd is not this script's child: an upgrade keeps the SYN proxy's
+# connections, whose sequence and timestamp translation comes back from the connection store.
+e2e_bg client 60 "$E2E_WORK/streams-upgrade.log" e2e_peer streams "$E2E_VIP" "$echo_port" 4 6
+streams_pid=$E2E_LAST_PID
+e2e_check "4 streams connected through the SYN proxy" \
+  e2e_wait_until 100 grep -qs "^streams: connected" "$E2E_WORK/streams-upgrade.log"
+sleep 1
+running=$(pgrep -P "$E2E_IPVSD_PID" -x ipvsd)
+kill -USR2 "$running"
+e2e_check "SIGUSR2: a new ipvsd took over" \
+  e2e_wait_until 100 grep -qs "takeover: ipvsd .* (pid $running) handed over" "$E2E_WORK/ipvsd.log"
+streams_rc=0
+wait "$streams_pid" || streams_rc=$?
+sed 's/^/        /' "$E2E_WORK/streams-upgrade.log"
+e2e_check "the 4 streams went on through the new ipvsd's SYN proxy, intact" \
+  e2e_expect_eq "streams" "$streams_rc:$(grep '^streams: ok=' "$E2E_WORK/streams-upgrade.log" | cut -d' ' -f2-3)" \
+  "0:ok=4 broken=0"
 e2e_finish

@@ -135,6 +135,7 @@ refused() {
   e2e_check "$what: and answers" e2e_in director ipvsadm -Ln
   e2e_check "$what: and forwarding" serves
 }
+dd if="$store/conns-0" of="$E2E_WORK/layout-version" bs=1 skip=8 count=4 status=none
 printf '\x63\x00\x00\x00' | dd of="$store/conns-0" bs=1 seek=8 conv=notrunc status=none
 refused "a store of another layout" "connection store $store/conns-0: layout version 99 .*; the running ipvsd keeps serving" \
   --iface d0 --iface d1
@@ -142,7 +143,7 @@ kill -USR2 "$running"
 e2e_check "SIGUSR2 then: the running ipvsd says the new one failed" e2e_wait_until 100 grep -qs \
   "upgrade: the new ipvsd (pid [0-9]*) exited with status 1 before taking over; still serving" "$E2E_WORK/ipvsd-new.log"
 e2e_check "SIGUSR2 then: and serves on" serves
-printf '\x01\x00\x00\x00' | dd of="$store/conns-0" bs=1 seek=8 conv=notrunc status=none
+dd if="$E2E_WORK/layout-version" of="$store/conns-0" bs=1 seek=8 conv=notrunc status=none
 refused "an interface that does not exist" "nosuch0.*; the running ipvsd keeps serving" --iface d0 --iface nosuch0
 refused "no ipvsd on the socket" "no ipvsd answers on $E2E_WORK/nothing.sock" --iface d0 --socket "$E2E_WORK/nothing.sock"
 
