@@ -1,11 +1,13 @@
 // File: health/checker_config_test.cc
 //
 // The checker blocks beyond TCP_CHECK / HTTP_GET / MISC_CHECK: SSL_GET, SMTP_CHECK, UDP_CHECK,
-// DNS_CHECK and PING_CHECK are read with keepalived's keywords and defaults; BFD_CHECK and
-// FILE_CHECK are refused with file:line (never a checker that passes without checking).
+// DNS_CHECK and PING_CHECK are read with keepalived's keywords and defaults; BFD_CHECK is
+// refused with file:line (never a checker that passes without checking). FILE_CHECK:
+// file_check_test.cc.
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "health/config.h"
 
@@ -109,6 +111,53 @@ TEST(CheckerConfig, SmtpCheckDefaultsAndHosts) {
   }
 }
 
+// keepalived 2.2.7 gives a host block every keyword common to the checkers (check_smtp.c
+// installs install_checker_common_keywords there): retry, delay_before_retry, delay_loop and
+// alpha are the host's own; warmup and log_all_failures are read with a notice.
+TEST(CheckerConfig, SmtpHostsTakeTheCommonCheckerKeywords) {
+  auto cfg = ParseConfigText(Wrap("        SMTP_CHECK {\n"
+                                  "            retry 1\n"
+                                  "            host {\n"
+                                  "                retry 4\n"
+                                  "                delay_before_retry 2.5\n"
+                                  "                delay_loop 9\n"
+                                  "                alpha\n"
+                                  "                warmup 1\n"
+                                  "                log_all_failures\n"
+                                  "            }\n"
+                                  "            host {\n"
+                                  "                connect_port 2525\n"
+                                  "            }\n"
+                                  "        }\n"),
+                             "k.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  const auto& checkers = cfg->virtual_servers[0].real_servers[0].checkers;
+  ASSERT_EQ(checkers.size(), 2u);
+  EXPECT_EQ(checkers[0].retry, 4);
+  EXPECT_DOUBLE_EQ(checkers[0].delay_before_retry, 2.5);
+  EXPECT_DOUBLE_EQ(checkers[0].delay_loop, 9);
+  EXPECT_TRUE(checkers[0].alpha);
+  EXPECT_EQ(checkers[1].retry, 1);
+  EXPECT_DOUBLE_EQ(checkers[1].delay_before_retry, kDefaultDelayBeforeRetry);
+  EXPECT_DOUBLE_EQ(checkers[1].delay_loop, kDefaultDelayLoop);
+  EXPECT_FALSE(checkers[1].alpha);
+  EXPECT_EQ(cfg->notices, (std::vector<std::string>{"k.conf:10: ignoring warmup", "k.conf:11: ignoring log_all_failures"}));
+  cfg = ParseConfigText(Wrap("        SMTP_CHECK {\n            host {\n                helo_name x\n            }\n        }\n"),
+                        "k.conf");
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(cfg.error().message, "k.conf:5: unknown keyword 'helo_name' in SMTP_CHECK host");
+}
+
+// keepalived 2.2.7 reads enable_sni in HTTP_GET as well (`keepalived -t` takes it), where
+// there is no TLS for it to change.
+TEST(CheckerConfig, HttpGetTakesEnableSni) {
+  auto cfg = ParseConfigText(Wrap("        HTTP_GET {\n            url {\n                path /\n            }\n"
+                                  "            enable_sni\n        }\n"),
+                             "k.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(Only(cfg).kind, CheckerKind::kHttp);
+}
+
 TEST(CheckerConfig, UdpCheckKeywords) {
   auto cfg = ParseConfigText(Wrap("        UDP_CHECK {\n"
                                   "            payload 50494e47\n"
@@ -197,14 +246,11 @@ TEST(CheckerConfig, PingCheck) {
   EXPECT_EQ(cfg.error().message, "k.conf:4: unknown keyword 'helo_name' in PING_CHECK");
 }
 
-TEST(CheckerConfig, BfdAndFileChecksAreRefusedWithFileAndLine) {
+TEST(CheckerConfig, BfdCheckIsRefusedWithFileAndLine) {
   auto cfg = ParseConfigText(Wrap("        TCP_CHECK {\n        }\n        BFD_CHECK {\n            name bfd1\n        }\n"),
                              "k.conf");
   ASSERT_FALSE(cfg);
   EXPECT_EQ(cfg.error().message.rfind("k.conf:5: BFD_CHECK is not supported", 0), 0u) << cfg.error().message;
-  cfg = ParseConfigText(Wrap("        FILE_CHECK {\n            track_file f1\n        }\n"), "k.conf");
-  ASSERT_FALSE(cfg);
-  EXPECT_EQ(cfg.error().message.rfind("k.conf:3: FILE_CHECK is not supported", 0), 0u) << cfg.error().message;
 }
 
 }  // namespace

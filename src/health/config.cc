@@ -17,15 +17,20 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <sstream>
+#include <utility>
 
+#include "health/file_check.h"
+#include "health/script_security.h"
 #include "net/headers.h"
 
 namespace ipvsd::health {
@@ -46,6 +51,10 @@ constexpr size_t kMaxGroupServices = 65536;
 // fill memory (keepalived's own example makes 65024).
 constexpr size_t kMaxGeneratedLines = 1 << 20;
 constexpr int kWildcardNibble = 16;  // an X in a require_reply hex string
+// A line may grow to this many characters through parameter substitution: a parameter that
+// names itself ($A=x${A}) would otherwise grow it without end (keepalived stops at its
+// buffer's size with "would exceed maximum line length").
+constexpr size_t kMaxSubstitutedLine = 1 << 16;
 constexpr const char* kNameCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
 
 struct Token {
@@ -81,26 +90,35 @@ class Tokenizer {
   Status AddText(std::string_view text, const std::string& name, const std::string& dir, int depth) {
     names.push_back(std::make_unique<std::string>(name));
     const std::string* file = names.back().get();
+    // ${_PWD} is the directory of the file being read (keepalived changes into it).
+    const std::string saved_pwd = std::exchange(pwd_, RealPath(dir));
     int line_no = 0;
     size_t pos = 0;
-    while (pos <= text.size()) {
+    Status st = Ok();
+    while (pos <= text.size() && st) {
       size_t end = text.find('\n', pos);
       if (end == std::string_view::npos) end = text.size();
       ++line_no;
-      std::string line(text.substr(pos, end - pos));
+      // Comments go first, as keepalived's decomment: a parameter in one is not replaced.
+      std::string line = StripComment(text.substr(pos, end - pos));
       pos = end + 1;
       // A definition whose value ends in a backslash goes on on the next line.
       while (IsDefinition(line) && !line.empty() && line.back() == '\\' && pos <= text.size()) {
         end = text.find('\n', pos);
         if (end == std::string_view::npos) end = text.size();
-        line.back() = '\n';
-        line += text.substr(pos, end - pos);
+        line.pop_back();
+        line.erase(line.find_last_not_of(" \t") + 1);
+        // `$NAME=\` alone starts the value on the next line, as keepalived's check_definition.
+        if (line.find_first_not_of(" \t", line.find('=') + 1) != std::string::npos) line += '\n';
+        const std::string next = StripComment(text.substr(pos, end - pos));
+        line += next.substr(std::min(next.size(), next.find_first_not_of(" \t")));
         pos = end + 1;
         ++line_no;
       }
-      if (Status st = AddLine(line, file, line_no, dir, depth); !st) return st;
+      st = AddLine(line, file, line_no, dir, depth);
     }
-    return Ok();
+    pwd_ = saved_pwd;
+    return st;
   }
 
   Status AddFile(const std::string& path, int depth) {
@@ -121,12 +139,38 @@ class Tokenizer {
   }
 
  private:
+  // `$NAME=VALUE` at the start of a line: NAME of letters, digits and '_', not starting with a
+  // digit, directly followed by '=' (keepalived's check_definition).
   static bool IsDefinition(std::string_view line) {
     const size_t start = line.find_first_not_of(" \t");
     if (start == std::string_view::npos || line[start] != '$') return false;
     const size_t eq = line.find('=', start);
-    return eq != std::string_view::npos && eq > start + 1 &&
+    return eq != std::string_view::npos && eq > start + 1 && !std::isdigit(static_cast<unsigned char>(line[start + 1])) &&
            line.substr(start + 1, eq - start - 1).find_first_not_of(kNameCharacters) == std::string_view::npos;
+  }
+
+  // LINE up to its comment ('#' or '!' outside quotes), without trailing blanks.
+  static std::string StripComment(std::string_view line) {
+    char quote = 0;
+    size_t end = line.size();
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quote != 0) {
+        if (quote == '"' && c == '\\' && i + 1 < line.size()) {
+          ++i;
+        } else if (c == quote) {
+          quote = 0;
+        }
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '#' || c == '!') {
+        end = i;
+        break;
+      }
+    }
+    std::string out(line.substr(0, end));
+    out.erase(out.find_last_not_of(" \t\r") + 1);
+    return out;
   }
 
   // One line of a file (a definition already joined with its continuation lines), after
@@ -146,10 +190,13 @@ class Tokenizer {
     if (IsDefinition(line)) {
       const size_t dollar = line.find('$');
       const size_t eq = line.find('=', dollar);
-      params_[line.substr(dollar + 1, eq - dollar - 1)] = line.substr(eq + 1);
+      const size_t value = line.find_first_not_of(" \t", eq + 1);
+      params_[line.substr(dollar + 1, eq - dollar - 1)] = value == std::string::npos ? "" : line.substr(value);
       return Ok();
     }
-    line = Substitute(line);
+    Result<std::string> substituted = Substitute(line);
+    if (!substituted) return MakeError(EINVAL, *file + ":" + std::to_string(line_no) + ": " + substituted.error().message);
+    line = std::move(*substituted);
     size_t pos = 0;
     while (pos <= line.size()) {
       size_t end = line.find('\n', pos);
@@ -247,7 +294,9 @@ class Tokenizer {
     const size_t rest = text.find_first_not_of(" \t", close + 1);
     g.rest = rest == std::string::npos ? "" : text.substr(rest);
     const std::string inside = text.substr(open + 1, close - open - 1);
-    if (Status st = is_list ? ParseList(inside, &g) : ParseSequence(Substitute(inside), hex, &g); !st) return st.error();
+    Result<std::string> args = is_list ? Result<std::string>(inside) : Substitute(inside);
+    if (!args) return args.error();
+    if (Status st = is_list ? ParseList(*args, &g) : ParseSequence(*args, hex, &g); !st) return st.error();
     for (const std::string& v : g.variables) {
       if (v.empty() || v.find_first_not_of(kNameCharacters) != std::string::npos || std::isdigit(static_cast<unsigned char>(v[0]))) {
         return MakeError(EINVAL, name + ": '" + v + "' is not a variable name");
@@ -412,29 +461,85 @@ class Tokenizer {
     }
   }
 
-  // $NAME and ${NAME} of a defined parameter replaced by its value; anything else kept.
-  std::string Substitute(const std::string& line) const {
-    if (params_.empty() || line.find('$') == std::string::npos) return line;
-    std::string out;
-    for (size_t i = 0; i < line.size();) {
-      if (line[i] == '$') {
-        const bool braced = i + 1 < line.size() && line[i + 1] == '{';
-        const size_t name_start = i + (braced ? 2 : 1);
-        size_t name_end = name_start;
-        while (name_end < line.size() && (std::isalnum(static_cast<unsigned char>(line[name_end])) || line[name_end] == '_')) {
-          ++name_end;
-        }
-        const bool closed = !braced || (name_end < line.size() && line[name_end] == '}');
-        auto it = params_.find(line.substr(name_start, name_end - name_start));
-        if (name_end > name_start && closed && it != params_.end()) {
-          out += it->second;
-          i = name_end + (braced ? 1 : 0);
-          continue;
-        }
+  // keepalived's replace_param (lib/parser.c): `${NAME}` anywhere, and `$NAME` followed by a
+  // blank, ',', ')' or the end of the line, of a defined parameter or a predefined one, is
+  // replaced by its value, and the value is read again (a value may name parameters, which
+  // are looked up now). NAME starts with a letter or '_'. A parameter of several lines is
+  // replaced only at the end of a line; a value starting with '~' (a generator) ends the
+  // replacing. Anything else is kept as written.
+  Result<std::string> Substitute(std::string line) const {
+    for (size_t pos = line.find('$'); pos != std::string::npos && pos + 1 < line.size(); pos = line.find('$', pos)) {
+      const bool braced = line[pos + 1] == '{';
+      const size_t name_start = pos + (braced ? 2 : 1);
+      size_t name_end = name_start;
+      while (name_end < line.size() && (std::isalnum(static_cast<unsigned char>(line[name_end])) || line[name_end] == '_')) {
+        ++name_end;
       }
-      out += line[i++];
+      size_t ref_end = name_end;  // one past the reference
+      std::string args;           // ${_RANDOM MIN MAX}'s numbers
+      bool valid = name_end > name_start && !std::isdigit(static_cast<unsigned char>(line[name_start]));
+      if (valid && braced) {
+        const size_t close = line.find_first_not_of(" 0123456789", name_end);
+        args = line.substr(name_end, close == std::string::npos ? std::string::npos : close - name_end);
+        valid = close != std::string::npos && line[close] == '}' && (args.empty() || args.back() != ' ');
+        ref_end = close + 1;
+      } else if (valid) {
+        valid = name_end == line.size() || std::string_view(" \t,)").find(line[name_end]) != std::string_view::npos;
+      }
+      std::optional<std::string> value;
+      if (valid) {
+        Result<std::optional<std::string>> v = ValueOf(line.substr(name_start, name_end - name_start), args,
+                                                       ref_end == line.size());
+        if (!v) return v.error();
+        value = std::move(*v);
+      }
+      if (!value) {
+        ++pos;
+        continue;
+      }
+      line.replace(pos, ref_end - pos, *value);
+      if (line.size() > kMaxSubstitutedLine) {
+        return MakeError(EINVAL, "parameter substitution makes the line longer than " +
+                                     std::to_string(kMaxSubstitutedLine) + " characters");
+      }
+      const size_t first = value->find_first_not_of(" \t");
+      if (first != std::string::npos && (*value)[first] == '~') break;
     }
-    return out;
+    return line;
+  }
+
+  // The value of parameter NAME (with ARGS, the numbers after the name in braces), or nullopt
+  // when it is not replaced: a definition of the file first, then keepalived 2.2.7's
+  // predefined ones: _PWD, _INSTANCE, _RANDOM [MIN [MAX]] (0..32767 by default), _HASH ('#')
+  // and _BANG ('!'; after replacing both start a comment, as in keepalived 2.2.7, which reads
+  // the line for comments again). AT_END: the reference ends the line, where alone a value of
+  // several lines may stand.
+  Result<std::optional<std::string>> ValueOf(const std::string& name, const std::string& args, bool at_end) const {
+    if (auto it = params_.find(name); it != params_.end()) {
+      if (!args.empty() || (!at_end && it->second.find('\n') != std::string::npos)) return std::optional<std::string>();
+      return std::optional<std::string>(it->second);
+    }
+    if (name == "_RANDOM") {
+      std::istringstream in(args);
+      std::vector<unsigned long> bounds;
+      for (std::string word; in >> word;) {
+        errno = 0;
+        bounds.push_back(std::strtoul(word.c_str(), nullptr, 10));
+        if (errno != 0 || bounds.back() > 0x7fffffffUL) return MakeError(EINVAL, "${_RANDOM}: '" + word + "' is too large");
+      }
+      if (bounds.size() > 2) return MakeError(EINVAL, "${_RANDOM} takes at most MIN and MAX");
+      const unsigned long min = bounds.empty() ? 0 : bounds[0];
+      const unsigned long max = bounds.size() < 2 ? std::max(min, 32767UL) : bounds[1];
+      if (max < min) return MakeError(EINVAL, "${_RANDOM" + args + "}: MAX is below MIN");
+      std::uniform_int_distribution<unsigned long> pick(min, max);
+      return std::optional<std::string>(std::to_string(pick(random_)));
+    }
+    if (!args.empty()) return std::optional<std::string>();
+    if (name == "_PWD") return std::optional<std::string>(pwd_);
+    if (name == "_INSTANCE") return std::optional<std::string>(config_id_);
+    if (name == "_HASH") return std::optional<std::string>("#");
+    if (name == "_BANG") return std::optional<std::string>("!");
+    return std::optional<std::string>();
   }
 
   // BRACES_ARE_WORDS: '{' and '}' are characters of a word (an include pattern's glob braces).
@@ -595,6 +700,8 @@ class Tokenizer {
   size_t files_read_ = 0;
   size_t generated_lines_ = 0;  // lines read through ~SEQ / ~LST, all of the configuration
   std::string config_id_;
+  std::string pwd_;                    // ${_PWD}: the directory of the file being read
+  mutable std::mt19937 random_{std::random_device{}()};  // ${_RANDOM}
   std::map<std::string, std::string> params_;
   std::vector<std::string> reading_;  // the include chain being read, outermost first
   unsigned include_checks_ = 0;       // include_check's setting where the tokenizer is
@@ -713,12 +820,37 @@ Result<bool> ParseFlag(const Node& n) {
   return ErrorAt(n.args[0], "'" + n.keyword.text + "' takes yes or no, not '" + n.args[0].text + "'");
 }
 
-// A command line: every argument, as keepalived passes it to the shell.
-Result<std::string> ParseCommand(const Node& n) {
-  if (n.args.empty() || n.block) return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes a command");
-  std::string command;
-  for (const Token& a : n.args) command += (command.empty() ? "" : " ") + a.text;
-  return command;
+// USER [GROUP]: looked up now, as keepalived does, so that a name that does not exist is an
+// error at its line and never a script run as healthd's own user. Without GROUP, USER's
+// primary group.
+Result<RunAs> LookupRunAs(const Token& user, const Token* group) {
+  const passwd* pw = getpwnam(user.text.c_str());
+  if (pw == nullptr) return ErrorAt(user, "user '" + user.text + "' does not exist");
+  RunAs run_as{pw->pw_uid, pw->pw_gid};
+  if (group != nullptr) {
+    const struct group* gr = getgrnam(group->text.c_str());
+    if (gr == nullptr) return ErrorAt(*group, "group '" + group->text + "' does not exist");
+    run_as.gid = gr->gr_gid;
+  }
+  return run_as;
+}
+
+// notify_up / notify_down / quorum_up / quorum_down: keepalived's `SCRIPT [USER [GROUP]]`
+// (notify_script_init), SCRIPT one word, quoted when it has arguments.
+Result<NotifyScript> ParseNotifyScript(const Node& n) {
+  if (n.args.empty() || n.args.size() > 3 || n.block) {
+    return ErrorAt(n.keyword, "'" + n.keyword.text + "' takes SCRIPT [USER [GROUP]] (quote a script with arguments)");
+  }
+  if (n.args[0].text.find_first_not_of(" \t") == std::string::npos) {
+    return ErrorAt(n.args[0], "'" + n.keyword.text + "' takes a script, not an empty word");
+  }
+  NotifyScript script(n.args[0].text);
+  if (n.args.size() > 1) {
+    auto run_as = LookupRunAs(n.args[1], n.args.size() == 3 ? &n.args[2] : nullptr);
+    if (!run_as) return run_as.error();
+    script.run_as = *run_as;
+  }
+  return script;
 }
 
 // Assigns a parsed value or returns its error.
@@ -797,8 +929,6 @@ const std::map<std::string, std::string>& RefusedCheckers() {
   static const std::map<std::string, std::string> k = {
       {"BFD_CHECK", "BFD_CHECK is not supported: ipvs-healthd has no BFD sessions (keepalived's bfd_instance); "
                     "use another checker for this real server"},
-      {"FILE_CHECK", "FILE_CHECK is not supported: ipvs-healthd does not read keepalived's track_file; "
-                     "use MISC_CHECK with misc_dynamic to set weights from a script"},
   };
   return k;
 }
@@ -808,7 +938,7 @@ std::optional<CheckerKind> CheckerKeyword(const std::string& k) {
   static const std::map<std::string, CheckerKind> kinds = {
       {"TCP_CHECK", CheckerKind::kTcp}, {"HTTP_GET", CheckerKind::kHttp},   {"MISC_CHECK", CheckerKind::kMisc},
       {"SSL_GET", CheckerKind::kSsl},   {"SMTP_CHECK", CheckerKind::kSmtp}, {"UDP_CHECK", CheckerKind::kUdp},
-      {"DNS_CHECK", CheckerKind::kDns}, {"PING_CHECK", CheckerKind::kPing}};
+      {"DNS_CHECK", CheckerKind::kDns}, {"PING_CHECK", CheckerKind::kPing}, {"FILE_CHECK", CheckerKind::kFile}};
   auto it = kinds.find(k);
   if (it == kinds.end()) return std::nullopt;
   return it->second;
@@ -889,20 +1019,10 @@ Status CheckSource(const CheckerConfig& c, const net::IpAddr& rs_addr) {
   return Ok();
 }
 
-// MISC_CHECK `user NAME [GROUP]`: looked up now, as keepalived does, so that a name that does
-// not exist is an error at its line and never a script run as healthd's own user.
+// MISC_CHECK `user NAME [GROUP]` and global_defs' `script_user NAME [GROUP]`.
 Result<RunAs> ParseRunAs(const Node& n) {
   HEALTH_TRY(WantArgs(n, 1, 2));
-  const std::string& user = n.args[0].text;
-  const passwd* pw = getpwnam(user.c_str());
-  if (pw == nullptr) return ErrorAt(n.args[0], "user '" + user + "' does not exist");
-  RunAs run_as{pw->pw_uid, pw->pw_gid};
-  if (n.args.size() == 2) {
-    const group* gr = getgrnam(n.args[1].text.c_str());
-    if (gr == nullptr) return ErrorAt(n.args[1], "group '" + n.args[1].text + "' does not exist");
-    run_as.gid = gr->gr_gid;
-  }
-  return run_as;
+  return LookupRunAs(n.args[0], n.args.size() == 2 ? &n.args[1] : nullptr);
 }
 
 // DNS_CHECK type names (keepalived's dns_type_lookup).
@@ -939,12 +1059,22 @@ struct GroupKey {
 class Interpreter {
  public:
   Result<Config> Run(const std::vector<Node>& top) {
+    // The script settings first, wherever global_defs stands: they apply to every script.
+    for (const Node& n : top) {
+      if (n.keyword.text == "global_defs" && n.block) HEALTH_TRY(GlobalDefs(n));
+    }
+    SetDefaultScriptUser();
     for (const Node& n : top) {
       const std::string& k = n.keyword.text;
       if (k == "virtual_server") {
         HEALTH_TRY(VirtualServer(n));
       } else if (k == "virtual_server_group") {
         HEALTH_TRY(Group(n));
+      } else if (k == "track_file" || k == "vrrp_track_file") {
+        HEALTH_TRY(TrackFile(n));
+      } else if (k == "global_defs" && n.block) {
+        cfg_.notices.push_back(Where(n.keyword) + ": global_defs: reading script_user and enable_script_security, "
+                                                  "skipping the rest (keepalived's other parts)");
       } else if (n.block) {
         cfg_.notices.push_back(Where(n.keyword) + ": skipping " + k + " block (handled by keepalived's other parts)");
       } else {
@@ -1150,6 +1280,7 @@ class Interpreter {
     CheckerConfig inherit;
     ExplicitSettings inherit_set;
     std::vector<const Node*> real_servers;
+    int rs_weight = 1;  // `weight` here: the default of its real servers (keepalived's vs_end_handler)
     const Node* sorry = nullptr;
     bool sorry_inhibit = false;
     std::optional<Forwarding> sorry_fwd;
@@ -1192,14 +1323,19 @@ class Interpreter {
         HEALTH_TRY(WantArgs(c, 1, 1));
         inherit.virtualhost = c.args[0].text;
       } else if (k == "quorum_up") {
-        HEALTH_TRY(Assign(&vs.quorum_up, ParseCommand(c)));
+        HEALTH_TRY(Assign(&vs.quorum_up, ParseNotifyScript(c)));
+        CheckNotifyScript(c, &vs.quorum_up);
       } else if (k == "quorum_down") {
-        HEALTH_TRY(Assign(&vs.quorum_down, ParseCommand(c)));
+        HEALTH_TRY(Assign(&vs.quorum_down, ParseNotifyScript(c)));
+        CheckNotifyScript(c, &vs.quorum_down);
       } else if (k == "alpha") {
         HEALTH_TRY(Assign(&vs.alpha, ParseFlag(c)));
         inherit.alpha = vs.alpha;
       } else if (k == "omega") {
         HEALTH_TRY(Assign(&vs.omega, ParseFlag(c)));
+      } else if (k == "weight") {
+        HEALTH_TRY(WantArgs(c, 1, 1));
+        HEALTH_TRY(Assign(&rs_weight, ParseInt(c.args[0], 1, INT32_MAX)));
       } else if (k == "quorum") {
         HEALTH_TRY(WantArgs(c, 1, 1));
         HEALTH_TRY(Assign(&vs.quorum, ParseInt(c.args[0], 1, 0xffffff)));
@@ -1284,7 +1420,7 @@ class Interpreter {
       vs.service.netmask = 128;
     }
     for (const Node* rs_node : real_servers) {
-      auto rs = RealServer(*rs_node, vs, inherit, inherit_set);
+      auto rs = RealServer(*rs_node, vs, rs_weight, inherit, inherit_set);
       if (!rs) return rs.error();
       for (const RealServerConfig& other : vs.real_servers) {
         if (other.addr == rs->addr && other.port == rs->port) {
@@ -1343,6 +1479,173 @@ class Interpreter {
     return Ok();
   }
 
+  // global_defs: script_user NAME [GROUP] and enable_script_security (keepalived's
+  // global_parser.c); every other keyword there belongs to keepalived's other parts.
+  Status GlobalDefs(const Node& n) {
+    for (const Node& c : n.children) {
+      if (c.keyword.text == "script_user") {
+        HEALTH_TRY(Assign(&script_user_, ParseRunAs(c)));
+      } else if (c.keyword.text == "enable_script_security") {
+        HEALTH_TRY(WantArgs(c, 0, 0));
+        script_security_ = true;
+      }
+    }
+    return Ok();
+  }
+
+  // keepalived's get_default_script_user: script_user, else the user keepalived_script if it
+  // exists, else keepalived's own user (which, with enable_script_security, runs no script
+  // without a user of its own). keepalived always runs as root; healthd uses
+  // keepalived_script only when it is root too, as a switch to it would fail otherwise.
+  void SetDefaultScriptUser() {
+    if (script_user_.has_value()) {
+      default_user_ = script_user_;
+      return;
+    }
+    const passwd* pw = getpwnam("keepalived_script");
+    if (pw != nullptr && geteuid() == 0) {
+      default_user_ = RunAs{pw->pw_uid, pw->pw_gid};
+    } else if (pw == nullptr) {
+      no_default_user_ = script_security_;
+    }
+  }
+
+  // Keepalived's rules for a script about to be configured (notify.c notify_script_init,
+  // check_script_secure): RUN_AS is filled with the default script user when empty; false when
+  // keepalived would not run the script (no user for it under enable_script_security, or a
+  // script root would run that others can change), with a notice saying why. Without
+  // enable_script_security such a script runs and the notice warns.
+  bool ScriptAllowed(const Token& where, const std::string& what, const std::string& command,
+                     std::optional<RunAs>* run_as) {
+    if (!run_as->has_value()) *run_as = default_user_;
+    if (!run_as->has_value() && no_default_user_) {
+      cfg_.notices.push_back(Where(where) + ": " + what + " '" + command + "' disabled: enable_script_security needs "
+                             "script_user or the user keepalived_script (as keepalived)");
+      return false;
+    }
+    const uid_t uid = run_as->has_value() ? (*run_as)->uid : geteuid();
+    const gid_t gid = run_as->has_value() ? (*run_as)->gid : getegid();
+    const ScriptSecurity sec = CheckScriptSecurity(command, uid, gid);
+    if (!sec.insecure) return true;
+    if (script_security_) {
+      cfg_.notices.push_back(Where(where) + ": " + what + " '" + command + "' disabled: it would run as root and " +
+                             sec.detail + " (enable_script_security, as keepalived)");
+      return false;
+    }
+    cfg_.notices.push_back(Where(where) + ": warning: " + what + " '" + command + "' runs as root and " + sec.detail +
+                           " (enable_script_security would disable it)");
+    return true;
+  }
+
+  // A notify or quorum script under ScriptAllowed: one keepalived would not run is dropped.
+  void CheckNotifyScript(const Node& node, NotifyScript* script) {
+    if (!ScriptAllowed(node.keyword, node.keyword.text + " script", script->command, &script->run_as)) {
+      *script = NotifyScript();
+    }
+  }
+
+  // track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] }, as
+  // keepalived's track_file.c reads it (weight -254..254, default 1). A FILE_CHECK names it.
+  Status TrackFile(const Node& n) {
+    HEALTH_TRY(WantBlock(n));
+    if (n.args.size() != 1) return ErrorAt(n.keyword, n.keyword.text + " takes a name");
+    const std::string& name = n.args[0].text;
+    if (track_files_.count(name)) return ErrorAt(n.args[0], "track_file '" + name + "' is defined twice");
+    TrackFileConfig tf;
+    tf.name = name;
+    tf.where = Where(n.keyword);
+    bool have_weight = false;
+    for (const Node& k : n.children) {
+      const std::string& key = k.keyword.text;
+      if (key == "file") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        if (!tf.path.empty()) return ErrorAt(k.keyword, "track_file '" + name + "' has a file already");
+        if (k.args[0].text.empty()) return ErrorAt(k.args[0], "track_file file must not be empty");
+        tf.path = k.args[0].text;
+      } else if (key == "weight") {
+        HEALTH_TRY(WantArgs(k, 1, 2));
+        if (have_weight) return ErrorAt(k.keyword, "track_file '" + name + "' has a weight already");
+        have_weight = true;
+        HEALTH_TRY(Assign(&tf.weight, ParseInt(k.args[0], -254, 254)));
+        if (k.args.size() == 2 && k.args[1].text != "reverse") {
+          return ErrorAt(k.args[1], "track_file weight takes only 'reverse' after the number, not '" + k.args[1].text + "'");
+        }
+        tf.reverse = k.args.size() == 2;
+      } else if (key == "init_file") {
+        if (k.block) return ErrorAt(k.keyword, "init_file does not take a block");
+        tf.init = TrackFileConfig::Init::kCreate;
+        tf.init_value = 0;
+        for (const Token& a : k.args) {
+          if (a.text == "overwrite") {
+            tf.init = TrackFileConfig::Init::kOverwrite;
+          } else if (!a.text.empty() && (std::isdigit(static_cast<unsigned char>(a.text[0])) || a.text[0] == '-')) {
+            HEALTH_TRY(Assign(&tf.init_value, ParseInt(a, INT32_MIN, INT32_MAX)));
+          } else {
+            return ErrorAt(a, "init_file takes a VALUE and 'overwrite', not '" + a.text + "'");
+          }
+        }
+      } else {
+        return ErrorAt(k.keyword, "unknown keyword '" + key + "' in track_file");
+      }
+    }
+    if (tf.path.empty()) return ErrorAt(n.keyword, "track_file '" + name + "' needs a file");
+    track_files_[name] = std::move(tf);
+    return Ok();
+  }
+
+  // FILE_CHECK { track_file NAME; weight W [reverse|noreverse] } (keepalived's check_file.c):
+  // its verdict comes from the file's value (file_check.h). Without a weight (or with 0) the
+  // track_file's weight and reverse apply. keepalived knows a file's state at once: no retries,
+  // no alpha; the file is read every delay_loop.
+  Status FileChecker(const Node& n, CheckerConfig c, std::vector<CheckerConfig>* out) {
+    c.retry = 0;
+    c.alpha = false;
+    const Token* name = nullptr;
+    int weight = 0;
+    bool reverse = false;
+    for (const Node& k : n.children) {
+      const std::string& key = k.keyword.text;
+      if (key == "track_file") {
+        HEALTH_TRY(WantArgs(k, 1, 1));
+        name = &k.args[0];
+      } else if (key == "weight") {
+        HEALTH_TRY(WantArgs(k, 1, 2));
+        HEALTH_TRY(Assign(&weight, ParseInt(k.args[0], -kIpvsWeightMax, kIpvsWeightMax)));
+        if (k.args.size() == 2 && k.args[1].text != "reverse" && k.args[1].text != "noreverse") {
+          return ErrorAt(k.args[1], "FILE_CHECK weight takes 'reverse' or 'noreverse' after the number, not '" +
+                                        k.args[1].text + "'");
+        }
+        reverse = k.args.size() == 2 && k.args[1].text == "reverse";
+      } else {
+        return ErrorAt(k.keyword, "unknown keyword '" + key + "' in FILE_CHECK (it takes track_file and weight)");
+      }
+    }
+    if (name == nullptr) return ErrorAt(n.keyword, "FILE_CHECK needs a track_file");
+    auto it = track_files_.find(name->text);
+    if (it == track_files_.end()) {
+      return ErrorAt(*name, "track_file '" + name->text + "' is not defined (before this virtual_server, as keepalived needs)");
+    }
+    const TrackFileConfig& tf = it->second;
+    // keepalived drops a track file whose directory is missing; a check that cannot read
+    // anything must not pass.
+    const size_t slash = tf.path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : tf.path.substr(0, slash);
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return ErrorAt(*name, "track_file '" + tf.name + "': directory " + dir + " of " + tf.path + " does not exist");
+    }
+    c.track_file = tf.name;
+    c.file_path = tf.path;
+    c.file_weight = weight != 0 ? weight : tf.weight;
+    c.file_reverse = weight != 0 ? reverse : tf.reverse;
+    if (std::none_of(cfg_.track_files.begin(), cfg_.track_files.end(),
+                     [&](const TrackFileConfig& t) { return t.name == tf.name; })) {
+      cfg_.track_files.push_back(tf);
+    }
+    out->push_back(std::move(c));
+    return Ok();
+  }
+
   static bool IsCheckerDefault(const std::string& k) {
     return k == "connect_timeout" || k == "retry" || k == "nb_get_retry" || k == "delay_before_retry" ||
            k == "connect_port" || k == "connect_ip";
@@ -1368,8 +1671,8 @@ class Interpreter {
     return Assign(&out->retry, ParseInt(c.args[0], 0, 1000));
   }
 
-  Result<RealServerConfig> RealServer(const Node& n, const VirtualServerConfig& vs, CheckerConfig inherit,
-                                      ExplicitSettings inherit_set) {
+  Result<RealServerConfig> RealServer(const Node& n, const VirtualServerConfig& vs, int default_weight,
+                                      CheckerConfig inherit, ExplicitSettings inherit_set) {
     HEALTH_TRY(WantBlock(n));
     // Without a port: port 0, as for the real servers of a firewall-mark service.
     if (n.args.empty() || n.args.size() > 2) return ErrorAt(n.keyword, "real_server takes 'IP [PORT]'");
@@ -1379,12 +1682,13 @@ class Interpreter {
     if (n.args.size() == 2) HEALTH_TRY(Assign(&rs.port, ParseInt(n.args[1], 0, 65535)));
     rs.fwd = vs.fwd;
     rs.inhibit_on_failure = vs.inhibit_on_failure;
+    rs.weight = default_weight;
     std::vector<const Node*> checkers;
     for (const Node& c : n.children) {
       const std::string& k = c.keyword.text;
       if (k == "weight") {
         HEALTH_TRY(WantArgs(c, 1, 1));
-        HEALTH_TRY(Assign(&rs.weight, ParseInt(c.args[0], 0, 65535)));
+        HEALTH_TRY(Assign(&rs.weight, ParseInt(c.args[0], 0, INT32_MAX)));
       } else if (k == "inhibit_on_failure") {
         HEALTH_TRY(Assign(&rs.inhibit_on_failure, ParseFlag(c)));
       } else if (k == "alpha") {
@@ -1393,9 +1697,11 @@ class Interpreter {
         HEALTH_TRY(WantArgs(c, 1, 1));
         inherit.virtualhost = c.args[0].text;
       } else if (k == "notify_up") {
-        HEALTH_TRY(Assign(&rs.notify_up, ParseCommand(c)));
+        HEALTH_TRY(Assign(&rs.notify_up, ParseNotifyScript(c)));
+        CheckNotifyScript(c, &rs.notify_up);
       } else if (k == "notify_down") {
-        HEALTH_TRY(Assign(&rs.notify_down, ParseCommand(c)));
+        HEALTH_TRY(Assign(&rs.notify_down, ParseNotifyScript(c)));
+        CheckNotifyScript(c, &rs.notify_down);
       } else if (k == "lb_kind" || k == "lvs_method") {
         HEALTH_TRY(Assign(&rs.fwd, ParseForwarding(c)));
       } else if (k == "uthreshold") {
@@ -1446,6 +1752,7 @@ class Interpreter {
     c.where = Where(n.keyword);
     const std::string& kind = n.keyword.text;
     c.kind = *CheckerKeyword(kind);
+    if (c.kind == CheckerKind::kFile) return FileChecker(n, std::move(c), out);
     if (!set.retry && c.kind == CheckerKind::kMisc) c.retry = kDefaultRetryMisc;
     if (!set.retry && c.kind == CheckerKind::kDns) c.retry = kDefaultRetryDns;
     const bool http = c.kind == CheckerKind::kHttp || c.kind == CheckerKind::kSsl;
@@ -1480,7 +1787,7 @@ class Interpreter {
           return ErrorAt(k.args[0], "http_protocol must be 1.0, 1.0C or 1.1, not '" + v + "'");
         }
         c.http_version = v == "1.0c" ? "1.0C" : v;
-      } else if (key == "enable_sni" && c.kind == CheckerKind::kSsl) {
+      } else if (key == "enable_sni" && http) {  // keepalived reads it in HTTP_GET too, where nothing uses it
         HEALTH_TRY(WantArgs(k, 0, 0));
         c.enable_sni = true;
       } else if (key == "helo_name" && c.kind == CheckerKind::kSmtp) {
@@ -1549,6 +1856,11 @@ class Interpreter {
                                                            : kDefaultDelayBeforeRetry;
     }
     if (c.kind == CheckerKind::kMisc && !have_path) return ErrorAt(n.keyword, "MISC_CHECK needs misc_path");
+    // keepalived removes a MISC_CHECK whose script it will not run (check_misc.c
+    // check_misc_script_security): the real server is judged by its other checkers.
+    if (c.kind == CheckerKind::kMisc && !ScriptAllowed(n.keyword, "MISC_CHECK script", c.misc_path, &c.misc_user)) {
+      return Ok();
+    }
     if (http && c.urls.empty()) return ErrorAt(n.keyword, kind + " needs at least one url");
     if (have_lengths && c.min_reply_length > c.max_reply_length) {
       return ErrorAt(n.keyword, "UDP_CHECK min_reply_length is above max_reply_length: it would always fail");
@@ -1560,13 +1872,20 @@ class Interpreter {
       out->push_back(std::move(c));
       return Ok();
     }
+    // keepalived 2.2.7's host block takes every keyword common to the checkers
+    // (check_api.c install_checker_common_keywords): connection, source, retry and timing.
     for (const Node* h : hosts) {
       CheckerConfig one = c;
       one.where = Where(h->keyword);
       for (const Node& k : h->children) {
         const std::string& key = k.keyword.text;
-        if (IsCheckerDefault(key) && key != "retry" && key != "nb_get_retry" && key != "delay_before_retry") {
-          ExplicitSettings host_set;  // a host block takes no retry settings
+        if (key == "delay_loop") {
+          HEALTH_TRY(WantArgs(k, 1, 1));
+          HEALTH_TRY(Assign(&one.delay_loop, ParseNumber(k.args[0], 0.01, 86400)));
+        } else if (key == "alpha") {
+          HEALTH_TRY(Assign(&one.alpha, ParseFlag(k)));
+        } else if (IsCheckerDefault(key)) {
+          ExplicitSettings host_set;  // the SMTP_CHECK's defaults are settled already
           HEALTH_TRY(CheckerDefault(k, &one, &host_set));
         } else if (IsSourceSetting(key)) {
           HEALTH_TRY(ParseSourceSetting(k, one.kind, &one.source));
@@ -1716,6 +2035,11 @@ class Interpreter {
   }
 
   Config cfg_;
+  std::map<std::string, TrackFileConfig> track_files_;  // every track_file block read so far
+  std::optional<RunAs> script_user_;                    // global_defs script_user
+  bool script_security_ = false;                        // global_defs enable_script_security
+  std::optional<RunAs> default_user_;                   // for scripts without a user of their own
+  bool no_default_user_ = false;  // enable_script_security and no default user: such scripts do not run
   std::map<std::string, std::vector<GroupKey>> groups_;
   std::vector<std::optional<Token>> group_refs_;
   std::vector<uint8_t> protocols_;
@@ -1752,6 +2076,7 @@ const char* CheckerKindName(CheckerKind kind) {
     case CheckerKind::kUdp: return "UDP_CHECK";
     case CheckerKind::kDns: return "DNS_CHECK";
     case CheckerKind::kPing: return "PING_CHECK";
+    case CheckerKind::kFile: return "FILE_CHECK";
   }
   return "?";
 }

@@ -2,10 +2,11 @@
 //
 // The part of keepalived.conf that ipvs-healthd understands: virtual_server,
 // virtual_server_group and real_server blocks with their checkers (TCP_CHECK, HTTP_GET,
-// SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK; BFD_CHECK and FILE_CHECK
-// are errors), plus our dynamic_feedback extension (docs/dynamic-feedback.md). Everything
-// else (global_defs, vrrp_*, static_*) is skipped with one notice per block, so an existing
-// keepalived.conf can be pointed at unchanged. Any error is reported as "file:line: message"
+// SSL_GET, MISC_CHECK, SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK, FILE_CHECK with the
+// track_file blocks it names; BFD_CHECK is an error), global_defs' script_user and
+// enable_script_security, plus our dynamic_feedback extension (docs/dynamic-feedback.md).
+// Everything else (the rest of global_defs, vrrp_*, static_*) is skipped with one notice per
+// block, so an existing keepalived.conf can be pointed at unchanged. Any error is reported as "file:line: message"
 // and nothing of the file is used: the daemon applies a configuration whole or not at all.
 //
 //   Result<Config> cfg = ParseConfigFile("/etc/keepalived/keepalived.conf");
@@ -54,10 +55,10 @@ inline constexpr uint16_t kDefaultAgentPort = 9901;
 // "198.19.0.1:80/TCP" or "fwmark 5": a service as virtual_server names and the logs show it.
 std::string ServiceKeyName(const ctl::ServiceKey& key);
 
-// SSL_GET is HTTP_GET over TLS; SMTP_CHECK, UDP_CHECK, DNS_CHECK and PING_CHECK follow
-// keepalived's check_smtp.c, check_udp.c, check_dns.c and check_ping.c. BFD_CHECK and FILE_CHECK
-// are refused by the parser (docs/healthd.md).
-enum class CheckerKind : uint8_t { kTcp, kHttp, kMisc, kSsl, kSmtp, kUdp, kDns, kPing };
+// SSL_GET is HTTP_GET over TLS; SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK and FILE_CHECK
+// follow keepalived's check_smtp.c, check_udp.c, check_dns.c, check_ping.c and check_file.c.
+// BFD_CHECK is refused by the parser (docs/healthd.md).
+enum class CheckerKind : uint8_t { kTcp, kHttp, kMisc, kSsl, kSmtp, kUdp, kDns, kPing, kFile };
 const char* CheckerKindName(CheckerKind kind);
 
 // One url { } of an HTTP_GET. No status_code means any 2xx, as keepalived.
@@ -95,6 +96,33 @@ struct RunAs {
   friend bool operator==(const RunAs&, const RunAs&) = default;
 };
 
+// A top-level `track_file NAME { file PATH; weight N [reverse]; init_file [VALUE] [overwrite] }`
+// (keepalived's trackers/track_file.c): a file holding a number, which FILE_CHECKs read.
+struct TrackFileConfig {
+  enum class Init : uint8_t { kNone, kCreate, kOverwrite };
+  std::string name;
+  std::string where;
+  std::string path;
+  int weight = 1;        // -254..254; what a FILE_CHECK without a weight of its own uses
+  bool reverse = false;
+  Init init = Init::kNone;  // init_file: create the file when missing (kCreate) or always (kOverwrite)
+  int init_value = 0;
+  friend bool operator==(const TrackFileConfig&, const TrackFileConfig&) = default;
+};
+
+// A notify_up / notify_down / quorum_up / quorum_down script: keepalived's `SCRIPT [USER
+// [GROUP]]`, SCRIPT one word (quoted when it has arguments). RUN_AS is USER, else global_defs'
+// script_user, else the default script user (docs/healthd.md); none: healthd's own user.
+struct NotifyScript {
+  std::string command;
+  std::optional<RunAs> run_as;
+  NotifyScript() = default;
+  NotifyScript(std::string c) : command(std::move(c)) {}  // NOLINT: a bare command is a script
+  NotifyScript(const char* c) : command(c) {}             // NOLINT
+  bool empty() const { return command.empty(); }
+  friend bool operator==(const NotifyScript&, const NotifyScript&) = default;
+};
+
 struct CheckerConfig {
   CheckerKind kind = CheckerKind::kTcp;
   std::string where;                      // "file:line" of the block, for logs
@@ -122,7 +150,11 @@ struct CheckerConfig {
   std::string misc_path;                  // MISC_CHECK command line (run by /bin/sh -c)
   double misc_timeout = kDefaultMiscTimeout;
   bool misc_dynamic = false;
-  std::optional<RunAs> misc_user;         // default: healthd's own user and groups
+  std::optional<RunAs> misc_user;         // user, else script_user / the default script user
+  std::string track_file;                 // FILE_CHECK: the track_file's name and path
+  std::string file_path;
+  int file_weight = 0;                    // 0: the value only says up (0) or down, else it scales the weight
+  bool file_reverse = false;
   friend bool operator==(const CheckerConfig&, const CheckerConfig&) = default;
 };
 
@@ -145,8 +177,8 @@ struct RealServerConfig {
   bool inhibit_on_failure = false;
   Forwarding fwd;
   // Shell commands run when the server comes up (all its checkers pass) or goes down.
-  std::string notify_up;
-  std::string notify_down;
+  NotifyScript notify_up;
+  NotifyScript notify_down;
   uint32_t u_threshold = 0;
   uint32_t l_threshold = 0;
   std::vector<CheckerConfig> checkers;
@@ -188,8 +220,8 @@ struct VirtualServerConfig {
   // Shell commands run when the live weight reaches the quorum or falls below it (and at
   // start, for the state the virtual server starts in): keepalived's way of, e.g., adding
   // the VIP only while enough real servers are up.
-  std::string quorum_up;
-  std::string quorum_down;
+  NotifyScript quorum_up;
+  NotifyScript quorum_down;
   bool inhibit_on_failure = false;
   std::optional<RealServerConfig> sorry_server;
   std::vector<RealServerConfig> real_servers;
@@ -199,6 +231,7 @@ struct VirtualServerConfig {
 
 struct Config {
   std::vector<VirtualServerConfig> virtual_servers;
+  std::vector<TrackFileConfig> track_files;  // those a FILE_CHECK names (their init_file runs at start)
   std::vector<std::string> notices;  // "file:line: skipping vrrp_instance block", one per block
 };
 
@@ -216,8 +249,11 @@ std::string LocalConfigId();
 // include loop, includes more than 8 deep, more than 1024 files in all, or blocks nested more
 // than 64 deep are errors at the offending line. keepalived's preprocessing applies: lines
 // `@ID ...` are read only when CONFIG_ID is ID (`@^ID ...` only when it is not), `$NAME=VALUE`
-// defines a parameter (a value ending in a backslash goes on on the next line), and `$NAME`
-// or `${NAME}` of a defined one is replaced by its value.
+// defines a parameter (a value ending in a backslash goes on on the next line), and `${NAME}`,
+// or `$NAME` before a blank, ',', ')' or the end of the line, of a defined or predefined one
+// (_PWD, _INSTANCE, _RANDOM, _HASH, _BANG) is replaced by its value, read again for parameters.
+// script_user / enable_script_security decide who runs each script and whether it runs
+// (health/script_security.h); a track_file is found, not read, here (health/file_check.h).
 Result<Config> ParseConfigFile(const std::string& path, const std::string& config_id = LocalConfigId());
 // The same for text already in memory; NAME stands for the file in messages and includes
 // are resolved relative to the current directory.

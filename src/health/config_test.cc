@@ -116,7 +116,8 @@ TEST(ParseConfig, EveryDirective) {
   ASSERT_TRUE(cfg) << cfg.error().message;
   ASSERT_EQ(cfg->virtual_servers.size(), 3u);
   EXPECT_EQ(cfg->notices.size(), 2u);
-  EXPECT_EQ(cfg->notices[0], "k.conf:2: skipping global_defs block (handled by keepalived's other parts)");
+  EXPECT_EQ(cfg->notices[0], "k.conf:2: global_defs: reading script_user and enable_script_security, skipping the "
+                             "rest (keepalived's other parts)");
 
   const VirtualServerConfig& vs = cfg->virtual_servers[0];
   EXPECT_EQ(vs.name, "198.19.0.1:443/UDP");
@@ -209,6 +210,19 @@ TEST(ParseConfig, EveryDirective) {
   EXPECT_EQ(mark.service.sched_name, "wlc");
 }
 
+// keepalived 2.2.7's virtual_server `weight`: the weight of its real servers that give none
+// (check_parser.c vs_end_handler); weights go up to 2^31-1 there, as in ipvsd.
+TEST(ParseConfig, AVirtualServersWeightIsItsRealServersDefault) {
+  auto cfg = ParseConfigText("virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n }\n"
+                             " real_server 198.18.1.2 80 {\n  weight 2147483647\n }\n weight 7\n}\n"
+                             "virtual_server 198.19.0.2 80 {\n real_server 198.18.1.1 80 {\n }\n}\n",
+                             "w.conf");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->virtual_servers[0].real_servers[0].weight, 7);
+  EXPECT_EQ(cfg->virtual_servers[0].real_servers[1].weight, 2147483647);
+  EXPECT_EQ(cfg->virtual_servers[1].real_servers[0].weight, 1);
+}
+
 TEST(ParseConfig, PersistenceTimeoutWithoutValueIs360AndMiscRetryDefaultsToZero) {
   auto cfg = ParseConfigText(
       "virtual_server 198.19.0.1 80 {\n persistence_timeout\n real_server 198.18.1.1 80 {\n"
@@ -241,9 +255,9 @@ TEST(ParseConfig, ForwardingDefaultsToNatAndTunKeepsItsTypePortAndChecksum) {
 TEST(ParseConfig, KeepalivedsOtherSpellings) {
   auto cfg = ParseConfigText(
       "virtual_server 198.19.0.1 443 {\n protocol tcp\n alpha no\n omega yes\n inhibit_on_failure true\n"
-      " virtualhost www.example.com\n quorum_up \"/etc/keepalived/vip.sh up\"\n quorum_down /bin/vip.sh down now\n"
+      " virtualhost www.example.com\n quorum_up \"/etc/keepalived/vip.sh up\"\n quorum_down \"/bin/vip.sh down now\"\n"
       " real_server 198.18.1.1 443 {\n  inhibit_on_failure off\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n"
-      " real_server 198.18.1.2 443 {\n  virtualhost api.example.com\n  notify_up /bin/up.sh\n  notify_down /bin/down.sh 2\n  HTTP_GET {\n   url {\n    path /\n   }\n"
+      " real_server 198.18.1.2 443 {\n  virtualhost api.example.com\n  notify_up /bin/up.sh\n  notify_down \"/bin/down.sh 2\"\n  HTTP_GET {\n   url {\n    path /\n   }\n"
       "  }\n }\n}\nvirtual_server 198.19.0.1 53 {\n protocol Udp\n}\n"
       "virtual_server fwmark 7 {\n lb_kind DR\n sorry_server 198.18.1.9\n real_server 198.18.1.3 {\n }\n}\n"
       "virtual_server 198.19.0.2 {\n persistence_timeout 60\n}\n",
@@ -535,7 +549,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  wieght 3\n }\n}\n",
                 "bad.conf:3: unknown keyword 'wieght' in real_server"},
         BadCase{"virtual_server 198.19.0.1 80 {\n real_server 198.18.1.1 80 {\n  weight -1\n }\n}\n",
-                "bad.conf:3: '-1' is out of range (0..65535)"},
+                "bad.conf:3: '-1' is out of range (0..2147483647)"},
+        BadCase{"virtual_server 198.19.0.1 80 {\n weight 0\n}\n", "bad.conf:2: '0' is out of range (1..2147483647)"},
         BadCase{"virtual_server 198.19.0.1 80 {\n delay_loop soon\n}\n", "bad.conf:2: 'soon' is not a number"},
         BadCase{"virtual_server 198.19.0.1 80 {\n protocol ICMP\n}\n",
                 "bad.conf:2: protocol must be TCP, UDP or SCTP, not 'ICMP'"},

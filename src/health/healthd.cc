@@ -18,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include "health/file_check.h"
+
 namespace ipvsd::health {
 namespace {
 
@@ -58,8 +60,32 @@ bool IsAlreadyDone(ctl::MsgType type, int code) {
 }
 
 // notify_up/notify_down/quorum_up/quorum_down: started and left to run; ReapChildren reaps it.
-void RunNotifyScript(const std::string& command) {
-  if (SpawnShell(command) < 0) Log(LogLevel::kError, "running '%s': fork: %s", command.c_str(), std::strerror(errno));
+void RunNotifyScript(const NotifyScript& script) {
+  if (SpawnShell(script.command, script.run_as) < 0) {
+    Log(LogLevel::kError, "running '%s': fork: %s", script.command.c_str(), std::strerror(errno));
+  }
+}
+
+// FILE_CHECK: the file is read now (it is small and local); the verdict reaches the loop as a
+// finished probe. A value that is not a number keeps the checker where it is.
+ProbeOutcome ReadFileCheck(const CheckerConfig& c, bool up_now) {
+  const std::optional<int64_t> value = ReadTrackFileValue(c.file_path);
+  if (!value) {
+    Log(LogLevel::kWarning, "FILE_CHECK %s: %s does not hold a number within -2^31..2^31, ignored (as keepalived)",
+        c.where.c_str(), c.file_path.c_str());
+    return ProbeOutcome{up_now, c.file_path + ": not a valid number, ignored", {}, -1};
+  }
+  const FileVerdict v = JudgeTrackFile(*value, c.file_weight, c.file_reverse);
+  ProbeOutcome out{v.up, c.file_path + " holds " + std::to_string(*value), {}, -1};
+  out.weight_share = v.up ? v.weight_offset : 0;
+  return out;
+}
+
+// init_file of every track_file a FILE_CHECK uses, before the checks read them.
+void InitTrackFiles(const Config& config, bool reload) {
+  for (const TrackFileConfig& tf : config.track_files) {
+    if (Status st = InitTrackFile(tf, reload); !st) Log(LogLevel::kError, "%s", st.error().message.c_str());
+  }
 }
 
 }  // namespace
@@ -298,6 +324,7 @@ Healthd::VsRun Healthd::MakeRun(std::unique_ptr<VirtualServerPool> pool, const V
 
 void Healthd::Install(Config config) {
   for (const std::string& n : config.notices) Log(LogLevel::kInfo, "%s", n.c_str());
+  InitTrackFiles(config, false);
   for (VirtualServerConfig& vs : config.virtual_servers) {
     auto pool = std::make_unique<VirtualServerPool>(std::move(vs), &ops_, RunNotifyScript);
     pool->Start();
@@ -314,6 +341,7 @@ void Healthd::Reload() {
   }
   Config cfg = std::move(*parsed);
   for (const std::string& n : cfg.notices) Log(LogLevel::kInfo, "%s", n.c_str());
+  InitTrackFiles(cfg, true);
   auto find_new = [&](const std::string& name) {
     return std::find_if(cfg.virtual_servers.begin(), cfg.virtual_servers.end(),
                         [&](const VirtualServerConfig& v) { return v.name == name; });
@@ -405,6 +433,9 @@ void Healthd::StartCheck(VsRun& vs, CheckRun& run, uint64_t now) {
     case CheckerKind::kMisc:
       run.probe = CommandProbe::Start(c.misc_path, now + SecondsToNs(c.misc_timeout), c.misc_dynamic, c.misc_user);
       break;
+    case CheckerKind::kFile:
+      run.probe = FinishedProbe(ReadFileCheck(c, run.state.up()), now);
+      break;
   }
 }
 
@@ -447,6 +478,10 @@ void Healthd::FinishCheck(VsRun& vs, CheckRun& run, const ProbeOutcome& outcome,
   if (outcome.weight) {
     metrics_changed_ |= *outcome.weight != vs.pool->servers()[run.rs].weight;
     vs.pool->SetWeight(run.rs, *outcome.weight);
+  }
+  if (outcome.weight_share) {
+    metrics_changed_ |= *outcome.weight_share != vs.pool->servers()[run.rs].checker_weight[run.chk];
+    vs.pool->SetCheckerWeight(run.rs, run.chk, *outcome.weight_share);
   }
   const bool was_up = run.state.up();
   const CheckerState::Step step = run.state.OnResult(ok, now);

@@ -84,9 +84,9 @@ std::string RenderHealthdMetrics(std::span<const VirtualServerStats> virtual_ser
   each_rs([&](size_t v, size_t r) { out.Sample(rs_labels[v][r], static_cast<double>(rs(v, r).cfg.weight)); });
 
   out.Family("ipvs_healthd_weight_current", Type::kGauge,
-             "The real server's weight as healthd sets it (misc_dynamic, dynamic_feedback); a server that is down "
+             "The real server's weight as healthd sets it (misc_dynamic, dynamic_feedback, FILE_CHECK); a server that is down "
              "is out of the table, or at weight 0 with inhibit_on_failure.");
-  each_rs([&](size_t v, size_t r) { out.Sample(rs_labels[v][r], static_cast<double>(rs(v, r).weight)); });
+  each_rs([&](size_t v, size_t r) { out.Sample(rs_labels[v][r], static_cast<double>(rs(v, r).EffectiveWeight())); });
 
   out.Family("ipvs_healthd_feedback_load", Type::kGauge,
              "Aggregate load in the last report of the real server's ipvs-agent: the weighted sum of its cpu, "

@@ -122,7 +122,7 @@ constexpr const char* kExpected =
     "ipvs_healthd_weight_configured{virtual_server=\"198.19.0.1:80/TCP\",real_server=\"[2001:db8::11]:8080\"} 2\n"
     "ipvs_healthd_weight_configured{virtual_server=\"FWM 5\",real_server=\"10.0.0.1:80\"} 1\n"
     "# HELP ipvs_healthd_weight_current The real server's weight as healthd sets it (misc_dynamic, "
-    "dynamic_feedback); a server that is down is out of the table, or at weight 0 with inhibit_on_failure.\n"
+    "dynamic_feedback, FILE_CHECK); a server that is down is out of the table, or at weight 0 with inhibit_on_failure.\n"
     "# TYPE ipvs_healthd_weight_current gauge\n"
     "ipvs_healthd_weight_current{virtual_server=\"198.19.0.1:80/TCP\",real_server=\"198.18.1.11:8080\"} 3\n"
     "ipvs_healthd_weight_current{virtual_server=\"198.19.0.1:80/TCP\",real_server=\"[2001:db8::11]:8080\"} 2\n"

@@ -19,6 +19,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -525,6 +526,66 @@ TEST_F(CtlOpsTest, DeadHttpsAndUdpBackendsGoDown) {
   run.join();
   EXPECT_TRUE(result.ok()) << result.error().message;
   ::close(silent);
+}
+
+// FILE_CHECK through the daemon: init_file creates the file at start, and each delay_loop the
+// file's value reaches the table, as a weight share or, at -2^31 or below, as the server
+// leaving it.
+TEST_F(CtlOpsTest, AFileCheckFollowsItsFile) {
+  const std::string file = dir_ + "/weight";
+  auto config = ParseConfigText("track_file w {\n file " + file + "\n init_file 0\n}\n"
+                                "virtual_server 198.19.0.3 80 {\n delay_loop 0.05\n"
+                                " real_server 127.0.0.1 80 {\n  weight 1\n"
+                                "  FILE_CHECK {\n   track_file w\n   weight 2\n  }\n }\n}\n",
+                                "test.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  HealthdOptions options;
+  options.config_path = "test.conf";
+  options.socket_path = path();
+  options.metrics_address.reset();
+  MonotonicClock clock;
+  Healthd healthd(options, clock);
+  Status result = Ok();
+  std::thread run([&] { result = healthd.Run(std::move(*config)); });
+
+  const ctl::ServiceKey key = Key("198.19.0.3");
+  auto write = [&](const std::string& value) {
+    const std::string tmp = file + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(value.c_str(), f);
+    std::fclose(f);
+    ASSERT_EQ(std::rename(tmp.c_str(), file.c_str()), 0);
+  };
+  auto wait_for = [&](const std::vector<std::string>& want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::vector<std::string> got;
+    while ((got = Dests(key)) != want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return got;
+  };
+  const auto started = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!Ipvsadm().GetService(key).ok() && std::chrono::steady_clock::now() < started) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(wait_for({"127.0.0.1:80 w1"}), (std::vector<std::string>{"127.0.0.1:80 w1"}));
+  FILE* created = std::fopen(file.c_str(), "r");
+  ASSERT_NE(created, nullptr);
+  char buf[8] = {};
+  EXPECT_NE(std::fgets(buf, sizeof buf, created), nullptr);
+  std::fclose(created);
+  EXPECT_STREQ(buf, "0\n");
+  write("3\n");
+  EXPECT_EQ(wait_for({"127.0.0.1:80 w7"}), (std::vector<std::string>{"127.0.0.1:80 w7"}));
+  write("-1073741824\n");  // times 2: -2^31, keepalived's fault
+  EXPECT_EQ(wait_for({}), (std::vector<std::string>{}));
+  write("0\n");
+  EXPECT_EQ(wait_for({"127.0.0.1:80 w1"}), (std::vector<std::string>{"127.0.0.1:80 w1"}));
+
+  ::pthread_kill(run.native_handle(), SIGTERM);
+  run.join();
+  EXPECT_TRUE(result.ok()) << result.error().message;
 }
 
 }  // namespace

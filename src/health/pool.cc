@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "health/file_check.h"
 
 namespace ipvsd::health {
 namespace {
@@ -17,6 +18,12 @@ void Report(const Status& st, const char* op, const std::string& what) {
 }
 
 }  // namespace
+
+int RealServerState::EffectiveWeight() const {
+  long sum = weight;
+  for (const int share : checker_weight) sum += share;
+  return static_cast<int>(std::clamp(sum, 0L, static_cast<long>(kIpvsWeightMax)));
+}
 
 VirtualServerPool::VirtualServerPool(VirtualServerConfig cfg, IpvsOps* ops, ScriptRunner run_script)
     : cfg_(std::move(cfg)), ops_(ops), run_script_(std::move(run_script)) {}
@@ -46,20 +53,20 @@ void VirtualServerPool::Log(const std::string& what) const {
   ipvsd::Log(LogLevel::kInfo, "VS %s: %s", cfg_.name.c_str(), what.c_str());
 }
 
-void VirtualServerPool::RunScript(const std::string& command, const std::string& why) const {
-  if (command.empty() || !run_script_) return;
-  Log("running " + why + " script: " + command);
-  run_script_(command);
+void VirtualServerPool::RunScript(const NotifyScript& script, const std::string& why) const {
+  if (script.empty() || !run_script_) return;
+  Log("running " + why + " script: " + script.command);
+  run_script_(script);
 }
 
 int VirtualServerPool::LiveWeight() const {
   int sum = 0;
-  for (const RealServerState& rs : rs_) sum += rs.alive ? rs.weight : 0;
+  for (const RealServerState& rs : rs_) sum += rs.alive ? rs.EffectiveWeight() : 0;
   return sum;
 }
 
 void VirtualServerPool::Enter(RealServerState& rs) {
-  const ctl::DestSpec d = DestFor(rs.cfg, rs.weight);
+  const ctl::DestSpec d = DestFor(rs.cfg, rs.EffectiveWeight());
   for (const ctl::ServiceKey& key : cfg_.keys) {
     Report(rs.in_table ? ops_->EditDest(key, d) : ops_->AddDest(key, d), "adding", rs.cfg.Name());
   }
@@ -103,11 +110,23 @@ void VirtualServerPool::DelSorry(bool forget) {
 }
 
 // Every checker starts up but an alpha one (alpha of its own, its real server's or its virtual
-// server's), which starts failed; a server is alive when all its checkers are up, so a server
-// without checkers always is (keepalived does the same).
+// server's), which starts failed, and a FILE_CHECK, which reads its file now (keepalived's
+// init_service_rs); a server is alive when all its checkers are up, so a server without
+// checkers always is (keepalived does the same).
 void VirtualServerPool::StartStates(const RealServerConfig& c, RealServerState* st) {
   st->checker_up.clear();
-  for (const CheckerConfig& chk : c.checkers) st->checker_up.push_back(!chk.alpha);
+  st->checker_weight.assign(c.checkers.size(), 0);
+  for (size_t i = 0; i < c.checkers.size(); ++i) {
+    const CheckerConfig& chk = c.checkers[i];
+    if (chk.kind != CheckerKind::kFile) {
+      st->checker_up.push_back(!chk.alpha);
+      continue;
+    }
+    // An unreadable number counts as 0 here: keepalived has no earlier value to keep either.
+    const FileVerdict v = JudgeTrackFile(ReadTrackFileValue(chk.file_path).value_or(0), chk.file_weight, chk.file_reverse);
+    st->checker_up.push_back(v.up);
+    st->checker_weight[i] = v.weight_offset;
+  }
   st->alive = std::all_of(st->checker_up.begin(), st->checker_up.end(), [](bool up) { return up; });
 }
 
@@ -199,8 +218,22 @@ void VirtualServerPool::SetWeight(size_t i, int weight) {
   if (weight == rs.weight) return;
   Log("weight of " + rs.cfg.Name() + " " + std::to_string(rs.weight) + " -> " + std::to_string(weight));
   rs.weight = weight;
+  WeightChanged(rs);
+}
+
+void VirtualServerPool::SetCheckerWeight(size_t i, size_t chk, int share) {
+  RealServerState& rs = rs_[i];
+  if (rs.checker_weight[chk] == share) return;
+  const int before = rs.EffectiveWeight();
+  rs.checker_weight[chk] = share;
+  Log("weight of " + rs.cfg.Name() + " " + std::to_string(before) + " -> " + std::to_string(rs.EffectiveWeight()) +
+      " (" + CheckerKindName(rs.cfg.checkers[chk].kind) + " " + rs.cfg.checkers[chk].where + ")");
+  WeightChanged(rs);
+}
+
+void VirtualServerPool::WeightChanged(RealServerState& rs) {
   if (rs.in_table && rs.alive && PoolOpen()) {
-    const ctl::DestSpec d = DestFor(rs.cfg, weight);
+    const ctl::DestSpec d = DestFor(rs.cfg, rs.EffectiveWeight());
     for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->EditDest(key, d), "setting weight of", rs.cfg.Name());
   }
   UpdateQuorum();
@@ -224,7 +257,7 @@ void VirtualServerPool::Reconfigure(VirtualServerConfig new_cfg) {
     Report(ops_->AddService(SpecFor(key)), "creating service", cfg_.name);
     for (const RealServerState& rs : rs_) {
       if (rs.in_table) {
-        const int w = rs.alive && PoolOpen() ? rs.weight : 0;
+        const int w = rs.alive && PoolOpen() ? rs.EffectiveWeight() : 0;
         Report(ops_->AddDest(key, DestFor(rs.cfg, w)), "adding", rs.cfg.Name());
       }
     }
@@ -265,7 +298,12 @@ void VirtualServerPool::Reconfigure(VirtualServerConfig new_cfg) {
     }
     RealServerState st = std::move(*old);
     rs_.erase(old);
-    if (c.checkers != st.cfg.checkers) st.checker_up.assign(c.checkers.size(), st.alive);
+    if (c.checkers != st.cfg.checkers) {
+      // Changed checkers start from the server's state (the daemon runs them at once); a
+      // FILE_CHECK's share comes with its first reading.
+      st.checker_up.assign(c.checkers.size(), st.alive);
+      st.checker_weight.assign(c.checkers.size(), 0);
+    }
     const bool weight_changed = c.weight != st.cfg.weight;
     const bool dest_changed = c.fwd != st.cfg.fwd || c.u_threshold != st.cfg.u_threshold ||
                               c.l_threshold != st.cfg.l_threshold;
@@ -275,7 +313,7 @@ void VirtualServerPool::Reconfigure(VirtualServerConfig new_cfg) {
     if (st.in_table && !st.alive && was_inhibit && !c.inhibit_on_failure) {
       Leave(st, true);
     } else if (st.in_table && (weight_changed || dest_changed)) {
-      const ctl::DestSpec d = DestFor(c, st.alive && PoolOpen() ? st.weight : 0);
+      const ctl::DestSpec d = DestFor(c, st.alive && PoolOpen() ? st.EffectiveWeight() : 0);
       for (const ctl::ServiceKey& key : cfg_.keys) Report(ops_->EditDest(key, d), "editing", c.Name());
     }
     next.push_back(std::move(st));

@@ -13,8 +13,11 @@
 // - Quorum: lost when the live weight sum drops below quorum - hysteresis, regained when it
 //   reaches quorum + hysteresis. On loss the sorry server is added and every live server is
 //   taken out; on regain the sorry server leaves and the live servers come back.
-// - At start every server is alive (with alpha: down until its first successful check); a
-//   start below quorum brings the sorry server in at once.
+// - At start every server is alive (with alpha: down until its first successful check; a
+//   FILE_CHECK reads its file at once); a start below quorum brings the sorry server in at once.
+// - A FILE_CHECK with a weight adds the file's value times that weight to the server's weight
+//   while it passes (keepalived's checker cur_weight); the table gets the sum, within
+//   0..2^31-1.
 // - Reconfigure (SIGHUP) keeps the state of servers whose identity (address, port) stays and
 //   touches ipvsd only where the configuration differs.
 #pragma once
@@ -46,14 +49,17 @@ class IpvsOps {
 struct RealServerState {
   RealServerConfig cfg;
   std::vector<bool> checker_up;
+  std::vector<int> checker_weight;  // per checker: what it adds to the weight (FILE_CHECK), 0 for others
   int weight = 1;            // current weight (configured, or set by misc_dynamic / feedback)
   bool alive = true;
   bool in_table = false;     // present in ipvsd (with inhibit_on_failure possibly at weight 0)
   uint64_t transitions = 0;  // alive -> dead and dead -> alive since healthd started, across reloads
+  // What the table gets: weight plus the FILE_CHECKs' shares, within 0..2^31-1 (ipvsd's range).
+  int EffectiveWeight() const;
 };
 
-// Runs a notify_up/notify_down/quorum_up/quorum_down command without waiting for it.
-using ScriptRunner = std::function<void(const std::string& command)>;
+// Runs a notify_up/notify_down/quorum_up/quorum_down script without waiting for it.
+using ScriptRunner = std::function<void(const NotifyScript& script)>;
 
 class VirtualServerPool {
  public:
@@ -69,6 +75,8 @@ class VirtualServerPool {
   void OnCheckerChange(size_t rs, size_t chk, bool up);
   // misc_dynamic / feedback: new current weight of real server RS.
   void SetWeight(size_t rs, int weight);
+  // FILE_CHECK CHK of real server RS now adds SHARE to its weight.
+  void SetCheckerWeight(size_t rs, size_t chk, int share);
   // Applies NEW_CFG (same name) with as few changes to ipvsd as possible.
   void Reconfigure(VirtualServerConfig new_cfg);
 
@@ -93,7 +101,9 @@ class VirtualServerPool {
   void AddSorry();
   void DelSorry(bool forget);
   void Log(const std::string& what) const;
-  void RunScript(const std::string& command, const std::string& why) const;
+  void RunScript(const NotifyScript& script, const std::string& why) const;
+  // Sends RS's effective weight when it is serving, and re-evaluates the quorum.
+  void WeightChanged(RealServerState& rs);
 
   VirtualServerConfig cfg_;
   IpvsOps* ops_;

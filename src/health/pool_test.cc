@@ -113,7 +113,7 @@ TEST(Pool, NotifyScriptsRunAtTheirTransitions) {
   cfg.quorum = 2;
   cfg.quorum_up = "/etc/vip.sh add";
   cfg.quorum_down = "/etc/vip.sh del";
-  VirtualServerPool pool(cfg, &rec, [&](const std::string& command) { scripts.push_back(command); });
+  VirtualServerPool pool(cfg, &rec, [&](const NotifyScript& script) { scripts.push_back(script.command); });
   pool.Start();
   EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/vip.sh add"}));
   scripts.clear();
@@ -132,7 +132,7 @@ TEST(Pool, NotifyScriptsRunAtTheirTransitions) {
   pool.Stop();  // without omega, exiting runs nothing
   EXPECT_TRUE(scripts.empty());
   cfg.omega = true;
-  VirtualServerPool omega(cfg, &rec, [&](const std::string& command) { scripts.push_back(command); });
+  VirtualServerPool omega(cfg, &rec, [&](const NotifyScript& script) { scripts.push_back(script.command); });
   omega.Start();
   omega.Stop();
   EXPECT_EQ(scripts, (std::vector<std::string>{"/etc/vip.sh add", "/etc/vip.sh del"}));

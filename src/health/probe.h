@@ -31,6 +31,9 @@ struct ProbeOutcome {
   int exit_status = -1;  // CommandProbe: 0..255, or -1 when killed by a signal / timed out
   // CommandProbe with misc_dynamic: the weight a passing exit status sets.
   std::optional<int> weight;
+  // FILE_CHECK: what the file's value adds to the weight now (none: a value that cannot be
+  // read as a number, which changes nothing).
+  std::optional<int> weight_share;
   // CommandProbe: the command gave no verdict of its own (it could not be started, the shell
   // could not find or execute it, it was killed, it timed out).
   bool not_run = false;
