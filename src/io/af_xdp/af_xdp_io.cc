@@ -254,6 +254,11 @@ Status AfXdpIo::CreateSockets(const std::vector<AfXdpQueue>& queues) {
 }
 
 Status AfXdpIo::AdoptSockets(AfXdpHandover& from, const std::vector<AfXdpQueue>& queues) {
+  // First, as registering a socket stocks its fill ring from them.
+  free_frames_.reserve(frames_);
+  for (uint64_t chunk : from.free_frames) {
+    if (chunk % kChunkSize == 0 && chunk < umem_size_) free_frames_.push_back(chunk);
+  }
   for (uint32_t i = 0; i < num_sockets_; ++i) {
     Socket& s = sockets_[i];
     s.fd = std::exchange(from.sockets[i].fd, -1);
@@ -285,10 +290,6 @@ Status AfXdpIo::AdoptSockets(AfXdpHandover& from, const std::vector<AfXdpQueue>&
     // Transmitted and not yet reaped: the indices count from the socket's creation.
     s.tx_outstanding = *s.tx.producer - *s.comp.consumer;
     if (Status r = Register(s, queues[i].iface); !r) return r;
-  }
-  free_frames_.reserve(frames_);
-  for (uint64_t chunk : from.free_frames) {
-    if (chunk % kChunkSize == 0 && chunk < umem_size_) free_frames_.push_back(chunk);
   }
   return Ok();
 }
