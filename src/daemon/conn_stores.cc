@@ -139,6 +139,28 @@ ConnStores::Previous ConnStores::ReadPrevious() {
   return out;
 }
 
+Result<HashKey> ConnStores::SynCookieKey() {
+  const std::string path = dir_ + "/syn-cookie-key";
+  HashKey key{};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) {
+    const ssize_t n = ::read(fd, &key, sizeof key);
+    ::close(fd);
+    if (n == static_cast<ssize_t>(sizeof key)) return key;
+  }
+  key = RandomHashKey();
+  const std::string tmp = path + ".new";
+  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  const bool written = fd >= 0 && ::write(fd, &key, sizeof key) == static_cast<ssize_t>(sizeof key);
+  if (fd >= 0) ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return MakeError(err, "connection store " + dir_ + ": writing the SYN cookie key: " + std::strerror(err));
+  }
+  return key;
+}
+
 Status ConnStores::Commit() {
   std::vector<std::string> current;
   for (size_t w = 0; w < conns_.size(); ++w) current.push_back(ConnsName(w));

@@ -2,7 +2,7 @@
 //
 // ConnStores is the directory of ipvsd's connection stores (--conn-store, /dev/shm/ipvsd by
 // default): one file per worker's connection table (conns-N) and one for the persistence
-// templates (templates), each a core::ConnStore. It makes a restart lose no established flow:
+// templates (templates), each a core::ConnStore, and the SYN proxy's cookie key. It makes a restart lose no established flow:
 //
 //   1. Open takes the directory's lock (one ipvsd per store; a second one is refused with the
 //      holder's pid), before anything touches the interfaces; CreateTables makes this run's
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/siphash.h"
 #include "core/conn_store.h"
 
 namespace ipvsd::daemon {
@@ -54,6 +55,11 @@ class ConnStores {
   Previous ReadPrevious();
   // Makes this run's files the ones the next start reads.
   Status Commit();
+  // The SYN proxy's cookie key (file syn-cookie-key, 0600): the previous run's, so that a
+  // client's ACK to a cookie it sent is still valid after a restart or an upgrade, or a new
+  // random one, kept for the next run. Like the kernel's syncookie secret, it lasts until the
+  // tmpfs is cleared (a reboot).
+  Result<HashKey> SynCookieKey();
 
  private:
   ConnStores(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}

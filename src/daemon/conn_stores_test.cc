@@ -31,6 +31,32 @@ class ConnStoresTest : public ::testing::Test {
   std::string dir_;
 };
 
+// The next run, after a restart or an upgrade, validates the cookies this one sent.
+TEST_F(ConnStoresTest, TheSynCookieKeyOutlivesTheRun) {
+  HashKey first{};
+  {
+    auto stores = OpenWith(1);
+    ASSERT_TRUE(stores);
+    auto key = stores->SynCookieKey();
+    ASSERT_TRUE(key.ok()) << key.error().message;
+    first = *key;
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ + "/syn-cookie-key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto stores = OpenWith(1);
+  ASSERT_TRUE(stores);
+  auto again = stores->SynCookieKey();
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(*again, first);
+  // A damaged file is replaced by a new key.
+  std::ofstream(dir_ + "/syn-cookie-key", std::ios::trunc) << "short";
+  auto replaced = stores->SynCookieKey();
+  ASSERT_TRUE(replaced.ok()) << replaced.error().message;
+  EXPECT_FALSE(*replaced == first);
+  EXPECT_EQ(*stores->SynCookieKey(), *replaced);
+}
+
 TEST_F(ConnStoresTest, OneIpvsdPerStoreAndTheSecondIsToldWhoHoldsIt) {
   auto first = ConnStores::Open(dir_);
   ASSERT_TRUE(first.ok()) << first.error().message;

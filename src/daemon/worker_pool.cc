@@ -58,8 +58,16 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
                                                      stores_ ? stores_->templates() : nullptr);
   env.handoff = handoff_.get();
   env.templates = templates_.get();
-  // One SYN cookie key for all workers: a cookie's ACK may reach another worker than its SYN.
-  const HashKey syn_cookie_key = RandomHashKey();
+  // One SYN cookie key for all workers: a cookie's ACK may reach another worker than its SYN;
+  // and the store's, which outlives this process: it may reach the next one.
+  HashKey syn_cookie_key = RandomHashKey();
+  if (stores_) {
+    if (auto kept = stores_->SynCookieKey()) {
+      syn_cookie_key = *kept;
+    } else {
+      Log(LogLevel::kWarning, "%s; SYN cookies of this run are not valid after a restart", kept.error().message.c_str());
+    }
+  }
   for (size_t i = 0; i < ios_.size(); ++i) {
     dataplane::Worker::Options o;
     o.id = static_cast<int>(i);
