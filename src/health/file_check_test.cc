@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "health/pool.h"
+#include "health/recording_ops_test_util.h"
 
 namespace ipvsd::health {
 namespace {
@@ -203,23 +204,6 @@ TEST(FileCheckConfig, ErrorsNameTheirLine) {
   }
 }
 
-class Recorder final : public IpvsOps {
- public:
-  std::vector<std::string> ops;
-  Status AddService(const ctl::ServiceSpec&) override { return Ok(); }
-  Status EditService(const ctl::ServiceSpec&) override { return Ok(); }
-  Status DelService(const ctl::ServiceKey&) override { return Ok(); }
-  Status AddDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override { return Rec("AddDest", d); }
-  Status EditDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override { return Rec("EditDest", d); }
-  Status DelDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override { return Rec("DelDest", d); }
-
- private:
-  Status Rec(const char* op, const ctl::DestSpec& d) {
-    ops.push_back(std::string(op) + " " + d.addr.ToString() + " w" + std::to_string(d.weight));
-    return Ok();
-  }
-};
-
 // keepalived's init_service_rs: the file is read before the server enters the table, and a
 // weighted value is part of the weight it enters with.
 TEST(FileCheckPool, ServersStartAsTheirFilesSay) {
@@ -237,16 +221,14 @@ TEST(FileCheckPool, ServersStartAsTheirFilesSay) {
   Recorder rec;
   VirtualServerPool pool(cfg->virtual_servers[0], &rec);
   pool.Start();
-  EXPECT_EQ(rec.ops, (std::vector<std::string>{"AddDest 10.0.0.2 w8"}));  // 3 + 10 - 5
+  EXPECT_EQ(rec.Take(), (std::vector<std::string>{"AddService 80", "AddDest 10.0.0.2 w8"}));  // 3 + 10 - 5
   EXPECT_FALSE(pool.servers()[0].alive);
   EXPECT_EQ(pool.LiveWeight(), 8);
-  rec.ops.clear();
   pool.SetCheckerWeight(1, 0, 30);
-  EXPECT_EQ(rec.ops, (std::vector<std::string>{"EditDest 10.0.0.2 w28"}));
-  rec.ops.clear();
+  EXPECT_EQ(rec.Take(), (std::vector<std::string>{"EditDest 10.0.0.2 w28"}));
   // The table's weight stays within 0..65535, whatever the shares add up to.
   pool.SetCheckerWeight(1, 1, -100);
-  EXPECT_EQ(rec.ops, (std::vector<std::string>{"EditDest 10.0.0.2 w0"}));
+  EXPECT_EQ(rec.Take(), (std::vector<std::string>{"EditDest 10.0.0.2 w0"}));
   EXPECT_EQ(pool.servers()[1].EffectiveWeight(), 0);
 }
 

@@ -99,6 +99,32 @@ Result<std::unique_ptr<core::Scheduler>> AnySchedulerFactory(std::string_view na
   return std::unique_ptr<core::Scheduler>(std::make_unique<AnyScheduler>(name));
 }
 
+// healthd running a configuration on a thread of its own against a test's ipvsd. Run blocks
+// the signals in its own thread only: Stop() sends SIGTERM to that thread, as a user would to
+// the process, and returns what Run returned.
+class RunningHealthd {
+ public:
+  RunningHealthd(Config config, HealthdOptions options) : options_(std::move(options)), healthd_(options_, clock_) {
+    thread_ = std::thread([this, c = std::move(config)]() mutable { result_ = healthd_.Run(std::move(c)); });
+  }
+  // After an ASSERT that ended the test before Stop().
+  ~RunningHealthd() {
+    if (thread_.joinable()) (void)Stop();
+  }
+  Status Stop() {
+    ::pthread_kill(thread_.native_handle(), SIGTERM);
+    thread_.join();
+    return result_;
+  }
+
+ private:
+  HealthdOptions options_;
+  MonotonicClock clock_;
+  Healthd healthd_;
+  Status result_ = Ok();
+  std::thread thread_;
+};
+
 class CtlOpsTest : public ::testing::Test {
  protected:
   CtlOpsTest()
@@ -108,6 +134,15 @@ class CtlOpsTest : public ::testing::Test {
                     std::lock_guard lock(mutex_);
                     reports_.push_back(Describe(report));
                   }) {}
+
+  // healthd's options for this test's ipvsd, without /metrics.
+  HealthdOptions Options() const {
+    HealthdOptions options;
+    options.config_path = "test.conf";
+    options.socket_path = path();
+    options.metrics_address.reset();
+    return options;
+  }
 
   void SetUp() override {
     // The pools' info lines (one per server) would bury the test output.
@@ -440,15 +475,9 @@ TEST_F(CtlOpsTest, HealthdReportsItsServersAndServesTheirMetrics) {
                                 " real_server 127.0.0.1 " + std::to_string(down_port) + checker + "}\n",
                                 "test.conf");
   ASSERT_TRUE(config.ok()) << config.error().message;
-  HealthdOptions options;
-  options.config_path = "test.conf";
-  options.socket_path = path();
+  HealthdOptions options = Options();
   options.metrics_address = metrics::ListenAddress{"127.0.0.1", metrics_port};
-  MonotonicClock clock;
-  Healthd healthd(options, clock);
-  Status result = Ok();
-  // Run blocks the signals in its own thread only; SIGTERM is sent to that thread.
-  std::thread run([&] { result = healthd.Run(std::move(*config)); });
+  RunningHealthd healthd(std::move(*config), options);
 
   const std::string up = "198.19.0.1:80/TCP 127.0.0.1:" + std::to_string(up_port);
   const std::string down = "198.19.0.1:80/TCP 127.0.0.1:" + std::to_string(down_port);
@@ -473,8 +502,7 @@ TEST_F(CtlOpsTest, HealthdReportsItsServersAndServesTheirMetrics) {
   EXPECT_NE(body.find("ipvs_healthd_virtual_server_alive{virtual_server=\"198.19.0.1:80/TCP\"} 1\n"),
             std::string::npos) << body;
 
-  ::pthread_kill(run.native_handle(), SIGTERM);
-  run.join();
+  const Status result = healthd.Stop();
   EXPECT_TRUE(result.ok()) << result.error().message;
   ::close(listening);
 }
@@ -501,14 +529,7 @@ TEST_F(CtlOpsTest, DeadHttpsAndUdpBackendsGoDown) {
       " { UDP_CHECK { payload 00\n connect_timeout 2\n retry 0 } }\n}\n",
       "test.conf");
   ASSERT_TRUE(config.ok()) << config.error().message;
-  HealthdOptions options;
-  options.config_path = "test.conf";
-  options.socket_path = path();
-  options.metrics_address.reset();
-  MonotonicClock clock;
-  Healthd healthd(options, clock);
-  Status result = Ok();
-  std::thread run([&] { result = healthd.Run(std::move(*config)); });
+  RunningHealthd healthd(std::move(*config), Options());
 
   const std::string https = "198.19.0.2:443/TCP 127.0.0.1:" + std::to_string(https_port);
   const std::string udp_rs = "198.19.0.2:443/TCP 127.0.0.1:" + std::to_string(udp_port);
@@ -522,8 +543,7 @@ TEST_F(CtlOpsTest, DeadHttpsAndUdpBackendsGoDown) {
   EXPECT_TRUE(has(https + " down"));
   EXPECT_TRUE(has(udp_rs + " down"));
 
-  ::pthread_kill(run.native_handle(), SIGTERM);
-  run.join();
+  const Status result = healthd.Stop();
   EXPECT_TRUE(result.ok()) << result.error().message;
   ::close(silent);
 }
@@ -539,14 +559,7 @@ TEST_F(CtlOpsTest, AFileCheckFollowsItsFile) {
                                 "  FILE_CHECK {\n   track_file w\n   weight 2\n  }\n }\n}\n",
                                 "test.conf");
   ASSERT_TRUE(config.ok()) << config.error().message;
-  HealthdOptions options;
-  options.config_path = "test.conf";
-  options.socket_path = path();
-  options.metrics_address.reset();
-  MonotonicClock clock;
-  Healthd healthd(options, clock);
-  Status result = Ok();
-  std::thread run([&] { result = healthd.Run(std::move(*config)); });
+  RunningHealthd healthd(std::move(*config), Options());
 
   const ctl::ServiceKey key = Key("198.19.0.3");
   auto write = [&](const std::string& value) {
@@ -583,8 +596,7 @@ TEST_F(CtlOpsTest, AFileCheckFollowsItsFile) {
   write("0\n");
   EXPECT_EQ(wait_for({"127.0.0.1:80 w1"}), (std::vector<std::string>{"127.0.0.1:80 w1"}));
 
-  ::pthread_kill(run.native_handle(), SIGTERM);
-  run.join();
+  const Status result = healthd.Stop();
   EXPECT_TRUE(result.ok()) << result.error().message;
 }
 

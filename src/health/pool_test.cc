@@ -10,31 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "health/recording_ops_test_util.h"
+
 namespace ipvsd::health {
 namespace {
-
-class Recorder final : public IpvsOps {
- public:
-  std::vector<std::string> ops;
-  Status AddService(const ctl::ServiceSpec& s) override { return Rec("AddService " + std::to_string(s.key.port)); }
-  Status EditService(const ctl::ServiceSpec& s) override {
-    return Rec("EditService " + std::to_string(s.key.port) + " " + s.sched_name);
-  }
-  Status DelService(const ctl::ServiceKey& k) override { return Rec("DelService " + std::to_string(k.port)); }
-  Status AddDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override { return Rec("AddDest " + Name(d)); }
-  Status EditDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override { return Rec("EditDest " + Name(d)); }
-  Status DelDest(const ctl::ServiceKey&, const ctl::DestSpec& d) override {
-    return Rec("DelDest " + d.addr.ToString());
-  }
-  std::vector<std::string> Take() { return std::exchange(ops, {}); }
-
- private:
-  static std::string Name(const ctl::DestSpec& d) { return d.addr.ToString() + " w" + std::to_string(d.weight); }
-  Status Rec(std::string s) {
-    ops.push_back(std::move(s));
-    return Ok();
-  }
-};
 
 RealServerConfig Rs(const char* ip, int weight, size_t checkers = 1) {
   RealServerConfig rs;
