@@ -13,7 +13,8 @@
 //   e2e_peer tcp-names HOST PORT N    N connections, one line each; prints the name that answered
 //                                     each ("-" for a failed one); exit 1 if any failed
 //   e2e_peer udp-names HOST PORT N [--socket-each]
-//                                     N datagrams from one socket (or a new socket each); prints
+//                                     N datagrams from one socket (or a new socket each, all open
+//                                     at once, so each is a flow of its own); prints
 //                                     the answering names; exit 1 if any went unanswered
 //   e2e_peer hold HOST PORT COUNT MS  one TCP connection, COUNT exchanges MS apart; prints each
 //                                     answer as it comes; exit 1 at the first failure
@@ -345,10 +346,13 @@ int TcpNames(const Address& a, int count) {
 int UdpNames(const Address& a, int count, bool socket_each) {
   int failures = 0;
   int fd = -1;
+  // Every socket stays open until the end: a closed one's port could be given to the next, which
+  // would then be the same flow, not a new one.
+  std::vector<int> open_fds;
   for (int i = 0; i < count; ++i) {
     if (fd < 0 || socket_each) {
-      if (fd >= 0) close(fd);
       fd = Socket(a.family, SOCK_DGRAM, 0);
+      open_fds.push_back(fd);
       if (connect(fd, reinterpret_cast<const sockaddr*>(&a.ss), a.len) < 0) Die("connect");
     }
     char buf[512];
@@ -367,7 +371,7 @@ int UdpNames(const Address& a, int count, bool socket_each) {
     std::fflush(stdout);
     failures += ok ? 0 : 1;
   }
-  if (fd >= 0) close(fd);
+  for (int open_fd : open_fds) close(open_fd);
   return failures == 0 ? 0 : 1;
 }
 
