@@ -17,11 +17,13 @@
 //      instead of the saved rules (Daemon::SetTakeover) and the sockets it was passed, and
 //      adopts the connection store.
 //
-// The services' packets wait in the sockets' rx rings for about the new process's start-up,
-// never reset; without passed sockets (AF_PACKET, other workers or queues) they are held, and
-// clients retransmit once the new process runs. SIGUSR2 (`systemctl reload ipvsd`) makes the running ipvsd start the
-// new process itself (SpawnTakeover), from its program's path as it was at start (the upgraded
-// binary, after a package upgrade) with its own arguments.
+// The services' packets wait in the passed sockets' rx rings for about the new process's
+// start-up, and none is reset. Without passed sockets (AF_PACKET, other workers or queues) they
+// are held, and clients retransmit once the new process runs.
+//
+// SIGUSR2 (`systemctl reload ipvsd`) makes the running ipvsd start the new process itself
+// (SpawnTakeover), from its program's path as it was at start (the upgraded binary, after a
+// package upgrade) with its own arguments.
 #pragma once
 
 #include <sys/types.h>
