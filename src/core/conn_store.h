@@ -90,7 +90,8 @@ const char* AdoptResultName(AdoptResult r);
 
 // Puts a stored entry back: a connection into `conns`, a template into `templates`, bound to
 // the real server of that address and port in `services`, with the state, expiry, flags and
-// client packet count it had, and a SYN proxy connection's sequence and timestamp translation. Templates first, so that connections find theirs.
+// client packet count it had, and a SYN proxy connection's sequence and timestamp translation.
+// Templates first, so that connections find theirs.
 AdoptResult AdoptStoredEntry(ConnTable& conns, ConnTable& templates, const ServiceTable& services,
                              const ConnEntry& stored, const Timeouts& timeouts, Ticks now);
 

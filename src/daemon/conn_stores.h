@@ -2,7 +2,8 @@
 //
 // ConnStores is the directory of ipvsd's connection stores (--conn-store, /dev/shm/ipvsd by
 // default): one file per worker's connection table (conns-N) and one for the persistence
-// templates (templates), each a core::ConnStore, and the SYN proxy's cookie key. It makes a restart lose no established flow:
+// templates (templates), each a core::ConnStore, and the SYN proxy's cookie key. It makes a
+// restart lose no established flow:
 //
 //   1. Open takes the directory's lock (one ipvsd per store; a second one is refused with the
 //      holder's pid), before anything touches the interfaces; CreateTables makes this run's

@@ -194,13 +194,15 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon, std::vector<io
         Log(LogLevel::kInfo, "takeover: AF_XDP: went on with the sockets of the previous ipvsd (%zu worker(s))",
             handed.size());
       } else {
-        Log(LogLevel::kWarning, "takeover: AF_XDP: cannot go on with the sockets of the previous ipvsd (%s); opening new ones",
+        Log(LogLevel::kWarning,
+            "takeover: AF_XDP: cannot go on with the sockets of the previous ipvsd (%s); opening new ones",
             io.error().message.c_str());
       }
     } else {
       const std::string here =
           opt.io == IoMode::kAfPacket ? "runs AF_PACKET" : "has " + std::to_string(xdp_workers) + " worker(s)";
-      Log(LogLevel::kWarning, "takeover: AF_XDP: the previous ipvsd had %zu worker(s), this one %s; not going on with its sockets",
+      Log(LogLevel::kWarning,
+          "takeover: AF_XDP: the previous ipvsd had %zu worker(s), this one %s; not going on with its sockets",
           handed.size(), here.c_str());
     }
     for (io::AfXdpHandover& h : handed) h.Close();

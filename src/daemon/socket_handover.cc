@@ -126,7 +126,9 @@ Result<SocketHandoverListener> SocketHandoverListener::Listen() {
   SocketHandoverListener listener(fd);
   socklen_t len = 0;
   const sockaddr_un a = AddressOf(getpid(), &len);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&a), len) != 0) return SysError("binding " + std::string(a.sun_path + 1));
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&a), len) != 0) {
+    return SysError("binding " + std::string(a.sun_path + 1));
+  }
   if (listen(fd, 1) != 0) return SysError("listening");
   return listener;
 }

@@ -65,7 +65,8 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
     if (auto kept = stores_->SynCookieKey()) {
       syn_cookie_key = *kept;
     } else {
-      Log(LogLevel::kWarning, "%s; SYN cookies of this run are not valid after a restart", kept.error().message.c_str());
+      Log(LogLevel::kWarning, "%s; SYN cookies of this run are not valid after a restart",
+          kept.error().message.c_str());
     }
   }
   for (size_t i = 0; i < ios_.size(); ++i) {
