@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/scoped_fd.h"
 #include "core/conn_sync.h"
 #include "core/conn_table.h"
 
@@ -36,14 +37,6 @@ size_t FileBytes(uint32_t capacity) {
 std::string SysError(const std::string& path, const char* what, int err) {
   return "connection store " + path + ": " + what + ": " + std::strerror(err);
 }
-
-// Closes a descriptor when it goes out of scope.
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 }  // namespace
 
@@ -84,7 +77,7 @@ ConnStore::~ConnStore() { ::munmap(map_, bytes_); }
 
 Result<std::unique_ptr<ConnStore>> ConnStore::Create(const std::string& path, uint32_t capacity) {
   if (!std::has_single_bit(capacity)) return MakeError(EINVAL, "connection store " + path + ": capacity not a power of two");
-  Fd f{::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)};
+  ScopedFd f{::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)};
   if (f.fd < 0) return MakeError(errno, SysError(path, "creating", errno));
   const size_t bytes = FileBytes(capacity);
   if (int err = ::posix_fallocate(f.fd, 0, static_cast<off_t>(bytes)); err != 0) {
@@ -135,14 +128,14 @@ Result<StoreHeader> ReadHeader(int fd, const std::string& path) {
 }  // namespace
 
 Status CheckConnStore(const std::string& path) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  ScopedFd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
   if (f.fd < 0) return MakeError(errno, SysError(path, "opening", errno));
   if (auto h = ReadHeader(f.fd, path); !h) return h.error();
   return Ok();
 }
 
 Result<StoredEntries> ReadConnStore(const std::string& path) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
+  ScopedFd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
   if (f.fd < 0) return MakeError(errno, SysError(path, "opening", errno));
   auto header = ReadHeader(f.fd, path);
   if (!header) return header.error();

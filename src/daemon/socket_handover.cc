@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "base/scoped_fd.h"
+
 namespace ipvsd::daemon {
 namespace {
 
@@ -59,16 +61,6 @@ void SetTimeouts(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 void PutU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 void PutU64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
@@ -156,7 +148,7 @@ Result<std::vector<io::AfXdpHandover>> SocketHandoverListener::Receive(pid_t fro
       return MakeError(ETIMEDOUT, "passing the AF_XDP sockets: pid " + std::to_string(from) + " sent nothing");
     }
   }
-  Fd conn(conn_fd);
+  ScopedFd conn{conn_fd};
   if (Status st = CheckPeer(conn.fd, from); !st) return st.error();
   SetTimeouts(conn.fd);
 
@@ -224,7 +216,7 @@ Status SendSockets(pid_t to, const std::vector<io::AfXdpHandover>& workers) {
     return MakeError(E2BIG, "passing the AF_XDP sockets: " + std::to_string(fds.size()) + " descriptors, at most " +
                                 std::to_string(kMaxFds));
   }
-  Fd conn(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ScopedFd conn{socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (conn.fd < 0) return SysError("creating a socket");
   socklen_t len = 0;
   const sockaddr_un a = AddressOf(to, &len);
