@@ -14,20 +14,11 @@
 #include <vector>
 
 #include "health/healthd.h"
+#include "health/recording_ops_test_util.h"
 #include "metrics/exposition.h"
 
 namespace ipvsd::health {
 namespace {
-
-class NoOps final : public IpvsOps {
- public:
-  Status AddService(const ctl::ServiceSpec&) override { return Ok(); }
-  Status EditService(const ctl::ServiceSpec&) override { return Ok(); }
-  Status DelService(const ctl::ServiceKey&) override { return Ok(); }
-  Status AddDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
-  Status EditDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
-  Status DelDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
-};
 
 RealServerConfig Rs(const char* ip, uint16_t port, int weight, std::vector<CheckerKind> checkers) {
   RealServerConfig rs;

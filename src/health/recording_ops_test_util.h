@@ -1,7 +1,7 @@
 // File: health/recording_ops_test_util.h
 //
-// Recorder: an IpvsOps that records each table change as a line ("AddDest 10.0.0.1 w1"), for
-// the tests of what the pools do to the table.
+// IpvsOps for tests of what the pools do to the table: Recorder records each change as a line
+// ("AddDest 10.0.0.1 w1"); NoOps accepts every change and keeps nothing.
 #pragma once
 
 #include <string>
@@ -33,6 +33,16 @@ class Recorder final : public IpvsOps {
     ops.push_back(std::move(s));
     return Ok();
   }
+};
+
+class NoOps final : public IpvsOps {
+ public:
+  Status AddService(const ctl::ServiceSpec&) override { return Ok(); }
+  Status EditService(const ctl::ServiceSpec&) override { return Ok(); }
+  Status DelService(const ctl::ServiceKey&) override { return Ok(); }
+  Status AddDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
+  Status EditDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
+  Status DelDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
 };
 
 }  // namespace ipvsd::health

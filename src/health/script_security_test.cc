@@ -20,6 +20,7 @@
 
 #include "health/config.h"
 #include "health/pool.h"
+#include "health/recording_ops_test_util.h"
 
 namespace ipvsd::health {
 namespace {
@@ -190,16 +191,6 @@ TEST(ScriptSecurityConfig, EnableScriptSecurityWithoutADefaultUserRunsNoDefaultS
   EXPECT_FALSE(cfg->virtual_servers[0].real_servers[0].checkers[0].misc_user.has_value());
   EXPECT_FALSE(cfg->virtual_servers[0].quorum_up.run_as.has_value());
 }
-
-class NoOps final : public IpvsOps {
- public:
-  Status AddService(const ctl::ServiceSpec&) override { return Ok(); }
-  Status EditService(const ctl::ServiceSpec&) override { return Ok(); }
-  Status DelService(const ctl::ServiceKey&) override { return Ok(); }
-  Status AddDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
-  Status EditDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
-  Status DelDest(const ctl::ServiceKey&, const ctl::DestSpec&) override { return Ok(); }
-};
 
 TEST(ScriptSecurityConfig, ThePoolRunsAScriptWithItsUser) {
   auto cfg = ParseConfigText(Conf(" script_user nobody\n", ""), "k.conf");
