@@ -55,7 +55,7 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std:
       }
     }
     o.frames = std::max<uint32_t>(4096, kFramesPerSocket * static_cast<uint32_t>(o.queues.size()));
-    if (handed.size() == static_cast<size_t>(workers)) o.adopt = &handed[static_cast<size_t>(w)];
+    if (!handed.empty()) o.adopt = &handed[static_cast<size_t>(w)];
     auto io = io::AfXdpIo::Open(o);
     if (!io) return io.error();
     sockets.push_back(io->get());
