@@ -35,6 +35,15 @@ class Stats {
     Bump(shards_[w].outpkts, 1);
     Bump(shards_[w].outbytes, bytes);
   }
+  // Many packets at once: what a forwarder below user space counted (io/flow_offload.h).
+  void AddIn(int w, uint64_t packets, uint64_t bytes) {
+    Bump(shards_[w].inpkts, packets);
+    Bump(shards_[w].inbytes, bytes);
+  }
+  void AddOut(int w, uint64_t packets, uint64_t bytes) {
+    Bump(shards_[w].outpkts, packets);
+    Bump(shards_[w].outbytes, bytes);
+  }
 
   // Reader side (control thread): totals since creation, and since the last Zero().
   StatsValues Total() const;

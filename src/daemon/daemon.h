@@ -62,6 +62,7 @@ struct Options {
   std::string sync_key_file;        // non-empty: authenticate sync datagrams (docs/sync.md)
   bool sync_pull = false;           // send and answer pull requests (docs/sync.md)
   bool gso = false;                 // AF_PACKET carries TCP aggregates whole (io::AfPacketOptions::gso)
+  bool flow_offload = true;         // AF_XDP: the XDP program forwards established flows (io/flow_offload.h)
   // Saved rules (the ipvsadm -S format, cli/rules.h) applied at start, before the control
   // socket opens; empty: none. A missing file is an error unless it is the default one.
   std::string rules_path = cli::kDefaultRulesPath;

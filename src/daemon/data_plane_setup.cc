@@ -41,7 +41,7 @@ constexpr uint32_t kFramesPerSocket = 2048;
 // of each interface, whatever its queue count. `handed`: the sockets of the ipvsd this one
 // takes over from, one entry per worker, to go on with (or empty).
 Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std::vector<int>& queues, int workers,
-                              std::vector<io::AfXdpHandover>& handed) {
+                              bool flow_offload, std::vector<io::AfXdpHandover>& handed) {
   PacketIoSet set;
   std::vector<io::AfXdpIo*> sockets;
   for (int w = 0; w < workers; ++w) {
@@ -76,6 +76,7 @@ Result<PacketIoSet> OpenAfXdp(const std::vector<std::string>& ifaces, const std:
     return out;
   };
   set.update_filter = [first = sockets.front()](const io::TrafficFilterChange& c) { return first->UpdateFilter(c); };
+  if (flow_offload) set.flow_offload = sockets.front()->flow_offload();
   set.counters = [sockets] {
     io::AfXdpCounters t;
     for (io::AfXdpIo* s : sockets) {
@@ -189,7 +190,7 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon, std::vector<io
   Result<PacketIoSet> io = Error{};
   if (!handed.empty()) {
     if (opt.io != IoMode::kAfPacket && handed.size() == static_cast<size_t>(xdp_workers)) {
-      io = OpenAfXdp(ifaces, queues, xdp_workers, handed);
+      io = OpenAfXdp(ifaces, queues, xdp_workers, opt.flow_offload, handed);
       if (io) {
         Log(LogLevel::kInfo, "takeover: AF_XDP: went on with the sockets of the previous ipvsd (%zu worker(s))",
             handed.size());
@@ -209,7 +210,7 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon, std::vector<io
     handed.clear();
   }
   if (!io && opt.io != IoMode::kAfPacket) {
-    io = OpenAfXdp(ifaces, queues, xdp_workers, handed);
+    io = OpenAfXdp(ifaces, queues, xdp_workers, opt.flow_offload, handed);
     if (!io && opt.io == IoMode::kAfXdp) return io.error();
     if (!io) Log(LogLevel::kWarning, "AF_XDP unavailable (%s); using AF_PACKET", io.error().message.c_str());
   }

@@ -82,6 +82,11 @@ struct WorkerView {
   // SYN proxy (docs/synproxy.md): SYN-ACKs with a cookie, connections a valid cookie opened.
   uint64_t syn_cookies_sent = 0;
   uint64_t synproxy_opened = 0;
+  // Flow offload (io/flow_offload.h): directions handed down and taken back, and the packets
+  // forwarded below user space.
+  uint64_t flows_offloaded = 0;
+  uint64_t flows_withdrawn = 0;
+  uint64_t offloaded_packets = 0;
   uint64_t polls = 0;  // polls begun: stands still only while the worker is stuck
   std::vector<NamedCount> drops;  // every reason, zeros included, DropReasonName order
 };

@@ -40,6 +40,8 @@ std::string Usage(const char* program) {
          "  --io MODE            packet I/O: auto, afxdp or afpacket (default auto)\n"
          "  --gso                with --io afpacket: carry TCP aggregates (GSO/GRO, up to 64 KB)\n"
          "                       whole, so that interfaces may keep their TCP offloads on\n"
+         "  --flow-offload on|off with AF_XDP: the XDP program forwards the packets of established\n"
+         "                       NAT and DR connections itself, without a copy (default on)\n"
          "  --workers N          data-plane workers, 1.." +
          std::to_string(core::kMaxWorkers) +
          " (default: one per core)\n"
@@ -81,12 +83,13 @@ std::string Usage(const char* program) {
 
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
   enum {
-    kSocket = 256, kIface, kIo, kGso, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics,
+    kSocket = 256, kIface, kIo, kGso, kFlowOffload, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics,
     kRules, kConnStore, kTakeover, kHelp
   };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
       {"io", required_argument, nullptr, kIo},             {"gso", no_argument, nullptr, kGso},
+      {"flow-offload", required_argument, nullptr, kFlowOffload},
       {"workers", required_argument, nullptr, kWorkers},
       {"conn-max", required_argument, nullptr, kConnMax},  {"log-level", required_argument, nullptr, kLogLevel},
       {"sysctl", required_argument, nullptr, kSysctl},
@@ -125,6 +128,11 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         break;
       case kGso:
         cl.options.gso = true;
+        break;
+      case kFlowOffload:
+        if (std::string_view(optarg) == "on") cl.options.flow_offload = true;
+        else if (std::string_view(optarg) == "off") cl.options.flow_offload = false;
+        else return MakeError(EINVAL, std::string("--flow-offload must be on or off, not '") + optarg + "'");
         break;
       case kWorkers:
         if (!ParseNumber(optarg, 1, core::kMaxWorkers, &n)) {

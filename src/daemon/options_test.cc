@@ -79,5 +79,12 @@ TEST(OptionsTest, Errors) {
   EXPECT_TRUE(Parse({"--help"})->help);
 }
 
+TEST(OptionsTest, FlowOffloadIsOnUnlessTurnedOff) {
+  EXPECT_TRUE(Parse({})->options.flow_offload);
+  EXPECT_TRUE(Parse({"--flow-offload", "on"})->options.flow_offload);
+  EXPECT_FALSE(Parse({"--flow-offload", "off"})->options.flow_offload);
+  EXPECT_EQ(Parse({"--flow-offload", "yes"}).error().message, "--flow-offload must be on or off, not 'yes'");
+}
+
 }  // namespace
 }  // namespace ipvsd::daemon

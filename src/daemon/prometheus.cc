@@ -141,6 +141,12 @@ void WorkerFamilies(const Observation& o, Exposition& out) {
        &WorkerView::syn_cookies_sent, Type::kCounter},
       {"ipvsd_worker_synproxy_opened_total", "Connections the SYN proxy opened for a valid cookie.",
        &WorkerView::synproxy_opened, Type::kCounter},
+      {"ipvsd_worker_flows_offloaded_total", "Flow directions handed to the XDP program to forward.",
+       &WorkerView::flows_offloaded, Type::kCounter},
+      {"ipvsd_worker_flows_withdrawn_total", "Offloaded flow directions taken back (close, expiry, next hop).",
+       &WorkerView::flows_withdrawn, Type::kCounter},
+      {"ipvsd_worker_offloaded_packets_total", "Packets the XDP program forwarded for the worker's connections.",
+       &WorkerView::offloaded_packets, Type::kCounter},
   };
   std::vector<Labels> workers;
   for (const WorkerView& w : o.workers) workers.push_back(Labels().Add("worker", uint64_t{w.id}).Add("queues", w.queues));

@@ -56,6 +56,9 @@ constexpr WorkerColumn kWorkerCounterColumns[] = {
     {"table_short", "Table short", &WorkerView::table_short},
     {"syn_cookies_sent", "SYN cookies", &WorkerView::syn_cookies_sent},
     {"synproxy_opened", "SYN proxy opened", &WorkerView::synproxy_opened},
+    {"flows_offloaded", "Flows offloaded", &WorkerView::flows_offloaded},
+    {"flows_withdrawn", "Flows withdrawn", &WorkerView::flows_withdrawn},
+    {"offloaded_packets", "Offloaded pkts", &WorkerView::offloaded_packets},
 };
 
 std::vector<Column> TrafficColumns() {

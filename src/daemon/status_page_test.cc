@@ -156,7 +156,7 @@ TEST(StatusPageTest, EmptyDirector) {
   const std::string page = StatusPageHtml(Observation{});
   EXPECT_NE(page.find("<div id=\"services\"><p class=\"none\">no virtual services</p></div>"), std::string::npos);
   EXPECT_NE(page.find("<td class=\"io\">none (control plane only)</td>"), std::string::npos);
-  EXPECT_NE(page.find("<td class=\"none\" colspan=\"17\">none</td>"), std::string::npos);  // no workers
+  EXPECT_NE(page.find("<td class=\"none\" colspan=\"20\">none</td>"), std::string::npos);  // no workers
   const json j = json::parse(StatusPageJson(Observation{}));
   EXPECT_EQ(j["services"], json::array());
   EXPECT_EQ(j["drops"], json::object());
@@ -178,7 +178,8 @@ TEST(StatusPageTest, Json) {
                                    {"connection_capacity", 4096}, {"rx", 100}, {"tx", 90}, {"passed", 5},
                                    {"icmp_sent", 1}, {"resets_sent", 2}, {"checksums_completed", 3},
                                    {"handed_off", 4}, {"handed_in", 6}, {"entries_dropped", 0}, {"table_short", 0},
-                                   {"syn_cookies_sent", 0}, {"synproxy_opened", 0},
+                                   {"syn_cookies_sent", 0}, {"synproxy_opened", 0}, {"flows_offloaded", 0},
+                                   {"flows_withdrawn", 0}, {"offloaded_packets", 0},
                                    {"drops", {{"bad_checksum", 0}, {"no_service", 4}}}}));
   EXPECT_EQ(j["drops"], (json{{"bad_checksum", 0}, {"no_service", 7}}));
   EXPECT_EQ(j["sync"], (json{{"master", true}, {"backup", false}, {"master_counters", {{"messages_sent", 5}}},

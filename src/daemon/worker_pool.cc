@@ -58,6 +58,8 @@ WorkerPool::WorkerPool(dataplane::Worker::Env env, std::unique_ptr<net::Router> 
                                                      stores_ ? stores_->templates() : nullptr);
   env.handoff = handoff_.get();
   env.templates = templates_.get();
+  flow_offload_ = std::move(io.flow_offload);
+  env.flow_offload = flow_offload_.get();
   // One SYN cookie key for all workers: a cookie's ACK may reach another worker than its SYN;
   // and the store's, which outlives this process: it may reach the next one.
   HashKey syn_cookie_key = RandomHashKey();
@@ -351,6 +353,9 @@ std::vector<WorkerView> WorkerPool::ObserveWorkers() {
     w.table_short = read(c.table_short);
     w.syn_cookies_sent = read(c.syn_cookies_sent);
     w.synproxy_opened = read(c.synproxy_opened);
+    w.flows_offloaded = read(c.flows_offloaded);
+    w.flows_withdrawn = read(c.flows_withdrawn);
+    w.offloaded_packets = read(c.offloaded_packets);
     w.polls = read(c.polls);
     for (int r = 0; r < dataplane::kDropReasonCount; ++r) {
       const auto reason = static_cast<dataplane::DropReason>(r);

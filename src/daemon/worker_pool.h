@@ -42,6 +42,8 @@ struct PacketIoSet {
   // AF_XDP: every worker's UMEM and sockets for a process taking over (daemon/socket_handover.h);
   // empty for backends that cannot pass theirs.
   std::function<Result<std::vector<io::AfXdpHandover>>()> hand_over;
+  // The XDP program's flow offload, shared by the workers; nullptr: every packet comes up.
+  std::shared_ptr<io::FlowOffload> flow_offload;
 };
 
 class WorkerPool final : public DataPlane {
@@ -120,6 +122,7 @@ class WorkerPool final : public DataPlane {
   std::vector<net::IpAddr> filter_locals_;
   std::function<std::vector<NamedCount>()> io_counters_;
   std::function<Result<std::vector<io::AfXdpHandover>>()> io_hand_over_;
+  std::shared_ptr<io::FlowOffload> flow_offload_;
   std::vector<std::unique_ptr<dataplane::Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};

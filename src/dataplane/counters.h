@@ -66,6 +66,11 @@ struct WorkerCounters {
   // valid cookie.
   std::atomic<uint64_t> syn_cookies_sent{0};
   std::atomic<uint64_t> synproxy_opened{0};
+  // Flow offload (io/flow_offload.h): flow directions handed down, taken back, and the packets
+  // the forwarder below moved for this worker's connections (as read once a second).
+  std::atomic<uint64_t> flows_offloaded{0};
+  std::atomic<uint64_t> flows_withdrawn{0};
+  std::atomic<uint64_t> offloaded_packets{0};
   // Polls begun: moves on even when idle, so the systemd watchdog (daemon/systemd_notify.h)
   // reads a counter that stands still as a worker that is stuck.
   std::atomic<uint64_t> polls{0};

@@ -83,6 +83,8 @@ Worker::Worker(const Options& options, const Env& env)
                                          options.conn_capacity, DeriveKey(options.hash_key, 2), env.clock->NowTicks())),
       templates_(env.templates ? env.templates : own_templates_.get()),
       entry_dropper_(DeriveKey(options.hash_key, 4).k[0]),
+      offloads_(env.flow_offload, conns_.capacity()),
+      offload_hops_generation_(env.router ? env.router->generation() : 0),
       next_hops_(env.router),
       reply_limiter_(DeriveKey(options.hash_key, 3)),
       syn_cookie_limiter_(DeriveKey(options.hash_key, 5)),
@@ -115,6 +117,10 @@ size_t Worker::Poll(io::PacketIo& io) {
   InstallSynced(now);
   RunTimers(now);
   if (now - defence_run_ >= kTicksPerSecond) RunDefence(now);
+  if (offloads_.enabled()) {
+    if (env_.router->generation() != offload_hops_generation_) RecheckOffloadedHops(now);
+    if (now - offload_sweep_run_ >= kTicksPerSecond) SweepOffloaded(now);
+  }
   counters_.connections.store(conns_.size(), std::memory_order_relaxed);
   if (has_tasks_.load(std::memory_order_acquire)) RunTasks();
   return n + moved;
@@ -414,8 +420,9 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
     ++c->in_pkts;
     // A SYN proxy connection is never synced: a backup could not translate its sequence numbers.
     if (env_.settings->sync_master_running.load(std::memory_order_relaxed) && !(c->flags & core::kConnSynproxy)) {
-      QueueSync(*c, now);
+      QueueSync(*c, now, c->in_pkts);
     }
+    if (offloads_.any(conns_.IndexOf(c)) && !OffloadedFlows::Offloadable(*c, FlowDir::kIn, v)) WithdrawFlows(*c, now);
   }
   d->stats().AddIn(id_, v.l3_len());
   if (core::Stats* ss = d->service_stats()) ss->AddIn(id_, v.l3_len());
@@ -474,6 +481,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
       return Verdict::kDrop;
   }
   if (f.offloaded()) KeepOffload(f, v);
+  if (!icmp && offloads_.enabled()) MaybeOffload(*c, FlowDir::kIn, v, hop);
   return Transmit(f, hop);
 }
 
@@ -487,7 +495,10 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     }
     WorkerCounters::Bump(counters_.resets_sent);
   }
-  if (!icmp) core::UpdateConnState(*c, core::Direction::kOutput, v, *env_.timeouts, now, TcpTableNow());
+  if (!icmp) {
+    core::UpdateConnState(*c, core::Direction::kOutput, v, *env_.timeouts, now, TcpTableNow());
+    if (offloads_.any(conns_.IndexOf(c)) && !OffloadedFlows::Offloadable(*c, FlowDir::kOut, v)) WithdrawFlows(*c, now);
+  }
   if (c->dest) {
     c->dest->stats().AddOut(id_, v.l3_len());
     if (core::Stats* ss = c->dest->service_stats()) ss->AddOut(id_, v.l3_len());
@@ -517,6 +528,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     return Verdict::kDrop;
   }
   if (f.offloaded()) KeepOffload(f, v);
+  if (!icmp && offloads_.enabled()) MaybeOffload(*c, FlowDir::kOut, v, hop);
   return Transmit(f, hop);
 }
 
@@ -618,10 +630,10 @@ Verdict Worker::ServerHandshakeReply(net::Frame& f, net::PacketView& v, core::Co
   return ForwardIn(f, ack, c, now, false);
 }
 
-void Worker::QueueSync(core::ConnEntry& c, Ticks now) {
+void Worker::QueueSync(core::ConnEntry& c, Ticks now, uint32_t pkts) {
   core::SyncParams params = core::SyncParams::From(*env_.settings);
   // ip_vs_in: a one-packet connection counts as at the threshold (it is not sent itself).
-  uint32_t pkts = (c.flags & core::kConnOnePacket) ? static_cast<uint32_t>(params.threshold) : c.in_pkts;
+  if (c.flags & core::kConnOnePacket) pkts = static_cast<uint32_t>(params.threshold);
   auto lock = templates_->LockIf(c.control != core::kNoIndex);
   core::SyncPick pick = core::PickForSync(templates_->table(), c, pkts, *env_.timeouts, now, params);
   auto queue = [&](const core::ConnEntry& e) {
@@ -666,9 +678,91 @@ std::vector<core::SyncRecord> Worker::SyncDump() const {
   return out;
 }
 
+void Worker::MaybeOffload(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v, const net::NextHop& hop) {
+  if (!OffloadedFlows::Offloadable(c, dir, v)) return;
+  if (offloads_.Install(c, conns_.IndexOf(&c), dir, hop)) WorkerCounters::Bump(counters_.flows_offloaded);
+}
+
+void Worker::WithdrawFlows(core::ConnEntry& c, Ticks now) {
+  uint32_t withdrawn = 0;
+  ApplyFolded(c, offloads_.Withdraw(c, conns_.IndexOf(&c), &withdrawn), now);
+  WorkerCounters::Bump(counters_.flows_withdrawn, withdrawn);
+}
+
+void Worker::ApplyFolded(core::ConnEntry& c, const FoldedFlow& folded, Ticks now) {
+  const int in = static_cast<int>(FlowDir::kIn), out = static_cast<int>(FlowDir::kOut);
+  WorkerCounters::Bump(counters_.offloaded_packets, folded.packets[in] + folded.packets[out]);
+  if (folded.packets[in]) {
+    if (c.dest) {
+      c.dest->stats().AddIn(id_, folded.packets[in], folded.bytes[in]);
+      if (core::Stats* ss = c.dest->service_stats()) ss->AddIn(id_, folded.packets[in], folded.bytes[in]);
+    }
+    env_.total_stats->AddIn(id_, folded.packets[in], folded.bytes[in]);
+    const uint32_t before = c.in_pkts;
+    c.in_pkts += static_cast<uint32_t>(folded.packets[in]);
+    // The sync rules count client packets one by one (pkts % period == threshold): ask them
+    // with the count at which the last such packet went by, if one did.
+    if (env_.settings->sync_master_running.load(std::memory_order_relaxed)) {
+      const core::SyncParams p = core::SyncParams::From(*env_.settings);
+      const auto period = static_cast<uint32_t>(p.period > 0 ? p.period : 1);
+      const auto threshold = static_cast<uint32_t>(p.threshold) % period;
+      const uint32_t last_match = c.in_pkts - (c.in_pkts + period - threshold) % period;
+      if (last_match > before) QueueSync(c, now, last_match);
+    }
+  }
+  if (folded.packets[out]) {
+    if (c.dest) {
+      c.dest->stats().AddOut(id_, folded.packets[out], folded.bytes[out]);
+      if (core::Stats* ss = c.dest->service_stats()) ss->AddOut(id_, folded.packets[out], folded.bytes[out]);
+    }
+    env_.total_stats->AddOut(id_, folded.packets[out], folded.bytes[out]);
+  }
+  if (folded.idle_ns != UINT64_MAX && (c.flags & core::kConnHashed)) {
+    // Renewed as the packets the forwarder saw would have renewed it: its timeout from the last.
+    const uint64_t idle_ticks = folded.idle_ns / kNsPerTick;
+    const Ticks last_seen = idle_ticks >= now ? 0 : now - static_cast<Ticks>(idle_ticks);
+    const Ticks until = last_seen + core::EntryTimeout(c, *env_.timeouts);
+    if (static_cast<int32_t>(until - c.expires) > 0) c.expires = until;
+  }
+}
+
+void Worker::RecheckOffloadedHops(Ticks now) {
+  offload_hops_generation_ = env_.router->generation();
+  next_hops_.Refresh();
+  auto hop_of = [&](net::Family family, const net::RawAddr& addr, net::NextHop* hop) {
+    return next_hops_.Lookup(family, addr, hop);
+  };
+  conns_.ForEach([&](const core::ConnEntry& e) {
+    const uint32_t index = conns_.IndexOf(&e);
+    if (offloads_.any(index) && !offloads_.SameNextHops(e, index, hop_of)) WithdrawFlows(*conns_.At(index), now);
+  });
+}
+
+void Worker::SweepOffloaded(Ticks now) {
+  offload_sweep_run_ = now;
+  conns_.ForEach([&](const core::ConnEntry& e) {
+    const uint32_t index = conns_.IndexOf(&e);
+    if (!offloads_.any(index)) return;
+    core::ConnEntry* c = conns_.At(index);
+    const bool holds = (c->flags & core::kConnHashed) && c->dest && c->dest->available();
+    if (holds) {
+      ApplyFolded(*c, offloads_.Fold(*c, index), now);
+    } else {
+      WithdrawFlows(*c, now);
+    }
+  });
+}
+
 void Worker::RunTimers(Ticks now) {
   core::ConnTable& templates = templates_->table();
   conns_.Expire(now, [&](core::ConnEntry* e, Ticks at) {
+    const uint32_t index = conns_.IndexOf(e);
+    if (offloads_.any(index)) {
+      // Its packets may have gone by below: its expiry counts from the last of them.
+      ApplyFolded(*e, offloads_.Fold(*e, index), now);
+      if (static_cast<int32_t>(e->expires - at) > 0) return false;
+      WithdrawFlows(*e, now);
+    }
     // Only a connection placed by a template touches the template table.
     auto lock = templates_->LockIf(e->control != core::kNoIndex);
     return core::OnConnExpire(templates, e, at);

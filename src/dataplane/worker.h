@@ -12,6 +12,10 @@
 // ServiceTable snapshots, checked once per burst. Before any lookup, frames the kernel would
 // drop on receipt (bad IPv4 header checksum, martian addresses: net/rx_checks.h) are dropped;
 // the resets and ICMP errors a worker sends are limited (dataplane/reply_limiter.h).
+// With a flow offload below (io/flow_offload.h), the worker hands each established NAT or DR
+// flow down after forwarding one of its packets, takes it back on a FIN or RST, on expiry or
+// when its real server or next hop goes, and once a second reads what the forwarder did into
+// the statistics, the timers and the sync master's queue (dataplane/offloaded_flows.h).
 #pragma once
 
 #include <functional>
@@ -33,6 +37,7 @@
 #include "dataplane/conn_listing.h"
 #include "dataplane/counters.h"
 #include "dataplane/handoff.h"
+#include "dataplane/offloaded_flows.h"
 #include "dataplane/reply_limiter.h"
 #include "dataplane/verdict.h"
 #include "io/packet_io.h"
@@ -72,6 +77,8 @@ class Worker {
     // and the templates they share. nullptr: a worker alone, with templates of its own.
     Handoff* handoff = nullptr;
     core::TemplateTable* templates = nullptr;
+    // Forwards established flows below user space; nullptr: every packet comes here.
+    io::FlowOffload* flow_offload = nullptr;
   };
 
   Worker(const Options& options, const Env& env);
@@ -151,8 +158,20 @@ class Worker {
   Verdict ServerHandshakeReply(net::Frame& f, net::PacketView& v, core::ConnEntry* c, Ticks now);
   void RefreshTable();
   void RunTasks();
-  // After a client packet of c: queue what the sync rules pick for the master.
-  void QueueSync(core::ConnEntry& c, Ticks now);
+  // After a client packet of c: queue what the sync rules pick for the master (`pkts`: the
+  // packet count the rules see).
+  void QueueSync(core::ConnEntry& c, Ticks now, uint32_t pkts);
+  // Flow offload: after a packet of c went out through hop, hand that direction down if it
+  // may be; take c's flows back (their counters applied); apply what the forwarder counted
+  // to c's statistics, packet count and expiry; once a second, read every offloaded flow and
+  // take back those whose connection no longer holds.
+  void MaybeOffload(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v, const net::NextHop& hop);
+  void WithdrawFlows(core::ConnEntry& c, Ticks now);
+  void ApplyFolded(core::ConnEntry& c, const FoldedFlow& folded, Ticks now);
+  void SweepOffloaded(Ticks now);
+  // After the Router changed: takes back the offloaded flows whose next hop is not the one
+  // they were installed with any more.
+  void RecheckOffloadedHops(Ticks now);
   // Once a second: the table-full defences' state from the shard's free entries, and
   // drop_entry's pass while it is on (core/table_defence.h).
   void RunDefence(Ticks now);
@@ -168,6 +187,9 @@ class Worker {
   core::TableDefence defence_;
   core::EntryDropper entry_dropper_;
   Ticks defence_run_ = 0;  // the tick of the last RunDefence
+  OffloadedFlows offloads_;
+  Ticks offload_sweep_run_ = 0;      // the tick of the last SweepOffloaded
+  uint64_t offload_hops_generation_ = 0;  // the Router generation RecheckOffloadedHops last saw
   // Handoff: whether this burst may hand frames off (not when serving other workers), the
   // owner found for the frame at hand and for each frame of the burst, and the frames out at
   // each owner.

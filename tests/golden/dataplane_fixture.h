@@ -53,7 +53,13 @@ class DataPlane {
     route("2001:db8:1::", 64, 2, kDir2Mac, "2001:db8:1::fe", 1500);
     for (const char* a : {"198.18.0.5", "2001:db8:c::5"}) router_.AddNeighbour({Ip(a), Mac(kClientMac)});
     for (const char* a : {"198.18.1.10", "2001:db8:1::10"}) router_.AddNeighbour({Ip(a), Mac(kRsMac)});
+    MakeWorker(nullptr);
+  }
+
+  // A new worker (its table empty) that hands established flows to `offload`.
+  void MakeWorker(io::FlowOffload* offload) {
     dataplane::Worker::Env env{&services_, &timeouts_, &settings_, &services_.total_stats(), &router_, &clock_};
+    env.flow_offload = offload;
     worker_ = std::make_unique<dataplane::Worker>(dataplane::Worker::Options{}, env);
   }
 

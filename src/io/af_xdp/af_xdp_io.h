@@ -118,6 +118,8 @@ class AfXdpIo final : public PacketIo {
   // Replaces what the XDP program redirects to ipvsd (shared by every queue).
   Status SetFilter(const TrafficFilter& filter);
   Status UpdateFilter(const TrafficFilterChange& change);
+  // The program's flow offload (shared by every queue).
+  std::shared_ptr<FlowOffload> flow_offload() const { return program_; }
   // E.g. "native copy-mode" or "skb copy-mode", for the start-up log line.
   std::string mode_description() const;
   AfXdpCounters counters() const;

@@ -24,12 +24,27 @@
  * for it and would reset the connection, which the next ipvsd adopts from the connection store
  * (core/conn_store.h) and the client's retransmission reaches. A cleanly stopped ipvsd detaches
  * the program, and the next one replaces a killed one's.
+ *
+ * Flow offload (io/flow_offload.h): a packet of ipvsd's whose 5-tuple, as it arrives, is in
+ * ipvsd_flows (put there by user space once its connection is established) is forwarded by the
+ * program itself, to the same bytes the user-space path would send (fwd/nat.cc, fwd/dr.cc, then
+ * the worker's Transmit): NAT's address and port rewrite or DR's none, the TTL / hop limit one
+ * less, the checksums updated, the next hop's MACs, out through XDP_TX or a redirect to
+ * ipvsd_tx_ports. Only a plain packet qualifies: IPv4 (options allowed) or IPv6 without
+ * extension headers, not a fragment, TCP without SYN, FIN or RST, or UDP; whole, with a
+ * correct IPv4 header checksum and valid options (as user space receives it, net/rx_checks.h),
+ * a TTL to spare and no longer than the flow's MTU. A partial checksum (left by a sender that
+ * offloads it, net/partial_checksum.h) is completed over at most IPVSD_MAX_SUM_LEN bytes and
+ * only in native mode. Every other packet goes to the AF_XDP socket as before, untouched: all
+ * checks are made before the first byte is written, and only a forwarded packet is counted.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -49,6 +64,19 @@
 #define IPVSD_NEXTHDR_FRAGMENT 44
 #define IPVSD_NEXTHDR_ICMPV6 58
 #define IPVSD_NEXTHDR_DEST 60
+
+/* Flow offload. */
+#define IPVSD_PUNT -1              /* not forwarded here: on to the AF_XDP socket */
+#define IPVSD_MAX_IPV4_OPT_LEN 40  /* a 60-byte header less its 20 fixed bytes */
+/* The longest TCP/UDP segment whose checksum the program sums in full (a partial checksum to
+ * complete, a UDP datagram without one): a 1500-byte MTU and then some. Longer ones go up. */
+#define IPVSD_MAX_SUM_LEN 2048
+#define IPVSD_SUM_CHUNK 512        /* the most bpf_csum_diff sums in one call */
+
+/* Where SumSegment copies a segment to sum it (4 bytes of slack for the tail it reads). */
+struct ipvsd_scratch {
+  __u8 bytes[IPVSD_MAX_SUM_LEN + 4];
+};
 
 struct ipvsd_vlan_hdr {
   __be16 tci;
@@ -78,6 +106,23 @@ struct ipvsd_frag_hdr {
   __u8 reserved;
   __be16 frag_off;
   __be32 id;
+};
+
+/* A plain packet (TCP or UDP, not a fragment, no IPv6 extension header): the only kind flow
+ * offload forwards. Ipv4IsOurs / Ipv6IsOurs set l3, l4, family and protocol (protocol stays 0
+ * for every other packet); the fast path checks the packet and fills in the rest before it
+ * writes anything. The pointers point into the packet. */
+struct ipvsd_plain {
+  void* l3;
+  void* l4;
+  __u8* saddr;
+  __u8* daddr;
+  __sum16* l4_check; /* the TCP or UDP checksum field */
+  __u32 ip_len;      /* IPv4 total length, IPv6 payload length + 40 */
+  __u32 l4_len;      /* ip_len less the IP header */
+  __u8 family;
+  __u8 protocol;
+  __u8 ttl;
 };
 
 struct {
@@ -126,6 +171,33 @@ struct {
   __type(key, __u32);
   __type(value, __u32);
 } ipvsd_xsks SEC(".maps");
+
+/* One buffer per CPU for SumSegment; not shared with user space. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ipvsd_scratch);
+} ipvsd_scratch SEC(".maps");
+
+/* Flow offload: one direction of an established connection each (xdp_maps.h), written by user
+ * space; the program adds to the counters of the entry. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, IPVSD_XDP_MAX_FLOWS);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct ipvsd_flow_key);
+  __type(value, struct ipvsd_flow);
+} ipvsd_flows SEC(".maps");
+
+/* The interfaces a flow may leave through when it is not the one its packet came in on: those
+ * that take redirected frames (key and value: the ifindex). */
+struct {
+  __uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+  __uint(max_entries, IPVSD_XDP_MAX_IFACES);
+  __type(key, __u32);
+  __type(value, __u32);
+} ipvsd_tx_ports SEC(".maps");
 
 static __always_inline int IsL4(__u8 protocol) {
   return protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == IPPROTO_SCTP;
@@ -195,7 +267,16 @@ static __always_inline int Ipv4IcmpIsOurs(void* l4, void* end) {
                 (const __u8*)&inner->daddr, ports->dst, (const __u8*)&inner->saddr);
 }
 
-static __always_inline int Ipv4IsOurs(void* l3, void* end) {
+/* Sets *plain for a plain TCP/UDP packet (see struct ipvsd_plain). */
+static __always_inline void SetPlain(struct ipvsd_plain* plain, __u8 family, __u8 protocol, void* l3, void* l4) {
+  if (protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) return;
+  plain->family = family;
+  plain->protocol = protocol;
+  plain->l3 = l3;
+  plain->l4 = l4;
+}
+
+static __always_inline int Ipv4IsOurs(void* l3, void* end, struct ipvsd_plain* plain) {
   struct iphdr* ip = l3;
   if ((void*)(ip + 1) > end) return 0;
   __u32 hlen = ip->ihl * 4;
@@ -205,6 +286,7 @@ static __always_inline int Ipv4IsOurs(void* l3, void* end) {
   if (ip->protocol == IPPROTO_ICMP) return Ipv4IcmpIsOurs(l4, end);
   struct ipvsd_ports* ports = l4;
   if ((void*)(ports + 1) > end) return 0;
+  SetPlain(plain, IPVSD_AF_INET, ip->protocol, l3, l4);
   return IsOurs(IPVSD_AF_INET, ip->protocol, (const __u8*)&ip->daddr, ports->dst, (const __u8*)&ip->saddr,
                 ports->src, (const __u8*)&ip->daddr);
 }
@@ -246,7 +328,7 @@ static __always_inline int Ipv6IcmpIsOurs(void* l4, void* end) {
                 ports->dst, inner->saddr.in6_u.u6_addr8);
 }
 
-static __always_inline int Ipv6IsOurs(void* l3, void* end) {
+static __always_inline int Ipv6IsOurs(void* l3, void* end, struct ipvsd_plain* plain) {
   struct ipv6hdr* ip6 = l3;
   if ((void*)(ip6 + 1) > end) return 0;
   __u8 nexthdr = ip6->nexthdr;
@@ -256,6 +338,8 @@ static __always_inline int Ipv6IsOurs(void* l3, void* end) {
   if (nexthdr == IPVSD_NEXTHDR_ICMPV6) return Ipv6IcmpIsOurs(p, end);
   struct ipvsd_ports* ports = p;
   if ((void*)(ports + 1) > end) return 0;
+  /* The upper layer right after the fixed header: no extension header to skip. */
+  if (ip6->nexthdr == nexthdr) SetPlain(plain, IPVSD_AF_INET6, nexthdr, l3, p);
   return IsOurs(IPVSD_AF_INET6, nexthdr, ip6->daddr.in6_u.u6_addr8, ports->dst, ip6->saddr.in6_u.u6_addr8,
                 ports->src, ip6->daddr.in6_u.u6_addr8);
 }
@@ -263,6 +347,302 @@ static __always_inline int Ipv6IsOurs(void* l3, void* end) {
 /* Byte by byte: clang would turn memcmp into a call, which BPF cannot make. */
 static __always_inline int SameMac(const __u8* a, const __u8* b) {
   return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+}
+
+/* ---- Flow offload -------------------------------------------------------------------------- */
+
+/* Checksums (RFC 1071) are summed over 16-bit words as they lie in the packet, never swapped: a
+ * ones' complement sum comes out the same in either byte order. Terms go into 64 bits and are
+ * folded once; a fold is 0 only for a zero sum, as in net/checksum.cc, so every checksum the
+ * program writes is the very value user space writes, not merely an equivalent one. */
+static __always_inline __u16 Fold(__u64 sum) {
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return (__u16)sum;
+}
+
+/* What replacing the word `from` by `to` adds to a sum (RFC 1624, eqn. 3: ~m + m'). */
+static __always_inline __u64 Replace16(__u16 from, __u16 to) { return (__u16)~from + (__u64)to; }
+
+/* The sum of an address (4 or 16 bytes by family), and what replacing one adds. */
+static __always_inline __u64 SumAddr(const __u8* addr, __u8 family) {
+  const __u16* w = (const __u16*)addr;
+  __u64 sum = 0;
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    if (family == IPVSD_AF_INET && i == 2) break;
+    sum += w[i];
+  }
+  return sum;
+}
+
+static __always_inline __u64 ReplaceAddr(const __u8* from, const __u8* to, __u8 family) {
+  const __u16* f = (const __u16*)from;
+  const __u16* t = (const __u16*)to;
+  __u64 sum = 0;
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    if (family == IPVSD_AF_INET && i == 2) break;
+    sum += Replace16(f[i], t[i]);
+  }
+  return sum;
+}
+
+/* Adds the TCP/UDP segment, len bytes at offset in the frame, to *sum, an odd last byte padded
+ * with a zero (RFC 1071). The segment is copied to a per-CPU buffer first: bpf_csum_diff then
+ * sums it in 512-byte pieces whose variable sizes the verifier can bound by the buffer (it could
+ * not by the packet, and a loop over the packet's words costs it a pass per length). Returns 0
+ * when len is 0 or over IPVSD_MAX_SUM_LEN. */
+static __always_inline int SumSegment(struct xdp_md* ctx, __u32 offset, __u32 len, __u64* sum) {
+  __u32 zero = 0;
+  struct ipvsd_scratch* s = bpf_map_lookup_elem(&ipvsd_scratch, &zero);
+  if (!s || len == 0 || len > IPVSD_MAX_SUM_LEN || bpf_xdp_load_bytes(ctx, offset, s->bytes, len)) return 0;
+  __u32 whole = len & ~3; /* the bytes in whole 32-bit words: bpf_csum_diff takes only those */
+#pragma unroll
+  for (__u32 at = 0; at < IPVSD_MAX_SUM_LEN; at += IPVSD_SUM_CHUNK) {
+    if (at < whole) {
+      __u32 n = whole - at;
+      if (n > IPVSD_SUM_CHUNK) n = IPVSD_SUM_CHUNK;
+      *sum += (__u32)bpf_csum_diff(0, 0, (__be32*)(s->bytes + at), n, 0);
+    }
+  }
+  __u32 tail = len & 3;
+  if (tail) {
+    const __u8* t = s->bytes + (whole & (IPVSD_MAX_SUM_LEN - 1));
+    __u8 word[4] = {t[0], tail > 1 ? t[1] : 0, tail > 2 ? t[2] : 0, 0};
+    *sum += *(__u32*)word;
+  }
+  return 1;
+}
+
+/* RFC 791 options as user space takes them (net/parse.cc; the kernel's ip_options_compile drops
+ * the others): End of Options ends the list, No Operation is one byte, every other option has a
+ * length of at least 2 that stays within the header. Walked position by position, `next` being
+ * where the next option starts (clang unrolls the loop only without an early exit). */
+static __always_inline int Ipv4OptionsValid(const __u8* opt, __u32 len) {
+  __u32 next = 0;
+#pragma unroll
+  for (__u32 at = 0; at < IPVSD_MAX_IPV4_OPT_LEN; at++) {
+    if (at < len && at == next) {
+      if (opt[at] == 0) { /* End of Options: the rest is padding */
+        next = IPVSD_MAX_IPV4_OPT_LEN;
+      } else if (opt[at] == 1) { /* No Operation */
+        next = at + 1;
+      } else {
+        if (opt[at + 1] < 2 || opt[at + 1] > len - at) return 0;
+        next = at + opt[at + 1];
+      }
+    }
+  }
+  return 1;
+}
+
+/* The IPv4 header as ip_rcv and user space accept it (net/parse.cc, net/rx_checks.h): a
+ * checksum that sums to 0xffff and options that parse. Both are checked on a copy in the per-CPU
+ * buffer, at constant offsets: walked in the packet, every bounds check would give the verifier
+ * one more state to follow through the rest of the program. The options' length comes from the
+ * copy, for the same reason: the verifier tracks hlen precisely (it placed the L4 header). */
+static __always_inline int Ipv4HeaderValid(struct xdp_md* ctx, __u32 offset, __u32 hlen) {
+  __u32 zero = 0;
+  struct ipvsd_scratch* s = bpf_map_lookup_elem(&ipvsd_scratch, &zero);
+  if (!s || bpf_xdp_load_bytes(ctx, offset, s->bytes, hlen)) return 0;
+  if (Fold((__u32)bpf_csum_diff(0, 0, (__be32*)s->bytes, hlen, 0)) != 0xffff) return 0;
+  return Ipv4OptionsValid(s->bytes + sizeof(struct iphdr), (s->bytes[0] & 0xf) * 4 - sizeof(struct iphdr));
+}
+
+/* IPv4: a header user space accepts and the packet whole within the frame. */
+static __always_inline int Ipv4Forwardable(struct xdp_md* ctx, void* data, struct ipvsd_plain* p, void* end) {
+  struct iphdr* ip = p->l3;
+  if ((void*)(ip + 1) > end || ip->version != 4) return 0;
+  __u32 hlen = ip->ihl * 4;
+  __u32 ip_len = bpf_ntohs(ip->tot_len);
+  if (hlen < sizeof(*ip) || ip_len < hlen || p->l3 + ip_len > end) return 0;
+  if (!Ipv4HeaderValid(ctx, (__u32)(p->l3 - data), hlen)) return 0;
+  p->ip_len = ip_len;
+  p->l4_len = ip_len - hlen;
+  p->ttl = ip->ttl;
+  p->saddr = (__u8*)&ip->saddr;
+  p->daddr = (__u8*)&ip->daddr;
+  return 1;
+}
+
+static __always_inline int Ipv6Forwardable(struct ipvsd_plain* p, void* end) {
+  struct ipv6hdr* ip6 = p->l3;
+  if ((void*)(ip6 + 1) > end || ip6->version != 6) return 0;
+  __u32 ip_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+  if (p->l3 + ip_len > end) return 0;
+  p->ip_len = ip_len;
+  p->l4_len = ip_len - sizeof(*ip6);
+  p->ttl = ip6->hop_limit;
+  p->saddr = ip6->saddr.in6_u.u6_addr8;
+  p->daddr = ip6->daddr.in6_u.u6_addr8;
+  return 1;
+}
+
+/* A TCP or UDP header user space would parse (net/parse.cc). SYN, FIN and RST change the
+ * state of a connection: the worker must see them. */
+static __always_inline int L4Forwardable(struct ipvsd_plain* p, void* end) {
+  if (p->protocol == IPPROTO_TCP) {
+    struct tcphdr* tcp = p->l4;
+    if ((void*)(tcp + 1) > end || p->l4_len < sizeof(*tcp)) return 0;
+    __u32 doff = tcp->doff * 4;
+    if (doff < sizeof(*tcp) || doff > p->l4_len || tcp->syn || tcp->fin || tcp->rst) return 0;
+    p->l4_check = &tcp->check;
+    return 1;
+  }
+  struct udphdr* udp = p->l4;
+  if ((void*)(udp + 1) > end || p->l4_len < sizeof(*udp)) return 0;
+  __u32 udp_len = bpf_ntohs(udp->len);
+  if (udp_len < sizeof(*udp) || udp_len > p->l4_len) return 0;
+  p->l4_check = &udp->check;
+  return 1;
+}
+
+static __always_inline void CopyAddr(__u8* to, const __u8* from, __u8 family) {
+  if (family == IPVSD_AF_INET)
+    __builtin_memcpy(to, from, 4);
+  else
+    __builtin_memcpy(to, from, 16);
+}
+
+static __always_inline struct ipvsd_flow* LookupFlow(const struct ipvsd_plain* p) {
+  struct ipvsd_ports* ports = p->l4;
+  struct ipvsd_flow_key key = {};
+  key.family = p->family;
+  key.protocol = p->protocol;
+  key.sport = ports->src;
+  key.dport = ports->dst;
+  CopyAddr(key.saddr, p->saddr, p->family);
+  CopyAddr(key.daddr, p->daddr, p->family);
+  return bpf_map_lookup_elem(&ipvsd_flows, &key);
+}
+
+/* What a forwarded packet becomes, worked out before anything is written. */
+struct ipvsd_rewrite {
+  __u8 new_addr[16]; /* NAT: replaces daddr (to the server) or saddr (to the client) */
+  __be16 new_port;   /* NAT: likewise the port */
+  __sum16 ip_check;  /* IPv4: the header checksum */
+  __sum16 l4_check;  /* the TCP or UDP checksum */
+};
+
+/* NAT's new address and port, and what they add to the checksums that cover them. */
+static __always_inline void PlanNat(const struct ipvsd_plain* p, const struct ipvsd_flow* flow, __u8 action,
+                                    struct ipvsd_rewrite* rw, __u64* addr_delta, __u64* port_delta) {
+  struct ipvsd_ports* ports = p->l4;
+  const __u8* addr = action == IPVSD_FLOW_NAT_TO_SERVER ? p->daddr : p->saddr;
+  __be16 port = action == IPVSD_FLOW_NAT_TO_SERVER ? ports->dst : ports->src;
+  CopyAddr(rw->new_addr, flow->new_addr, p->family);
+  /* A new port of 0 keeps the packet's (a service of every port), as fwd/nat.cc does. */
+  rw->new_port = flow->new_port ? flow->new_port : port;
+  *addr_delta = ReplaceAddr(addr, rw->new_addr, p->family);
+  *port_delta = Replace16(port, rw->new_port);
+}
+
+/* The TCP/UDP checksum of the rewritten packet, as user space writes it (CompletePartialChecksum
+ * in net/partial_checksum.cc, then TranslateTransport in fwd/nat.cc):
+ *   - a partial checksum, the field holding just the folded pseudo-header sum of the packet as
+ *     received (a sender's checksum offload), becomes the full one: an XDP frame carries no
+ *     offload state, and its receiver checks the field;
+ *   - a UDP datagram without checksum (0) gets a full one under NAT;
+ *   - else NAT updates the checksum for the new address and port, and DR leaves it.
+ * UDP sends a computed 0 as 0xffff. Returns 0 (go up) for a partial checksum in skb mode
+ * (struct ipvsd_ifslot) or a segment too long to sum here. */
+static __always_inline int PlanL4Check(struct xdp_md* ctx, void* data, const struct ipvsd_plain* p, __u8 action,
+                                       int native, __u64 addr_delta, __u64 port_delta, __sum16* out) {
+  __u16 check = *p->l4_check;
+  __u64 pseudo = SumAddr(p->saddr, p->family) + SumAddr(p->daddr, p->family) + bpf_htons((__u16)p->protocol) +
+                 bpf_htons((__u16)p->l4_len);
+  int udp = p->protocol == IPPROTO_UDP;
+  /* A pseudo-header never folds to 0: a UDP checksum of 0 is never taken for a partial one. */
+  int partial = check == Fold(pseudo);
+  if (partial && !native) return 0;
+  if (partial || (udp && check == 0 && action != IPVSD_FLOW_ROUTE)) {
+    __u64 sum = 0;
+    if (!SumSegment(ctx, (__u32)(p->l4 - data), p->l4_len, &sum)) return 0;
+    /* The segment as received less its checksum field, with the new ports, under the new
+     * pseudo-header. */
+    check = ~Fold(sum + (__u16)~check + pseudo + addr_delta + port_delta);
+  } else if (action != IPVSD_FLOW_ROUTE) {
+    check = ~Fold((__u16)~check + addr_delta + port_delta);
+  } else {
+    *out = check;
+    return 1;
+  }
+  *out = udp && check == 0 ? 0xffff : check;
+  return 1;
+}
+
+/* IPv4: the header checksum after the TTL and address changes. The header was checked on the
+ * way in (Ipv4Forwardable), so this incremental update gives exactly the bytes of a full
+ * recomputation (SetIpv4HeaderChecksum). */
+static __always_inline __sum16 NewIpv4Check(struct iphdr* ip, __u64 addr_delta) {
+  __u16 ttl_protocol = *(__u16*)&ip->ttl;
+  __u16 decremented = ttl_protocol - bpf_htons(0x0100);
+  return ~Fold((__u16)~ip->check + Replace16(ttl_protocol, decremented) + addr_delta);
+}
+
+static __always_inline void Rewrite(struct ethhdr* eth, const struct ipvsd_plain* p, const struct ipvsd_flow* flow,
+                                    __u8 action, const struct ipvsd_rewrite* rw) {
+  struct ipvsd_ports* ports = p->l4;
+  if (action == IPVSD_FLOW_NAT_TO_SERVER) {
+    CopyAddr(p->daddr, rw->new_addr, p->family);
+    ports->dst = rw->new_port;
+  } else if (action == IPVSD_FLOW_NAT_TO_CLIENT) {
+    CopyAddr(p->saddr, rw->new_addr, p->family);
+    ports->src = rw->new_port;
+  }
+  if (p->family == IPVSD_AF_INET) {
+    struct iphdr* ip = p->l3;
+    ip->ttl--;
+    ip->check = rw->ip_check;
+  } else {
+    struct ipv6hdr* ip6 = p->l3;
+    ip6->hop_limit--;
+  }
+  *p->l4_check = rw->l4_check;
+  /* The worker's Transmit: the next hop's MAC, ours as the source; VLAN tags stay. */
+  __builtin_memcpy(eth->h_dest, flow->dst_mac, ETH_ALEN);
+  __builtin_memcpy(eth->h_source, flow->src_mac, ETH_ALEN);
+}
+
+static __always_inline void Count(struct ipvsd_flow* flow, __u32 ip_len) {
+  __sync_fetch_and_add(&flow->packets, 1);
+  __sync_fetch_and_add(&flow->bytes, ip_len);
+  flow->last_seen_ns = bpf_ktime_get_ns();
+}
+
+/* Forwards a plain packet of an offloaded flow as user space would, and returns XDP_TX or
+ * XDP_REDIRECT; or IPVSD_PUNT, with nothing written, for a packet that must go up. */
+static __always_inline int ForwardFlow(struct xdp_md* ctx, struct ethhdr* eth, const struct ipvsd_ifslot* ifslot,
+                                       struct ipvsd_plain* p, void* end) {
+  int ok = p->family == IPVSD_AF_INET ? Ipv4Forwardable(ctx, eth, p, end) : Ipv6Forwardable(p, end);
+  if (!ok || !L4Forwardable(p, end)) return IPVSD_PUNT;
+  struct ipvsd_flow* flow = LookupFlow(p);
+  if (!flow) return IPVSD_PUNT;
+  /* Read once: user space may rewrite the entry meanwhile. */
+  __u8 action = flow->action;
+  __u32 out_ifindex = flow->ifindex;
+  if (action != IPVSD_FLOW_NAT_TO_SERVER && action != IPVSD_FLOW_NAT_TO_CLIENT && action != IPVSD_FLOW_ROUTE)
+    return IPVSD_PUNT;
+  /* fwd/xmit_checks.h: user space answers these with an ICMP error. */
+  if (p->ttl <= 1 || p->ip_len > flow->mtu) return IPVSD_PUNT;
+  if (out_ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&ipvsd_tx_ports, &out_ifindex))
+    return IPVSD_PUNT;
+
+  struct ipvsd_rewrite rw = {};
+  __u64 addr_delta = 0;
+  __u64 port_delta = 0;
+  if (action != IPVSD_FLOW_ROUTE) PlanNat(p, flow, action, &rw, &addr_delta, &port_delta);
+  if (!PlanL4Check(ctx, eth, p, action, ifslot->native, addr_delta, port_delta, &rw.l4_check)) return IPVSD_PUNT;
+  if (p->family == IPVSD_AF_INET) rw.ip_check = NewIpv4Check(p->l3, addr_delta);
+
+  /* Every check has passed: from here on the packet is written, and it leaves. */
+  Rewrite(eth, p, flow, action, &rw);
+  Count(flow, p->ip_len);
+  if (out_ifindex == ctx->ingress_ifindex) return XDP_TX;
+  return bpf_redirect_map(&ipvsd_tx_ports, out_ifindex, 0);
 }
 
 SEC("xdp")
@@ -289,13 +669,19 @@ int ipvsd_xdp(struct xdp_md* ctx) {
     l3 = vlan + 1;
   }
 
+  struct ipvsd_plain plain = {};
   int ours = 0;
   if (ethertype == bpf_htons(ETH_P_IP))
-    ours = Ipv4IsOurs(l3, end);
+    ours = Ipv4IsOurs(l3, end, &plain);
   else if (ethertype == bpf_htons(ETH_P_IPV6))
-    ours = Ipv6IsOurs(l3, end);
+    ours = Ipv6IsOurs(l3, end, &plain);
   if (!ours) return XDP_PASS;
 
+  /* An established flow's packet may leave from here (flow offload). */
+  if (plain.protocol) {
+    int action = ForwardFlow(ctx, eth, ifslot, &plain, end);
+    if (action != IPVSD_PUNT) return action;
+  }
   return bpf_redirect_map(&ipvsd_xsks, ifslot->slot * IPVSD_XDP_MAX_QUEUES + queue, XDP_DROP);
 }
 

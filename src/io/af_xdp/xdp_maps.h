@@ -37,7 +37,12 @@ struct ipvsd_l4_key {
 struct ipvsd_ifslot {
   __u32 slot;
   __u8 mac[6];
-  __u8 pad[2];
+  /* 1 when the program runs in the driver (native mode) on this interface, 0 in the skb path.
+   * Flow offload completes a partial TCP/UDP checksum only in native mode: in the skb path the
+   * kernel keeps the skb's checksum offload state and would finish the checksum itself over
+   * what the program wrote, so such packets go to user space there. */
+  __u8 native;
+  __u8 pad;
 };
 
 /* A service address, for fragments: they carry no ports, so only the address can say that
@@ -46,6 +51,43 @@ struct ipvsd_addr_key {
   __u8 family;
   __u8 pad[3];
   __u8 addr[16];
+};
+
+/* Flow offload (io/flow_offload.h): one direction of an established connection, forwarded by
+ * the program itself. The key is the packet's 5-tuple as it arrives; ports in network byte
+ * order, an IPv4 address in addr[0..3] with the rest zero. */
+#define IPVSD_XDP_MAX_FLOWS 262144
+
+struct ipvsd_flow_key {
+  __u8 family;
+  __u8 protocol;
+  __be16 sport;
+  __be16 dport;
+  __u8 pad[2];
+  __u8 saddr[16];
+  __u8 daddr[16];
+};
+
+#define IPVSD_FLOW_NAT_TO_SERVER 1 /* daddr:dport become new_addr:new_port */
+#define IPVSD_FLOW_NAT_TO_CLIENT 2 /* saddr:sport become new_addr:new_port */
+#define IPVSD_FLOW_ROUTE 3         /* TTL and MACs only (DR) */
+
+/* What to do with a flow's packets, written by user space, and what the program counted,
+ * written by the program (atomic adds; last_seen_ns is bpf_ktime_get_ns(), CLOCK_MONOTONIC).
+ * A packet the program cannot forward exactly as user space would goes on to the AF_XDP
+ * socket untouched and is not counted here. */
+struct ipvsd_flow {
+  __u8 action; /* IPVSD_FLOW_* */
+  __u8 pad;
+  __be16 new_port;
+  __u32 ifindex; /* egress; the ingress interface means XDP_TX */
+  __u32 mtu;     /* path MTU: a longer IP packet goes up */
+  __u8 dst_mac[6];
+  __u8 src_mac[6];
+  __u8 new_addr[16];
+  __u64 packets;
+  __u64 bytes; /* IP lengths */
+  __u64 last_seen_ns;
 };
 
 #endif /* IPVSD_IO_AF_XDP_XDP_MAPS_H_ */

@@ -14,10 +14,14 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <ctime>
 #include <map>
+#include <optional>
 
 #include "base/log.h"
 #include "io/af_xdp/ipvsd_xdp_object.h"
+#include "io/af_xdp/xdp_features.h"
+#include "io/af_xdp/xdp_flows.h"
 #include "io/af_xdp/xdp_maps.h"
 
 namespace ipvsd::io {
@@ -29,9 +33,19 @@ constexpr const char* kVipsMap = "ipvsd_vips";
 constexpr const char* kLocalsMap = "ipvsd_locals";
 constexpr const char* kIfSlotsMap = "ipvsd_ifslots";
 constexpr const char* kXsksMap = "ipvsd_xsks";
-constexpr const char* kSharedMaps[] = {kServicesMap, kNatSourcesMap, kVipsMap, kLocalsMap, kIfSlotsMap, kXsksMap};
+constexpr const char* kFlowsMap = "ipvsd_flows";
+constexpr const char* kTxPortsMap = "ipvsd_tx_ports";
+constexpr const char* kSharedMaps[] = {kServicesMap, kNatSourcesMap, kVipsMap, kLocalsMap,
+                                       kIfSlotsMap,  kXsksMap,       kFlowsMap, kTxPortsMap};
 // Enough rounds to remove one program per round even from a cluttered dispatcher.
 constexpr int kMaxStaleRounds = 16;
+
+// The program's clock: bpf_ktime_get_ns().
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 std::string ErrnoText(int err) {
   char buf[128];
@@ -253,6 +267,7 @@ Result<std::shared_ptr<XdpProgram>> XdpProgram::Acquire(const std::vector<Iface>
   std::unique_ptr<XdpProgram> owned(new XdpProgram(ifaces));
   if (Status s = owned->Attach(mode); !s) return s.error();
   if (Status s = owned->FillSlots(); !s) return s.error();
+  if (Status s = owned->FillTxPorts(); !s) return s.error();
   // Once shared, the last owner detaches under registry_mu, so that a detach never
   // interleaves with another Acquire of the same interfaces.
   std::shared_ptr<XdpProgram> program(owned.release(), [](XdpProgram* p) {
@@ -286,7 +301,8 @@ Status XdpProgram::Attach(XdpMode mode) {
     }
     if (k > 0) {
       // Every instance uses the first one's maps.
-      const int fds[] = {services_fd_, nat_sources_fd_, vips_fd_, locals_fd_, ifslots_fd_, xsks_fd_};
+      const int fds[] = {services_fd_, nat_sources_fd_, vips_fd_, locals_fd_,
+                         ifslots_fd_,  xsks_fd_,        flows_fd_, tx_ports_fd_};
       for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
         bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
         int err = map ? bpf_map__reuse_fd(map, fds[m]) : -ENOENT;
@@ -304,7 +320,8 @@ Status XdpProgram::Attach(XdpMode mode) {
       return attached;
     }
     if (k == 0) {
-      int* fds[] = {&services_fd_, &nat_sources_fd_, &vips_fd_, &locals_fd_, &ifslots_fd_, &xsks_fd_};
+      int* fds[] = {&services_fd_, &nat_sources_fd_, &vips_fd_, &locals_fd_,
+                    &ifslots_fd_,  &xsks_fd_,        &flows_fd_, &tx_ports_fd_};
       for (size_t m = 0; m < std::size(kSharedMaps); ++m) {
         bpf_map* map = bpf_object__find_map_by_name(a.object, kSharedMaps[m]);
         *fds[m] = map ? bpf_map__fd(map) : -1;
@@ -364,6 +381,7 @@ Status XdpProgram::FillSlots() {
     uint32_t ifindex = iface.ifindex;
     ipvsd_ifslot value{};
     value.slot = slot;
+    value.native = attachments_[slot].native ? 1 : 0;
     ifreq req{};
     std::strncpy(req.ifr_name, iface.name.c_str(), IFNAMSIZ - 1);
     if (ioctl(fd, SIOCGIFHWADDR, &req) != 0) {
@@ -380,6 +398,66 @@ Status XdpProgram::FillSlots() {
   }
   close(fd);
   return Ok();
+}
+
+Status XdpProgram::FillTxPorts() {
+  const bool all_skb = std::none_of(attachments_.begin(), attachments_.end(), [](const Attachment& a) { return a.native; });
+  for (const Attachment& a : attachments_) {
+    // In skb mode the kernel sends XDP_TX and redirected frames as ordinary packets.
+    const std::optional<bool> accepts = all_skb ? std::optional<bool>(true) : AcceptsXdpFrames(a.iface.ifindex);
+    if (accepts == false) {
+      Log(LogLevel::kInfo,
+          "flow offload: interface '%s' takes no XDP frames (its driver has no ndo_xdp_xmit; a veth has it only while "
+          "its peer runs an XDP program or GRO): flows leaving through it stay in user space",
+          a.iface.name.c_str());
+      continue;
+    }
+    if (!accepts) {
+      Log(LogLevel::kInfo, "flow offload: the kernel does not say whether interface '%s' takes XDP frames; assuming it does",
+          a.iface.name.c_str());
+    }
+    uint32_t ifindex = a.iface.ifindex;
+    if (bpf_map_update_elem(tx_ports_fd_, &ifindex, &ifindex, BPF_ANY) != 0) {
+      const int err = errno;
+      return MakeError(err, "AF_XDP: interface '" + a.iface.name + "': adding it to the XDP devmap: " + ErrnoText(err));
+    }
+  }
+  return Ok();
+}
+
+bool XdpProgram::Install(const FlowRule& rule) {
+  const ipvsd_flow_key key = EncodeFlowKey(rule.key);
+  const ipvsd_flow value = EncodeFlow(rule, MonotonicNs());
+  return bpf_map_update_elem(flows_fd_, &key, &value, BPF_ANY) == 0;
+}
+
+namespace {
+
+FlowCounters CountersOf(const ipvsd_flow& value) {
+  const uint64_t now = MonotonicNs();
+  FlowCounters c;
+  c.packets = value.packets;
+  c.bytes = value.bytes;
+  c.idle_ns = now > value.last_seen_ns ? now - value.last_seen_ns : 0;
+  return c;
+}
+
+}  // namespace
+
+bool XdpProgram::Remove(const FlowKey& key, FlowCounters* last) {
+  ipvsd_flow_key k = EncodeFlowKey(key);
+  ipvsd_flow value;
+  if (bpf_map_lookup_and_delete_elem(flows_fd_, &k, &value) != 0) return false;
+  *last = CountersOf(value);
+  return true;
+}
+
+bool XdpProgram::Read(const FlowKey& key, FlowCounters* out) {
+  const ipvsd_flow_key k = EncodeFlowKey(key);
+  ipvsd_flow value;
+  if (bpf_map_lookup_elem(flows_fd_, &k, &value) != 0) return false;
+  *out = CountersOf(value);
+  return true;
 }
 
 Status XdpProgram::RegisterSocket(uint32_t slot, uint32_t queue, int xsk_fd) {

@@ -20,6 +20,11 @@
 // new program is then loaded and filled beside it, and replaces it in one step (the kernel's
 // atomic XDP replace, without libxdp) with the first filter applied: the restart or takeover
 // of a director leaves no moment in which its packets go astray (docs/operations.md).
+//
+// The program also forwards established flows itself (flow offload, io/flow_offload.h): the
+// workers install them through this object, into a map every instance shares, and the
+// program sends their packets out of an interface in ipvsd_tx_ports: those whose driver takes
+// XDP frames (AcceptsXdpFrames), or every interface when all run the program in skb mode.
 #pragma once
 
 #include <array>
@@ -31,6 +36,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "io/flow_offload.h"
 #include "io/traffic_filter.h"
 
 struct bpf_object;
@@ -42,7 +48,7 @@ namespace ipvsd::io {
 // kAuto tries native first and falls back to skb per interface.
 enum class XdpMode : uint8_t { kAuto, kNative, kSkb };
 
-class XdpProgram {
+class XdpProgram final : public FlowOffload {
  public:
   struct Iface {
     std::string name;
@@ -65,7 +71,7 @@ class XdpProgram {
   XdpProgram(const XdpProgram&) = delete;
   XdpProgram& operator=(const XdpProgram&) = delete;
   // Detaches from every interface.
-  ~XdpProgram();
+  ~XdpProgram() override;
 
   // Points the XSKMAP entry of (interface slot, rx queue) at an AF_XDP socket. A closed socket
   // leaves the map by itself (the kernel removes it).
@@ -78,6 +84,11 @@ class XdpProgram {
   // between. The change must fit what was applied (no add of a present match, no removal of
   // an absent one).
   Status UpdateFilter(const TrafficFilterChange& change);
+
+  // FlowOffload: any thread.
+  bool Install(const FlowRule& rule) override;
+  bool Remove(const FlowKey& key, FlowCounters* last) override;
+  bool Read(const FlowKey& key, FlowCounters* out) override;
 
   // "native" or "skb" (or "native+skb" if the interfaces ended up in different modes).
   std::string mode_name() const;
@@ -100,6 +111,9 @@ class XdpProgram {
   // Removes a stale ipvsd program from a's interface and attaches a's through libxdp.
   Status AttachWithLibxdp(Attachment& a, XdpMode mode);
   Status FillSlots();
+  // Puts in ipvsd_tx_ports the interfaces the program may send flows out of, and says which
+  // it may not.
+  Status FillTxPorts();
   // Puts the loaded programs in place of the stale ones they are to replace.
   Status ReplaceStale();
   Status UpdateFilterLocked(const TrafficFilterChange& change);
@@ -112,6 +126,8 @@ class XdpProgram {
   int locals_fd_ = -1;
   int ifslots_fd_ = -1;
   int xsks_fd_ = -1;
+  int flows_fd_ = -1;
+  int tx_ports_fd_ = -1;
   std::mutex filter_mu_;
   AppliedFilter applied_;
   std::map<std::array<uint8_t, 20>, uint32_t> vip_counts_;  // services per VIP (ipvsd_addr_key bytes)

@@ -1,0 +1,104 @@
+#include "dataplane/offloaded_flows.h"
+
+#include "core/timeouts.h"
+#include "net/headers.h"
+
+namespace ipvsd::dataplane {
+namespace {
+
+uint8_t Bit(FlowDir dir) { return static_cast<uint8_t>(1u << static_cast<int>(dir)); }
+
+}  // namespace
+
+OffloadedFlows::OffloadedFlows(io::FlowOffload* offload, uint32_t capacity) : offload_(offload) {
+  // calloc: large zeroed blocks come straight from the kernel, untouched until used.
+  if (offload_) slots_.reset(static_cast<Slot*>(std::calloc(capacity, sizeof(Slot))));
+  if (!slots_) offload_ = nullptr;
+}
+
+bool OffloadedFlows::Offloadable(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v) {
+  if (c.flags & (core::kConnSynproxy | core::kConnSynproxyPending | core::kConnOnePacket | core::kConnTemplate)) {
+    return false;
+  }
+  if (!(c.flags & core::kConnHashed) || c.af != c.daf) return false;
+  const core::FwdMethod fwd = c.fwd();
+  if (fwd != core::FwdMethod::kMasq && !(fwd == core::FwdMethod::kRoute && dir == FlowDir::kIn)) return false;
+  if (c.protocol == net::kProtoUdp) return true;
+  if (c.protocol != net::kProtoTcp) return false;
+  return static_cast<core::TcpState>(c.state) == core::TcpState::kEstablished &&
+         !(v.tcp_flags & (net::kTcpSyn | net::kTcpFin | net::kTcpRst));
+}
+
+io::FlowKey OffloadedFlows::KeyOf(const core::ConnEntry& c, FlowDir dir) {
+  io::FlowKey k;
+  k.family = c.af;
+  k.protocol = c.protocol;
+  if (dir == FlowDir::kIn) {
+    k.src = c.caddr;
+    k.sport = c.cport;
+    k.dst = c.vaddr;
+    k.dport = c.vport;
+  } else {
+    k.src = c.daddr;
+    k.sport = c.dport;
+    k.dst = c.caddr;
+    k.dport = c.cport;
+  }
+  return k;
+}
+
+bool OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop) {
+  Slot& s = slots_.get()[index];
+  if (s.dirs & Bit(dir)) return false;
+  io::FlowRule rule;
+  rule.key = KeyOf(c, dir);
+  if (c.fwd() == core::FwdMethod::kMasq) {
+    rule.action = dir == FlowDir::kIn ? io::FlowAction::kNatToServer : io::FlowAction::kNatToClient;
+    rule.new_addr = dir == FlowDir::kIn ? c.daddr : c.vaddr;
+    rule.new_port = dir == FlowDir::kIn ? c.dport : c.vport;
+  }
+  rule.ifindex = hop.ifindex;
+  rule.src_mac = hop.src_mac;
+  rule.dst_mac = hop.dst_mac;
+  rule.mtu = hop.mtu;
+  if (!offload_->Install(rule)) return false;
+  const int d = static_cast<int>(dir);
+  s.dirs |= Bit(dir);
+  s.packets[d] = 0;
+  s.bytes[d] = 0;
+  s.egress[d] = Egress::Of(hop);
+  return true;
+}
+
+FoldedFlow OffloadedFlows::Fold(const core::ConnEntry& c, uint32_t index) {
+  uint32_t removed = 0;
+  return Collect(c, index, false, &removed);
+}
+
+FoldedFlow OffloadedFlows::Withdraw(const core::ConnEntry& c, uint32_t index, uint32_t* withdrawn) {
+  return Collect(c, index, true, withdrawn);
+}
+
+FoldedFlow OffloadedFlows::Collect(const core::ConnEntry& c, uint32_t index, bool remove, uint32_t* removed) {
+  *removed = 0;
+  FoldedFlow out;
+  Slot& s = slots_.get()[index];
+  for (FlowDir dir : {FlowDir::kIn, FlowDir::kOut}) {
+    if (!(s.dirs & Bit(dir))) continue;
+    io::FlowCounters now;
+    const int d = static_cast<int>(dir);
+    const bool found = remove ? offload_->Remove(KeyOf(c, dir), &now) : offload_->Read(KeyOf(c, dir), &now);
+    if (!found || remove) s.dirs &= static_cast<uint8_t>(~Bit(dir));
+    if (found && remove) ++*removed;
+    // Not found: gone from below (the program was replaced by the next ipvsd's).
+    if (!found) continue;
+    out.packets[d] = now.packets - s.packets[d];
+    out.bytes[d] = now.bytes - s.bytes[d];
+    s.packets[d] = now.packets;
+    s.bytes[d] = now.bytes;
+    if (now.idle_ns < out.idle_ns) out.idle_ns = now.idle_ns;
+  }
+  return out;
+}
+
+}  // namespace ipvsd::dataplane

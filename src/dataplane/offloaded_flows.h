@@ -1,0 +1,105 @@
+// File: dataplane/offloaded_flows.h
+//
+// OffloadedFlows is a worker's record of which of its connections have a direction forwarded
+// below user space (io/flow_offload.h), and of the packets and bytes already taken into the
+// connection's statistics, so that each read of the forwarder's counters adds only what is
+// new. One slot per entry of the worker's ConnTable, by entry index; the slots are zero pages
+// until a connection is offloaded, so an idle or offload-less worker costs no memory.
+//
+// What may never be offloaded (docs/architecture.md, "Flow offload"): anything but TCP and
+// UDP; TCP before ESTABLISHED or once a FIN or RST was seen; SYN proxy connections (their
+// sequence numbers are translated); one-packet connections; TUN (the encapsulation stays in
+// user space); a connection whose real server is unavailable or that is no longer hashed.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "core/conn.h"
+#include "io/flow_offload.h"
+#include "net/packet_view.h"
+#include "net/route.h"
+
+namespace ipvsd::dataplane {
+
+// The two directions of a connection: from the client (in) and, for NAT, from the real
+// server (out).
+enum class FlowDir : uint8_t { kIn = 0, kOut = 1 };
+
+// What the forwarder did for one connection since the last Fold.
+struct FoldedFlow {
+  uint64_t packets[2] = {};
+  uint64_t bytes[2] = {};
+  // Since the last packet of either direction; UINT64_MAX when neither direction is installed.
+  uint64_t idle_ns = UINT64_MAX;
+};
+
+class OffloadedFlows {
+ public:
+  // `offload` nullptr: nothing is ever offloaded.
+  OffloadedFlows(io::FlowOffload* offload, uint32_t capacity);
+
+  bool enabled() const { return offload_ != nullptr; }
+  bool any(uint32_t index) const { return offload_ && slots_.get()[index].dirs != 0; }
+
+  // Whether the packet just forwarded (`v` as it arrived, its protocol state applied) lets
+  // this direction of c be offloaded from now on.
+  static bool Offloadable(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v);
+  // Installs direction `dir` of c (entry `index`) to leave through `hop`, unless it is
+  // already; true when it did.
+  bool Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop);
+  // Reads the forwarder's counters of c's installed directions: the news since the last Fold.
+  FoldedFlow Fold(const core::ConnEntry& c, uint32_t index);
+  // Folds, then takes both directions back: their packets come up again. *withdrawn: how many
+  // directions were still installed.
+  FoldedFlow Withdraw(const core::ConnEntry& c, uint32_t index, uint32_t* withdrawn);
+  // Whether every installed direction of c still leaves as `hop_of(address, family, &hop)`
+  // says (false also when it finds no next hop any more).
+  template <typename HopOf>
+  bool SameNextHops(const core::ConnEntry& c, uint32_t index, HopOf&& hop_of) const;
+
+  // The flow key of one direction of c.
+  static io::FlowKey KeyOf(const core::ConnEntry& c, FlowDir dir);
+
+ private:
+  // What of a next hop the forwarder uses.
+  struct Egress {
+    uint32_t ifindex;
+    uint32_t mtu;
+    net::MacAddr src_mac;
+    net::MacAddr dst_mac;
+    static Egress Of(const net::NextHop& hop) { return Egress{hop.ifindex, hop.mtu, hop.src_mac, hop.dst_mac}; }
+    friend bool operator==(const Egress& a, const Egress& b) {
+      return a.ifindex == b.ifindex && a.mtu == b.mtu && a.src_mac == b.src_mac && a.dst_mac == b.dst_mac;
+    }
+  };
+  struct Slot {
+    uint8_t dirs;  // bit per installed FlowDir
+    uint64_t packets[2];
+    uint64_t bytes[2];
+    Egress egress[2];  // as installed
+  };
+  FoldedFlow Collect(const core::ConnEntry& c, uint32_t index, bool remove, uint32_t* removed);
+
+  struct FreeSlots {
+    void operator()(Slot* p) const { std::free(p); }
+  };
+
+  io::FlowOffload* offload_;
+  std::unique_ptr<Slot, FreeSlots> slots_;
+};
+
+template <typename HopOf>
+bool OffloadedFlows::SameNextHops(const core::ConnEntry& c, uint32_t index, HopOf&& hop_of) const {
+  const Slot& s = slots_.get()[index];
+  for (FlowDir dir : {FlowDir::kIn, FlowDir::kOut}) {
+    if (!(s.dirs & (1u << static_cast<int>(dir)))) continue;
+    net::NextHop hop;
+    const bool found = dir == FlowDir::kIn ? hop_of(c.daf, c.daddr, &hop) : hop_of(c.af, c.caddr, &hop);
+    if (!found || !(Egress::Of(hop) == s.egress[static_cast<int>(dir)])) return false;
+  }
+  return true;
+}
+
+}  // namespace ipvsd::dataplane
