@@ -5,7 +5,9 @@
 #   paths:   direct   no load balancer: the client talks to rs1 through the director's routing
 #            nft      nftables `dnat to numgen inc mod 3 map {...}` in the director
 #            haproxy  HAProxy, mode tcp, balance roundrobin, nbthread 1 (TCP only)
-#            xdp-nat  ipvsd -m over AF_XDP     pkt-nat  ipvsd -m over AF_PACKET
+#            xdp-nat  ipvsd -m over AF_XDP (flow offload on, the default)
+#            xdp-nat-nofo  the same with --flow-offload off (every packet through user space)
+#            pkt-nat  ipvsd -m over AF_PACKET
 #            xdp-dr   ipvsd -g over AF_XDP
 #   figures: UDP packets/s delivered to the sinks (udp_blast, small datagrams, many flows);
 #            new TCP connections/s (wrk, HTTP with "Connection: close"); HTTP keep-alive
@@ -50,7 +52,7 @@ readonly CONNS=${COMPARE_CONNS:-50}
 # One worker: what the single-queue figures have always measured (a one-queue veth gave AF_XDP
 # one worker, and AF_PACKET had one); more workers are the multi-queue part's.
 readonly WORKERS=${COMPARE_WORKERS:-1}
-readonly PATHS=${COMPARE_PATHS:-direct nft haproxy xdp-nat pkt-nat xdp-dr}
+readonly PATHS=${COMPARE_PATHS:-direct nft haproxy xdp-nat xdp-nat-nofo pkt-nat xdp-dr}
 readonly CLIENT_CPU=${COMPARE_CLIENT_CPU-0}
 readonly HTTP_PORT=80 UDP_PORT=9000 IPERF_PORT=5001
 readonly CLK_TCK=$(getconf CLK_TCK)
@@ -358,6 +360,9 @@ run_path() {
     nft) LB_PID=; start_nft; measure_path nft "$E2E_VIP"; stop_nft ;;
     haproxy) start_haproxy; local pid=$E2E_LAST_PID; measure_path haproxy "$E2E_VIP"; stop_pid "$pid"; LB_PID= ;;
     xdp-nat) start_ipvsd afxdp -m; measure_path xdp-nat "$E2E_VIP"; stop_ipvsd xdp-nat; LB_PID= ;;
+    xdp-nat-nofo)
+      start_ipvsd afxdp -m --flow-offload off; measure_path xdp-nat-nofo "$E2E_VIP"; stop_ipvsd xdp-nat-nofo; LB_PID=
+      ;;
     pkt-nat)
       start_ipvsd afpacket -m; measure_path pkt-nat "$E2E_VIP" no; stop_ipvsd pkt-nat
       start_ipvsd afpacket -m --gso; measure_tcp pkt-nat "$E2E_VIP" on; stop_ipvsd pkt-nat-gso; LB_PID=
@@ -434,6 +439,10 @@ print_ratios() {
     "TCP offloads on $(ratio "${best[gbps_on]}" "$(median_of nft gbps_on)")"
   echo "ratios ipvsd/HAProxy:  conn/s $(ratio "${best[cps]}" "$(median_of haproxy cps)"), req/s $(ratio "${best[rps]}" "$(median_of haproxy rps)")," \
     "TCP offloads off $(ratio "${best[gbps_off]}" "$(median_of haproxy gbps_off)"), TCP offloads on $(ratio "${best[gbps_on]}" "$(median_of haproxy gbps_on)")"
+  echo "ratios flow offload on/off (xdp-nat/xdp-nat-nofo): UDP pps $(ratio "$(median_of xdp-nat udp)" "$(median_of xdp-nat-nofo udp)")," \
+    "conn/s $(ratio "$(median_of xdp-nat cps)" "$(median_of xdp-nat-nofo cps)"), req/s $(ratio "$(median_of xdp-nat rps)" "$(median_of xdp-nat-nofo rps)")," \
+    "CPU/Mpkt $(ratio "$(median_of xdp-nat cpu)" "$(median_of xdp-nat-nofo cpu)"), TCP offloads off $(ratio "$(median_of xdp-nat gbps_off)" "$(median_of xdp-nat-nofo gbps_off)")," \
+    "TCP offloads on $(ratio "$(median_of xdp-nat gbps_on)" "$(median_of xdp-nat-nofo gbps_on)")"
   echo "ratios ipvsd DR (AF_XDP)/nftables: UDP pps $(ratio "$(median_of xdp-dr udp)" "$(median_of nft udp)")," \
     "conn/s $(ratio "$(median_of xdp-dr cps)" "$(median_of nft cps)"), req/s $(ratio "$(median_of xdp-dr rps)" "$(median_of nft rps)")"
   echo

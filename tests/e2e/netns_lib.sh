@@ -48,6 +48,10 @@ E2E_IO=${E2E_IO:-auto}
 E2E_QUEUES=${E2E_QUEUES:-1}
 E2E_WORKERS=${E2E_WORKERS:-2}
 E2E_OFFLOADS=${E2E_OFFLOADS:-off}
+# E2E_FLOW_OFFLOAD: ipvsd's --flow-offload with AF_XDP (on, its default, or off). The switch ports
+# facing the director run GRO either way: a veth takes frames from an XDP program (XDP_TX, a
+# redirect) only while its peer runs NAPI, which GRO turns on, as a NIC's driver always takes them.
+E2E_FLOW_OFFLOAD=${E2E_FLOW_OFFLOAD:-on}
 
 E2E_NAME=
 E2E_BIN=
@@ -91,6 +95,8 @@ e2e_init() {
   [[ $E2E_QUEUES =~ ^[1-9][0-9]*$ ]] || e2e_die "E2E_QUEUES must be a number of queues, not '$E2E_QUEUES'"
   [[ $E2E_WORKERS =~ ^[1-9][0-9]*$ ]] || e2e_die "E2E_WORKERS must be a number of workers, not '$E2E_WORKERS'"
   [[ $E2E_OFFLOADS == on || $E2E_OFFLOADS == off ]] || e2e_die "E2E_OFFLOADS must be on or off, not '$E2E_OFFLOADS'"
+  [[ $E2E_FLOW_OFFLOAD == on || $E2E_FLOW_OFFLOAD == off ]] ||
+    e2e_die "E2E_FLOW_OFFLOAD must be on or off, not '$E2E_FLOW_OFFLOAD'"
   E2E_BIN=$(cd "$bindir" && pwd)
   for tool in ipvsd ipvsadm ipvs-agent e2e_peer; do
     [ -x "$E2E_BIN/$tool" ] || e2e_die "$E2E_BIN/$tool is not built"
@@ -212,6 +218,12 @@ e2e_veth_ends() {
   done
 }
 
+# e2e_director_peers_take_xdp: GRO on the switch ports facing the director (E2E_FLOW_OFFLOAD).
+e2e_director_peers_take_xdp() {
+  ip netns exec "$(e2e_ns switch)" ethtool -K p-d0 gro on >/dev/null
+  ip netns exec "$(e2e_ns switch)" ethtool -K p-d1 gro on >/dev/null
+}
+
 # e2e_set_offloads on|off: every veth end of the topology. "on" is a fresh veth's default
 # (checksum offload, TSO, GSO; GRO is off by default on veth), what users run; "off" is what
 # e2e_link sets.
@@ -221,6 +233,7 @@ e2e_set_offloads() {
     ip netns exec "$(e2e_ns "$role")" ethtool -K "$dev" tx "$1" rx "$1" tso "$1" gso "$1" gro off \
       >/dev/null 2>&1 || true
   done < <(e2e_veth_ends)
+  e2e_director_peers_take_xdp
 }
 
 # e2e_link ROLE_A IF_A ROLE_B IF_B [QUEUES]: a veth pair between two namespaces, both ends up,
@@ -279,6 +292,7 @@ e2e_topology() {
   ip -n "$sw" link set p-c0 master br0
   ip -n "$sw" link set p-d0 master br0
   ip -n "$sw" link set p-d1 master br1
+  e2e_director_peers_take_xdp
 
   local c d
   c=$(e2e_ns client)
@@ -432,10 +446,11 @@ e2e_queues() {
 }
 
 # e2e_start_ipvsd [ARGS...]: ipvsd in the director on d0 and d1 with a private control socket
-# (exported as IPVSD_SOCKET for ipvsadm), --io $E2E_IO, --workers $E2E_WORKERS. The log is
-# kept for failures.
+# (exported as IPVSD_SOCKET for ipvsadm), --io $E2E_IO, --workers $E2E_WORKERS,
+# --flow-offload $E2E_FLOW_OFFLOAD. The log is kept for failures.
 e2e_start_ipvsd() {
   export IPVSD_SOCKET="$E2E_WORK/ipvsd.sock"
+  set -- --flow-offload "$E2E_FLOW_OFFLOAD" "$@"
   e2e_log "start: ipvsd --iface d0 --iface d1 --io $E2E_IO --workers $E2E_WORKERS${*:+ $*}" \
     "(E2E_QUEUES=$E2E_QUEUES: d0 $(e2e_queues director d0) d1 $(e2e_queues director d1) tx/rx queues;" \
     "offloads $E2E_OFFLOADS)"
@@ -444,7 +459,7 @@ e2e_start_ipvsd() {
   E2E_IPVSD_PID=$E2E_LAST_PID
   # ipvsd's own account: its packet I/O, workers and what each serves.
   local line
-  while read -r line; do e2e_log "ipvsd: $line"; done < <(grep -o 'data plane: .*' "$E2E_WORK/ipvsd.log" | head -n 8)
+  while read -r line; do e2e_log "ipvsd: $line"; done < <(grep -o 'data plane: .*\|flow offload: .*' "$E2E_WORK/ipvsd.log" | head -n 10)
   return 0
 }
 
