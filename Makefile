@@ -12,7 +12,8 @@ DEPS := build-essential cmake ninja-build pkg-config \
         libpopt-dev nlohmann-json3-dev libssl-dev \
         clang llvm libbpf-dev libxdp-dev libmnl-dev libnftables-dev nftables libfuzzer-14-dev \
         libcpp-httplib-dev libsystemd-dev debhelper dpkg-dev lintian systemd \
-        iproute2 procps netbase curl ethtool jq keepalived bird2 prometheus chromium hping3
+        iproute2 procps netbase curl ethtool jq keepalived bird2 prometheus chromium hping3 \
+        libpcap-dev
 # And those only `make bench-compare` needs: the peers it measures ipvsd against and its loads.
 BENCH_DEPS := haproxy nginx-light wrk iperf
 

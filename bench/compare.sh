@@ -339,6 +339,21 @@ measure_tcp() {
   e2e_set_offloads off
 }
 
+# pcap_kernel_out on|off: ipvsd --io pcap takes no frame away from the director's kernel: with
+# forwarding off and its copies of service packets and NAT replies dropped, it leaves them alone.
+pcap_kernel_out() {
+  local d
+  d=$(e2e_ns director)
+  if [ "$1" = on ]; then
+    e2e_sysctl director net.ipv4.ip_forward=0
+    printf 'table inet bench_pcap {\n chain pre {\n  type filter hook prerouting priority raw;\n  ip daddr %s drop\n  iifname "d1" ip daddr %s drop\n }\n}\n' \
+      "$E2E_VIP" "$E2E_CLIENT" | ip netns exec "$d" nft -f -
+  else
+    ip netns exec "$d" nft delete table inet bench_pcap 2>/dev/null || true
+    e2e_sysctl director net.ipv4.ip_forward=1
+  fi
+}
+
 # measure_path PATH HOST [OFFLOADS_ON]: every figure for one path, TCP with the offloads off and
 # (unless OFFLOADS_ON=no) on.
 measure_path() {
@@ -366,6 +381,11 @@ run_path() {
     pkt-nat)
       start_ipvsd afpacket -m; measure_path pkt-nat "$E2E_VIP" no; stop_ipvsd pkt-nat
       start_ipvsd afpacket -m --gso; measure_tcp pkt-nat "$E2E_VIP" on; stop_ipvsd pkt-nat-gso; LB_PID=
+      ;;
+    pcap-nat)
+      # ipvsd --io pcap (docs/portability.md), UDP only; the kernel kept out as test_portable.sh does.
+      pcap_kernel_out on; start_ipvsd pcap -m; measure_udp pcap-nat "$E2E_VIP"; stop_ipvsd pcap-nat
+      pcap_kernel_out off; LB_PID=
       ;;
     xdp-dr)
       e2e_rs_setup dr 1 2 3

@@ -40,6 +40,7 @@
 #include "daemon/sync_daemon.h"
 #include "daemon/systemd_notify.h"
 #include "daemon/traffic_history.h"
+#include "io/portable/static_route.h"
 #include "metrics/http_server.h"
 
 namespace ipvsd::daemon {
@@ -47,7 +48,7 @@ namespace ipvsd::daemon {
 inline constexpr uint32_t kDefaultConnMax = 1u << 20;
 inline constexpr uint16_t kDefaultMetricsPort = 9180;
 
-enum class IoMode { kAuto, kAfXdp, kAfPacket };
+enum class IoMode { kAuto, kAfXdp, kAfPacket, kPcap };
 
 inline constexpr char kDefaultConnStoreDir[] = "/dev/shm/ipvsd";
 
@@ -63,6 +64,8 @@ struct Options {
   bool sync_pull = false;           // send and answer pull requests (docs/sync.md)
   bool gso = false;                 // AF_PACKET carries TCP aggregates whole (io::AfPacketOptions::gso)
   bool flow_offload = true;         // AF_XDP: the XDP program forwards established flows (io/flow_offload.h)
+  // --route: the static routes of the portable router (--io pcap; io/portable/portable_router.h).
+  std::vector<io::StaticRoute> routes;
   // Saved rules (the ipvsadm -S format, cli/rules.h) applied at start, before the control
   // socket opens; empty: none. A missing file is an error unless it is the default one.
   std::string rules_path = cli::kDefaultRulesPath;

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "daemon/interfaces.h"
+#include "daemon/pcap_data_plane.h"
 #include "io/af_packet/af_packet_io.h"
 #include "io/af_xdp/af_xdp_io.h"
 #include "io/netlink/netlink_router.h"
@@ -155,6 +156,29 @@ Result<PacketIoSet> OpenAfPacket(const std::vector<std::string>& ifaces, bool gs
   return set;
 }
 
+// What every backend shares: the log lines, the connection stores' tables, the pool.
+Result<std::unique_ptr<WorkerPool>> BuildPool(Daemon& daemon, const std::vector<std::string>& ifaces, PacketIoSet io,
+                                              std::unique_ptr<net::Router> router,
+                                              std::unique_ptr<ConnStores> stores) {
+  const Options& opt = daemon.options();
+  Log(LogLevel::kInfo, "data plane: %s on %s, %zu worker(s)", io.description.c_str(), Join(ifaces).c_str(),
+      io.ios.size());
+  for (size_t w = 0; w < io.queues.size(); ++w) {
+    Log(LogLevel::kInfo, "data plane: worker %zu: %s", w, Served(io.queues[w]).c_str());
+  }
+  if (stores) {
+    const uint32_t per_worker = WorkerPool::PerWorkerCapacity(opt.conn_max, io.ios.size());
+    if (Status st = stores->CreateTables(std::vector<uint32_t>(io.ios.size(), per_worker),
+                                         core::TemplateTable::Capacity(opt.conn_max));
+        !st) {
+      return st.error();
+    }
+  }
+  dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
+                             &daemon.services().total_stats(), nullptr, &daemon.clock()};
+  return std::make_unique<WorkerPool>(env, std::move(router), opt.conn_max, std::move(io), std::move(stores));
+}
+
 }  // namespace
 
 int WorkerLimit(const Options& options) {
@@ -175,6 +199,13 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon, std::vector<io
     auto opened = ConnStores::Open(opt.conn_store_dir, std::chrono::milliseconds(opt.takeover ? 10000 : 0));
     if (!opened) return opened.error();
     stores = std::move(*opened);
+  }
+  if (opt.io == IoMode::kPcap) {
+    // libpcap has no sockets to hand over: a takeover opens new handles.
+    for (io::AfXdpHandover& h : handed) h.Close();
+    auto pcap = OpenPcap(ifaces, opt.routes, WorkerLimit(opt), daemon.clock());
+    if (!pcap) return pcap.error();
+    return BuildPool(daemon, ifaces, std::move(pcap->io), std::move(pcap->router), std::move(stores));
   }
 
   std::vector<int> queues;
@@ -222,23 +253,7 @@ Result<std::unique_ptr<WorkerPool>> MakeDataPlane(Daemon& daemon, std::vector<io
   }
   auto router = io::NetlinkRouter::Open();
   if (!router) return router.error();
-
-  Log(LogLevel::kInfo, "data plane: %s on %s, %zu worker(s)", io->description.c_str(), Join(ifaces).c_str(),
-      io->ios.size());
-  for (size_t w = 0; w < io->queues.size(); ++w) {
-    Log(LogLevel::kInfo, "data plane: worker %zu: %s", w, Served(io->queues[w]).c_str());
-  }
-  if (stores) {
-    const uint32_t per_worker = WorkerPool::PerWorkerCapacity(opt.conn_max, io->ios.size());
-    if (Status st = stores->CreateTables(std::vector<uint32_t>(io->ios.size(), per_worker),
-                                         core::TemplateTable::Capacity(opt.conn_max));
-        !st) {
-      return st.error();
-    }
-  }
-  dataplane::Worker::Env env{&daemon.services(), &daemon.timeouts(), &daemon.settings(),
-                             &daemon.services().total_stats(), nullptr, &daemon.clock()};
-  return std::make_unique<WorkerPool>(env, std::move(*router), opt.conn_max, std::move(*io), std::move(stores));
+  return BuildPool(daemon, ifaces, std::move(*io), std::move(*router), std::move(stores));
 }
 
 }  // namespace ipvsd::daemon

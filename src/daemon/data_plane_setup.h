@@ -3,7 +3,8 @@
 // Builds ipvsd's data plane from its options: the interfaces (--iface, else every UP
 // non-loopback one), the packet I/O (--io: AF_XDP, AF_PACKET, or auto = AF_XDP falling back
 // to AF_PACKET), the kernel's routes and neighbours (NetlinkRouter), and one worker per rx
-// queue up to --workers. With no interface it returns nullptr: a control plane only.
+// queue up to --workers; or, with --io pcap, libpcap and ipvsd's own routes and neighbours
+// (daemon/pcap_data_plane.h). With no interface it returns nullptr: a control plane only.
 #pragma once
 
 #include <memory>

@@ -37,7 +37,11 @@ std::string Usage(const char* program) {
          ctl::kDefaultSocketPath +
          ")\n"
          "  --iface IF           attach to IF (repeatable; default: every UP non-loopback interface)\n"
-         "  --io MODE            packet I/O: auto, afxdp or afpacket (default auto)\n"
+         "  --io MODE            packet I/O: auto, afxdp, afpacket or pcap (default auto; pcap:\n"
+         "                       libpcap with ipvsd's own routes and ARP/ND, docs/portability.md)\n"
+         "  --route PREFIX via NEXTHOP dev IF\n"
+         "                       with --io pcap: a static route (repeatable; PREFIX is ADDR/LEN or\n"
+         "                       default) beside the connected prefixes of the interfaces\n"
          "  --gso                with --io afpacket: carry TCP aggregates (GSO/GRO, up to 64 KB)\n"
          "                       whole, so that interfaces may keep their TCP offloads on\n"
          "  --flow-offload on|off with AF_XDP: the XDP program forwards the packets of established\n"
@@ -84,7 +88,7 @@ std::string Usage(const char* program) {
 Result<CommandLine> ParseCommandLine(int argc, char** argv) {
   enum {
     kSocket = 256, kIface, kIo, kGso, kFlowOffload, kWorkers, kConnMax, kLogLevel, kSysctl, kSyncKeyFile, kSyncPull, kMetrics,
-    kRules, kConnStore, kTakeover, kHelp
+    kRules, kRoute, kConnStore, kTakeover, kHelp
   };
   static const option kLongOptions[] = {
       {"socket", required_argument, nullptr, kSocket},     {"iface", required_argument, nullptr, kIface},
@@ -97,6 +101,7 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
       {"sync-pull", no_argument, nullptr, kSyncPull},
       {"metrics", required_argument, nullptr, kMetrics},
       {"rules", required_argument, nullptr, kRules},
+      {"route", required_argument, nullptr, kRoute},
       {"conn-store", required_argument, nullptr, kConnStore},
       {"takeover", no_argument, nullptr, kTakeover},
       {"help", no_argument, nullptr, kHelp},               {nullptr, 0, nullptr, 0},
@@ -124,7 +129,8 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         if (std::string_view(optarg) == "auto") cl.options.io = IoMode::kAuto;
         else if (std::string_view(optarg) == "afxdp") cl.options.io = IoMode::kAfXdp;
         else if (std::string_view(optarg) == "afpacket") cl.options.io = IoMode::kAfPacket;
-        else return MakeError(EINVAL, std::string("--io must be auto, afxdp or afpacket, not '") + optarg + "'");
+        else if (std::string_view(optarg) == "pcap") cl.options.io = IoMode::kPcap;
+        else return MakeError(EINVAL, std::string("--io must be auto, afxdp, afpacket or pcap, not '") + optarg + "'");
         break;
       case kGso:
         cl.options.gso = true;
@@ -168,6 +174,19 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
       case kTakeover:
         cl.options.takeover = true;
         break;
+      case kRoute: {
+        // PREFIX is optarg; "via NEXTHOP dev IF" are the next four words, taken here so that
+        // getopt_long goes on after them.
+        const auto word = [&](int i) { return optind + i < argc ? std::string_view(argv[optind + i]) : ""; };
+        if (word(0) != "via" || word(1).empty() || word(2) != "dev" || word(3).empty()) {
+          return MakeError(EINVAL, std::string("--route must be PREFIX via NEXTHOP dev IF (after '") + optarg + "')");
+        }
+        auto route = io::StaticRoute::Parse(optarg, word(1), word(3));
+        if (!route) return MakeError(EINVAL, "--route: " + route.error().message);
+        cl.options.routes.push_back(std::move(*route));
+        optind += 4;
+        break;
+      }
       case kConnStore:
         if (optarg[0] == '\0') return MakeError(EINVAL, "--conn-store needs a directory, or none");
         cl.options.conn_store_dir = std::string(optarg) == "none" ? "" : optarg;
@@ -196,6 +215,9 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
     }
   }
   if (optind < argc) return MakeError(EINVAL, std::string("unexpected argument '") + argv[optind] + "'");
+  if (!cl.options.routes.empty() && cl.options.io != IoMode::kPcap) {
+    return MakeError(EINVAL, "--route needs --io pcap (the other backends use the kernel's routes)");
+  }
   if (cl.options.gso && cl.options.io != IoMode::kAfPacket) {
     return MakeError(EINVAL, "--gso needs --io afpacket (AF_XDP cannot carry TCP aggregates)");
   }

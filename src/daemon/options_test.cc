@@ -79,6 +79,23 @@ TEST(OptionsTest, Errors) {
   EXPECT_TRUE(Parse({"--help"})->help);
 }
 
+TEST(OptionsTest, PcapWithStaticRoutes) {
+  auto cl = Parse({"--io", "pcap", "--route", "default", "via", "198.18.0.254", "dev", "d0", "--iface", "d0",
+                   "--route", "2001:db8:9::/48", "via", "2001:db8::9", "dev", "d0"});
+  ASSERT_TRUE(cl.ok()) << cl.error().message;
+  EXPECT_EQ(cl->options.io, IoMode::kPcap);
+  EXPECT_EQ(cl->options.ifaces, std::vector<std::string>{"d0"});
+  ASSERT_EQ(cl->options.routes.size(), 2u);
+  EXPECT_EQ(cl->options.routes[0].ToString(), "0.0.0.0/0 via 198.18.0.254 dev d0");
+  EXPECT_EQ(cl->options.routes[1].ToString(), "2001:db8:9::/48 via 2001:db8::9 dev d0");
+  EXPECT_EQ(Parse({"--io", "pcap", "--route", "default", "via", "198.18.0.254"}).error().message,
+            "--route must be PREFIX via NEXTHOP dev IF (after 'default')");
+  EXPECT_EQ(Parse({"--io", "pcap", "--route", "default", "via", "nowhere", "dev", "d0"}).error().message,
+            "--route: next hop 'nowhere' is not an IP address");
+  EXPECT_EQ(Parse({"--route", "default", "via", "198.18.0.254", "dev", "d0"}).error().message,
+            "--route needs --io pcap (the other backends use the kernel's routes)");
+}
+
 TEST(OptionsTest, FlowOffloadIsOnUnlessTurnedOff) {
   EXPECT_TRUE(Parse({})->options.flow_offload);
   EXPECT_TRUE(Parse({"--flow-offload", "on"})->options.flow_offload);
