@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+PORTABLE_BUILD ?= build-portable
 JOBS       ?= $(shell nproc)
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -17,7 +18,7 @@ DEPS := build-essential cmake ninja-build pkg-config \
 # And those only `make bench-compare` needs: the peers it measures ipvsd against and its loads.
 BENCH_DEPS := haproxy nginx-light wrk iperf
 
-.PHONY: all deps bench-deps build test asan-test bench bench-ctl bench-compare demo deb clean
+.PHONY: all deps bench-deps build test asan-test test-portable bench bench-ctl bench-compare demo deb clean
 
 all: build
 
@@ -47,11 +48,24 @@ build: deps $(BUILD)/build.ninja
 
 # Every test: unit, golden and end-to-end suites, then the unit tests and the programs in a few
 # end-to-end suites again under AddressSanitizer + UndefinedBehaviorSanitizer, then a bounded
-# pass of every fuzz harness.
+# pass of every fuzz harness, then the portable build's tests.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory asan-test
 	$(MAKE) --no-print-directory fuzz-test
+	$(MAKE) --no-print-directory test-portable
+
+# The portable build (-DIPVSD_PORTABLE=ON, docs/portability.md): nothing Linux-only compiled or
+# linked (its check_portable target fails the build otherwise), its unit tests, then ipvsd
+# --io pcap end to end (label portable: DR, TUN ipip and gue, NAT; TCP and UDP; IPv4 and IPv6)
+# with the Linux build's e2e_peer and ipvs-agent on the clients and real servers.
+test-portable: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j $(JOBS) e2e_peer ipvs-agent
+	cmake -S . -B $(PORTABLE_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPVSD_PORTABLE=ON -DIPVSD_BENCH=OFF \
+	  -DIPVSD_E2E_HELPERS=$(abspath $(BUILD))/bin >/dev/null
+	ninja -C $(PORTABLE_BUILD) -j $(JOBS)
+	cd $(PORTABLE_BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+	cd $(PORTABLE_BUILD) && ctest -L portable --output-on-failure
 
 asan-test: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DIPVSD_SANITIZE=ON -DIPVSD_BENCH=OFF >/dev/null
@@ -104,4 +118,4 @@ deb: deps
 	tools/build_deb.sh $(DEB_DIR)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(PORTABLE_BUILD)

@@ -6,6 +6,8 @@
 #   by one (NAME.Suite.Test, label "unit"), so that a test that calls GTEST_SKIP shows as
 #   skipped, not passed. Dependencies are PUBLIC and point one way (DESIGN.md);
 #   tools/check_layering.sh checks the #include lines against the same order.
+#   A file named *_linux.cc (or *_linux_test.cc) is built only without IPVSD_PORTABLE, and its
+#   counterpart *_portable.cc (*_portable_test.cc) only with it (docs/portability.md).
 include(GoogleTest)
 
 # Registers every test of the GoogleTest binary `target` with ctest as PREFIX.Suite.Test,
@@ -20,6 +22,11 @@ function(ipvsd_library name)
   set(lib_srcs)
   set(test_srcs)
   foreach(src ${all_srcs})
+    if(IPVSD_PORTABLE AND src MATCHES "_linux(_test)?\\.cc$")
+      continue()
+    elseif(NOT IPVSD_PORTABLE AND src MATCHES "_portable(_test)?\\.cc$")
+      continue()
+    endif()
     if(src MATCHES "_test\\.cc$")
       list(APPEND test_srcs ${src})
     elseif(NOT src MATCHES "_bench\\.cc$" AND NOT (ARG_PROGRAM AND src MATCHES "/main\\.cc$"))

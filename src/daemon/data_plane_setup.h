@@ -5,6 +5,7 @@
 // to AF_PACKET), the kernel's routes and neighbours (NetlinkRouter), and one worker per rx
 // queue up to --workers; or, with --io pcap, libpcap and ipvsd's own routes and neighbours
 // (daemon/pcap_data_plane.h). With no interface it returns nullptr: a control plane only.
+// The portable build has --io pcap only (daemon/data_plane_backends.h).
 #pragma once
 
 #include <memory>
@@ -12,7 +13,7 @@
 #include "base/result.h"
 #include "daemon/daemon.h"
 #include "daemon/worker_pool.h"
-#include "io/af_xdp/af_xdp_io.h"
+#include "io/xdp_handover.h"
 
 namespace ipvsd::daemon {
 

@@ -139,6 +139,11 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
         if (std::string_view(optarg) == "on") cl.options.flow_offload = true;
         else if (std::string_view(optarg) == "off") cl.options.flow_offload = false;
         else return MakeError(EINVAL, std::string("--flow-offload must be on or off, not '") + optarg + "'");
+#if IPVSD_PORTABLE
+        if (cl.options.flow_offload) {
+          return MakeError(EINVAL, "--flow-offload on needs AF_XDP, which the portable build does not have");
+        }
+#endif
         break;
       case kWorkers:
         if (!ParseNumber(optarg, 1, core::kMaxWorkers, &n)) {
@@ -215,6 +220,15 @@ Result<CommandLine> ParseCommandLine(int argc, char** argv) {
     }
   }
   if (optind < argc) return MakeError(EINVAL, std::string("unexpected argument '") + argv[optind] + "'");
+#if IPVSD_PORTABLE
+  // The portable build's packet I/O is libpcap alone (docs/portability.md): auto is pcap there,
+  // and what needs AF_XDP or AF_PACKET is refused rather than quietly ignored.
+  if (cl.options.io == IoMode::kAfXdp || cl.options.io == IoMode::kAfPacket) {
+    return MakeError(EINVAL, "--io afxdp and --io afpacket are not in the portable build: it has --io pcap only");
+  }
+  cl.options.io = IoMode::kPcap;
+  cl.options.flow_offload = false;
+#endif
   if (!cl.options.routes.empty() && cl.options.io != IoMode::kPcap) {
     return MakeError(EINVAL, "--route needs --io pcap (the other backends use the kernel's routes)");
   }

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "io/af_xdp/af_xdp_io.h"
+#include "io/xdp_handover.h"
 
 namespace ipvsd::daemon {
 

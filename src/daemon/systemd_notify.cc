@@ -1,11 +1,7 @@
+// What SystemdNotifier says and when, in every build; how it reaches systemd is
+// systemd_notify_linux.cc's (libsystemd), and the portable build has no systemd to tell
+// (systemd_notify_portable.cc).
 #include "daemon/systemd_notify.h"
-
-#include <systemd/sd-daemon.h>
-
-#include <cstdlib>
-#include <cstring>
-
-#include "base/log.h"
 
 namespace ipvsd::daemon {
 namespace {
@@ -18,21 +14,6 @@ std::string Counted(uint64_t n, const char* noun) {
 
 std::string StatusLine(size_t services, uint64_t connections, size_t workers) {
   return Counted(services, "service") + ", " + Counted(connections, "connection") + ", " + Counted(workers, "worker");
-}
-
-SystemdNotifier::SystemdNotifier() {
-  const char* socket = std::getenv("NOTIFY_SOCKET");
-  enabled_ = socket != nullptr && *socket != '\0';
-  uint64_t usec = 0;
-  // > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID, if set, names this process.
-  if (enabled_ && sd_watchdog_enabled(0, &usec) > 0) watchdog_usec_ = usec;
-}
-
-void SystemdNotifier::Send(const std::string& message) {
-  if (!enabled_) return;
-  if (int r = sd_notify(0, message.c_str()); r < 0) {
-    Log(LogLevel::kWarning, "sd_notify %s: %s", message.c_str(), std::strerror(-r));
-  }
 }
 
 void SystemdNotifier::Ready(const std::string& status) {

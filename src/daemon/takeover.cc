@@ -119,7 +119,9 @@ Result<TakeoverState> TakeOver(const Options& options) {
 
   // Listening before asking: the old process passes its sockets as soon as its workers stop.
   auto listener = SocketHandoverListener::Listen();
-  if (!listener) Log(LogLevel::kWarning, "takeover: %s; opening new AF_XDP sockets", listener.error().message.c_str());
+  if (!listener) {
+    Log(LogLevel::kWarning, "takeover: %s; the data plane opens sockets of its own", listener.error().message.c_str());
+  }
   state.asked_at_ns = MonotonicClock().NowNs();
   auto old = client->RequestHandover(ctl::Handover{static_cast<uint32_t>(::getpid()), IPVSD_VERSION});
   if (!old) return MakeError(old.error().code, "the running ipvsd refused to hand over: " + old.error().message);
@@ -131,7 +133,7 @@ Result<TakeoverState> TakeOver(const Options& options) {
     if (sockets) {
       state.xdp_sockets = std::move(*sockets);
     } else {
-      Log(LogLevel::kWarning, "takeover: %s; opening new AF_XDP sockets", sockets.error().message.c_str());
+      Log(LogLevel::kWarning, "takeover: %s; the data plane opens sockets of its own", sockets.error().message.c_str());
     }
   }
   const auto deadline = std::chrono::steady_clock::now() + kExitWait;

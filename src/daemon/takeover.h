@@ -36,7 +36,7 @@
 #include "ctl/proto.h"
 #include "daemon/daemon.h"
 #include "daemon/worker_pool.h"
-#include "io/af_xdp/af_xdp_io.h"
+#include "io/xdp_handover.h"
 
 namespace ipvsd::daemon {
 

@@ -24,9 +24,9 @@
 #include "daemon/daemon.h"
 #include "daemon/traffic_filter_builder.h"
 #include "dataplane/worker.h"
-#include "io/af_xdp/af_xdp_io.h"
 #include "io/packet_io.h"
 #include "io/traffic_filter.h"
+#include "io/xdp_handover.h"
 #include "net/route.h"
 
 namespace ipvsd::daemon {

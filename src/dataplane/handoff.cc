@@ -1,6 +1,6 @@
 #include "dataplane/handoff.h"
 
-#include <sys/eventfd.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -12,12 +12,22 @@ Handoff::Handoff(size_t workers, const HashKey& key)
       key_(key),
       rings_(std::make_unique<Ring[]>(2 * workers * workers)),
       peers_(std::make_unique<Peer[]>(workers)) {
-  for (size_t i = 0; i < workers_; ++i) peers_[i].fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  for (size_t i = 0; i < workers_; ++i) {
+    int ends[2];
+    if (pipe(ends) != 0) continue;  // that worker then waits out its poll timeout instead
+    for (int fd : ends) {
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    peers_[i].wake_read = ends[0];
+    peers_[i].wake_write = ends[1];
+  }
 }
 
 Handoff::~Handoff() {
   for (size_t i = 0; i < workers_; ++i) {
-    if (peers_[i].fd >= 0) close(peers_[i].fd);
+    if (peers_[i].wake_read >= 0) close(peers_[i].wake_read);
+    if (peers_[i].wake_write >= 0) close(peers_[i].wake_write);
   }
 }
 
@@ -49,16 +59,17 @@ bool Handoff::Sleep(size_t worker) {
 
 void Handoff::Awake(size_t worker) {
   peers_[worker].asleep.store(false, std::memory_order_relaxed);
-  uint64_t count;
-  while (read(peers_[worker].fd, &count, sizeof(count)) > 0) {
+  char drained[64];
+  while (read(peers_[worker].wake_read, drained, sizeof(drained)) > 0) {
   }
 }
 
 void Handoff::Wake(size_t worker) {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (!peers_[worker].asleep.load(std::memory_order_relaxed)) return;
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(peers_[worker].fd, &one, sizeof(one));
+  // A full pipe already holds a wake-up: the write may fail.
+  const char one = 1;
+  [[maybe_unused]] ssize_t n = write(peers_[worker].wake_write, &one, 1);
 }
 
 }  // namespace ipvsd::dataplane

@@ -20,7 +20,8 @@
 // attacker cannot aim every connection at one worker.
 //
 // A worker about to sleep on its I/O says so (Sleep); whoever pushes to it then wakes it
-// through its eventfd (Wake), so that a handed-off packet does not wait for a timeout.
+// through its pipe (Wake), so that a handed-off packet does not wait for a timeout. A pipe
+// rather than Linux's eventfd: the portable build has the same handoff (docs/portability.md).
 #pragma once
 
 #include <atomic>
@@ -65,14 +66,15 @@ class Handoff {
   // awake) when a frame is already waiting for it. Awake() once the wait is over.
   bool Sleep(size_t worker);
   void Awake(size_t worker);
-  int wake_fd(size_t worker) const { return peers_[worker].fd; }
+  int wake_fd(size_t worker) const { return peers_[worker].wake_read; }
   // Call after pushing frames for `worker`: wakes it if it sleeps.
   void Wake(size_t worker);
 
  private:
   struct alignas(64) Peer {
     std::atomic<bool> asleep{false};
-    int fd = -1;
+    int wake_read = -1;  // the pipe the worker waits on, non-blocking both ends
+    int wake_write = -1;
   };
 
   size_t workers_;

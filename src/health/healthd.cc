@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/signal_source.h"
 #include "health/file_check.h"
 
 namespace ipvsd::health {
@@ -598,22 +598,20 @@ Status Healthd::Run(Config config) {
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, s);
   if (sigprocmask(SIG_BLOCK, &signals, nullptr) < 0) return SysError("sigprocmask");
-  const int sig_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sig_fd < 0) return SysError("signalfd");
+  auto sig_source = SignalSource::Open(signals);
+  if (!sig_source) return sig_source.error();
   // Started after the signals are blocked, so that its threads inherit the mask and every
-  // signal reaches the loop's signalfd; and before anything is created in ipvsd, so that an
+  // signal reaches the loop's signal source; and before anything is created in ipvsd, so that an
   // address in use changes nothing there.
   if (options_.metrics_address) {
     auto server = metrics::HttpServer::Start(*options_.metrics_address,
                                              [this](const metrics::HttpRequest& r) { return published_.Serve(r); });
     if (!server) {
-      close(sig_fd);
       return MakeError(server.error().code, "metrics: " + server.error().message);
     }
     http_ = std::move(*server);
   }
   if (Status st = ops_.Connect(); !st) {
-    close(sig_fd);
     return MakeError(st.error().code, "cannot reach ipvsd at " + options_.socket_path + ": " + st.error().message);
   }
   // Start-up, what one iteration of the loop learns, and a reload each reach ipvsd as one
@@ -641,7 +639,7 @@ Status Healthd::Run(Config config) {
   while (running) {
     uint64_t now = clock_.NowNs();
     StartDue(now);
-    fds.assign(1, pollfd{sig_fd, POLLIN, 0});
+    fds.assign(1, pollfd{sig_source->fd(), POLLIN, 0});
     slots.clear();
     for (size_t v = 0; v < vs_.size(); ++v) {
       for (size_t i = 0; i < vs_[v].checks.size(); ++i) {
@@ -667,14 +665,13 @@ Status Healthd::Run(Config config) {
     ops_.BeginRound();
     bool reload = false;
     if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      while (read(sig_fd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-        if (info.ssi_signo == SIGHUP) {
+      while (const int sig = sig_source->Next()) {
+        if (sig == SIGHUP) {
           reload = true;
-        } else if (info.ssi_signo == SIGCHLD) {
+        } else if (sig == SIGCHLD) {
           ReapChildren(now);
         } else {
-          Log(LogLevel::kInfo, "signal %u: exiting", info.ssi_signo);
+          Log(LogLevel::kInfo, "signal %d: exiting", sig);
           running = false;
         }
       }
@@ -722,7 +719,6 @@ Status Healthd::Run(Config config) {
     vs.pool->Stop();
     if (options_.release_on_exit) vs.pool->Release();
   }
-  close(sig_fd);
   return result;
 }
 

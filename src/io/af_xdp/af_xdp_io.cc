@@ -93,11 +93,6 @@ void CloseFd(int& fd) {
 
 }  // namespace
 
-void AfXdpHandover::Close() {
-  CloseFd(umem_fd);
-  for (Socket& s : sockets) CloseFd(s.fd);
-}
-
 struct AfXdpIo::Socket {
   xsk_socket* xsk = nullptr;  // null for a socket handed over by another process
   Mapping maps[4];            // such a socket's rings (rx, tx, fill, completion)

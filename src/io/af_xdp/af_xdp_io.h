@@ -32,6 +32,7 @@
 #include "io/af_xdp/xdp_program.h"
 #include "io/packet_io.h"
 #include "io/traffic_filter.h"
+#include "io/xdp_handover.h"
 
 struct xsk_umem;
 
@@ -41,23 +42,6 @@ namespace ipvsd::io {
 struct AfXdpQueue {
   uint32_t iface = 0;
   uint32_t queue = 0;
-};
-
-// An AfXdpIo's UMEM and sockets, as a successor in another process takes them over (an
-// upgrade, daemon/takeover.h): the sockets stay bound across, so the services' packets wait in
-// their rx rings meanwhile instead of being dropped. The holder owns the descriptors.
-struct AfXdpHandover {
-  struct Socket {
-    uint32_t ifindex = 0;
-    uint32_t queue = 0;
-    int fd = -1;
-  };
-  int umem_fd = -1;  // a memfd holding the UMEM
-  uint32_t frames = 0;
-  uint32_t ring_size = 0;
-  std::vector<Socket> sockets;        // in the order of AfXdpOptions::queues
-  std::vector<uint64_t> free_frames;  // UMEM chunks idle in user space; the others are in the rings
-  void Close();
 };
 
 struct AfXdpOptions {
