@@ -1,5 +1,11 @@
 #include "dataplane/offloaded_flows.h"
 
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
 #include "core/timeouts.h"
 #include "net/headers.h"
 
@@ -11,9 +17,27 @@ uint8_t Bit(FlowDir dir) { return static_cast<uint8_t>(1u << static_cast<int>(di
 }  // namespace
 
 OffloadedFlows::OffloadedFlows(io::FlowOffload* offload, uint32_t capacity) : offload_(offload) {
-  // calloc: large zeroed blocks come straight from the kernel, untouched until used.
-  if (offload_) slots_.reset(static_cast<Slot*>(std::calloc(capacity, sizeof(Slot))));
-  if (!slots_) offload_ = nullptr;
+  if (!offload_) return;
+  // Reading an untouched page maps the kernel's zero page: only written slots cost memory.
+  slots_bytes_ = size_t{capacity} * sizeof(Slot);
+  void* p = mmap(nullptr, slots_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    Log(LogLevel::kWarning, "flow offload: no memory for %u connections' slots (%s); this worker offloads nothing",
+        capacity, std::strerror(errno));
+    offload_ = nullptr;
+    return;
+  }
+  slots_ = static_cast<Slot*>(p);
+  offloaded_.assign((size_t{capacity} + 63) / 64, 0);
+}
+
+void OffloadedFlows::Mark(uint32_t index, bool offloaded) {
+  const uint64_t bit = uint64_t{1} << (index % 64);
+  offloaded_[index / 64] = offloaded ? offloaded_[index / 64] | bit : offloaded_[index / 64] & ~bit;
+}
+
+OffloadedFlows::~OffloadedFlows() {
+  if (slots_) munmap(slots_, slots_bytes_);
 }
 
 bool OffloadedFlows::Offloadable(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v) {
@@ -48,8 +72,7 @@ io::FlowKey OffloadedFlows::KeyOf(const core::ConnEntry& c, FlowDir dir) {
 }
 
 bool OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop) {
-  Slot& s = slots_.get()[index];
-  if (s.dirs & Bit(dir)) return false;
+  if (any(index) && (slots_[index].dirs & Bit(dir))) return false;
   io::FlowRule rule;
   rule.key = KeyOf(c, dir);
   if (c.fwd() == core::FwdMethod::kMasq) {
@@ -62,6 +85,11 @@ bool OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir d
   rule.dst_mac = hop.dst_mac;
   rule.mtu = hop.mtu;
   if (!offload_->Install(rule)) return false;
+  Slot& s = slots_[index];
+  if (!any(index)) {
+    s = Slot{};  // what an earlier connection of this entry left
+    Mark(index, true);
+  }
   const int d = static_cast<int>(dir);
   s.dirs |= Bit(dir);
   s.packets[d] = 0;
@@ -82,7 +110,7 @@ FoldedFlow OffloadedFlows::Withdraw(const core::ConnEntry& c, uint32_t index, ui
 FoldedFlow OffloadedFlows::Collect(const core::ConnEntry& c, uint32_t index, bool remove, uint32_t* removed) {
   *removed = 0;
   FoldedFlow out;
-  Slot& s = slots_.get()[index];
+  Slot& s = slots_[index];
   for (FlowDir dir : {FlowDir::kIn, FlowDir::kOut}) {
     if (!(s.dirs & Bit(dir))) continue;
     io::FlowCounters now;
@@ -98,6 +126,7 @@ FoldedFlow OffloadedFlows::Collect(const core::ConnEntry& c, uint32_t index, boo
     s.bytes[d] = now.bytes;
     if (now.idle_ns < out.idle_ns) out.idle_ns = now.idle_ns;
   }
+  if (s.dirs == 0) Mark(index, false);
   return out;
 }
 

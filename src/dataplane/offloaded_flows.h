@@ -3,8 +3,9 @@
 // OffloadedFlows is a worker's record of which of its connections have a direction forwarded
 // below user space (io/flow_offload.h), and of the packets and bytes already taken into the
 // connection's statistics, so that each read of the forwarder's counters adds only what is
-// new. One slot per entry of the worker's ConnTable, by entry index; the slots are zero pages
-// until a connection is offloaded, so an idle or offload-less worker costs no memory.
+// new. One slot per entry of the worker's ConnTable, by entry index, in anonymous memory of
+// its own that is only touched for offloaded connections (a bit per entry says which are),
+// so a table full of connections that never are (a SYN flood) costs 1 bit per entry here.
 //
 // What may never be offloaded (docs/architecture.md, "Flow offload"): anything but TCP and
 // UDP; TCP before ESTABLISHED or once a FIN or RST was seen; SYN proxy connections (their
@@ -12,9 +13,9 @@
 // user space); a connection whose real server is unavailable or that is no longer hashed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
+#include <vector>
 
 #include "core/conn.h"
 #include "io/flow_offload.h"
@@ -39,9 +40,12 @@ class OffloadedFlows {
  public:
   // `offload` nullptr: nothing is ever offloaded.
   OffloadedFlows(io::FlowOffload* offload, uint32_t capacity);
+  ~OffloadedFlows();
+  OffloadedFlows(const OffloadedFlows&) = delete;
+  OffloadedFlows& operator=(const OffloadedFlows&) = delete;
 
   bool enabled() const { return offload_ != nullptr; }
-  bool any(uint32_t index) const { return offload_ && slots_.get()[index].dirs != 0; }
+  bool any(uint32_t index) const { return offload_ && (offloaded_[index / 64] >> (index % 64) & 1); }
 
   // Whether the packet just forwarded (`v` as it arrived, its protocol state applied) lets
   // this direction of c be offloaded from now on.
@@ -82,17 +86,19 @@ class OffloadedFlows {
   };
   FoldedFlow Collect(const core::ConnEntry& c, uint32_t index, bool remove, uint32_t* removed);
 
-  struct FreeSlots {
-    void operator()(Slot* p) const { std::free(p); }
-  };
+  void Mark(uint32_t index, bool offloaded);
 
   io::FlowOffload* offload_;
-  std::unique_ptr<Slot, FreeSlots> slots_;
+  Slot* slots_ = nullptr;
+  size_t slots_bytes_ = 0;
+  // Bit per entry: whether its slot has an installed direction. Reading a slot, even an
+  // untouched one, gives its page memory; reading this does not.
+  std::vector<uint64_t> offloaded_;
 };
 
 template <typename HopOf>
 bool OffloadedFlows::SameNextHops(const core::ConnEntry& c, uint32_t index, HopOf&& hop_of) const {
-  const Slot& s = slots_.get()[index];
+  const Slot& s = slots_[index];
   for (FlowDir dir : {FlowDir::kIn, FlowDir::kOut}) {
     if (!(s.dirs & (1u << static_cast<int>(dir)))) continue;
     net::NextHop hop;

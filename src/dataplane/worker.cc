@@ -119,7 +119,12 @@ size_t Worker::Poll(io::PacketIo& io) {
   if (now - defence_run_ >= kTicksPerSecond) RunDefence(now);
   if (offloads_.enabled()) {
     if (env_.router->generation() != offload_hops_generation_) RecheckOffloadedHops(now);
-    if (now - offload_sweep_run_ >= kTicksPerSecond) SweepOffloaded(now);
+    // A new configuration may have taken a real server away: its flows come back at once
+    // (at most once a tick), not at the next once-a-second read.
+    const bool reconfigured = env_.services->generation() != offload_table_generation_;
+    if (now - offload_sweep_run_ >= kTicksPerSecond || (reconfigured && now != offload_sweep_run_)) {
+      SweepOffloaded(now);
+    }
   }
   counters_.connections.store(conns_.size(), std::memory_order_relaxed);
   if (has_tasks_.load(std::memory_order_acquire)) RunTasks();
@@ -740,6 +745,7 @@ void Worker::RecheckOffloadedHops(Ticks now) {
 
 void Worker::SweepOffloaded(Ticks now) {
   offload_sweep_run_ = now;
+  offload_table_generation_ = env_.services->generation();
   conns_.ForEach([&](const core::ConnEntry& e) {
     const uint32_t index = conns_.IndexOf(&e);
     if (!offloads_.any(index)) return;

@@ -189,6 +189,7 @@ class Worker {
   Ticks defence_run_ = 0;  // the tick of the last RunDefence
   OffloadedFlows offloads_;
   Ticks offload_sweep_run_ = 0;      // the tick of the last SweepOffloaded
+  uint64_t offload_table_generation_ = 0;  // the ServiceTable generation it saw
   uint64_t offload_hops_generation_ = 0;  // the Router generation RecheckOffloadedHops last saw
   // Handoff: whether this burst may hand frames off (not when serving other workers), the
   // owner found for the frame at hand and for each frame of the burst, and the frames out at

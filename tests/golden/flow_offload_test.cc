@@ -245,7 +245,8 @@ TEST_F(FlowOffloadTest, ANextHopChangeOrAGoneRealServerTakesTheFlowsBack) {
   EXPECT_EQ(offload_.From("198.18.0.5", 40000)->rule.dst_mac, testing::Mac("02:00:00:00:01:02"));
 
   ASSERT_TRUE(dp_.services_.DeleteDest(k, testing::Ip("198.18.1.10"), 8080).ok());
-  Advance(1);
+  dp_.clock_.AdvanceNs(kNsPerTick);  // the next tick, not the next second
+  dp_.worker_->Poll(dp_.io_);
   EXPECT_EQ(offload_.size(), 0u);
 }
 
