@@ -27,7 +27,10 @@ class SignalSource {
   ~SignalSource();
 
   int fd() const;
-  // The next signal that arrived, or 0 when none is waiting. Never blocks.
+  // The next signal that arrived, or 0 when none is waiting. Never blocks. A signal sent to
+  // the calling thread itself (pthread_kill) makes fd() readable only with signalfd; the
+  // portable source finds it here, so call Next() on every turn of the loop, not only when
+  // fd() is readable.
   int Next();
 
  private:

@@ -68,7 +68,20 @@ int SignalSource::fd() const { return state_->wake_read; }
 
 int SignalSource::Next() {
   unsigned char byte = 0;
-  return read(state_->wake_read, &byte, 1) == 1 ? byte : 0;
+  if (read(state_->wake_read, &byte, 1) == 1) return byte;
+  // A signal sent to this thread itself (pthread_kill) stays pending here, out of the waiter's
+  // sight: take it now. sigwait returns at once for a pending signal.
+  sigset_t pending;
+  if (sigpending(&pending) != 0) return 0;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sigismember(&state_->signals, sig) != 1 || sigismember(&pending, sig) != 1) continue;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    int taken = 0;
+    if (sigwait(&one, &taken) == 0) return taken;
+  }
+  return 0;
 }
 
 }  // namespace ipvsd

@@ -664,16 +664,15 @@ Status Healthd::Run(Config config) {
     now = clock_.NowNs();
     ops_.BeginRound();
     bool reload = false;
-    if (fds[0].revents & POLLIN) {
-      while (const int sig = sig_source->Next()) {
-        if (sig == SIGHUP) {
-          reload = true;
-        } else if (sig == SIGCHLD) {
-          ReapChildren(now);
-        } else {
-          Log(LogLevel::kInfo, "signal %d: exiting", sig);
-          running = false;
-        }
+    // Every turn, not only when its descriptor is readable (base/signal_source.h).
+    while (const int sig = sig_source->Next()) {
+      if (sig == SIGHUP) {
+        reload = true;
+      } else if (sig == SIGCHLD) {
+        ReapChildren(now);
+      } else {
+        Log(LogLevel::kInfo, "signal %d: exiting", sig);
+        running = false;
       }
     }
     for (size_t k = 1; k < fds.size(); ++k) {
