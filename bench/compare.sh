@@ -311,18 +311,28 @@ measure_udp() {
 # measure_http PATH HOST close|keepalive: wrk, one thread, COMPARE_CONNS connections; with
 # "close" every request is a new TCP connection, so requests/s is new connections/s.
 measure_http() {
-  local path=$1 host=$2 kind=$3 run out rate errs vals=() hdr=()
+  local path=$1 host=$2 kind=$3 run out rate errs t0 t1 vals=() cpu=() hdr=()
   [ "$kind" = close ] && hdr=(-H "Connection: close")
   for ((run = 1; run <= RUNS; run++)); do
+    t0=$(cpu_ticks)
     out=$(E2E_CMD_TIMEOUT=$((SECS + 10)) client wrk -t1 -c"$CONNS" -d"${SECS}s" --timeout 2s "${hdr[@]}" \
       "http://$host:$HTTP_PORT/" 2>&1 || true)
+    t1=$(cpu_ticks)
     rate=$(awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' <<<"$out")
+    # CPU s per 1000 requests: as for UDP, softirq of every CPU plus the balancer's process.
+    cpu+=("$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v r="${rate:-0}" -v s="$SECS" \
+      'BEGIN { if (r > 0) printf "%.4f", t / hz / (r * s / 1e3); else print 0 }')")
     errs=$(grep -E 'Socket errors|Non-2xx' <<<"$out" | tr -s ' ' | tr '\n' ' ' || true)
     vals+=("${rate:-0}")
     log "$path http $kind run $run: ${rate:-0} req/s ${errs}"
     [ -n "$errs" ] && NOTE[$path]+="http $kind run $run: $errs; "
   done
-  if [ "$kind" = close ]; then RESULT[$path,cps]=$(stats "${vals[@]}"); else RESULT[$path,rps]=$(stats "${vals[@]}"); fi
+  if [ "$kind" = close ]; then
+    RESULT[$path,cps]=$(stats "${vals[@]}")
+    RESULT[$path,cpu_conn]=$(stats "${cpu[@]}")
+  else
+    RESULT[$path,rps]=$(stats "${vals[@]}")
+  fi
 }
 
 # measure_tcp PATH HOST on|off: one iperf 2 stream, Gbit/s (-y C: the last field is bits/s).
@@ -410,10 +420,10 @@ print_table() {
   echo
   echo "compare: $RUNS run(s) x ${SECS}s per figure, median (min..max); $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "| path | UDP kpps | new conn/s (k) | keep-alive req/s (k) | TCP Gbit/s, offloads off | TCP Gbit/s, offloads on | director CPU s / M UDP pkts |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| path | UDP kpps | new conn/s (k) | keep-alive req/s (k) | TCP Gbit/s, offloads off | TCP Gbit/s, offloads on | director CPU s / M UDP pkts | CPU s / k new conns |"
+  echo "|---|---|---|---|---|---|---|---|"
   for p in $PATHS; do
-    echo "| $p | $(cell "$p" udp 1000 0) | $(cell "$p" cps 1000 1) | $(cell "$p" rps 1000 1) | $(cell "$p" gbps_off 1 2) | $(cell "$p" gbps_on 1 2) | $(cell "$p" cpu 1 2) |"
+    echo "| $p | $(cell "$p" udp 1000 0) | $(cell "$p" cps 1000 1) | $(cell "$p" rps 1000 1) | $(cell "$p" gbps_off 1 2) | $(cell "$p" gbps_on 1 2) | $(cell "$p" cpu 1 2) | $(cell "$p" cpu_conn 1 3) |"
   done
   echo
   for p in $PATHS; do
@@ -438,6 +448,7 @@ label() {
     udp) echo "UDP pps" ;; cps) echo "new conn/s" ;; rps) echo "keep-alive req/s" ;;
     gbps_off) echo "TCP Gbit/s (offloads off)" ;; gbps_on) echo "TCP Gbit/s (offloads on)" ;;
     cpu) echo "CPU s/Mpkt (lower is better)" ;;
+    cpu_conn) echo "CPU s per 1000 new connections (lower is better)" ;;
   esac
 }
 
@@ -452,12 +463,16 @@ print_ratios() {
   read -r v which <<<"$(best_nat cpu lower)"
   best[cpu]=$v
   echo "ipvsd best NAT path for $(label cpu): $which"
+  read -r v which <<<"$(best_nat cpu_conn lower)"
+  best[cpu_conn]=$v
+  echo "ipvsd best NAT path for $(label cpu_conn): $which"
   echo
   echo "ratios ipvsd/nftables: UDP pps $(ratio "${best[udp]}" "$(median_of nft udp)")," \
     "conn/s $(ratio "${best[cps]}" "$(median_of nft cps)"), req/s $(ratio "${best[rps]}" "$(median_of nft rps)")," \
     "CPU/Mpkt $(ratio "${best[cpu]}" "$(median_of nft cpu)"), TCP offloads off $(ratio "${best[gbps_off]}" "$(median_of nft gbps_off)")," \
     "TCP offloads on $(ratio "${best[gbps_on]}" "$(median_of nft gbps_on)")"
   echo "ratios ipvsd/HAProxy:  conn/s $(ratio "${best[cps]}" "$(median_of haproxy cps)"), req/s $(ratio "${best[rps]}" "$(median_of haproxy rps)")," \
+    "CPU per new conn $(ratio "${best[cpu_conn]}" "$(median_of haproxy cpu_conn)")," \
     "TCP offloads off $(ratio "${best[gbps_off]}" "$(median_of haproxy gbps_off)"), TCP offloads on $(ratio "${best[gbps_on]}" "$(median_of haproxy gbps_on)")"
   echo "ratios flow offload on/off (xdp-nat/xdp-nat-nofo): UDP pps $(ratio "$(median_of xdp-nat udp)" "$(median_of xdp-nat-nofo udp)")," \
     "conn/s $(ratio "$(median_of xdp-nat cps)" "$(median_of xdp-nat-nofo cps)"), req/s $(ratio "$(median_of xdp-nat rps)" "$(median_of xdp-nat-nofo rps)")," \
@@ -471,6 +486,7 @@ print_ratios() {
     "req_per_s_vs_nft=$(ratio "${best[rps]}" "$(median_of nft rps)")" \
     "conn_per_s_vs_haproxy=$(ratio "${best[cps]}" "$(median_of haproxy cps)")" \
     "cpu_per_mpkt_vs_nft=$(ratio "${best[cpu]}" "$(median_of nft cpu)")" \
+    "cpu_per_conn_vs_haproxy=$(ratio "${best[cpu_conn]}" "$(median_of haproxy cpu_conn)")" \
     "tcp_gbps_vs_nft=$(ratio "${best[gbps_on]}" "$(median_of nft gbps_on)")"
 }
 

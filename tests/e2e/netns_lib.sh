@@ -522,6 +522,31 @@ e2e_expect_eq() {
 # e2e_count_names: reads names (one a line) and prints "name=count" sorted, space separated.
 e2e_count_names() { sort | uniq -c | awk '{printf "%s%s=%s", (NR > 1 ? " " : ""), $2, $1}'; }
 
+# e2e_names CMD...: runs an e2e_peer client in the client namespace; prints the answer counts
+# ("rs1=3 rs2=3 rs3=3"), with "-" counting failed connections.
+e2e_names() { e2e_in client e2e_peer "$@" | e2e_count_names; }
+
+# e2e_expect_names WANT CMD...: e2e_names CMD... answers WANT.
+e2e_expect_names() {
+  local want=$1 got
+  shift
+  got=$(e2e_names "$@" || true)
+  e2e_expect_eq "answers" "$got" "$want"
+}
+
+# e2e_add_rr_service PROTO_FLAG VIP:PORT METHOD_ARGS...: an rr service with every real server
+# (1..E2E_RS_COUNT) on PORT, each added with METHOD_ARGS.
+e2e_add_rr_service() {
+  local flag=$1 addr=$2 i rport=${2##*:}
+  shift 2
+  e2e_ipvsadm -A "$flag" "$addr" -s rr
+  for ((i = 1; i <= E2E_RS_COUNT; i++)); do
+    local rs
+    if [[ $addr == \[* ]]; then rs="[$(e2e_rs_ip6 "$i")]:$rport"; else rs="$(e2e_rs_ip "$i"):$rport"; fi
+    e2e_ipvsadm -a "$flag" "$addr" -r "$rs" "$@"
+  done
+}
+
 # e2e_finish: the verdict line and the exit code.
 e2e_finish() {
   if [ "$E2E_FAILS" = 0 ]; then

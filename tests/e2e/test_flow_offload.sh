@@ -81,19 +81,6 @@ udp_flows() {
   [ $((BASH_REMATCH[1] - BASH_REMATCH[2])) -le $((2 * $1)) ] && [ "${BASH_REMATCH[3]}" -lt 1000 ]
 }
 
-add_service() {
-  local flag=$1 addr=$2 i rport=${2##*:} extra=()
-  shift 2
-  while [ $# -gt 0 ] && [ "$1" != -- ]; do extra+=("$1"); shift; done
-  shift || true
-  e2e_ipvsadm -A "$flag" "$addr" -s rr "${extra[@]}"
-  for i in "${rs_all[@]}"; do
-    local rs
-    if [[ $addr == \[* ]]; then rs="[$(e2e_rs_ip6 "$i")]:$rport"; else rs="$(e2e_rs_ip "$i"):$rport"; fi
-    e2e_ipvsadm -a "$flag" "$addr" -r "$rs" "$@"
-  done
-}
-
 e2e_topology 3
 e2e_director_vip
 e2e_start_servers "$port"
@@ -104,9 +91,9 @@ e2e_check "both director interfaces take the XDP program's frames" \
 
 echo "== NAT"
 e2e_rs_setup nat "${rs_all[@]}"
-add_service -u "$vip" -- -m
-add_service -u "$vip6" -- -m
-add_service -t "$E2E_VIP:$stream_port" -- -m
+e2e_add_rr_service -u "$vip" -m
+e2e_add_rr_service -u "$vip6" -m
+e2e_add_rr_service -t "$E2E_VIP:$stream_port" -m
 e2e_check "UDP/IPv4: 400 datagrams and answers, counted exactly, 390 of them in XDP" \
   offloaded_at_least 780 exact_udp "$vip" "$E2E_VIP" 400 400
 e2e_check "UDP/IPv6: 400 datagrams and answers, counted exactly, 390 of them in XDP" \
@@ -166,7 +153,7 @@ e2e_ipvsadm -C
 
 echo "== DR"
 e2e_rs_setup dr "${rs_all[@]}"
-add_service -u "$vip" -- -g
+e2e_add_rr_service -u "$vip" -g
 e2e_check "UDP/IPv4: 300 datagrams counted exactly (replies go straight back), 290 in XDP" \
   offloaded_at_least 290 exact_udp "$vip" "$E2E_VIP" 300 0
 e2e_ipvsadm -C

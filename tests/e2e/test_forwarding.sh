@@ -15,18 +15,6 @@ readonly vip="$E2E_VIP:$port"
 readonly vip6="[$E2E_VIP6]:$port"
 rs_all=(1 2 3)
 
-# names CMD...: runs an e2e_peer client in the client namespace; prints the answer counts
-# ("rs1=3 rs2=3 rs3=3"), with "-" counting failed connections.
-names() { e2e_in client e2e_peer "$@" | e2e_count_names; }
-
-expect_names() {
-  local want=$1
-  shift
-  local got
-  got=$(names "$@" || true)
-  e2e_expect_eq "answers" "$got" "$want"
-}
-
 # director_reaches_rs I: the director's own TCP connection to real server I (a health check,
 # say) works although NAT replies from that server's port are redirected to ipvsd.
 director_reaches_rs() {
@@ -43,7 +31,7 @@ udp_affinity() { one_server 20 udp-names "$1" "$port" 20; }
 avoid() {
   local name=$1 got
   shift
-  got=$(names "$@" || true)
+  got=$(e2e_names "$@" || true)
   echo "        answers: $got"
   [[ $got != *"$name="* && $got != *"-="* && $got =~ ^rs[0-9]=[0-9]+\ rs[0-9]=[0-9]+$ ]]
 }
@@ -52,7 +40,7 @@ avoid() {
 one_server() {
   local count=$1 got
   shift
-  got=$(names "$@" || true)
+  got=$(e2e_names "$@" || true)
   echo "        answers: $got"
   [[ $got =~ ^rs[0-9]=$count$ ]]
 }
@@ -104,18 +92,6 @@ streams_intact() {
   [[ $out == *"streams: ok=$1 broken=0 "* ]]
 }
 
-# add_service PROTO_FLAG VIP:PORT METHOD_ARGS...: rr service with the three real servers (on PORT).
-add_service() {
-  local flag=$1 addr=$2 i rport=${2##*:}
-  shift 2
-  e2e_ipvsadm -A "$flag" "$addr" -s rr
-  for i in "${rs_all[@]}"; do
-    local rs
-    if [[ $addr == \[* ]]; then rs="[$(e2e_rs_ip6 "$i")]:$rport"; else rs="$(e2e_rs_ip "$i"):$rport"; fi
-    e2e_ipvsadm -a "$flag" "$addr" -r "$rs" "$@"
-  done
-}
-
 e2e_topology 3
 e2e_director_vip
 e2e_start_servers "$port"
@@ -125,23 +101,23 @@ e2e_bg director 600 "$E2E_WORK/director-serve.log" e2e_peer serve 2222 director
 e2e_start_ipvsd
 
 echo "== the director's own traffic"
-e2e_check "TCP to a non-service port of the director" expect_names "director=1" tcp-names "$E2E_DIRECTOR_C" 2222 1
+e2e_check "TCP to a non-service port of the director" e2e_expect_names "director=1" tcp-names "$E2E_DIRECTOR_C" 2222 1
 e2e_check "ping of the director (IPv4)" e2e_in client e2e_peer ping "$E2E_DIRECTOR_C" 3
 e2e_check "ping of the director (IPv6)" e2e_in client e2e_peer ping "$E2E_DIRECTOR_C6" 3
 
 echo "== NAT"
 e2e_rs_setup nat "${rs_all[@]}"
-add_service -t "$vip" -m
-add_service -u "$vip" -m
-add_service -t "$vip6" -m
-add_service -u "$vip6" -m
-e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
-e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
+e2e_add_rr_service -t "$vip" -m
+e2e_add_rr_service -u "$vip" -m
+e2e_add_rr_service -t "$vip6" -m
+e2e_add_rr_service -u "$vip6" -m
+e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
+e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
 e2e_check "the director's own connection to a NAT real server" director_reaches_rs 2
 e2e_check "UDP/IPv4: one socket stays on one server for 20 datagrams" udp_affinity "$E2E_VIP"
-e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
+e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
 e2e_check "UDP/IPv6: one socket stays on one server" udp_affinity "$E2E_VIP6"
-add_service -t "$E2E_VIP:$stream_port" -m
+e2e_add_rr_service -t "$E2E_VIP:$stream_port" -m
 checksum_offload on
 e2e_check "checksum offload on: UDP/IPv4, one socket stays on one server" udp_affinity "$E2E_VIP"
 e2e_check "checksum offload on: 3 TCP streams echo every byte for 2 s" streams_intact 3 2
@@ -177,13 +153,13 @@ e2e_ipvsadm -C
 
 echo "== DR"
 e2e_rs_setup dr "${rs_all[@]}"
-add_service -t "$vip" -g
-add_service -u "$vip" -g
-add_service -t "$vip6" -g
-e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
-e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
+e2e_add_rr_service -t "$vip" -g
+e2e_add_rr_service -u "$vip" -g
+e2e_add_rr_service -t "$vip6" -g
+e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
+e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
 e2e_check "UDP/IPv4: one socket stays on one server" udp_affinity "$E2E_VIP"
-e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
+e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
 e2e_ipvsadm -C
 
 for tun in ipip gue; do
@@ -191,13 +167,13 @@ for tun in ipip gue; do
   e2e_rs_setup tun "${rs_all[@]}"
   tun_args=(-i)
   [ "$tun" = gue ] && tun_args+=(--tun-type gue --tun-port "$E2E_GUE_PORT")
-  add_service -t "$vip" "${tun_args[@]}"
-  add_service -u "$vip" "${tun_args[@]}"
-  add_service -t "$vip6" "${tun_args[@]}"
-  e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
-  e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
+  e2e_add_rr_service -t "$vip" "${tun_args[@]}"
+  e2e_add_rr_service -u "$vip" "${tun_args[@]}"
+  e2e_add_rr_service -t "$vip6" "${tun_args[@]}"
+  e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
+  e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
   e2e_check "UDP/IPv4: one socket stays on one server" udp_affinity "$E2E_VIP"
-  e2e_check "TCP/IPv6 in IPv6: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
+  e2e_check "TCP/IPv6 in IPv6: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
   # 1472 bytes of UDP make a 1500-byte packet: with the tunnel's header it no longer fits the
   # 1500-byte link to the real server, so the director must answer "fragmentation needed".
   e2e_check "DF packet too big for the tunnel: the client learns a smaller path MTU" learns_pmtu 1472

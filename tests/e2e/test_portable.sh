@@ -36,41 +36,19 @@ readonly vip="$E2E_VIP:$port"
 readonly vip6="[$E2E_VIP6]:$port"
 rs_all=(1 2 3)
 
-names() { e2e_in client e2e_peer "$@" | e2e_count_names; }
-
-expect_names() {
-  local want=$1
-  shift
-  local got
-  got=$(names "$@" || true)
-  e2e_expect_eq "answers" "$got" "$want"
-}
-
 # udp_affinity VIP: 20 datagrams from one socket, all answered by one server.
 udp_affinity() {
   local got
-  got=$(names udp-names "$1" "$port" 20 || true)
+  got=$(e2e_names udp-names "$1" "$port" 20 || true)
   echo "        answers: $got"
   [[ $got =~ ^rs[0-9]=20$ ]]
 }
 
-# add_service PROTO_FLAG VIP:PORT METHOD_ARGS...: rr service with the three real servers.
-add_service() {
-  local flag=$1 addr=$2 i
-  shift 2
-  e2e_ipvsadm -A "$flag" "$addr" -s rr
-  for i in "${rs_all[@]}"; do
-    local rs
-    if [[ $addr == \[* ]]; then rs="[$(e2e_rs_ip6 "$i")]:$port"; else rs="$(e2e_rs_ip "$i"):$port"; fi
-    e2e_ipvsadm -a "$flag" "$addr" -r "$rs" "$@"
-  done
-}
-
 # The same four checks for every forwarding method.
 forward_checks() {
-  e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
-  e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
-  e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
+  e2e_check "TCP/IPv4: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP" "$port" 9
+  e2e_check "UDP/IPv4: 9 sockets spread 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" udp-names "$E2E_VIP" "$port" 9 --socket-each
+  e2e_check "TCP/IPv6: rr spreads 9 connections 3/3/3" e2e_expect_names "rs1=3 rs2=3 rs3=3" tcp-names "$E2E_VIP6" "$port" 9
   e2e_check "UDP/IPv6: one socket stays on one server for 20 datagrams" udp_affinity "$E2E_VIP6"
 }
 
@@ -108,15 +86,15 @@ e2e_start_ipvsd --metrics "127.0.0.1:$metrics_port"
 e2e_check "ipvsd runs the pcap data plane" grep -q 'data plane: pcap on d0,d1, 1 worker' "$E2E_WORK/ipvsd.log"
 
 echo "== the director's own traffic"
-e2e_check "TCP to a non-service port of the director" expect_names "director=1" tcp-names "$E2E_DIRECTOR_C" 2222 1
+e2e_check "TCP to a non-service port of the director" e2e_expect_names "director=1" tcp-names "$E2E_DIRECTOR_C" 2222 1
 e2e_check "ping of the director (IPv6)" e2e_in client e2e_peer ping "$E2E_DIRECTOR_C6" 3
 
 echo "== DR"
 e2e_rs_setup dr "${rs_all[@]}"
-add_service -t "$vip" -g
-add_service -u "$vip" -g
-add_service -t "$vip6" -g
-add_service -u "$vip6" -g
+e2e_add_rr_service -t "$vip" -g
+e2e_add_rr_service -u "$vip" -g
+e2e_add_rr_service -t "$vip6" -g
+e2e_add_rr_service -u "$vip6" -g
 forward_checks
 e2e_ipvsadm -C
 
@@ -125,20 +103,20 @@ for tun in ipip gue; do
   e2e_rs_setup tun "${rs_all[@]}"
   tun_args=(-i)
   [ "$tun" = gue ] && tun_args+=(--tun-type gue --tun-port "$E2E_GUE_PORT")
-  add_service -t "$vip" "${tun_args[@]}"
-  add_service -u "$vip" "${tun_args[@]}"
-  add_service -t "$vip6" "${tun_args[@]}"
-  add_service -u "$vip6" "${tun_args[@]}"
+  e2e_add_rr_service -t "$vip" "${tun_args[@]}"
+  e2e_add_rr_service -u "$vip" "${tun_args[@]}"
+  e2e_add_rr_service -t "$vip6" "${tun_args[@]}"
+  e2e_add_rr_service -u "$vip6" "${tun_args[@]}"
   forward_checks
   e2e_ipvsadm -C
 done
 
 echo "== NAT"
 e2e_rs_setup nat "${rs_all[@]}"
-add_service -t "$vip" -m
-add_service -u "$vip" -m
-add_service -t "$vip6" -m
-add_service -u "$vip6" -m
+e2e_add_rr_service -t "$vip" -m
+e2e_add_rr_service -u "$vip" -m
+e2e_add_rr_service -t "$vip6" -m
+e2e_add_rr_service -u "$vip6" -m
 forward_checks
 e2e_ipvsadm -C
 
