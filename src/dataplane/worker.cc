@@ -711,7 +711,8 @@ void Worker::ApplyFolded(core::ConnEntry& c, const FoldedFlow& folded, Ticks now
       const core::SyncParams p = core::SyncParams::From(*env_.settings);
       const auto period = static_cast<uint32_t>(p.period > 0 ? p.period : 1);
       const auto threshold = static_cast<uint32_t>(p.threshold) % period;
-      const uint32_t last_match = c.in_pkts - (c.in_pkts + period - threshold) % period;
+      // The last count k <= in_pkts with k % period == threshold.
+      const uint32_t last_match = c.in_pkts < threshold ? 0 : c.in_pkts - (c.in_pkts - threshold) % period;
       if (last_match > before) QueueSync(c, now, last_match);
     }
   }

@@ -250,6 +250,27 @@ TEST_F(FlowOffloadTest, ANextHopChangeOrAGoneRealServerTakesTheFlowsBack) {
   EXPECT_EQ(offload_.size(), 0u);
 }
 
+// The sync master sends a connection when its client packet count passes the threshold (3,
+// then every 50): packets the program forwarded count, as they went by, once they are read.
+TEST_F(FlowOffloadTest, ClientPacketsForwardedBelowReachTheSyncRules) {
+  NatTcp();
+  dp_.settings_.sync_master_running.store(true);
+  Handshake();  // SYN and ACK: 2 client packets, none at the threshold yet
+  core::SyncRecord out[8];
+  ASSERT_EQ(dp_.worker_->PopSyncOut(out), 0u);
+  RecordingOffload::Flow* in = offload_.From("198.18.0.5", 40000);
+  ASSERT_NE(in, nullptr);
+  offload_.Forwarded(in, 10, 1000);  // packets 3..12: the 3rd is at the threshold
+  Advance(1);
+  EXPECT_EQ(dp_.worker_->PopSyncOut(out), 1u);
+  offload_.Forwarded(in, 30, 3000);  // 13..42: none at 53
+  Advance(1);
+  EXPECT_EQ(dp_.worker_->PopSyncOut(out), 0u);
+  offload_.Forwarded(in, 20, 2000);  // 43..62: the 53rd
+  Advance(1);
+  EXPECT_EQ(dp_.worker_->PopSyncOut(out), 1u);
+}
+
 TEST_F(FlowOffloadTest, WithoutAForwarderEveryPacketStaysInUserSpace) {
   dp_.MakeWorker(nullptr);
   NatTcp();
