@@ -27,7 +27,8 @@ class PacketIo {
   virtual void Drop(std::span<const net::Frame> frames) = 0;
   // Blocks until frames may be waiting, wake_fd (when >= 0) is readable, or timeout_ms passes;
   // a worker calls it after finding nothing to do for a while, so that an idle data plane does
-  // not spin. wake_fd is how another worker that hands it a packet wakes it (an eventfd).
+  // not spin. wake_fd is how another worker that hands it a packet wakes it (a pipe:
+  // dataplane/handoff.h).
   virtual void WaitForFrames(int timeout_ms, int wake_fd) = 0;
 };
 
