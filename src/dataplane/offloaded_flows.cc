@@ -18,7 +18,8 @@ uint8_t Bit(FlowDir dir) { return static_cast<uint8_t>(1u << static_cast<int>(di
 
 OffloadedFlows::OffloadedFlows(io::FlowOffload* offload, uint32_t capacity) : offload_(offload) {
   if (!offload_) return;
-  // Reading an untouched page maps the kernel's zero page: only written slots cost memory.
+  // Only the slots of offloaded connections are ever touched (offloaded_ says which), so only
+  // their pages cost memory.
   slots_bytes_ = size_t{capacity} * sizeof(Slot);
   void* p = mmap(nullptr, slots_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
@@ -71,8 +72,9 @@ io::FlowKey OffloadedFlows::KeyOf(const core::ConnEntry& c, FlowDir dir) {
   return k;
 }
 
-bool OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop) {
-  if (any(index) && (slots_[index].dirs & Bit(dir))) return false;
+OffloadedFlows::InstallResult OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir dir,
+                                                     const net::NextHop& hop) {
+  if (any(index) && (slots_[index].dirs & Bit(dir))) return InstallResult::kAlready;
   io::FlowRule rule;
   rule.key = KeyOf(c, dir);
   if (c.fwd() == core::FwdMethod::kMasq) {
@@ -84,7 +86,7 @@ bool OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir d
   rule.src_mac = hop.src_mac;
   rule.dst_mac = hop.dst_mac;
   rule.mtu = hop.mtu;
-  if (!offload_->Install(rule)) return false;
+  if (!offload_->Install(rule)) return InstallResult::kRefused;
   Slot& s = slots_[index];
   if (!any(index)) {
     s = Slot{};  // what an earlier connection of this entry left
@@ -95,7 +97,7 @@ bool OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir d
   s.packets[d] = 0;
   s.bytes[d] = 0;
   s.egress[d] = Egress::Of(hop);
-  return true;
+  return InstallResult::kInstalled;
 }
 
 FoldedFlow OffloadedFlows::Fold(const core::ConnEntry& c, uint32_t index) {

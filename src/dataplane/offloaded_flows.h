@@ -51,8 +51,9 @@ class OffloadedFlows {
   // this direction of c be offloaded from now on.
   static bool Offloadable(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v);
   // Installs direction `dir` of c (entry `index`) to leave through `hop`, unless it is
-  // already; true when it did.
-  bool Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop);
+  // already.
+  enum class InstallResult : uint8_t { kInstalled, kAlready, kRefused };
+  InstallResult Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop);
   // Reads the forwarder's counters of c's installed directions: the news since the last Fold.
   FoldedFlow Fold(const core::ConnEntry& c, uint32_t index);
   // Folds, then takes both directions back: their packets come up again. *withdrawn: how many

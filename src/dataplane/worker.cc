@@ -486,7 +486,7 @@ Verdict Worker::ForwardIn(net::Frame& f, net::PacketView& v, core::ConnEntry* c,
       return Verdict::kDrop;
   }
   if (f.offloaded()) KeepOffload(f, v);
-  if (!icmp && offloads_.enabled()) MaybeOffload(*c, FlowDir::kIn, v, hop);
+  if (!icmp && offloads_.enabled()) MaybeOffload(*c, FlowDir::kIn, v, hop, now);
   return Transmit(f, hop);
 }
 
@@ -533,7 +533,7 @@ Verdict Worker::ForwardOut(net::Frame& f, net::PacketView& v, core::ConnEntry* c
     return Verdict::kDrop;
   }
   if (f.offloaded()) KeepOffload(f, v);
-  if (!icmp && offloads_.enabled()) MaybeOffload(*c, FlowDir::kOut, v, hop);
+  if (!icmp && offloads_.enabled()) MaybeOffload(*c, FlowDir::kOut, v, hop, now);
   return Transmit(f, hop);
 }
 
@@ -683,9 +683,17 @@ std::vector<core::SyncRecord> Worker::SyncDump() const {
   return out;
 }
 
-void Worker::MaybeOffload(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v, const net::NextHop& hop) {
+void Worker::MaybeOffload(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v, const net::NextHop& hop,
+                          Ticks now) {
   if (!OffloadedFlows::Offloadable(c, dir, v)) return;
-  if (offloads_.Install(c, conns_.IndexOf(&c), dir, hop)) WorkerCounters::Bump(counters_.flows_offloaded);
+  // A forwarder that refused one (its table full) is asked again a second later, not at every
+  // packet: each ask is a system call.
+  if (static_cast<int32_t>(offload_refused_until_ - now) > 0) return;
+  switch (offloads_.Install(c, conns_.IndexOf(&c), dir, hop)) {
+    case OffloadedFlows::InstallResult::kInstalled: WorkerCounters::Bump(counters_.flows_offloaded); break;
+    case OffloadedFlows::InstallResult::kRefused: offload_refused_until_ = now + kTicksPerSecond; break;
+    case OffloadedFlows::InstallResult::kAlready: break;
+  }
 }
 
 void Worker::WithdrawFlows(core::ConnEntry& c, Ticks now) {

@@ -165,7 +165,8 @@ class Worker {
   // may be; take c's flows back (their counters applied); apply what the forwarder counted
   // to c's statistics, packet count and expiry; once a second, read every offloaded flow and
   // take back those whose connection no longer holds.
-  void MaybeOffload(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v, const net::NextHop& hop);
+  void MaybeOffload(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v, const net::NextHop& hop,
+                    Ticks now);
   void WithdrawFlows(core::ConnEntry& c, Ticks now);
   void ApplyFolded(core::ConnEntry& c, const FoldedFlow& folded, Ticks now);
   void SweepOffloaded(Ticks now);
@@ -190,6 +191,7 @@ class Worker {
   OffloadedFlows offloads_;
   Ticks offload_sweep_run_ = 0;      // the tick of the last SweepOffloaded
   uint64_t offload_table_generation_ = 0;  // the ServiceTable generation it saw
+  Ticks offload_refused_until_ = 0;  // no install asked before this tick (the forwarder refused one)
   uint64_t offload_hops_generation_ = 0;  // the Router generation RecheckOffloadedHops last saw
   // Handoff: whether this burst may hand frames off (not when serving other workers), the
   // owner found for the frame at hand and for each frame of the burst, and the frames out at

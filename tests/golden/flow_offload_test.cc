@@ -33,6 +33,8 @@ class RecordingOffload final : public io::FlowOffload {
   explicit RecordingOffload(const FakeClock* clock) : clock_(clock) {}
 
   bool Install(const io::FlowRule& rule) override {
+    ++asked;
+    if (full) return false;
     flows_[Key(rule.key)] = Flow{rule, 0, 0, clock_->NowNs()};
     ++installs;
     return true;
@@ -67,8 +69,10 @@ class RecordingOffload final : public io::FlowOffload {
   }
   size_t size() const { return flows_.size(); }
 
+  int asked = 0;  // installs asked for, refused ones too
   int installs = 0;
   int removals = 0;
+  bool full = false;  // refuses every install, as a full map does
 
  private:
   using KeyTuple = std::tuple<int, int, std::array<uint8_t, 16>, uint16_t, std::array<uint8_t, 16>, uint16_t>;
@@ -269,6 +273,19 @@ TEST_F(FlowOffloadTest, ClientPacketsForwardedBelowReachTheSyncRules) {
   offload_.Forwarded(in, 20, 2000);  // 43..62: the 53rd
   Advance(1);
   EXPECT_EQ(dp_.worker_->PopSyncOut(out), 1u);
+}
+
+TEST_F(FlowOffloadTest, AFullForwarderIsAskedAgainASecondLaterNotAtEveryPacket) {
+  const core::ServiceKey k = dp_.AddService(net::kProtoUdp, "198.19.0.1", 53);
+  dp_.AddDest(k, "198.18.1.10", 53, core::FwdMethod::kMasq);
+  offload_.full = true;
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
+  EXPECT_EQ(offload_.asked, 1);
+  offload_.full = false;
+  Advance(1);
+  ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
+  EXPECT_EQ(offload_.asked, 2);
+  EXPECT_NE(offload_.From("198.18.0.5", 5000), nullptr);
 }
 
 TEST_F(FlowOffloadTest, WithoutAForwarderEveryPacketStaysInUserSpace) {
