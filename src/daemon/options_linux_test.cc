@@ -4,16 +4,10 @@
 
 #include <vector>
 
+#include "daemon/options_test_util.h"
+
 namespace ipvsd::daemon {
 namespace {
-
-Result<CommandLine> Parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "ipvsd");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  return ParseCommandLine(static_cast<int>(args.size()), argv.data());
-}
 
 TEST(OptionsTest, Defaults) {
   auto cl = Parse({});

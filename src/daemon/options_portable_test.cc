@@ -7,17 +7,10 @@
 #include <vector>
 
 #include "daemon/options.h"
+#include "daemon/options_test_util.h"
 
 namespace ipvsd::daemon {
 namespace {
-
-Result<CommandLine> Parse(std::vector<std::string> args) {
-  args.insert(args.begin(), "ipvsd");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  return ParseCommandLine(static_cast<int>(args.size()), argv.data());
-}
 
 TEST(PortableOptionsTest, AutoIsPcapWithoutFlowOffload) {
   for (const auto& args : {std::vector<std::string>{}, std::vector<std::string>{"--io", "auto"},
