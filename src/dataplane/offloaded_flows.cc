@@ -7,6 +7,8 @@
 
 #include "base/log.h"
 #include "core/timeouts.h"
+#include "fwd/tun.h"
+#include "net/encap.h"
 #include "net/headers.h"
 
 namespace ipvsd::dataplane {
@@ -45,9 +47,15 @@ bool OffloadedFlows::Offloadable(const core::ConnEntry& c, FlowDir dir, const ne
   if (c.flags & (core::kConnSynproxy | core::kConnSynproxyPending | core::kConnOnePacket | core::kConnTemplate)) {
     return false;
   }
-  if (!(c.flags & core::kConnHashed) || c.af != c.daf) return false;
+  if (!(c.flags & core::kConnHashed)) return false;
   const core::FwdMethod fwd = c.fwd();
-  if (fwd != core::FwdMethod::kMasq && !(fwd == core::FwdMethod::kRoute && dir == FlowDir::kIn)) return false;
+  // A tunnel may change the family (4in6, 6in4); NAT and DR never do.
+  if (fwd == core::FwdMethod::kTunnel) {
+    if (dir != FlowDir::kIn || !c.dest) return false;
+  } else if (c.af != c.daf ||
+             (fwd != core::FwdMethod::kMasq && !(fwd == core::FwdMethod::kRoute && dir == FlowDir::kIn))) {
+    return false;
+  }
   if (c.protocol == net::kProtoUdp) return true;
   if (c.protocol != net::kProtoTcp) return false;
   return static_cast<core::TcpState>(c.state) == core::TcpState::kEstablished &&
@@ -72,20 +80,44 @@ io::FlowKey OffloadedFlows::KeyOf(const core::ConnEntry& c, FlowDir dir) {
   return k;
 }
 
+uint32_t OffloadedFlows::TunnelSettings(const core::Dest& dest) {
+  return static_cast<uint32_t>(dest.tun_type()) | static_cast<uint32_t>(dest.tun_csum()) << 8 |
+         static_cast<uint32_t>(dest.tun_port()) << 16;
+}
+
+bool OffloadedFlows::SameTunnel(const core::ConnEntry& c, uint32_t index) const {
+  if (c.fwd() != core::FwdMethod::kTunnel) return true;
+  return c.dest && TunnelSettings(*c.dest) == slots_[index].tunnel;
+}
+
 OffloadedFlows::InstallResult OffloadedFlows::Install(const core::ConnEntry& c, uint32_t index, FlowDir dir,
-                                                     const net::NextHop& hop) {
+                                                     const net::NextHop& hop, const net::PacketView& v) {
   if (any(index) && (slots_[index].dirs & Bit(dir))) return InstallResult::kAlready;
   io::FlowRule rule;
   rule.key = KeyOf(c, dir);
+  rule.mtu = hop.mtu;
   if (c.fwd() == core::FwdMethod::kMasq) {
     rule.action = dir == FlowDir::kIn ? io::FlowAction::kNatToServer : io::FlowAction::kNatToClient;
     rule.new_addr = dir == FlowDir::kIn ? c.daddr : c.vaddr;
     rule.new_port = dir == FlowDir::kIn ? c.dport : c.vport;
+  } else if (c.fwd() == core::FwdMethod::kTunnel) {
+    // As fwd::TunXmit wraps it: the same settings, source, flow hash and inner MTU.
+    const core::Dest& dest = *c.dest;
+    rule.action = io::FlowAction::kTunnel;
+    io::FlowTunnel& t = rule.tunnel;
+    t.family = c.daf;
+    t.type = fwd::ToEncapType(dest.tun_type());
+    t.csum = dest.tun_csum() != core::TunCsum::kNoCsum;
+    t.flow_hash = fwd::TunnelFlowHash(v);
+    t.udp_sport = t.type == net::EncapType::kGue ? net::GueSourcePort(t.flow_hash) : 0;
+    t.udp_dport = dest.tun_port();
+    t.saddr = hop.src_addr;
+    t.daddr = c.daddr;
+    rule.mtu = fwd::TunnelInnerMtu(dest, c.daf, hop.mtu);
   }
   rule.ifindex = hop.ifindex;
   rule.src_mac = hop.src_mac;
   rule.dst_mac = hop.dst_mac;
-  rule.mtu = hop.mtu;
   if (!offload_->Install(rule)) return InstallResult::kRefused;
   Slot& s = slots_[index];
   if (!any(index)) {
@@ -97,6 +129,7 @@ OffloadedFlows::InstallResult OffloadedFlows::Install(const core::ConnEntry& c, 
   s.packets[d] = 0;
   s.bytes[d] = 0;
   s.egress[d] = Egress::Of(hop);
+  if (c.fwd() == core::FwdMethod::kTunnel) s.tunnel = TunnelSettings(*c.dest);
   return InstallResult::kInstalled;
 }
 

@@ -9,8 +9,9 @@
 //
 // What may never be offloaded (docs/architecture.md, "Flow offload"): anything but TCP and
 // UDP; TCP before ESTABLISHED or once a FIN or RST was seen; SYN proxy connections (their
-// sequence numbers are translated); one-packet connections; TUN (the encapsulation stays in
-// user space); a connection whose real server is unavailable or that is no longer hashed.
+// sequence numbers are translated); one-packet connections; a connection whose real server is
+// unavailable or that is no longer hashed. TUN is offloaded with the tunnel settings its real
+// server had then: a change of them takes the flow back (SameTunnel).
 #pragma once
 
 #include <cstddef>
@@ -51,9 +52,10 @@ class OffloadedFlows {
   // this direction of c be offloaded from now on.
   static bool Offloadable(const core::ConnEntry& c, FlowDir dir, const net::PacketView& v);
   // Installs direction `dir` of c (entry `index`) to leave through `hop`, unless it is
-  // already.
+  // already. `v` is the packet just forwarded, as it arrived (TUN's flow hash is its).
   enum class InstallResult : uint8_t { kInstalled, kAlready, kRefused };
-  InstallResult Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop);
+  InstallResult Install(const core::ConnEntry& c, uint32_t index, FlowDir dir, const net::NextHop& hop,
+                        const net::PacketView& v);
   // Reads the forwarder's counters of c's installed directions: the news since the last Fold.
   FoldedFlow Fold(const core::ConnEntry& c, uint32_t index);
   // Folds, then takes both directions back: their packets come up again. *withdrawn: how many
@@ -63,20 +65,27 @@ class OffloadedFlows {
   // says (false also when it finds no next hop any more).
   template <typename HopOf>
   bool SameNextHops(const core::ConnEntry& c, uint32_t index, HopOf&& hop_of) const;
+  // Whether c's real server still has the tunnel settings its flow was installed with (always
+  // true but for TUN).
+  bool SameTunnel(const core::ConnEntry& c, uint32_t index) const;
 
   // The flow key of one direction of c.
   static io::FlowKey KeyOf(const core::ConnEntry& c, FlowDir dir);
 
  private:
-  // What of a next hop the forwarder uses.
+  // What of a next hop the forwarder uses (TUN's outer source address too).
   struct Egress {
     uint32_t ifindex;
     uint32_t mtu;
     net::MacAddr src_mac;
     net::MacAddr dst_mac;
-    static Egress Of(const net::NextHop& hop) { return Egress{hop.ifindex, hop.mtu, hop.src_mac, hop.dst_mac}; }
+    net::RawAddr src_addr;
+    static Egress Of(const net::NextHop& hop) {
+      return Egress{hop.ifindex, hop.mtu, hop.src_mac, hop.dst_mac, hop.src_addr};
+    }
     friend bool operator==(const Egress& a, const Egress& b) {
-      return a.ifindex == b.ifindex && a.mtu == b.mtu && a.src_mac == b.src_mac && a.dst_mac == b.dst_mac;
+      return a.ifindex == b.ifindex && a.mtu == b.mtu && a.src_mac == b.src_mac && a.dst_mac == b.dst_mac &&
+             a.src_addr == b.src_addr;
     }
   };
   struct Slot {
@@ -84,7 +93,9 @@ class OffloadedFlows {
     uint64_t packets[2];
     uint64_t bytes[2];
     Egress egress[2];  // as installed
+    uint32_t tunnel;   // TUN: the real server's tunnel settings as installed (TunnelSettings)
   };
+  static uint32_t TunnelSettings(const core::Dest& dest);
   FoldedFlow Collect(const core::ConnEntry& c, uint32_t index, bool remove, uint32_t* removed);
 
   void Mark(uint32_t index, bool offloaded);

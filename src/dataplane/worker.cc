@@ -689,7 +689,7 @@ void Worker::MaybeOffload(const core::ConnEntry& c, FlowDir dir, const net::Pack
   // A forwarder that refused one (its table full) is asked again a second later, not at every
   // packet: each ask is a system call.
   if (static_cast<int32_t>(offload_refused_until_ - now) > 0) return;
-  switch (offloads_.Install(c, conns_.IndexOf(&c), dir, hop)) {
+  switch (offloads_.Install(c, conns_.IndexOf(&c), dir, hop, v)) {
     case OffloadedFlows::InstallResult::kInstalled: WorkerCounters::Bump(counters_.flows_offloaded); break;
     case OffloadedFlows::InstallResult::kRefused: offload_refused_until_ = now + kTicksPerSecond; break;
     case OffloadedFlows::InstallResult::kAlready: break;
@@ -759,7 +759,8 @@ void Worker::SweepOffloaded(Ticks now) {
     const uint32_t index = conns_.IndexOf(&e);
     if (!offloads_.any(index)) return;
     core::ConnEntry* c = conns_.At(index);
-    const bool holds = (c->flags & core::kConnHashed) && c->dest && c->dest->available();
+    const bool holds = (c->flags & core::kConnHashed) && c->dest && c->dest->available() &&
+                       offloads_.SameTunnel(*c, index);
     if (holds) {
       ApplyFolded(*c, offloads_.Fold(*c, index), now);
     } else {

@@ -1,7 +1,7 @@
 // Golden tests of flow offload in the XDP program (io/af_xdp/ipvsd_xdp.bpf.c): a packet of an
 // offloaded flow must leave the program byte for byte as the user-space path would send it --
-// net::Parse, CompletePartialChecksum, fwd::NatIn / NatOut / DrXmit, then the worker's Transmit
-// (the next hop's MACs) -- with every checksum right by the independent walk of
+// net::Parse, CompletePartialChecksum, fwd::NatIn / NatOut / DrXmit / TunXmit, then the worker's
+// Transmit (the next hop's MACs) -- with every checksum right by the independent walk of
 // testing/checksum_verify.h; and every packet the program must not forward goes on to the AF_XDP
 // socket untouched (with no socket registered, bpf_redirect_map falls back to XDP_DROP).
 //
@@ -24,9 +24,12 @@
 #include <vector>
 
 #include "core/conn.h"
+#include "core/dest.h"
+#include "dataplane/offloaded_flows.h"
 #include "fwd/dr.h"
 #include "fwd/fwd_test_util.h"
 #include "fwd/nat.h"
+#include "fwd/tun.h"
 #include "io/af_xdp/xdp_flows.h"
 #include "io/af_xdp/xdp_maps.h"
 #include "io/af_xdp/xdp_test_run.h"
@@ -73,6 +76,8 @@ struct Packet {
   bool v6 = false;
   uint8_t tcp_flags = net::kTcpAck | net::kTcpPsh;
   uint8_t ttl = 64;
+  uint8_t tos = 0;  // IPv4 TOS / IPv6 traffic class
+  bool df = true;   // IPv4
   std::string payload = "GET / HTTP/1.0\r\n\r\n";
   std::vector<uint8_t> ipv4_options;
   std::vector<uint16_t> vlans;
@@ -103,10 +108,10 @@ PacketBuilder Build(const Packet& p) {
   if (p.v6) {
     b.Ipv6(src, dst);
   } else {
-    b.Ipv4(src, dst).Id(0x1234).Df(true);
+    b.Ipv4(src, dst).Id(0x1234).Df(p.df);
     if (!p.ipv4_options.empty()) b.Ipv4Options(p.ipv4_options);
   }
-  b.Ttl(p.ttl);
+  b.Ttl(p.ttl).Tos(p.tos);
   if (p.l4 == L4::kTcp) {
     b.Tcp(sport, dport, p.tcp_flags).TcpSeq(0x01020304, 0x0a0b0c0d);
   } else {
@@ -623,6 +628,299 @@ TEST_F(XdpFastPathTest, SamePacketGoesUpUntilItsFlowIsInstalled) {
   XdpTestRun::Output out = Run(in);
   EXPECT_EQ(out.action, XDP_TX);
   ExpectFrame(UserSpaceForward(in, p, kMtu), out.frame);
+}
+
+// ---- TUN: wrapped as fwd::TunXmit wraps it ---------------------------------------------------
+
+constexpr const char* kDirector4 = "198.18.1.1";
+constexpr const char* kDirector6 = "2001:db8:3::1";
+constexpr uint16_t kGuePort = 6080;
+
+// Keeps the rule the worker's OffloadedFlows hands down, so that the flow hash, the GUE source
+// port and the inner MTU installed are the worker's own.
+class RecordingOffload : public io::FlowOffload {
+ public:
+  bool Install(const io::FlowRule& rule) override {
+    rule_ = rule;
+    return true;
+  }
+  bool Remove(const io::FlowKey&, io::FlowCounters*) override { return false; }
+  bool Read(const io::FlowKey&, io::FlowCounters*) override { return false; }
+  const io::FlowRule& rule() const { return rule_; }
+
+ private:
+  io::FlowRule rule_;
+};
+
+struct TunnelCase {
+  std::string description;
+  Packet packet;  // from the client to the VIP
+  bool outer_v6 = false;
+  core::TunType type = core::TunType::kIpip;
+  core::TunCsum csum = core::TunCsum::kNoCsum;
+  uint32_t path_mtu = kMtu;
+};
+void PrintTo(const TunnelCase& c, std::ostream* os) { *os << c.description; }
+
+class XdpFastPathTunnelTest : public XdpFastPathTest {
+ protected:
+  static core::DestConfig Config(const TunnelCase& c) {
+    core::DestConfig d;
+    d.addr = net::IpAddr{Addr(Rs(c.outer_v6)), FamilyOf(c.outer_v6)};
+    d.port = kVport;
+    d.fwd = core::FwdMethod::kTunnel;
+    d.tun_type = c.type;
+    d.tun_port = kGuePort;
+    d.tun_csum = c.csum;
+    return d;
+  }
+
+  static core::ConnEntry TunnelConn(const TunnelCase& c, core::Dest* dest) {
+    core::ConnEntry conn = Conn(c.packet);
+    conn.daf = FamilyOf(c.outer_v6);
+    conn.daddr = Addr(Rs(c.outer_v6));
+    conn.dport = kVport;
+    conn.flags = static_cast<uint16_t>(core::FwdMethod::kTunnel) | core::kConnHashed;
+    conn.dest = dest;
+    return conn;
+  }
+
+  static net::NextHop Hop(const TunnelCase& c) {
+    net::NextHop hop;
+    hop.ifindex = kIngress;
+    hop.src_mac = kOurMac;
+    hop.dst_mac = kNextHopMac;
+    hop.src_addr = Addr(c.outer_v6 ? kDirector6 : kDirector4);
+    hop.mtu = c.path_mtu;
+    return hop;
+  }
+
+  // The rule the worker installs for the connection's client direction after forwarding `in`.
+  static io::FlowRule WorkerRule(const TunnelCase& c, const std::vector<uint8_t>& in) {
+    core::Dest dest(Config(c));
+    const core::ConnEntry conn = TunnelConn(c, &dest);
+    RecordingOffload recorder;
+    OffloadedFlows flows(&recorder, 64);
+    TestFrame tf(in);
+    EXPECT_EQ(flows.Install(conn, 0, FlowDir::kIn, Hop(c), tf.Parse()), OffloadedFlows::InstallResult::kInstalled);
+    return recorder.rule();
+  }
+
+  // The user-space path: Parse, CompletePartialChecksum, TunXmit, Transmit's MAC rewrite.
+  static std::vector<uint8_t> UserSpaceTunnel(const TunnelCase& c, const std::vector<uint8_t>& in) {
+    core::Dest dest(Config(c));
+    TestFrame tf(in);
+    net::PacketView v = tf.Parse();
+    net::CompletePartialChecksum(v);
+    uint32_t mtu_out = 0;
+    EXPECT_EQ(fwd::TunXmit(tf.frame(), v, TunnelConn(c, &dest), dest, Hop(c).src_addr, c.path_mtu, &mtu_out),
+              fwd::FwdStatus::kOk);
+    auto* eth = net::HeaderAt<net::EthHdr>(tf.frame().data());
+    eth->dst = kNextHopMac;
+    eth->src = kOurMac;
+    return tf.Bytes();
+  }
+};
+
+std::vector<TunnelCase> TunnelCases() {
+  using core::TunCsum;
+  using core::TunType;
+  std::vector<TunnelCase> cases;
+  const struct {
+    const char* name;
+    TunType type;
+    TunCsum csum;
+  } kinds[] = {
+      {"ipip", TunType::kIpip, TunCsum::kNoCsum},      {"gue_nocsum", TunType::kGue, TunCsum::kNoCsum},
+      {"gue_csum", TunType::kGue, TunCsum::kCsum},     {"gue_remcsum", TunType::kGue, TunCsum::kRemCsum},
+      {"gre_nocsum", TunType::kGre, TunCsum::kNoCsum}, {"gre_csum", TunType::kGre, TunCsum::kCsum},
+  };
+  for (const auto& k : kinds) {
+    for (bool outer_v6 : {false, true}) {
+      for (bool inner_v6 : {false, true}) {
+        for (L4 l4 : {L4::kTcp, L4::kUdp}) {
+          TunnelCase c;
+          c.description = std::string(k.name) + "_" + (inner_v6 ? "6" : "4") + "in" + (outer_v6 ? "6" : "4") +
+                          (l4 == L4::kTcp ? "_tcp" : "_udp");
+          c.packet.method = Method::kRoute;
+          c.packet.v6 = inner_v6;
+          c.packet.l4 = l4;
+          c.outer_v6 = outer_v6;
+          c.type = k.type;
+          c.csum = k.csum;
+          cases.push_back(c);
+        }
+      }
+    }
+  }
+  TunnelCase c;
+  c.packet.method = Method::kRoute;
+  // Without DF the outer IPv4 ID derives from the inner one (fwd::OuterIpId).
+  c.packet.df = false;
+  c.description = "ipip_4in4_tcp_no_df";
+  cases.push_back(c);
+  c.type = TunType::kGue;
+  c.csum = TunCsum::kCsum;
+  c.packet.l4 = L4::kUdp;
+  c.description = "gue_csum_4in4_udp_no_df";
+  cases.push_back(c);
+  // DSCP copied; ECN copied but CE, which the outer header carries as ECT(0).
+  c = TunnelCase();
+  c.packet.method = Method::kRoute;
+  c.packet.tos = 0xbb;
+  c.description = "ipip_4in4_dscp_ce";
+  cases.push_back(c);
+  c.packet.v6 = true;
+  c.outer_v6 = true;
+  c.type = TunType::kGre;
+  c.packet.tos = 0x2b;
+  c.description = "gre_6in6_traffic_class_ce";
+  cases.push_back(c);
+  // A partial checksum is completed in the inner packet, and the outer checksum covers it.
+  for (bool inner_v6 : {false, true}) {
+    for (L4 l4 : {L4::kTcp, L4::kUdp}) {
+      c = TunnelCase();
+      c.packet.method = Method::kRoute;
+      c.packet.v6 = inner_v6;
+      c.packet.l4 = l4;
+      c.packet.partial = true;
+      c.type = TunType::kGue;
+      c.csum = TunCsum::kCsum;
+      c.description = std::string("gue_csum_") + (inner_v6 ? "6in4" : "4in4") + (l4 == L4::kTcp ? "_tcp" : "_udp") +
+                      "_partial_checksum";
+      cases.push_back(c);
+      c.type = TunType::kIpip;
+      c.csum = TunCsum::kNoCsum;
+      c.description = std::string("ipip_") + (inner_v6 ? "6in4" : "4in4") + (l4 == L4::kTcp ? "_tcp" : "_udp") +
+                      "_partial_checksum";
+      cases.push_back(c);
+    }
+  }
+  // A UDP datagram without a checksum keeps none inside (DR and TUN leave it).
+  c = TunnelCase();
+  c.packet.method = Method::kRoute;
+  c.packet.l4 = L4::kUdpNoChecksum;
+  c.type = TunType::kGre;
+  c.csum = TunCsum::kCsum;
+  c.description = "gre_csum_4in4_udp_zero_checksum";
+  cases.push_back(c);
+  // VLAN tags stay in front of the outer header; Ethernet padding is dropped.
+  c = TunnelCase();
+  c.packet.method = Method::kRoute;
+  c.packet.vlans = {100};
+  c.type = TunType::kGue;
+  c.csum = TunCsum::kCsum;
+  c.description = "gue_csum_4in4_tcp_vlan";
+  cases.push_back(c);
+  c.packet.vlans = {100, 200};
+  c.packet.v6 = true;
+  c.type = TunType::kIpip;
+  c.csum = TunCsum::kNoCsum;
+  c.description = "ipip_6in4_tcp_two_vlan_tags";
+  cases.push_back(c);
+  c = TunnelCase();
+  c.packet.method = Method::kRoute;
+  c.packet.l4 = L4::kUdp;
+  c.packet.payload = "q";
+  c.packet.pad_to = 60;
+  c.description = "ipip_4in4_udp_ethernet_padding";
+  cases.push_back(c);
+  c.type = TunType::kGre;
+  c.csum = TunCsum::kCsum;
+  c.outer_v6 = true;
+  c.description = "gre_csum_4in6_udp_ethernet_padding";
+  cases.push_back(c);
+  // Long and odd: the outer checksum sums the whole inner packet; exactly the inner MTU.
+  c = TunnelCase();
+  c.packet.method = Method::kRoute;
+  c.packet.l4 = L4::kUdp;
+  c.packet.payload = std::string(1401, 'o');
+  c.type = TunType::kGue;
+  c.csum = TunCsum::kCsum;
+  c.description = "gue_csum_4in4_udp_odd_1429_bytes";
+  cases.push_back(c);
+  c.packet.payload = std::string(kMtu - 20 - 8 - 20 - 20, 'm');  // less outer IPv4, GRE with checksum, IPv4, TCP
+  c.packet.l4 = L4::kTcp;
+  c.type = TunType::kGre;
+  c.description = "gre_csum_4in4_tcp_exactly_the_inner_mtu";
+  cases.push_back(c);
+  return cases;
+}
+
+class XdpFastPathTunnelForwardTest : public XdpFastPathTunnelTest, public ::testing::WithParamInterface<TunnelCase> {};
+
+TEST_P(XdpFastPathTunnelForwardTest, LeavesAsUserSpaceWouldSendIt) {
+  const TunnelCase& c = GetParam();
+  const std::vector<uint8_t> in = Frame(c.packet);
+  const io::FlowRule rule = WorkerRule(c, in);
+  ASSERT_EQ(rule.action, io::FlowAction::kTunnel);
+  Install(rule);
+  XdpTestRun::Output out = Run(in);
+  EXPECT_EQ(out.action, XDP_TX);
+  ExpectFrame(UserSpaceTunnel(c, in), out.frame);
+  // Counted as user space counts it: the inner packet's IP length.
+  const ipvsd_flow flow = ReadFlow(rule.key);
+  EXPECT_EQ(flow.packets, 1u);
+  EXPECT_EQ(flow.bytes, IpLength(in));
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, XdpFastPathTunnelForwardTest, ::testing::ValuesIn(TunnelCases()),
+                         [](const ::testing::TestParamInfo<TunnelCase>& info) { return info.param.description; });
+
+// What user space must answer goes up untouched: a packet over the inner MTU (user space sends
+// the ICMP error with that MTU), a TTL that runs out, and an outer checksum over more than the
+// program sums.
+TEST_F(XdpFastPathTunnelTest, WhatUserSpaceAnswersGoesUpUntouched) {
+  struct Row {
+    const char* description;
+    TunnelCase c;
+  };
+  std::vector<Row> rows;
+  TunnelCase c;
+  c.packet.method = Method::kRoute;
+  c.type = core::TunType::kGre;
+  c.csum = core::TunCsum::kCsum;
+  c.packet.payload = std::string(kMtu - 20 - 8 - 20 - 20 + 1, 'm');
+  rows.push_back({"one_byte_over_the_inner_mtu", c});
+  c.outer_v6 = true;
+  c.packet.v6 = true;
+  c.packet.payload = std::string(kMtu - 40 - 8 - 40 - 20 + 1, 'm');
+  rows.push_back({"one_byte_over_the_inner_mtu_6in6", c});
+  c = TunnelCase();
+  c.packet.method = Method::kRoute;
+  c.packet.ttl = 1;
+  rows.push_back({"ttl_1", c});
+  c = TunnelCase();
+  c.packet.method = Method::kRoute;
+  c.type = core::TunType::kGue;
+  c.csum = core::TunCsum::kCsum;
+  c.path_mtu = 9000;
+  c.packet.payload = std::string(2049 - 40, 'x');
+  rows.push_back({"outer_checksum_over_2049_bytes", c});
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.description);
+    const std::vector<uint8_t> in = Frame(r.c.packet);
+    const io::FlowRule rule = WorkerRule(r.c, in);
+    Install(rule);
+    XdpTestRun::Output out = Run(in);
+    EXPECT_EQ(out.action, XDP_DROP);
+    EXPECT_EQ(out.frame, in);
+    EXPECT_EQ(ReadFlow(rule.key).packets, 0u);
+  }
+}
+
+// Without the checksum option the inner packet is not summed: a long one is tunnelled too.
+TEST_F(XdpFastPathTunnelTest, WithoutOuterChecksumLongPacketsAreTunnelledToo) {
+  TunnelCase c;
+  c.packet.method = Method::kRoute;
+  c.type = core::TunType::kGue;
+  c.path_mtu = 9000;
+  c.packet.payload = std::string(3000, 'l');
+  const std::vector<uint8_t> in = Frame(c.packet);
+  Install(WorkerRule(c, in));
+  XdpTestRun::Output out = Run(in);
+  EXPECT_EQ(out.action, XDP_TX);
+  ExpectFrame(UserSpaceTunnel(c, in), out.frame);
 }
 
 }  // namespace

@@ -12,18 +12,6 @@ namespace {
 constexpr uint32_t kIpv4MinMtu = 68;
 constexpr uint32_t kIpv6MinMtu = 1280;
 
-net::EncapType ToEncapType(core::TunType t) {
-  switch (t) {
-    case core::TunType::kGue:
-      return net::EncapType::kGue;
-    case core::TunType::kGre:
-      return net::EncapType::kGre;
-    case core::TunType::kIpip:
-      break;
-  }
-  return net::EncapType::kIpip;
-}
-
 // --tun-csum and --tun-remcsum both ask for the outer checksum (see tun.h, point 7).
 bool WantsChecksum(const core::Dest& dest) { return dest.tun_csum() != core::TunCsum::kNoCsum; }
 
@@ -46,6 +34,18 @@ uint32_t VaryingL4Word(const net::PacketView& pkt) {
 }
 
 }  // namespace
+
+net::EncapType ToEncapType(core::TunType t) {
+  switch (t) {
+    case core::TunType::kGue:
+      return net::EncapType::kGue;
+    case core::TunType::kGre:
+      return net::EncapType::kGre;
+    case core::TunType::kIpip:
+      break;
+  }
+  return net::EncapType::kIpip;
+}
 
 uint16_t OuterIpId(const net::PacketView& pkt) {
   uint64_t flow = TunnelFlowHash(pkt);

@@ -49,6 +49,7 @@
 
 #include "core/conn.h"
 #include "fwd/fwd_status.h"
+#include "net/encap.h"
 #include "net/frame.h"
 #include "net/ip_addr.h"
 #include "net/packet_view.h"
@@ -61,6 +62,9 @@ namespace ipvsd::fwd {
 // the inner MTU to report to the client.
 FwdStatus TunXmit(net::Frame& frame, const net::PacketView& pkt, const core::ConnEntry& conn, const core::Dest& dest,
                   const net::RawAddr& saddr, uint32_t mtu, uint32_t* mtu_out);
+
+// The encapsulation of a tunnel type.
+net::EncapType ToEncapType(core::TunType t);
 
 // The inner MTU a path of `path_mtu` leaves for this destination's tunnel type and outer
 // family; 0 when it is below the minimum the kernel accepts (68 / 1280).

@@ -10,7 +10,7 @@
 // "Flow offload").
 //
 // Only what the forwarder can do exactly as the user-space forwarders do is offloaded (NAT's
-// address and port rewrite, DR's MAC rewrite); the forwarder hands every other packet of an
+// address and port rewrite, DR's MAC rewrite, TUN's encapsulation); the forwarder hands every other packet of an
 // offloaded flow up as before: TCP SYN/FIN/RST, fragments, packets over the path MTU or with
 // a TTL that runs out, ICMP errors.
 //
@@ -19,6 +19,7 @@
 
 #include <cstdint>
 
+#include "net/encap.h"
 #include "net/headers.h"
 #include "net/ip_addr.h"
 
@@ -38,6 +39,19 @@ enum class FlowAction : uint8_t {
   kNatToServer,  // destination address and port become new_addr:new_port (NAT, client -> real server)
   kNatToClient,  // source address and port become new_addr:new_port (NAT reply, real server -> client)
   kRoute,        // the packet goes on unchanged but for its TTL and MACs (DR)
+  kTunnel,       // the packet, its TTL one less, is wrapped in `tunnel`'s outer headers (TUN)
+};
+
+// TUN's outer headers, as fwd::TunXmit writes them; what depends only on the flow is given.
+struct FlowTunnel {
+  net::Family family = net::Family::kInet;  // outer
+  net::EncapType type = net::EncapType::kIpip;
+  bool csum = false;       // GUE: the UDP checksum is computed; GRE: checksum present
+  uint16_t udp_sport = 0;  // GUE; host order
+  uint16_t udp_dport = 0;  // GUE; host order
+  uint32_t flow_hash = 0;  // fwd::TunnelFlowHash of the flow: the outer IPv4 ID derives from it
+  net::RawAddr saddr;      // the director's address toward the real server
+  net::RawAddr daddr;      // the real server's
 };
 
 struct FlowRule {
@@ -45,8 +59,10 @@ struct FlowRule {
   FlowAction action = FlowAction::kRoute;
   net::RawAddr new_addr;  // NAT only; the key's family
   uint16_t new_port = 0;  // NAT only; host order
+  FlowTunnel tunnel;      // kTunnel only
   // The next hop: the interface the packet leaves through, its MACs, and the path MTU
-  // (a longer packet goes up to user space, which answers as for any other).
+  // (a longer packet goes up to user space, which answers as for any other; for kTunnel the
+  // MTU the tunnel leaves an inner packet).
   uint32_t ifindex = 0;
   net::MacAddr src_mac{};
   net::MacAddr dst_mac{};

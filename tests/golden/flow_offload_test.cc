@@ -221,7 +221,7 @@ TEST_F(FlowOffloadTest, AnOffloadedFlowLivesWhileTheForwarderSeesItsPacketsAndEx
   EXPECT_EQ(ServiceStats(k).inpkts, 2u);
 }
 
-TEST_F(FlowOffloadTest, DrOffloadsTheClientSideOnlyAndTunNothing) {
+TEST_F(FlowOffloadTest, DrOffloadsTheClientSideOnly) {
   const core::ServiceKey dr = dp_.AddService(net::kProtoTcp, "198.19.0.1", 80);
   dp_.AddDest(dr, "198.18.1.10", 80, core::FwdMethod::kRoute);
   ASSERT_EQ(dp_.Run(TcpIn(net::kTcpSyn), &out_), Verdict::kTx);
@@ -229,11 +229,45 @@ TEST_F(FlowOffloadTest, DrOffloadsTheClientSideOnlyAndTunNothing) {
   ASSERT_EQ(offload_.size(), 1u);
   EXPECT_EQ(offload_.From("198.18.0.5", 40000)->rule.action, io::FlowAction::kRoute);
   EXPECT_EQ(offload_.From("198.18.0.5", 40000)->rule.dst_mac, testing::Mac(kRsMac));
+}
 
+// TUN goes down the client's way with the real server's tunnel settings as they are; a change
+// of them takes the flow back at the next tick, and it goes down again with the new ones.
+TEST_F(FlowOffloadTest, TunOffloadsTheClientSideWithItsTunnelUntilTheSettingsChange) {
   const core::ServiceKey tun = dp_.AddService(net::kProtoUdp, "198.19.0.1", 53);
-  dp_.AddDest(tun, "198.18.1.10", 0, core::FwdMethod::kTunnel);
+  dp_.AddDest(tun, "198.18.1.10", 0, core::FwdMethod::kTunnel, 1, core::TunType::kGre, 0, core::TunCsum::kCsum);
   ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
-  EXPECT_EQ(offload_.size(), 1u);
+  ASSERT_EQ(offload_.size(), 1u);
+  const io::FlowRule& rule = offload_.From("198.18.0.5", 5000)->rule;
+  EXPECT_EQ(rule.action, io::FlowAction::kTunnel);
+  EXPECT_EQ(rule.tunnel.type, net::EncapType::kGre);
+  EXPECT_TRUE(rule.tunnel.csum);
+  EXPECT_EQ(Addr(rule.tunnel.saddr, rule.tunnel.family), "198.18.1.254");
+  EXPECT_EQ(Addr(rule.tunnel.daddr, rule.tunnel.family), "198.18.1.10");
+  EXPECT_EQ(rule.mtu, 1500u - 20 - 8);  // what IPv4 and GRE with its checksum leave
+  EXPECT_EQ(rule.dst_mac, testing::Mac(kRsMac));
+
+  core::DestConfig d;
+  d.addr = testing::Ip("198.18.1.10");
+  d.port = 0;
+  d.fwd = core::FwdMethod::kTunnel;
+  d.weight = 1;
+  d.tun_type = core::TunType::kGue;
+  d.tun_port = 6080;
+  ASSERT_TRUE(dp_.services_.EditDest(tun, d).ok());
+  dp_.clock_.AdvanceNs(kNsPerTick);
+  dp_.worker_->Poll(dp_.io_);
+  EXPECT_EQ(offload_.size(), 0u);
+  ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
+  ASSERT_EQ(offload_.size(), 1u);
+  const io::FlowRule& gue = offload_.From("198.18.0.5", 5000)->rule;
+  EXPECT_EQ(gue.tunnel.type, net::EncapType::kGue);
+  EXPECT_FALSE(gue.tunnel.csum);
+  EXPECT_EQ(gue.tunnel.udp_dport, 6080);
+  EXPECT_GE(gue.tunnel.udp_sport, net::kGueSourcePortMin);
+  EXPECT_EQ(gue.mtu, 1500u - 20 - 12);
+  // The packet that came up was tunnelled by user space with the new settings: GUE on UDP.
+  EXPECT_EQ(out_[14 + 9], net::kProtoUdp);
 }
 
 TEST_F(FlowOffloadTest, ANextHopChangeOrAGoneRealServerTakesTheFlowsBack) {

@@ -27,9 +27,10 @@
  *
  * Flow offload (io/flow_offload.h): a packet of ipvsd's whose 5-tuple, as it arrives, is in
  * ipvsd_flows (put there by user space once its connection is established) is forwarded by the
- * program itself, to the same bytes the user-space path would send (fwd/nat.cc, fwd/dr.cc, then
- * the worker's Transmit): NAT's address and port rewrite or DR's none, the TTL / hop limit one
- * less, the checksums updated, the next hop's MACs, out through XDP_TX or a redirect to
+ * program itself, to the same bytes the user-space path would send (fwd/nat.cc, fwd/dr.cc,
+ * fwd/tun.cc, then the worker's Transmit): NAT's address and port rewrite, DR's none or TUN's
+ * outer headers (IPIP, GUE or GRE, put in front with bpf_xdp_adjust_head), the TTL / hop limit
+ * one less, the checksums updated, the next hop's MACs, out through XDP_TX or a redirect to
  * ipvsd_tx_ports. Only a plain packet qualifies: IPv4 (options allowed) or IPv6 without
  * extension headers, not a fragment, TCP without SYN, FIN or RST, or UDP; whole, with a
  * correct IPv4 header checksum and valid options (as user space receives it, net/rx_checks.h),
@@ -72,6 +73,16 @@
  * complete, a UDP datagram without one): a 1500-byte MTU and then some. Longer ones go up. */
 #define IPVSD_MAX_SUM_LEN 2048
 #define IPVSD_SUM_CHUNK 512        /* the most bpf_csum_diff sums in one call */
+
+/* TUN (fwd/tun.cc, net/encap.cc). */
+#define IPVSD_IP_DF 0x4000
+#define IPVSD_IPPROTO_IPIP 4
+#define IPVSD_IPPROTO_IPV6 41
+#define IPVSD_IPPROTO_GRE 47
+#define IPVSD_GRE_CSUM 0x8000
+#define IPVSD_GUE_LEN 12    /* UDP and the GUE base header */
+#define IPVSD_MAX_TUN_LEN 12 /* GUE's; GRE's is 4, 8 with its checksum */
+#define IPVSD_MAX_L2_LEN 22  /* Ethernet and two VLAN tags */
 
 /* Where SumSegment copies a segment to sum it (4 bytes of slack for the tail it reads). */
 struct ipvsd_scratch {
@@ -613,6 +624,227 @@ static __always_inline void Count(struct ipvsd_flow* flow, __u32 ip_len) {
   flow->last_seen_ns = bpf_ktime_get_ns();
 }
 
+/* ---- TUN -------------------------------------------------------------------------------------- */
+
+/* base/hash.h's Mix64 and HashCombine, for the outer IPv4 ID of an IPv6 packet (fwd::OuterIpId). */
+static __always_inline __u64 Mix64(__u64 x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+static __always_inline __u64 HashCombine(__u64 seed, __u64 v) {
+  return Mix64(seed ^ (v + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2)));
+}
+
+static __always_inline __u16 Fold16(__u64 h) { return (__u16)(h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)); }
+
+/* The sum of the first n (even, constant) bytes at p. */
+static __always_inline __u64 SumBytes(const void* p, int n) {
+  const __u16* w = p;
+  __u64 sum = 0;
+#pragma unroll
+  for (int i = 0; i < n / 2; i++) sum += w[i];
+  return sum;
+}
+
+/* The headers a TUN flow puts in front of its packets, built in full before anything is written. */
+struct ipvsd_encap {
+  union {
+    struct iphdr v4;
+    struct ipv6hdr v6;
+  } ip;
+  union {
+    struct {
+      struct udphdr udp;
+      __u8 gue_control; /* version 0, a data message, no options */
+      __u8 gue_proto;
+      __be16 gue_flags;
+    } gue;
+    struct {
+      __be16 flags;
+      __be16 protocol;
+      __sum16 check;
+      __be16 reserved;
+    } gre;
+  } tun;
+  __u32 ip_len;  /* outer IP header: 20 or 40 */
+  __u32 tun_len; /* what follows it: 0, 4, 8 or 12 */
+};
+
+/* The outer headers for an inner packet of ip_len bytes whose checksummed bytes sum to inner_sum
+ * (GUE and GRE with a checksum only), as net::Encapsulate writes them. */
+static __always_inline void BuildEncap(struct ipvsd_encap* e, const struct ipvsd_flow_tunnel* t, __u8 inner_family,
+                                       __u32 ip_len, __u8 tos, __u8 ttl, int df, __u16 ip_id, __u64 inner_sum) {
+  __u8 inner_proto = inner_family == IPVSD_AF_INET6 ? IPVSD_IPPROTO_IPV6 : IPVSD_IPPROTO_IPIP;
+  __u8 proto = inner_proto;
+  e->ip_len = t->family == IPVSD_AF_INET6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+  e->tun_len = 0;
+  if (t->type == IPVSD_TUN_GUE) {
+    proto = IPPROTO_UDP;
+    e->tun_len = IPVSD_GUE_LEN;
+    __u16 udp_len = (__u16)(IPVSD_GUE_LEN + ip_len);
+    e->tun.gue.udp.source = t->udp_sport;
+    e->tun.gue.udp.dest = t->udp_dport;
+    e->tun.gue.udp.len = bpf_htons(udp_len);
+    e->tun.gue.gue_proto = inner_proto;
+    if (t->csum) {
+      __u64 sum = SumAddr(t->saddr, t->family) + SumAddr(t->daddr, t->family) + bpf_htons((__u16)IPPROTO_UDP) +
+                  bpf_htons(udp_len) + SumBytes(&e->tun.gue, IPVSD_GUE_LEN) + inner_sum;
+      __u16 check = ~Fold(sum);
+      e->tun.gue.udp.check = check ? check : 0xffff;
+    }
+  } else if (t->type == IPVSD_TUN_GRE) {
+    proto = IPVSD_IPPROTO_GRE;
+    e->tun_len = t->csum ? 8 : 4;
+    e->tun.gre.flags = bpf_htons(t->csum ? IPVSD_GRE_CSUM : 0);
+    e->tun.gre.protocol = bpf_htons(inner_family == IPVSD_AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
+    /* RFC 2784: over the GRE header and its payload, no pseudo-header. */
+    if (t->csum) e->tun.gre.check = ~Fold(SumBytes(&e->tun.gre, 8) + inner_sum);
+  }
+  if (t->family == IPVSD_AF_INET6) {
+    e->ip.v6.version = 6;
+    e->ip.v6.priority = tos >> 4;
+    e->ip.v6.flow_lbl[0] = (__u8)(tos << 4);
+    e->ip.v6.payload_len = bpf_htons((__u16)(e->tun_len + ip_len));
+    e->ip.v6.nexthdr = proto;
+    e->ip.v6.hop_limit = ttl;
+    __builtin_memcpy(e->ip.v6.saddr.in6_u.u6_addr8, t->saddr, 16);
+    __builtin_memcpy(e->ip.v6.daddr.in6_u.u6_addr8, t->daddr, 16);
+  } else {
+    e->ip.v4.version = 4;
+    e->ip.v4.ihl = 5;
+    e->ip.v4.tos = tos;
+    e->ip.v4.tot_len = bpf_htons((__u16)(sizeof(struct iphdr) + e->tun_len + ip_len));
+    e->ip.v4.id = bpf_htons(ip_id);
+    e->ip.v4.frag_off = bpf_htons(df ? IPVSD_IP_DF : 0);
+    e->ip.v4.ttl = ttl;
+    e->ip.v4.protocol = proto;
+    __builtin_memcpy(&e->ip.v4.saddr, t->saddr, 4);
+    __builtin_memcpy(&e->ip.v4.daddr, t->daddr, 4);
+    e->ip.v4.check = ~Fold(SumBytes(&e->ip.v4, sizeof(struct iphdr)));
+  }
+}
+
+/* Loads (store 0) or stores the link-layer header, Ethernet with 0, 1 or 2 VLAN tags, at the
+ * front of the frame: one constant size per case, which is what the verifier can bound. */
+static __always_inline long CopyL2(struct xdp_md* ctx, __u8* l2, __u32 l2_len, int store) {
+  if (l2_len == sizeof(struct ethhdr))
+    return store ? bpf_xdp_store_bytes(ctx, 0, l2, sizeof(struct ethhdr))
+                 : bpf_xdp_load_bytes(ctx, 0, l2, sizeof(struct ethhdr));
+  if (l2_len == sizeof(struct ethhdr) + sizeof(struct ipvsd_vlan_hdr))
+    return store ? bpf_xdp_store_bytes(ctx, 0, l2, sizeof(struct ethhdr) + sizeof(struct ipvsd_vlan_hdr))
+                 : bpf_xdp_load_bytes(ctx, 0, l2, sizeof(struct ethhdr) + sizeof(struct ipvsd_vlan_hdr));
+  return store ? bpf_xdp_store_bytes(ctx, 0, l2, IPVSD_MAX_L2_LEN) : bpf_xdp_load_bytes(ctx, 0, l2, IPVSD_MAX_L2_LEN);
+}
+
+/* Tunnels a plain packet of an offloaded TUN flow as fwd::TunXmit and the worker's Transmit
+ * would: the inner TTL one less (and the IPv4 header checksum with it), a partial TCP/UDP
+ * checksum completed, Ethernet padding dropped, the outer headers put in front of the IP packet
+ * and the link-layer header (VLAN tags kept) moved in front of them with the next hop's MACs.
+ * The MTU check was made against the inner MTU user space installed. Everything is worked out
+ * first; then the frame grows (a frame without the headroom goes up untouched) and is written
+ * with bpf_xdp_store_bytes, whose bounds were all checked here. */
+static __always_inline int ForwardTunnel(struct xdp_md* ctx, struct ethhdr* eth, const struct ipvsd_ifslot* ifslot,
+                                         struct ipvsd_plain* p, const struct ipvsd_flow* flow, __u32 out_ifindex,
+                                         void* end) {
+  struct ipvsd_flow_tunnel t = flow->tunnel; /* read once: user space may rewrite the entry */
+  if (t.family != IPVSD_AF_INET && t.family != IPVSD_AF_INET6) return IPVSD_PUNT;
+  __u32 l2_len = (__u32)(p->l3 - (void*)eth);
+  __u32 l3_off = l2_len;
+  __u32 check_off = (__u32)((void*)p->l4_check - p->l3);
+  __u32 trailing = (__u32)(end - (p->l3 + p->ip_len));
+  if (l2_len < sizeof(struct ethhdr) || l2_len > IPVSD_MAX_L2_LEN || check_off > 60 + 16) return IPVSD_PUNT;
+
+  __sum16 old_l4_check = *p->l4_check;
+  __sum16 l4_check;
+  if (!PlanL4Check(ctx, eth, p, IPVSD_FLOW_ROUTE, ifslot->native, 0, 0, &l4_check)) return IPVSD_PUNT;
+
+  /* The inner header's changes, the DS field and DF, and what the outer IPv4 ID derives from. */
+  __u16 old_word, new_word; /* IPv4: TTL and protocol; IPv6: next header and hop limit */
+  __sum16 old_ip_check = 0, new_ip_check = 0;
+  __u8 tos;
+  int df = 0;
+  __u16 ip_id;
+  if (p->family == IPVSD_AF_INET) {
+    struct iphdr* ip = p->l3;
+    old_word = *(__u16*)&ip->ttl;
+    new_word = old_word - bpf_htons(0x0100);
+    old_ip_check = ip->check;
+    new_ip_check = NewIpv4Check(ip, 0);
+    tos = ip->tos;
+    df = (ip->frag_off & bpf_htons(IPVSD_IP_DF)) != 0;
+    ip_id = bpf_ntohs(ip->id) ^ Fold16(t.flow_hash);
+  } else {
+    struct ipv6hdr* ip6 = p->l3;
+    old_word = *(__u16*)&ip6->nexthdr;
+    new_word = old_word - bpf_htons(0x0001);
+    tos = (__u8)((ip6->priority << 4) | (ip6->flow_lbl[0] >> 4));
+    /* The 32 bits at offset 4 of the segment as user space hashes them: after its checksum was
+     * completed (a UDP checksum lies in them). */
+    __u8* word = p->l4 + 4;
+    if ((void*)(word + 4) > end) return IPVSD_PUNT;
+    __u8 w[4] = {word[0], word[1], word[2], word[3]};
+    if (p->protocol == IPPROTO_UDP) __builtin_memcpy(&w[2], &l4_check, 2);
+    __u64 varying = ((__u32)w[0] << 24) | ((__u32)w[1] << 16) | ((__u32)w[2] << 8) | w[3];
+    ip_id = Fold16(HashCombine(t.flow_hash, ((__u64)p->ip_len << 32) | varying));
+  }
+  tos = (tos & 0x3) == 0x3 ? (tos & ~0x3) | 0x2 : tos; /* ECN: CE becomes ECT(0) (RFC 6040) */
+
+  __u64 inner_sum = 0;
+  if (t.csum && t.type != IPVSD_TUN_IPIP) {
+    if (!SumSegment(ctx, l3_off, p->ip_len, &inner_sum)) return IPVSD_PUNT;
+    inner_sum += Replace16(old_word, new_word) + Replace16(old_ip_check, new_ip_check) +
+                 Replace16(old_l4_check, l4_check);
+  }
+  struct ipvsd_encap e = {};
+  BuildEncap(&e, &t, p->family, p->ip_len, tos, p->ttl - 1, df, df ? 0 : ip_id, inner_sum);
+  __u32 overhead = e.ip_len + e.tun_len;
+
+  __u8 l2[IPVSD_MAX_L2_LEN] = {};
+  if (CopyL2(ctx, l2, l2_len, 0)) return IPVSD_PUNT;
+  __builtin_memcpy(l2, flow->dst_mac, ETH_ALEN);
+  __builtin_memcpy(l2 + ETH_ALEN, flow->src_mac, ETH_ALEN);
+  __be16 ethertype = bpf_htons(t.family == IPVSD_AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
+  __u8 ttl = p->ttl - 1;
+  __u8 ip_family = p->family;
+
+  /* Every check has passed: from here on the frame is written, and it leaves. */
+  if (bpf_xdp_adjust_head(ctx, -(int)overhead)) return IPVSD_PUNT;
+  if (trailing && bpf_xdp_adjust_tail(ctx, -(int)trailing)) {
+    bpf_xdp_adjust_head(ctx, (int)overhead);
+    return IPVSD_PUNT;
+  }
+  __u32 inner = l3_off + overhead;
+  long err = CopyL2(ctx, l2, l2_len, 1);
+  err |= bpf_xdp_store_bytes(ctx, l2_len - 2, &ethertype, 2);
+  if (e.ip_len == sizeof(struct ipv6hdr))
+    err |= bpf_xdp_store_bytes(ctx, l3_off, &e.ip.v6, sizeof(struct ipv6hdr));
+  else
+    err |= bpf_xdp_store_bytes(ctx, l3_off, &e.ip.v4, sizeof(struct iphdr));
+  if (t.type == IPVSD_TUN_GUE)
+    err |= bpf_xdp_store_bytes(ctx, l3_off + e.ip_len, &e.tun, IPVSD_GUE_LEN);
+  else if (t.type == IPVSD_TUN_GRE && t.csum)
+    err |= bpf_xdp_store_bytes(ctx, l3_off + e.ip_len, &e.tun, 8);
+  else if (t.type == IPVSD_TUN_GRE)
+    err |= bpf_xdp_store_bytes(ctx, l3_off + e.ip_len, &e.tun, 4);
+  if (ip_family == IPVSD_AF_INET) {
+    err |= bpf_xdp_store_bytes(ctx, inner + 8, &ttl, 1);
+    err |= bpf_xdp_store_bytes(ctx, inner + 10, &new_ip_check, 2);
+  } else {
+    err |= bpf_xdp_store_bytes(ctx, inner + 7, &ttl, 1);
+  }
+  err |= bpf_xdp_store_bytes(ctx, inner + check_off, &l4_check, 2);
+  /* Bounds were checked above: a failure here is a bug, and the half-written frame is dropped. */
+  if (err) return XDP_ABORTED;
+  Count((struct ipvsd_flow*)flow, p->ip_len);
+  if (out_ifindex == ctx->ingress_ifindex) return XDP_TX;
+  return bpf_redirect_map(&ipvsd_tx_ports, out_ifindex, 0);
+}
+
 /* Forwards a plain packet of an offloaded flow as user space would, and returns XDP_TX or
  * XDP_REDIRECT; or IPVSD_PUNT, with nothing written, for a packet that must go up. */
 static __always_inline int ForwardFlow(struct xdp_md* ctx, struct ethhdr* eth, const struct ipvsd_ifslot* ifslot,
@@ -624,12 +856,15 @@ static __always_inline int ForwardFlow(struct xdp_md* ctx, struct ethhdr* eth, c
   /* Read once: user space may rewrite the entry meanwhile. */
   __u8 action = flow->action;
   __u32 out_ifindex = flow->ifindex;
-  if (action != IPVSD_FLOW_NAT_TO_SERVER && action != IPVSD_FLOW_NAT_TO_CLIENT && action != IPVSD_FLOW_ROUTE)
+  if (action != IPVSD_FLOW_NAT_TO_SERVER && action != IPVSD_FLOW_NAT_TO_CLIENT && action != IPVSD_FLOW_ROUTE &&
+      action != IPVSD_FLOW_TUNNEL)
     return IPVSD_PUNT;
   /* fwd/xmit_checks.h: user space answers these with an ICMP error. */
   if (p->ttl <= 1 || p->ip_len > flow->mtu) return IPVSD_PUNT;
   if (out_ifindex != ctx->ingress_ifindex && !bpf_map_lookup_elem(&ipvsd_tx_ports, &out_ifindex))
     return IPVSD_PUNT;
+
+  if (action == IPVSD_FLOW_TUNNEL) return ForwardTunnel(ctx, eth, ifslot, p, flow, out_ifindex, end);
 
   struct ipvsd_rewrite rw = {};
   __u64 addr_delta = 0;

@@ -71,6 +71,26 @@ struct ipvsd_flow_key {
 #define IPVSD_FLOW_NAT_TO_SERVER 1 /* daddr:dport become new_addr:new_port */
 #define IPVSD_FLOW_NAT_TO_CLIENT 2 /* saddr:sport become new_addr:new_port */
 #define IPVSD_FLOW_ROUTE 3         /* TTL and MACs only (DR) */
+#define IPVSD_FLOW_TUNNEL 4        /* TTL, then wrapped as `tunnel` says (TUN) */
+
+#define IPVSD_TUN_IPIP 0
+#define IPVSD_TUN_GUE 1
+#define IPVSD_TUN_GRE 2
+
+/* The outer headers of a TUN flow (fwd/tun.h, net/encap.h). What depends only on the flow is
+ * worked out by user space: the GUE source port and the flow hash the outer IPv4 ID is derived
+ * from (fwd::TunnelFlowHash). */
+struct ipvsd_flow_tunnel {
+  __u8 family; /* outer: AF_INET or AF_INET6 */
+  __u8 type;   /* IPVSD_TUN_* */
+  __u8 csum;   /* GUE: the UDP checksum is computed; GRE: checksum present */
+  __u8 pad;
+  __be16 udp_sport; /* GUE */
+  __be16 udp_dport; /* GUE */
+  __u32 flow_hash;
+  __u8 saddr[16]; /* the director's address toward the real server */
+  __u8 daddr[16]; /* the real server's */
+};
 
 /* What to do with a flow's packets, written by user space, and what the program counted,
  * written by the program (atomic adds; last_seen_ns is bpf_ktime_get_ns(), CLOCK_MONOTONIC).
@@ -81,10 +101,11 @@ struct ipvsd_flow {
   __u8 pad;
   __be16 new_port;
   __u32 ifindex; /* egress; the ingress interface means XDP_TX */
-  __u32 mtu;     /* path MTU: a longer IP packet goes up */
+  __u32 mtu;     /* path MTU (TUN: what the tunnel leaves of it): a longer IP packet goes up */
   __u8 dst_mac[6];
   __u8 src_mac[6];
   __u8 new_addr[16];
+  struct ipvsd_flow_tunnel tunnel; /* IPVSD_FLOW_TUNNEL only */
   __u64 packets;
   __u64 bytes; /* IP lengths */
   __u64 last_seen_ns;
