@@ -81,7 +81,6 @@
 #define IPVSD_IPPROTO_GRE 47
 #define IPVSD_GRE_CSUM 0x8000
 #define IPVSD_GUE_LEN 12    /* UDP and the GUE base header */
-#define IPVSD_MAX_TUN_LEN 12 /* GUE's; GRE's is 4, 8 with its checksum */
 #define IPVSD_MAX_L2_LEN 22  /* Ethernet and two VLAN tags */
 
 /* Where SumSegment copies a segment to sum it (4 bytes of slack for the tail it reads). */
@@ -749,7 +748,7 @@ static __always_inline long CopyL2(struct xdp_md* ctx, __u8* l2, __u32 l2_len, i
  * first; then the frame grows (a frame without the headroom goes up untouched) and is written
  * with bpf_xdp_store_bytes, whose bounds were all checked here. */
 static __always_inline int ForwardTunnel(struct xdp_md* ctx, struct ethhdr* eth, const struct ipvsd_ifslot* ifslot,
-                                         struct ipvsd_plain* p, const struct ipvsd_flow* flow, __u32 out_ifindex,
+                                         struct ipvsd_plain* p, struct ipvsd_flow* flow, __u32 out_ifindex,
                                          void* end) {
   struct ipvsd_flow_tunnel t = flow->tunnel; /* read once: user space may rewrite the entry */
   if (t.family != IPVSD_AF_INET && t.family != IPVSD_AF_INET6) return IPVSD_PUNT;
@@ -757,7 +756,7 @@ static __always_inline int ForwardTunnel(struct xdp_md* ctx, struct ethhdr* eth,
   __u32 l3_off = l2_len;
   __u32 check_off = (__u32)((void*)p->l4_check - p->l3);
   __u32 trailing = (__u32)(end - (p->l3 + p->ip_len));
-  if (l2_len < sizeof(struct ethhdr) || l2_len > IPVSD_MAX_L2_LEN || check_off > 60 + 16) return IPVSD_PUNT;
+  if (l2_len < sizeof(struct ethhdr) || l2_len > IPVSD_MAX_L2_LEN) return IPVSD_PUNT;
 
   __sum16 old_l4_check = *p->l4_check;
   __sum16 l4_check;
@@ -840,7 +839,7 @@ static __always_inline int ForwardTunnel(struct xdp_md* ctx, struct ethhdr* eth,
   err |= bpf_xdp_store_bytes(ctx, inner + check_off, &l4_check, 2);
   /* Bounds were checked above: a failure here is a bug, and the half-written frame is dropped. */
   if (err) return XDP_ABORTED;
-  Count((struct ipvsd_flow*)flow, p->ip_len);
+  Count(flow, p->ip_len);
   if (out_ifindex == ctx->ingress_ifindex) return XDP_TX;
   return bpf_redirect_map(&ipvsd_tx_ports, out_ifindex, 0);
 }
