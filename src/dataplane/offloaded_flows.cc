@@ -56,6 +56,7 @@ bool OffloadedFlows::Offloadable(const core::ConnEntry& c, FlowDir dir, const ne
              (fwd != core::FwdMethod::kMasq && !(fwd == core::FwdMethod::kRoute && dir == FlowDir::kIn))) {
     return false;
   }
+  if (c.in_pkts < kMinClientPackets) return false;
   if (c.protocol == net::kProtoUdp) return true;
   if (c.protocol != net::kProtoTcp) return false;
   return static_cast<core::TcpState>(c.state) == core::TcpState::kEstablished &&

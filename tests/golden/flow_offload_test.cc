@@ -116,6 +116,13 @@ class FlowOffloadTest : public ::testing::Test {
     ASSERT_EQ(dp_.Run(TcpOut(net::kTcpSyn | net::kTcpAck), &out_), Verdict::kTx);
     ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck), &out_), Verdict::kTx);
   }
+  // The handshake, then two packets of data from the client: its 4th packet forwarded, the
+  // connection goes down (OffloadedFlows::kMinClientPackets).
+  void Establish() {
+    Handshake();
+    ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck, "a"), &out_), Verdict::kTx);
+    ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck, "b"), &out_), Verdict::kTx);
+  }
   // Seconds go by with the worker polling (its timers and its once-a-second reading).
   void Advance(uint32_t seconds) {
     for (uint32_t i = 0; i < seconds; ++i) {
@@ -130,12 +137,14 @@ class FlowOffloadTest : public ::testing::Test {
   std::vector<uint8_t> out_;
 };
 
-TEST_F(FlowOffloadTest, NatFlowGoesDownEachWayOnceEstablishedWithItsRewriteAndNextHop) {
+TEST_F(FlowOffloadTest, NatFlowGoesDownEachWayAtTheClientsFourthPacketWithItsRewriteAndNextHop) {
   NatTcp();
   ASSERT_EQ(dp_.Run(TcpIn(net::kTcpSyn), &out_), Verdict::kTx);
   ASSERT_EQ(dp_.Run(TcpOut(net::kTcpSyn | net::kTcpAck), &out_), Verdict::kTx);
-  EXPECT_EQ(offload_.size(), 0u) << "nothing before ESTABLISHED";
   ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck), &out_), Verdict::kTx);
+  ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck, "a"), &out_), Verdict::kTx);
+  EXPECT_EQ(offload_.size(), 0u) << "ESTABLISHED, but nothing before the client's 4th packet";
+  ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck, "b"), &out_), Verdict::kTx);
   ASSERT_EQ(offload_.size(), 1u);
   RecordingOffload::Flow* in = offload_.From("198.18.0.5", 40000);
   ASSERT_NE(in, nullptr);
@@ -168,7 +177,7 @@ TEST_F(FlowOffloadTest, NatFlowGoesDownEachWayOnceEstablishedWithItsRewriteAndNe
 
 TEST_F(FlowOffloadTest, WhatTheForwarderCountedReachesTheStatisticsWithinASecond) {
   const core::ServiceKey k = NatTcp();
-  Handshake();
+  Establish();
   ASSERT_EQ(dp_.Run(TcpOut(net::kTcpAck, "data"), &out_), Verdict::kTx);
   const core::StatsValues before = ServiceStats(k);
   offload_.Forwarded(offload_.From("198.18.0.5", 40000), 10, 1000);
@@ -187,7 +196,7 @@ TEST_F(FlowOffloadTest, WhatTheForwarderCountedReachesTheStatisticsWithinASecond
 
 TEST_F(FlowOffloadTest, FinOrRstTakesBothDirectionsBackAndKeepsTheirCounts) {
   const core::ServiceKey k = NatTcp();
-  Handshake();
+  Establish();
   ASSERT_EQ(dp_.Run(TcpOut(net::kTcpAck, "data"), &out_), Verdict::kTx);
   ASSERT_EQ(offload_.size(), 2u);
   offload_.Forwarded(offload_.From("198.18.0.5", 40000), 4, 400);
@@ -207,9 +216,11 @@ TEST_F(FlowOffloadTest, FinOrRstTakesBothDirectionsBackAndKeepsTheirCounts) {
 TEST_F(FlowOffloadTest, AnOffloadedFlowLivesWhileTheForwarderSeesItsPacketsAndExpiresAfter) {
   const core::ServiceKey k = dp_.AddService(net::kProtoUdp, "198.19.0.1", 53);
   dp_.AddDest(k, "198.18.1.10", 53, core::FwdMethod::kMasq);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
+  EXPECT_EQ(offload_.size(), 0u) << "nothing before the client's 4th packet";
   ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
   RecordingOffload::Flow* in = offload_.From("198.18.0.5", 5000);
-  ASSERT_NE(in, nullptr) << "UDP goes down on its first forwarded packet";
+  ASSERT_NE(in, nullptr) << "UDP goes down at the client's 4th packet";
   Advance(200);
   offload_.Forwarded(in, 1, 29);
   Advance(250);  // 450 s after the first datagram, 250 s after the last
@@ -218,7 +229,7 @@ TEST_F(FlowOffloadTest, AnOffloadedFlowLivesWhileTheForwarderSeesItsPacketsAndEx
   Advance(52);
   EXPECT_EQ(dp_.worker_->ListConns(dp_.clock_.NowTicks()).size(), 0u);
   EXPECT_EQ(offload_.size(), 0u);
-  EXPECT_EQ(ServiceStats(k).inpkts, 2u);
+  EXPECT_EQ(ServiceStats(k).inpkts, 5u);
 }
 
 TEST_F(FlowOffloadTest, DrOffloadsTheClientSideOnly) {
@@ -226,6 +237,8 @@ TEST_F(FlowOffloadTest, DrOffloadsTheClientSideOnly) {
   dp_.AddDest(dr, "198.18.1.10", 80, core::FwdMethod::kRoute);
   ASSERT_EQ(dp_.Run(TcpIn(net::kTcpSyn), &out_), Verdict::kTx);
   ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck), &out_), Verdict::kTx);  // DR: ESTABLISHED on the client's ACK
+  ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck, "a"), &out_), Verdict::kTx);
+  ASSERT_EQ(dp_.Run(TcpIn(net::kTcpAck, "b"), &out_), Verdict::kTx);
   ASSERT_EQ(offload_.size(), 1u);
   EXPECT_EQ(offload_.From("198.18.0.5", 40000)->rule.action, io::FlowAction::kRoute);
   EXPECT_EQ(offload_.From("198.18.0.5", 40000)->rule.dst_mac, testing::Mac(kRsMac));
@@ -236,7 +249,7 @@ TEST_F(FlowOffloadTest, DrOffloadsTheClientSideOnly) {
 TEST_F(FlowOffloadTest, TunOffloadsTheClientSideWithItsTunnelUntilTheSettingsChange) {
   const core::ServiceKey tun = dp_.AddService(net::kProtoUdp, "198.19.0.1", 53);
   dp_.AddDest(tun, "198.18.1.10", 0, core::FwdMethod::kTunnel, 1, core::TunType::kGre, 0, core::TunCsum::kCsum);
-  ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(dp_.Run(UdpIn(), &out_), Verdict::kTx);
   ASSERT_EQ(offload_.size(), 1u);
   const io::FlowRule& rule = offload_.From("198.18.0.5", 5000)->rule;
   EXPECT_EQ(rule.action, io::FlowAction::kTunnel);
@@ -272,7 +285,7 @@ TEST_F(FlowOffloadTest, TunOffloadsTheClientSideWithItsTunnelUntilTheSettingsCha
 
 TEST_F(FlowOffloadTest, ANextHopChangeOrAGoneRealServerTakesTheFlowsBack) {
   const core::ServiceKey k = NatTcp();
-  Handshake();
+  Establish();
   ASSERT_EQ(offload_.size(), 1u);
   dp_.router_.AddNeighbour({testing::Ip("198.18.1.10"), testing::Mac("02:00:00:00:01:02")});
   Advance(1);
@@ -293,18 +306,18 @@ TEST_F(FlowOffloadTest, ANextHopChangeOrAGoneRealServerTakesTheFlowsBack) {
 TEST_F(FlowOffloadTest, ClientPacketsForwardedBelowReachTheSyncRules) {
   NatTcp();
   dp_.settings_.sync_master_running.store(true);
-  Handshake();  // SYN and ACK: 2 client packets, none at the threshold yet
+  Establish();  // 4 client packets: the 3rd, at the threshold, came up
   core::SyncRecord out[8];
-  ASSERT_EQ(dp_.worker_->PopSyncOut(out), 0u);
+  ASSERT_EQ(dp_.worker_->PopSyncOut(out), 1u);
   RecordingOffload::Flow* in = offload_.From("198.18.0.5", 40000);
   ASSERT_NE(in, nullptr);
-  offload_.Forwarded(in, 10, 1000);  // packets 3..12: the 3rd is at the threshold
-  Advance(1);
-  EXPECT_EQ(dp_.worker_->PopSyncOut(out), 1u);
-  offload_.Forwarded(in, 30, 3000);  // 13..42: none at 53
+  offload_.Forwarded(in, 38, 3800);  // packets 5..42: none at 53
   Advance(1);
   EXPECT_EQ(dp_.worker_->PopSyncOut(out), 0u);
   offload_.Forwarded(in, 20, 2000);  // 43..62: the 53rd
+  Advance(1);
+  EXPECT_EQ(dp_.worker_->PopSyncOut(out), 1u);
+  offload_.Forwarded(in, 100, 10000);  // 63..162: the 103rd and the 153rd, one record
   Advance(1);
   EXPECT_EQ(dp_.worker_->PopSyncOut(out), 1u);
 }
