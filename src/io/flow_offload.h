@@ -10,9 +10,9 @@
 // "Flow offload").
 //
 // Only what the forwarder can do exactly as the user-space forwarders do is offloaded (NAT's
-// address and port rewrite, DR's MAC rewrite, TUN's encapsulation); the forwarder hands every other packet of an
-// offloaded flow up as before: TCP SYN/FIN/RST, fragments, packets over the path MTU or with
-// a TTL that runs out, ICMP errors.
+// address and port rewrite, DR's MAC rewrite, TUN's encapsulation); the forwarder hands every
+// other packet of an offloaded flow up as before: TCP SYN/FIN/RST, fragments, packets over the
+// path MTU or with a TTL that runs out, ICMP errors.
 //
 // Calls are per flow, never per packet; each may be a system call.
 #pragma once

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Flow offload (docs/architecture.md "Flow offload"): the XDP program forwards the packets of
-# established NAT, DR and TUN flows itself, and everything a user sees stays as without it. Through
-# real clients and servers: exact packet counters in ipvsadm --stats --exact for UDP (IPv4 and
+# established NAT, DR and TUN flows itself, and everything a user sees stays as without it.
+# Through real clients and servers: exact packet counters in ipvsadm --stats --exact for UDP (IPv4 and
 # IPv6, NAT and DR) with most packets forwarded below user space; a 32 MB TCP transfer echoed
 # byte for byte; a closed connection leaves ESTABLISHED; a flow that idles past its timeout
 # expires, one that does not stays; a deleted real server gets no more packets; a real server
@@ -160,7 +160,8 @@ e2e_check "UDP/IPv4: 300 datagrams counted exactly (replies go straight back), 2
 e2e_ipvsadm -C
 
 # TUN: the program puts the outer headers in front itself; the real servers' ipvs-agent
-# unwraps them (and checks the GUE and GRE checksums asked for here, as the kernel would).
+# unwraps them. The checksums asked for here are checked there: GUE's by the real server's UDP
+# stack, GRE's by the agent.
 # The switch port facing the director runs GRO (see e2e_director_peers_take_xdp), which merges
 # the IPIP and GRE packets of one TCP stream into tunnel aggregates; sent on with a fresh veth's
 # offloads, their inner TCP checksums arrive unfinished (CHECKSUM_PARTIAL). The kernel's ipip and
