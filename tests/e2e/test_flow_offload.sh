@@ -118,6 +118,9 @@ for i in "${rs_all[@]}"; do
   mac="02:00:00:00:$(printf %02x "$i"):77"
   ip -n "$(e2e_ns "rs$i")" link set "r${i}s" address "$mac"
   ip -n "$(e2e_ns director)" neigh replace "$(e2e_rs_ip "$i")" lladdr "$mac" dev d1 nud reachable
+  # The IPv6 entries too, as the server's unsolicited neighbour advertisement would: left with
+  # the old MAC, the IPv6 checks below would wait for the kernel's probes to find the new one.
+  ip -n "$(e2e_ns director)" neigh replace "$(e2e_rs_ip6 "$i")" lladdr "$mac" dev d1 nud reachable
 done
 wait "$flows_pid" || true
 flows_out=$(tail -n1 "$E2E_WORK/flows.log")
