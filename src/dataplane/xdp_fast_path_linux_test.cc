@@ -726,16 +726,7 @@ std::vector<TunnelCase> TunnelCases() {
   using core::TunCsum;
   using core::TunType;
   std::vector<TunnelCase> cases;
-  const struct {
-    const char* name;
-    TunType type;
-    TunCsum csum;
-  } kinds[] = {
-      {"ipip", TunType::kIpip, TunCsum::kNoCsum},      {"gue_nocsum", TunType::kGue, TunCsum::kNoCsum},
-      {"gue_csum", TunType::kGue, TunCsum::kCsum},     {"gue_remcsum", TunType::kGue, TunCsum::kRemCsum},
-      {"gre_nocsum", TunType::kGre, TunCsum::kNoCsum}, {"gre_csum", TunType::kGre, TunCsum::kCsum},
-  };
-  for (const auto& k : kinds) {
+  for (const fwd::testing::TunKind& k : fwd::testing::kTunKinds) {
     for (bool outer_v6 : {false, true}) {
       for (bool inner_v6 : {false, true}) {
         for (L4 l4 : {L4::kTcp, L4::kUdp}) {
@@ -777,23 +768,22 @@ std::vector<TunnelCase> TunnelCases() {
   c.description = "gre_6in6_traffic_class_ce";
   cases.push_back(c);
   // A partial checksum is completed in the inner packet, and the outer checksum covers it.
+  const fwd::testing::TunKind partial_kinds[] = {{"gue_csum", TunType::kGue, TunCsum::kCsum},
+                                                  {"ipip", TunType::kIpip, TunCsum::kNoCsum}};
   for (bool inner_v6 : {false, true}) {
     for (L4 l4 : {L4::kTcp, L4::kUdp}) {
-      c = TunnelCase();
-      c.packet.method = Method::kRoute;
-      c.packet.v6 = inner_v6;
-      c.packet.l4 = l4;
-      c.packet.partial = true;
-      c.type = TunType::kGue;
-      c.csum = TunCsum::kCsum;
-      c.description = std::string("gue_csum_") + (inner_v6 ? "6in4" : "4in4") + (l4 == L4::kTcp ? "_tcp" : "_udp") +
-                      "_partial_checksum";
-      cases.push_back(c);
-      c.type = TunType::kIpip;
-      c.csum = TunCsum::kNoCsum;
-      c.description = std::string("ipip_") + (inner_v6 ? "6in4" : "4in4") + (l4 == L4::kTcp ? "_tcp" : "_udp") +
-                      "_partial_checksum";
-      cases.push_back(c);
+      for (const fwd::testing::TunKind& k : partial_kinds) {
+        c = TunnelCase();
+        c.packet.method = Method::kRoute;
+        c.packet.v6 = inner_v6;
+        c.packet.l4 = l4;
+        c.packet.partial = true;
+        c.type = k.type;
+        c.csum = k.csum;
+        c.description = std::string(k.name) + (inner_v6 ? "_6in4" : "_4in4") + (l4 == L4::kTcp ? "_tcp" : "_udp") +
+                        "_partial_checksum";
+        cases.push_back(c);
+      }
     }
   }
   // A UDP datagram without a checksum keeps none inside (DR and TUN leave it).

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "core/dest.h"
 #include "net/frame.h"
 #include "net/ip_addr.h"
 #include "net/packet_view.h"
@@ -53,6 +54,22 @@ class TestFrame {
   static constexpr size_t kTailroom = 64;
   std::vector<uint8_t> buffer_;
   net::Frame frame_;
+};
+
+// Every tunnel a destination can ask for (ipvsadm --tun-type, --tun-nocsum/--tun-csum/
+// --tun-remcsum), named as the golden cases name them.
+struct TunKind {
+  const char* name;
+  core::TunType type;
+  core::TunCsum csum;
+};
+inline constexpr TunKind kTunKinds[] = {
+    {"ipip", core::TunType::kIpip, core::TunCsum::kNoCsum},
+    {"gue_nocsum", core::TunType::kGue, core::TunCsum::kNoCsum},
+    {"gue_csum", core::TunType::kGue, core::TunCsum::kCsum},
+    {"gue_remcsum", core::TunType::kGue, core::TunCsum::kRemCsum},
+    {"gre_nocsum", core::TunType::kGre, core::TunCsum::kNoCsum},
+    {"gre_csum", core::TunType::kGre, core::TunCsum::kCsum},
 };
 
 inline net::RawAddr Addr(const char* text) {

@@ -127,16 +127,7 @@ std::vector<TunCase> Cases() {
   using core::TunCsum;
   using core::TunType;
   std::vector<TunCase> cases;
-  struct Kind {
-    const char* name;
-    TunType type;
-    TunCsum csum;
-  } kinds[] = {
-      {"ipip", TunType::kIpip, TunCsum::kNoCsum},     {"gue_nocsum", TunType::kGue, TunCsum::kNoCsum},
-      {"gue_csum", TunType::kGue, TunCsum::kCsum},    {"gue_remcsum", TunType::kGue, TunCsum::kRemCsum},
-      {"gre_nocsum", TunType::kGre, TunCsum::kNoCsum}, {"gre_csum", TunType::kGre, TunCsum::kCsum},
-  };
-  for (const Kind& k : kinds) {
+  for (const testing::TunKind& k : testing::kTunKinds) {
     for (bool outer_v6 : {false, true}) {
       for (bool inner_v6 : {false, true}) {
         std::string fam = std::string(inner_v6 ? "6" : "4") + "in" + (outer_v6 ? "6" : "4");

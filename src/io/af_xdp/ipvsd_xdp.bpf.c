@@ -824,11 +824,12 @@ static __always_inline int ForwardTunnel(struct xdp_md* ctx, struct ethhdr* eth,
     err |= bpf_xdp_store_bytes(ctx, l3_off, &e.ip.v6, sizeof(struct ipv6hdr));
   else
     err |= bpf_xdp_store_bytes(ctx, l3_off, &e.ip.v4, sizeof(struct iphdr));
-  if (t.type == IPVSD_TUN_GUE)
+  /* One constant size per branch, as the verifier wants; BuildEncap chose the length. */
+  if (e.tun_len == IPVSD_GUE_LEN)
     err |= bpf_xdp_store_bytes(ctx, l3_off + e.ip_len, &e.tun, IPVSD_GUE_LEN);
-  else if (t.type == IPVSD_TUN_GRE && t.csum)
+  else if (e.tun_len == 8)
     err |= bpf_xdp_store_bytes(ctx, l3_off + e.ip_len, &e.tun, 8);
-  else if (t.type == IPVSD_TUN_GRE)
+  else if (e.tun_len == 4)
     err |= bpf_xdp_store_bytes(ctx, l3_off + e.ip_len, &e.tun, 4);
   if (ip_family == IPVSD_AF_INET) {
     err |= bpf_xdp_store_bytes(ctx, inner + 8, &ttl, 1);
